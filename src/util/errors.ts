@@ -17,6 +17,7 @@ export const ERRNO = {
   EEXIST: 17,
   ENODEV: 19,
   EINVAL: 22,
+  EFBIG: 27,
   ENOSPC: 28,
   EPIPE: 32,
   ERANGE: 34,
