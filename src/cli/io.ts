@@ -8,7 +8,8 @@ export interface CliIo {
 }
 
 export function processIo(): CliIo {
-  const color = process.stdout.isTTY && process.env['NO_COLOR'] === undefined && process.env['TERM'] !== 'dumb';
+  const color =
+    process.stdout.isTTY && process.env['NO_COLOR'] === undefined && process.env['TERM'] !== 'dumb';
   return {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),

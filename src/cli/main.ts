@@ -64,7 +64,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   }
   const [min, max] = command.positionals;
   if (positionals.length < min || positionals.length > max) {
-    io.err(`rproc ${command.name}: expected ${min === max ? min : `${min} to ${max}`} argument(s): ${command.usage}\n`);
+    io.err(
+      `rproc ${command.name}: expected ${min === max ? min : `${min} to ${max}`} argument(s): ${command.usage}\n`,
+    );
     return EXIT.USAGE;
   }
   const json = values['json'] === true;
@@ -76,7 +78,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       return EXIT.USAGE;
     }
     if (e instanceof RprocError) {
-      if (json) io.out(JSON.stringify({ error: { code: e.code, errno: e.errno, op: e.op, message: e.message } }) + '\n');
+      if (json)
+        io.out(
+          JSON.stringify({ error: { code: e.code, errno: e.errno, op: e.op, message: e.message } }) + '\n',
+        );
       else io.err(`rproc ${command.name}: ${e.message}\n`);
       return EXIT.FAILED;
     }
