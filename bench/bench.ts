@@ -17,7 +17,13 @@ export interface Bench {
   run(): Promise<BenchRecord[]>;
 }
 
-export function record(name: string, value: number, baseline: number, unit: string, note?: string): BenchRecord {
+export function record(
+  name: string,
+  value: number,
+  baseline: number,
+  unit: string,
+  note?: string,
+): BenchRecord {
   return { name, value, unit, baseline, ratio: value / baseline, ...(note === undefined ? {} : { note }) };
 }
 

@@ -19,7 +19,15 @@ function firmwareImage(size: number): Uint8Array {
   const table = buildRscTable([
     { kind: 'carveout', len: 0x10000, name: 'heap' },
     { kind: 'trace', da: 0x9000_0000, len: 0x1000, name: 'trace0' },
-    { kind: 'vdev', id: 7, dfeatures: 1, vrings: [{ align: 16, num: 256 }, { align: 16, num: 256 }] },
+    {
+      kind: 'vdev',
+      id: 7,
+      dfeatures: 1,
+      vrings: [
+        { align: 16, num: 256 },
+        { align: 16, num: 256 },
+      ],
+    },
   ]);
   return buildElf({
     class: 32,
@@ -61,9 +69,12 @@ const bench: Bench = {
       const parse = medianMicros(() => {
         sink += parseAndWalk(bytes);
       }, 500);
-      const copy = medianMicros(() => {
-        dst.set(bytes);
-      }, mib >= 64 ? 20 : 50);
+      const copy = medianMicros(
+        () => {
+          dst.set(bytes);
+        },
+        mib >= 64 ? 20 : 50,
+      );
       if (sink === 0) throw new Error('parse did nothing');
       parseTimes.set(mib, parse);
       records.push(record(`elf-parse/${mib}MiB`, parse, copy, 'µs', 'parse+walk vs Uint8Array.set'));

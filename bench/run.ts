@@ -15,7 +15,9 @@ function isBench(x: unknown): x is Bench {
 
 async function loadBenches(): Promise<Bench[]> {
   const benches: Bench[] = [];
-  for (const file of readdirSync(benchDir).filter((f) => f.endsWith('.bench.ts')).sort()) {
+  for (const file of readdirSync(benchDir)
+    .filter((f) => f.endsWith('.bench.ts'))
+    .sort()) {
     const mod: unknown = await import(join(benchDir, file));
     const bench = typeof mod === 'object' && mod !== null && 'default' in mod ? mod.default : undefined;
     if (!isBench(bench)) throw new Error(`${file} does not export a default Bench`);
@@ -35,7 +37,9 @@ function fmt(n: number): string {
 }
 
 const filters = process.argv.slice(2);
-const selected = (await loadBenches()).filter((b) => filters.length === 0 || filters.some((f) => b.name.includes(f)));
+const selected = (await loadBenches()).filter(
+  (b) => filters.length === 0 || filters.some((f) => b.name.includes(f)),
+);
 if (selected.length === 0) {
   console.error(`bench: no benchmark matches ${filters.join(', ')}`);
   process.exit(2);
@@ -46,18 +50,28 @@ for (const bench of selected) {
   console.log(`# ${bench.name}: ${bench.description}`);
   const records = await bench.run();
   for (const r of records) {
-    console.log(`  ${r.name.padEnd(34)} ${fmt(r.value).padStart(10)} ${r.unit.padEnd(6)} baseline ${fmt(r.baseline).padStart(10)}  ratio ${fmt(r.ratio)}${r.note === undefined ? '' : `  (${r.note})`}`);
+    console.log(
+      `  ${r.name.padEnd(34)} ${fmt(r.value).padStart(10)} ${r.unit.padEnd(6)} baseline ${fmt(r.baseline).padStart(10)}  ratio ${fmt(r.ratio)}${r.note === undefined ? '' : `  (${r.note})`}`,
+    );
   }
   fresh.push(...records);
 }
 
-const ranPrefixes = selected.map((b) => `${b.name}`);
-const kept = readPrevious().filter((r) => !ranPrefixes.some((p) => r.name === p || r.name.startsWith(`${p}/`)));
+const ranPrefixes = selected.map((b) => b.name);
+const kept = readPrevious().filter(
+  (r) => !ranPrefixes.some((p) => r.name === p || r.name.startsWith(`${p}/`)),
+);
 mkdirSync(join(benchDir, 'results'), { recursive: true });
 writeFileSync(
   resultsFile,
   JSON.stringify(
-    [...kept, ...fresh].map(({ name, value, unit, baseline, ratio }) => ({ name, value, unit, baseline, ratio })),
+    [...kept, ...fresh].map(({ name, value, unit, baseline, ratio }) => ({
+      name,
+      value,
+      unit,
+      baseline,
+      ratio,
+    })),
     null,
     2,
   ) + '\n',

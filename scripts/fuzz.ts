@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 const [runsArg, ...filters] = process.argv.slice(2);
 const runs = runsArg !== undefined && /^\d+$/.test(runsArg) ? runsArg : '20000';
 const rest = runsArg !== undefined && !/^\d+$/.test(runsArg) ? [runsArg, ...filters] : filters;
-const targets = rest.length > 0 ? rest.map((f) => `${f}`) : ['property.test.ts'];
+const targets = rest.length > 0 ? rest : ['property.test.ts'];
 console.log(`fuzz: ${runs} runs per property, files matching ${targets.join(', ')}`);
 const result = spawnSync(process.execPath, ['scripts/run-tests.mjs', ...targets], {
   stdio: 'inherit',

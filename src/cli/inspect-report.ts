@@ -156,7 +156,7 @@ function inspectTable(image: ElfImage, problems: InspectProblem[]): InspectRepor
         da: hex(lookup.da),
         fileOffset: lookup.fileOffset,
         table: rscTableToJson(table),
-        text: formatRscTable(table, { extras: true }),
+        text: formatRscTable(table, { extras: true, summary: false }),
       };
     }
   }

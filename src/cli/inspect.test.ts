@@ -28,7 +28,11 @@ async function run(...argv: string[]): Promise<{ status: number; stdout: string;
 function checkGolden(name: string, actual: string): void {
   const file = golden(name);
   if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(file, actual);
-  assert.equal(actual, readFileSync(file, 'utf8'), `${name} differs; rerun with UPDATE_GOLDEN=1 if the change is intended`);
+  assert.equal(
+    actual,
+    readFileSync(file, 'utf8'),
+    `${name} differs; rerun with UPDATE_GOLDEN=1 if the change is intended`,
+  );
 }
 
 function tempFile(bytes: Uint8Array): string {
@@ -81,7 +85,10 @@ describe('rproc inspect', () => {
   });
 
   it('exits 1 for a file that is not ELF, naming the bad magic', async () => {
-    const r = await run('inspect', tempFile(new TextEncoder().encode('#!/bin/sh\necho not firmware\n'.repeat(4))));
+    const r = await run(
+      'inspect',
+      tempFile(new TextEncoder().encode('#!/bin/sh\necho not firmware\n'.repeat(4))),
+    );
     assert.equal(r.status, 1);
     assert.match(r.stdout, /bad magic/);
   });
@@ -104,7 +111,9 @@ describe('rproc inspect', () => {
   it('refuses a big-endian image on the default little-endian host, and accepts it with --host-endian be', async () => {
     const { buildElf } = await import('../elf/elf-builder.ts');
     const { buildRscTable } = await import('../rsc/rsc-build.ts');
-    const table = buildRscTable([{ kind: 'trace', da: 0x2000, len: 0x100, name: 'trace0' }], { endian: 'be' });
+    const table = buildRscTable([{ kind: 'trace', da: 0x2000, len: 0x100, name: 'trace0' }], {
+      endian: 'be',
+    });
     const bytes = buildElf({
       class: 32,
       endian: 'be',

@@ -58,7 +58,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     return EXIT.USAGE;
   }
   const { values, positionals } = parsed;
-  if (values['help'] === true) {
+  if (values['help']) {
     io.out(commandHelp(command));
     return EXIT.OK;
   }
@@ -69,7 +69,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     );
     return EXIT.USAGE;
   }
-  const json = values['json'] === true;
+  const json = values['json'];
   try {
     return await command.run({ io, json, values, positionals });
   } catch (e) {

@@ -68,7 +68,42 @@ export function checkProperty<Ts>(
     });
     throw new Error(
       `property ${name} failed with seed ${seed} (kept in test/seeds/${name}.json):\n` +
-        fc.defaultReportMessage(details),
+        (fc.defaultReportMessage(details) ?? ''),
+    );
+  }
+}
+
+/**
+ * checkProperty for asynchronous properties (fc.asyncProperty, e.g. around fc.asyncModelRun):
+ * the same kept seeds, printed seed and FC_SEED/FC_RUNS overrides, awaited. checkProperty cannot
+ * take one: fc.check returns a promise for an async property, which it would read as a pass.
+ */
+export async function checkAsyncProperty<Ts>(
+  name: string,
+  property: fc.IAsyncProperty<Ts>,
+  options: PropertyOptions = {},
+): Promise<void> {
+  for (const k of readKept(name)) {
+    await fc.assert(property, {
+      seed: k.seed,
+      numRuns: options.numRuns ?? 200,
+      ...(k.path === undefined ? {} : { path: k.path }),
+    });
+  }
+  const envSeed = process.env['FC_SEED'];
+  const envRuns = process.env['FC_RUNS'];
+  const seed = envSeed !== undefined ? Number(envSeed) : (Math.random() * 0x7fffffff) | 0;
+  const numRuns = envRuns !== undefined ? Number(envRuns) : (options.numRuns ?? 200);
+  console.log(`# property ${name}: seed ${seed}, ${numRuns} runs`);
+  const details = await fc.check(property, { seed, numRuns });
+  if (details.failed) {
+    keep(name, {
+      seed,
+      ...(details.counterexamplePath === null ? {} : { path: details.counterexamplePath }),
+    });
+    throw new Error(
+      `property ${name} failed with seed ${seed} (kept in test/seeds/${name}.json):\n` +
+        (fc.defaultReportMessage(details) ?? ''),
     );
   }
 }
