@@ -4,7 +4,7 @@
 // Mirrors rproc_handle_resources, rproc_handle_{carveout,devmem,trace,vdev}, rproc_alloc_vring,
 // rproc_alloc_registered_carveouts and rproc_resource_cleanup in remoteproc_core.c/remoteproc_virtio.c.
 
-import { RprocError, hex } from '../util/errors.ts';
+import { ERRNO, RprocError, hex, type ErrnoName } from '../util/errors.ts';
 import { FW_RSC_ADDR_ANY, RSC_HANDLED } from '../rsc/rsc-constants.ts';
 import { checkRscTable } from '../rsc/rsc-parse.ts';
 import { RscTableWriter } from '../rsc/rsc-writer.ts';
@@ -96,6 +96,15 @@ export class RprocResources {
       case 'vendor': {
         const body = tableBytes.subarray(entry.bodyOffset);
         const ret = this.host.handleVendor(entry.type, body, entry.bodyOffset, entry.avail);
+        // A Linux-style negative errno fails the boot, as a thrown error does.
+        if (ret < 0) {
+          throw new RprocError(
+            errnoCode(-ret),
+            OP,
+            `handler of vendor resource ${entry.type} (entry ${entry.index} at ${hex(entry.offset)}) returned ${ret}`,
+            { offset: entry.offset },
+          );
+        }
         // Linux ≤ 6.x let a positive "ignored" value escape as a boot failure; we continue (§5.4).
         if (ret !== RSC_HANDLED)
           this.host.warn(`unsupported vendor resource ${entry.type} at ${hex(entry.offset)}`);
@@ -247,4 +256,10 @@ function checkCarveoutDa(mem: MemEntry, da: number, len: number, where: string):
   if (mem.da === FW_RSC_ADDR_ANY) fail(`requested da ${hex(da)} but the region has no fixed address`);
   if (da < mem.da || da + len > mem.da + mem.len)
     fail(`requested [${hex(da)}, ${hex(da + len)}) lies outside it`);
+}
+
+/** The errno name of a (positive) Linux errno number; EINVAL for numbers this project has no name for. */
+function errnoCode(errno: number): ErrnoName {
+  for (const [name, n] of Object.entries(ERRNO)) if (n === errno) return name as ErrnoName;
+  return 'EINVAL';
 }

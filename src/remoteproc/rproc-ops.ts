@@ -34,7 +34,8 @@ export interface RprocOps {
   /** Read the resource table out of the firmware (default: copy `.resource_table`, mandatory). */
   parseFw?(rproc: Rproc, fw: Firmware): OpResult<Uint8Array | undefined>;
   /**
-   * A vendor resource (type 128..512): return RSC_HANDLED or RSC_IGNORED, throw to fail the boot.
+   * A vendor resource (type 128..512): return RSC_HANDLED or RSC_IGNORED; throw (or, as in Linux,
+   * return a negative errno) to fail the boot.
    * `body` is a view of the entry body in the table being edited; `avail` bytes remain to its end.
    */
   handleRsc?(rproc: Rproc, type: number, body: Uint8Array, offset: number, avail: number): number;

@@ -256,6 +256,7 @@ export class Rproc extends TypedEmitter<RprocEvents> {
         } catch (e) {
           this.log('error', `shutdown at delete failed: ${errorMessage(e)}`);
           this.releaseEverything();
+          await this.unprepareQuietly();
         }
       }
       this.powerCount = 0;
@@ -273,6 +274,9 @@ export class Rproc extends TypedEmitter<RprocEvents> {
 
   /** rproc_put: drop a reference taken by getByPhandle or get(). */
   put(): void {
+    // One put too many would free the index a second time, after another rproc may have taken it.
+    if (this.refs <= 0)
+      throw new RprocError('EINVAL', 'rproc-put', `${this.name} has no reference left to drop`);
     this.refs--;
     if (this.refs === 0) this.registry.releaseIndex(this.index);
   }
@@ -374,9 +378,16 @@ export class Rproc extends TypedEmitter<RprocEvents> {
     const handled = await this.lock.run(() => {
       this.crashPending = false;
       // Deviation: Linux filters only crashed and offline; a crash after del would resurrect the
-      // deleted processor's state, so deleted is filtered too.
+      // deleted processor's state, so deleted is filtered too. So is detached: the host holds no
+      // power reference on a detached core, and Linux's recovery of it would boot or attach it with
+      // power 0 (a later shutdown() then drove the count negative).
       const s = this.stateValue;
-      if (s === RPROC_STATE.CRASHED || s === RPROC_STATE.OFFLINE || s === RPROC_STATE.DELETED)
+      if (
+        s === RPROC_STATE.CRASHED ||
+        s === RPROC_STATE.OFFLINE ||
+        s === RPROC_STATE.DELETED ||
+        s === RPROC_STATE.DETACHED
+      )
         return Promise.resolve(false);
       this.setState(RPROC_STATE.CRASHED);
       this.crashCount++;
@@ -434,8 +445,17 @@ export class Rproc extends TypedEmitter<RprocEvents> {
   }
 
   private async attachRecovery(): Promise<void> {
+    // A failing detach leaves the processor crashed and held, as a failing stop does in boot
+    // recovery: recover() or shutdown() can be tried again.
     await this.detachCore();
-    await this.attachCore();
+    try {
+      await this.attachCore();
+    } catch (e) {
+      // Deviation (as for boot recovery): Linux stays detached with power ≥ 1 and everything still
+      // allocated, where boot() is a no-op and shutdown()/detach() refuse; we release it all.
+      await this.abandonAfterFailedRecovery();
+      throw e;
+    }
   }
 
   private async abandonAfterFailedRecovery(): Promise<void> {
@@ -483,7 +503,10 @@ export class Rproc extends TypedEmitter<RprocEvents> {
     }
   }
 
-  /** rproc_coredump_add_segment / _add_custom_segment. */
+  /**
+   * rproc_coredump_add_segment / _add_custom_segment. As in Linux the list is freed with the other
+   * resources (shutdown, detach, failed boot): register segments on every boot, e.g. in prepare.
+   */
   addDumpSegment(segment: DumpSegment): void {
     this.platformDumpSegments.push(segment);
   }
@@ -607,6 +630,13 @@ export class Rproc extends TypedEmitter<RprocEvents> {
       }
       loaded.set(cached);
       this.tablePtr = loaded;
+    } else if (cached !== undefined) {
+      // TC-R09: Linux boots on silently; the firmware will never see carveout addresses, notify ids
+      // or the virtio status, which is worth a line in the log.
+      this.log(
+        'warn',
+        'the loaded firmware has no resource table in device memory: the remote will not see host updates',
+      );
     }
     const subdevs = this.subdevs;
     try {
@@ -622,7 +652,7 @@ export class Rproc extends TypedEmitter<RprocEvents> {
       try {
         await startSubdevs(subdevs, this.unwindLogger);
       } catch (e) {
-        await this.ops.stop?.(this);
+        await this.stopForUnwind();
         await unprepareSubdevs(subdevs, this.unwindLogger);
         throw e;
       }
@@ -658,6 +688,8 @@ export class Rproc extends TypedEmitter<RprocEvents> {
     await this.ops.prepare?.(this);
     try {
       const loaded = await this.ops.getLoadedRscTable?.(this);
+      // The table as the remote left it, put back if the attach fails.
+      const found = loaded?.bytes.slice();
       if (loaded !== undefined) {
         if (this.ops.detach !== undefined) this.cleanTable = loaded.bytes.slice();
         this.cachedTable = undefined;
@@ -668,7 +700,14 @@ export class Rproc extends TypedEmitter<RprocEvents> {
         if (this.tablePtr !== undefined) this.resources.handle(this.tablePtr);
         await this.attachCore();
       } catch (e) {
-        // Linux before v6.16 leaked the resources and the clean table here.
+        // Linux before v6.16 leaked the resources and the clean table here. Deviation: Linux's
+        // cleanup then writes vring da 0 / notifyid -1 into the live table and leaves the addresses
+        // of the carveouts it just freed there; a retry would ask for vring memory at da 0. We
+        // restore the table as found and let the cleanup write into a host copy.
+        if (loaded !== undefined && found !== undefined && this.tablePtr === loaded.bytes) {
+          this.tablePtr = loaded.bytes.slice();
+          loaded.bytes.set(found);
+        }
         this.releaseResources();
         throw e;
       }
@@ -691,7 +730,7 @@ export class Rproc extends TypedEmitter<RprocEvents> {
     try {
       await startSubdevs(subdevs, this.unwindLogger);
     } catch (e) {
-      await this.ops.stop?.(this);
+      await this.stopForUnwind();
       await unprepareSubdevs(subdevs, this.unwindLogger);
       throw e;
     }
@@ -728,12 +767,28 @@ export class Rproc extends TypedEmitter<RprocEvents> {
     this.cachedTable = undefined;
     this.tablePtr = undefined;
     this.cleanTable = undefined;
+    // rproc_coredump_cleanup, the last step of rproc_resource_cleanup: platforms register their
+    // dump segments again on every boot (typically in prepare or load), as Linux drivers do.
+    this.platformDumpSegments = [];
     this.firmwareDumpSegments = [];
   }
 
   private releaseEverything(): void {
     this.releaseResources();
     this.setState(RPROC_STATE.OFFLINE);
+  }
+
+  /**
+   * ops.stop while unwinding a failed start or attach: Linux ignores its result there, so a failure
+   * is logged and the unwind goes on (the subdevices must still be unprepared, and the caller must
+   * see the error that started the unwind).
+   */
+  private async stopForUnwind(): Promise<void> {
+    try {
+      await this.ops.stop?.(this);
+    } catch (e) {
+      this.log('error', `stop while unwinding failed: ${errorMessage(e)}`);
+    }
   }
 
   private async unprepareQuietly(): Promise<void> {
