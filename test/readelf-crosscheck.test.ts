@@ -28,7 +28,10 @@ function readelfSections(tool: string, path: string): Row[] {
   const out = spawnSync(tool, ['-SW', path], { encoding: 'utf8' }).stdout;
   const rows: Row[] = [];
   for (const line of out.split('\n')) {
-    const m = /^\s+\[\s*(\d+)\]\s(.{17})\s(\S+)\s+([0-9a-f]+)\s([0-9a-f]+)\s([0-9a-f]+)\s[0-9a-f]+\s+([A-Za-z]*)\s+\d+/.exec(line);
+    const m =
+      /^\s+\[\s*(\d+)\]\s(.{17})\s(\S+)\s+([0-9a-f]+)\s([0-9a-f]+)\s([0-9a-f]+)\s[0-9a-f]+\s+([A-Za-z]*)\s+\d+/.exec(
+        line,
+      );
     if (m === null) continue;
     rows.push({
       name: (m[2] ?? '').trim(),
@@ -46,7 +49,10 @@ function readelfSegments(tool: string, path: string): Row[] {
   const out = spawnSync(tool, ['-lW', path], { encoding: 'utf8' }).stdout;
   const rows: Row[] = [];
   for (const line of out.split('\n')) {
-    const m = /^\s+(\w+)\s+0x([0-9a-f]+)\s0x([0-9a-f]+)\s0x([0-9a-f]+)\s0x([0-9a-f]+)\s0x([0-9a-f]+)\s(.{3})/.exec(line);
+    const m =
+      /^\s+(\w+)\s+0x([0-9a-f]+)\s0x([0-9a-f]+)\s0x([0-9a-f]+)\s0x([0-9a-f]+)\s0x([0-9a-f]+)\s(.{3})/.exec(
+        line,
+      );
     if (m === null) continue;
     rows.push({
       name: m[1] ?? '',
@@ -94,29 +100,40 @@ describe('ELF reader vs readelf', () => {
         const e = expected[i];
         assert.ok(e !== undefined);
         assert.equal(s.name, e.name, `section ${i} name`);
-        assert.ok(s.type.startsWith(e.type) || e.type.startsWith(s.type), `section ${i} type ${s.type} vs ${e.type}`);
-        assert.deepEqual([s.addr, s.offset, s.size, s.flags], [e.addr, e.offset, e.size, e.flags], `section ${i} (${s.name})`);
-      });
-    });
-
-    it(`${image}: program headers match readelf -l`, { skip: 'skip' in readelf ? readelf.skip : false }, () => {
-      if (!('tool' in readelf)) return;
-      const expected = readelfSegments(readelf.tool, path);
-      const elf = parseElf(new Uint8Array(readFileSync(path)));
-      assert.equal(elf.programHeaders.length, expected.length);
-      elf.programHeaders.forEach((ph, i) => {
-        const e = expected[i];
-        assert.ok(e !== undefined);
-        const flags = `${ph.flags & PF.PF_R ? 'R' : ''}${ph.flags & PF.PF_W ? 'W' : ''}${ph.flags & PF.PF_X ? 'E' : ''}`;
-        // readelf cuts long type names to 14 columns (RISCV_ATTRIBUT): compare the prefix.
-        const type = programTypeName(ph.type).replace(/^PT_/, '');
-        assert.ok(type.startsWith(e.type), `program header ${i} type ${type} vs readelf's ${e.type}`);
+        assert.ok(
+          s.type.startsWith(e.type) || e.type.startsWith(s.type),
+          `section ${i} type ${s.type} vs ${e.type}`,
+        );
         assert.deepEqual(
-          [ph.offset, Number(ph.paddr), ph.filesz * 0x1_0000_0000 + ph.memsz, flags],
-          [e.offset, e.addr, e.size, e.flags],
-          `program header ${i}`,
+          [s.addr, s.offset, s.size, s.flags],
+          [e.addr, e.offset, e.size, e.flags],
+          `section ${i} (${s.name})`,
         );
       });
     });
+
+    it(
+      `${image}: program headers match readelf -l`,
+      { skip: 'skip' in readelf ? readelf.skip : false },
+      () => {
+        if (!('tool' in readelf)) return;
+        const expected = readelfSegments(readelf.tool, path);
+        const elf = parseElf(new Uint8Array(readFileSync(path)));
+        assert.equal(elf.programHeaders.length, expected.length);
+        elf.programHeaders.forEach((ph, i) => {
+          const e = expected[i];
+          assert.ok(e !== undefined);
+          const flags = `${ph.flags & PF.PF_R ? 'R' : ''}${ph.flags & PF.PF_W ? 'W' : ''}${ph.flags & PF.PF_X ? 'E' : ''}`;
+          // readelf cuts long type names to 14 columns (RISCV_ATTRIBUT): compare the prefix.
+          const type = programTypeName(ph.type).replace(/^PT_/, '');
+          assert.ok(type.startsWith(e.type), `program header ${i} type ${type} vs readelf's ${e.type}`);
+          assert.deepEqual(
+            [ph.offset, Number(ph.paddr), ph.filesz * 0x1_0000_0000 + ph.memsz, flags],
+            [e.offset, e.addr, e.size, e.flags],
+            `program header ${i}`,
+          );
+        });
+      },
+    );
   }
 });

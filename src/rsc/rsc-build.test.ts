@@ -1,7 +1,6 @@
 // Builder unit tests: layout and alignment, defaults, exact values, refusals, and build → parse
 // round trips for each entry kind.
 
-
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isRprocError } from '../util/errors.ts';

@@ -1,7 +1,6 @@
 // The debugfs-style dump line for line against rproc_rsc_table_show's wording, our extra lines, and
 // the JSON form.
 
-
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildRscTable } from './rsc-build.ts';

@@ -1,7 +1,6 @@
 // Struct sizes, field offsets and constants against include/linux/rsc_table.h, and the builder's
 // bytes read back at those offsets.
 
-
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ByteView } from '../util/bytes.ts';

@@ -2,7 +2,6 @@
 // named test each: exact code, severity and offset, and a message that names the value in hex.
 // Offsets below follow the builder's layout: header 16 + 4·num, entries aligned to 8.
 
-
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RprocError, type ErrnoName } from '../util/errors.ts';

@@ -2,7 +2,6 @@
 // the contract of checkRscTable (first error thrown, warnings tolerated). Malformed tables: see
 // rsc-malformed.test.ts.
 
-
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RprocError } from '../util/errors.ts';

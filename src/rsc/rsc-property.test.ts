@@ -2,7 +2,6 @@
 // mutated valid tables behave the same, and arbitrary valid specs survive build → parse unchanged.
 // Longer runs: FC_RUNS=100000 node scripts/run-tests.mjs rsc-property
 
-
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';

@@ -1,7 +1,6 @@
 // Host write-back through RscTableWriter: the right bytes change, nothing else does, and every bad
 // offset, index or value is refused before any byte is written.
 
-
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isRprocError } from '../util/errors.ts';

@@ -39,7 +39,8 @@ export type ErrnoName = keyof typeof ERRNO;
 
 /** Format a number as lower-case hex with a 0x prefix (negative numbers keep their sign). */
 export function hex(value: number | bigint): string {
-  if (typeof value === 'bigint') return value < 0n ? `-0x${(-value).toString(16)}` : `0x${value.toString(16)}`;
+  if (typeof value === 'bigint')
+    return value < 0n ? `-0x${(-value).toString(16)}` : `0x${value.toString(16)}`;
   if (!Number.isFinite(value)) return String(value);
   return value < 0 ? `-0x${(-value).toString(16)}` : `0x${value.toString(16)}`;
 }

@@ -17,7 +17,9 @@ export function requireTool(...candidates: string[]): { tool: string } | { skip:
   const tool = findTool(...candidates);
   if (tool !== undefined) return { tool };
   if (process.env['RPROC_REQUIRE_CROSS_TOOLS'] === '1') {
-    throw new Error(`none of ${candidates.join(', ')} is installed, and RPROC_REQUIRE_CROSS_TOOLS=1 requires it`);
+    throw new Error(
+      `none of ${candidates.join(', ')} is installed, and RPROC_REQUIRE_CROSS_TOOLS=1 requires it`,
+    );
   }
   return { skip: `${candidates.join(' / ')} not installed` };
 }
