@@ -664,8 +664,5 @@ describe('§9.3 resource table location and header', () => {
     assert.deepEqual(memory.calls, [{ da: BigInt(RSC_DA), len: 24 }]);
   });
 
-  it.todo('TC-R09 (core) the boot continues without a loaded table and warns — remoteproc core, issue 3');
-  it.todo(
-    'TC-R10 boot A (table) → shutdown → boot B (no table) must not reuse A’s table — remoteproc core, issue 3',
-  );
+  // The core halves of TC-R09 and TC-R10 are in src/remoteproc/rproc-resources.test.ts.
 });
