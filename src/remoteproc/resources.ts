@@ -13,6 +13,7 @@ import { PAGE_SIZE, alignUp, vringSize } from '../virtio/vring-layout.ts';
 import { CarveoutList, MemEntry, type DmaAllocator } from './carveouts.ts';
 import { IdAllocator } from './id-allocator.ts';
 import { RprocVdev, type RprocVring, type VdevHooks } from './vdev.ts';
+import type { Rproc } from './rproc.ts';
 
 const OP = 'handle-resources';
 
@@ -39,6 +40,7 @@ export interface DevmemMapping {
 
 /** What resource handling needs from its rproc, kept narrow so that it can be tested alone. */
 export interface ResourceHost {
+  readonly owner: Rproc;
   readonly dma: DmaAllocator | undefined;
   readonly iommu: RprocIommu | undefined;
   readonly vdevHooks: VdevHooks | undefined;
@@ -197,6 +199,7 @@ export class RprocResources {
     }
     this.vdevs.push(
       new RprocVdev({
+        rproc: this.host.owner,
         index,
         id: entry.id,
         dfeatures: entry.dfeatures,

@@ -222,7 +222,10 @@ describe('named resource cases', () => {
     await r.rproc.boot();
     assert.equal(r.rproc.state, 'running');
     assert.equal(r.rproc.daToVa(0x7000_0000n, table.length), undefined);
-    assert.ok(r.logs.some((l) => /^warn: .*no resource table in device memory/.test(l)), r.logs.join('\n'));
+    assert.ok(
+      r.logs.some((l) => /^warn: .*no resource table in device memory/.test(l)),
+      r.logs.join('\n'),
+    );
     // The host keeps editing its own copy.
     assert.ok(r.rproc.table !== undefined && !isViewOf(r.rproc.table, r.platform.ram));
     const heap = entryOf(parseRscTable(r.rproc.table).entries, 'carveout');

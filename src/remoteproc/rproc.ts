@@ -102,6 +102,7 @@ export class Rproc extends TypedEmitter<RprocEvents> {
   private readonly platformSubdevs: RprocSubdev[] = [];
   private readonly resources: RprocResources;
   private readonly dma: DmaAllocator | undefined;
+  private readonly vdevHooks: VdevHooks | undefined;
   private platformDumpSegments: DumpSegment[] = [];
   private firmwareDumpSegments: DumpSegment[] = [];
   private elfInfo: CoredumpElfInfo | undefined;
@@ -126,7 +127,9 @@ export class Rproc extends TypedEmitter<RprocEvents> {
     this.dma = options.dma;
     this.inlineTimeoutMs = options.coredumpInlineTimeoutMs ?? DEFAULT_INLINE_TIMEOUT_MS;
     this.stateValue = options.detached === true ? RPROC_STATE.DETACHED : RPROC_STATE.OFFLINE;
+    this.vdevHooks = options.vdevHooks;
     this.resources = new RprocResources({
+      owner: this,
       dma: this.dma,
       iommu: options.iommu,
       vdevHooks: options.vdevHooks,
@@ -558,6 +561,25 @@ export class Rproc extends TypedEmitter<RprocEvents> {
     return new TextDecoder('utf-8', { fatal: false }).decode(nul < 0 ? va : va.subarray(0, nul));
   }
 
+  /** The memory pool carveouts come from (virtio drivers allocate their buffers here too). */
+  get dmaAllocator(): DmaAllocator | undefined {
+    return this.dma;
+  }
+
+  /**
+   * rproc_vq_interrupt: the platform's mailbox handler calls this with the notify id the remote
+   * rang. Unknown ids and queues without news are ignored (false), as Linux returns IRQ_NONE.
+   */
+  vqInterrupt(notifyId: number): boolean {
+    return this.vdevHooks?.vqInterrupt?.(this, notifyId) ?? false;
+  }
+
+  /** Call the platform's kick op (virtqueue notify); EINVAL when the platform has none. */
+  kick(notifyId: number): void {
+    if (this.ops.kick === undefined) throw new RprocError('EINVAL', 'kick', `${this.name} has no kick op`);
+    this.ops.kick(this, notifyId);
+  }
+
   // ---- subdevices --------------------------------------------------------------------------
 
   /** rproc_add_subdev: platform subdevices come before the vdevs in start order. */
@@ -810,7 +832,8 @@ export class Rproc extends TypedEmitter<RprocEvents> {
     this.emit('state', { from, to });
   }
 
-  private log(level: LogLevel, message: string): void {
+  /** Add a line to this processor's log (the 'log' event), as dev_info/dev_err would. */
+  log(level: LogLevel, message: string): void {
     this.emit('log', { level, message });
   }
 }

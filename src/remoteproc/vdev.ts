@@ -5,6 +5,7 @@
 import type { VdevLayout } from '../rsc/rsc-writer.ts';
 import type { MemEntry } from './carveouts.ts';
 import type { RprocSubdev } from './subdev.ts';
+import type { Rproc } from './rproc.ts';
 
 export interface RprocVring {
   readonly index: number;
@@ -26,9 +27,13 @@ export interface RprocVring {
 export interface VdevHooks {
   start(vdev: RprocVdev): void | Promise<void>;
   stop(vdev: RprocVdev, crashed: boolean): void | Promise<void>;
+  /** rproc_vq_interrupt: the remote signalled `notifyId`; true when a queue had work. */
+  vqInterrupt?(rproc: Rproc, notifyId: number): boolean;
 }
 
 export interface RprocVdevInit {
+  /** The processor the vdev belongs to. */
+  readonly rproc: Rproc;
   readonly index: number;
   /** Virtio device id from the entry. */
   readonly id: number;
@@ -40,6 +45,7 @@ export interface RprocVdevInit {
 }
 
 export class RprocVdev implements RprocSubdev {
+  readonly rproc: Rproc;
   readonly name: string;
   readonly index: number;
   readonly id: number;
@@ -49,6 +55,7 @@ export class RprocVdev implements RprocSubdev {
   private readonly hooks: VdevHooks | undefined;
 
   constructor(init: RprocVdevInit) {
+    this.rproc = init.rproc;
     this.index = init.index;
     this.name = `vdev${init.index}`;
     this.id = init.id;
