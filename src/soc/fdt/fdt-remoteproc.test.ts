@@ -64,7 +64,7 @@ describe('the embedded default board', () => {
     const [memory] = fdt.requireNode('/memory').reg();
     assert.ok(memory !== undefined);
     const regions = reservedMemoryRegions(fdt);
-    assert.equal(regions.length, 8);
+    assert.equal(regions.length, 10);
     for (const r of regions) {
       assert.ok(
         r.address >= memory.address && r.address + r.size <= memory.address + memory.size,
