@@ -88,7 +88,7 @@ describe('reportCrash', () => {
     r.rproc.reportCrash(RPROC_WATCHDOG);
     r.rproc.reportCrash(RPROC_MMUFAULT);
     await settle();
-    assert.deepEqual(crashes, [{ type: RPROC_WATCHDOG, typeName: 'watchdog', count: 1 }]);
+    assert.deepEqual(crashes, [{ type: RPROC_WATCHDOG, typeName: 'watchdog', count: 1, detail: undefined }]);
     assert.equal(r.rproc.crashCounter, 1);
     // Another report while crashed is not a new crash either.
     r.rproc.reportCrash(RPROC_FATAL_ERROR);
@@ -123,7 +123,7 @@ describe('reportCrash', () => {
     r.rproc.recoveryDisabled = true;
     const crash = r.rproc.next('crash');
     r.rproc.reportCrash(999);
-    assert.deepEqual(await crash, { type: 999, typeName: 'unknown', count: 1 });
+    assert.deepEqual(await crash, { type: 999, typeName: 'unknown', count: 1, detail: undefined });
   });
 
   it('a crash reported while detached is ignored (the host holds nothing on that core)', async () => {

@@ -54,9 +54,28 @@ export interface RprocAllocOptions {
 
 export type LogLevel = 'info' | 'warn' | 'error';
 
+/** What a platform can tell about a crash beyond its type: the crash report's body. */
+export interface CrashDetail {
+  readonly message: string;
+  /** Program counter at the fault. */
+  readonly pc?: number;
+  /** Architecture cause code (mcause on RISC-V). */
+  readonly cause?: number;
+  /** Faulting address or instruction bits (mtval). */
+  readonly tval?: number;
+  /** The function containing pc, from the firmware's symbols ("main+0x1a"). */
+  readonly symbol?: string;
+}
+
 export interface RprocEvents extends Record<string, unknown> {
   state: { readonly from: RprocState; readonly to: RprocState };
-  crash: { readonly type: RprocCrashType; readonly typeName: string; readonly count: number };
+  crash: {
+    readonly type: RprocCrashType;
+    readonly typeName: string;
+    readonly count: number;
+    /** What the platform knew about the crash (faulting pc, cause, function), if anything. */
+    readonly detail: CrashDetail | undefined;
+  };
   recovery: { readonly phase: 'start' | 'done' | 'failed'; readonly error?: RprocError };
   coredump: RprocCoredump;
   log: { readonly level: LogLevel; readonly message: string };
@@ -82,6 +101,7 @@ export class Rproc extends TypedEmitter<RprocEvents> {
   private powerCount = 0;
   private firmwareName: string;
   private bootAddrValue = 0n;
+  private firmwareLoaded: Firmware | undefined;
   private readonly lock = new AsyncLock();
   private refs = 1;
   private addedFlag = false;
@@ -156,6 +176,11 @@ export class Rproc extends TypedEmitter<RprocEvents> {
 
   get bootAddr(): bigint {
     return this.bootAddrValue;
+  }
+
+  /** The firmware image of the current (or last) boot: crash reports symbolize pc with it. */
+  get loadedFirmware(): Firmware | undefined {
+    return this.firmwareLoaded;
   }
 
   get crashCounter(): number {
@@ -368,16 +393,17 @@ export class Rproc extends TypedEmitter<RprocEvents> {
    * rproc_report_crash: callable at any time, from any callback. Handled asynchronously; reports
    * that arrive while one is pending collapse into it, and only the first crash of a run counts.
    */
-  reportCrash(type: RprocCrashType): void {
-    this.log('error', `crash detected in ${this.name}: type ${crashTypeName(type)}`);
+  reportCrash(type: RprocCrashType, detail?: CrashDetail): void {
+    const more = detail === undefined ? '' : `: ${detail.message}`;
+    this.log('error', `crash detected in ${this.name}: type ${crashTypeName(type)}${more}`);
     if (this.crashPending) return;
     this.crashPending = true;
     setImmediate(() => {
-      void this.handleCrash(type);
+      void this.handleCrash(type, detail);
     });
   }
 
-  private async handleCrash(type: RprocCrashType): Promise<void> {
+  private async handleCrash(type: RprocCrashType, detail: CrashDetail | undefined): Promise<void> {
     const handled = await this.lock.run(() => {
       this.crashPending = false;
       // Deviation: Linux filters only crashed and offline; a crash after del would resurrect the
@@ -395,7 +421,7 @@ export class Rproc extends TypedEmitter<RprocEvents> {
       this.setState(RPROC_STATE.CRASHED);
       this.crashCount++;
       this.log('error', `handling crash #${this.crashCount} in ${this.name}`);
-      this.emit('crash', { type, typeName: crashTypeName(type), count: this.crashCount });
+      this.emit('crash', { type, typeName: crashTypeName(type), count: this.crashCount, detail });
       return Promise.resolve(true);
     });
     if (handled && !this.recoveryDisabled) {
@@ -617,6 +643,7 @@ export class Rproc extends TypedEmitter<RprocEvents> {
   /** rproc_fw_boot. */
   private async fwBoot(fw: Firmware): Promise<void> {
     await this.ops.sanityCheck?.(this, fw);
+    this.firmwareLoaded = fw;
     await this.ops.prepare?.(this);
     try {
       this.bootAddrValue = this.ops.getBootAddr?.(this, fw) ?? 0n;

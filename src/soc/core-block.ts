@@ -21,6 +21,9 @@ export const CORE_WORD = {
   WDT_PERIOD_MS: 6,
   /** Exit/test-finisher code written by the firmware. */
   EXIT_CODE: 7,
+  /** Where a boot loader left the running firmware's resource table (attach: get_loaded_rsc_table). */
+  RSC_DA: 8,
+  RSC_SIZE: 9,
 } as const;
 
 export const CORE_BLOCK_WORDS = 16;

@@ -206,7 +206,7 @@ describe('debugfs crash', () => {
     await rproc.boot();
     const crash = rproc.next('crash');
     assert.equal(await new RprocDebugfs(rproc).write('crash', '999\n'), 4);
-    assert.deepEqual(await crash, { type: 999, typeName: 'unknown', count: 1 });
+    assert.deepEqual(await crash, { type: 999, typeName: 'unknown', count: 1, detail: undefined });
     assert.equal(rproc.state, 'crashed');
     assert.ok(logs.includes('error: crash detected in m0: type unknown'), logs.join('\n'));
     assert.ok(logs.includes('error: handling crash #1 in m0'), logs.join('\n'));
@@ -260,7 +260,7 @@ describe('debugfs crash', () => {
       await rproc.boot();
       const crash = rproc.next('crash');
       assert.equal(await new RprocDebugfs(rproc).write('crash', input), Buffer.byteLength(input));
-      assert.deepEqual(await crash, { type, typeName, count: 1 });
+      assert.deepEqual(await crash, { type, typeName, count: 1, detail: undefined });
     });
   }
 

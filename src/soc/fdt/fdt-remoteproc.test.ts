@@ -44,7 +44,7 @@ describe('the embedded default board', () => {
     for (const [i, core] of cores.entries()) {
       assert.deepEqual(
         core.memoryRegions.map((r) => r.name),
-        [`core${i}-ram`, 'vdev0vring0', 'vdev0vring1', 'vdev0buffer'],
+        [`core${i}-ram`, 'vdev0vring0', 'vdev0vring1', 'vdev0buffer', `core${i}-pool`],
       );
       assert.ok(core.memoryRegions.every((r) => r.noMap && r.size > 0n));
       assert.deepEqual(

@@ -1,0 +1,122 @@
+// The virtual AMP SoC: physical memory sized from the board, one SocCore per remote core with its
+// rproc (allocated with the SoC's platform ops, the remoteproc virtio transport and the rpmsg
+// host), a firmware store, and typed events for console output. `start()` adds every processor
+// (auto-booting those the board marks), `close()` deletes them and leaves no worker or timer behind.
+
+import { FirmwareStore } from '../remoteproc/firmware-store.ts';
+import { rprocAlloc, type Rproc } from '../remoteproc/rproc.ts';
+import { RprocRegistry } from '../remoteproc/rproc-registry.ts';
+import { RprocVirtio } from '../remoteproc/rproc-virtio.ts';
+import { TypedEmitter } from '../remoteproc/typed-emitter.ts';
+import { RpmsgHost, type RpmsgHostOptions } from '../rpmsg/host/rpmsg-host.ts';
+import { VirtioDriverRegistry } from '../virtio/virtio-device.ts';
+import { RprocError } from '../util/errors.ts';
+import type { Fdt } from './fdt/fdt-tree.ts';
+import { defaultBoard } from './fdt/boards/default-board.ts';
+import { boardFromFdt, type BoardSpec } from './board.ts';
+import { CORE_BLOCK_WORDS } from './core-block.ts';
+import { PhysMemory } from './phys-memory.ts';
+import { SocCore } from './soc-core.ts';
+
+export interface VirtualSocOptions {
+  /** The board; the embedded default board when absent. */
+  readonly board?: Fdt;
+  /** Where firmware names are looked up; a store over `firmwareDirs` when absent. */
+  readonly firmwareStore?: FirmwareStore;
+  readonly firmwareDirs?: readonly string[];
+  readonly rpmsg?: RpmsgHostOptions;
+  /** Override the board's firmware-name per core name. */
+  readonly firmware?: Readonly<Record<string, string>>;
+  /** Override auto-boot for every core (the board's auto-boot otherwise). */
+  readonly autoBoot?: boolean;
+  /** Extra settings handed to every core worker. */
+  readonly workerOptions?: Readonly<Record<string, string | number | boolean>>;
+}
+
+export interface SocEvents extends Record<string, unknown> {
+  /** A line (or chunk) the core printed on its UART. */
+  uart: { readonly core: string; readonly text: string };
+  /** The firmware ended (test finisher or main returned). */
+  exit: { readonly core: string; readonly code: number };
+}
+
+export class VirtualSoc extends TypedEmitter<SocEvents> {
+  readonly board: BoardSpec;
+  readonly memory: PhysMemory;
+  readonly cores: readonly SocCore[];
+  readonly registry = new RprocRegistry();
+  readonly virtio: RprocVirtio;
+  readonly rpmsg: RpmsgHost;
+  readonly firmwareStore: FirmwareStore;
+  private closed = false;
+
+  constructor(options: VirtualSocOptions = {}) {
+    super();
+    this.board = boardFromFdt(options.board ?? defaultBoard());
+    this.memory = PhysMemory.create(this.board.ram, this.board.cores.length * CORE_BLOCK_WORDS);
+    this.firmwareStore = options.firmwareStore ?? new FirmwareStore(options.firmwareDirs ?? []);
+    this.rpmsg = new RpmsgHost(options.rpmsg);
+    const drivers = new VirtioDriverRegistry();
+    drivers.register(this.rpmsg.virtioDriver);
+    this.virtio = new RprocVirtio(drivers);
+    this.cores = this.board.cores.map((spec, index) => {
+      const core = new SocCore(
+        spec,
+        index,
+        this.memory,
+        {
+          uart: (c, text) => this.emit('uart', { core: c.name, text }),
+          exit: (c, code) => this.emit('exit', { core: c.name, code }),
+        },
+        options.workerOptions,
+      );
+      const rproc = rprocAlloc({
+        name: spec.name,
+        ops: core.ops(),
+        firmware: options.firmware?.[spec.name] ?? spec.firmwareName ?? `rproc-${spec.name}-fw`,
+        firmwareStore: this.firmwareStore,
+        ...(core.pool === undefined ? {} : { dma: core.pool }),
+        vdevHooks: this.virtio,
+        autoBoot: options.autoBoot ?? spec.autoBoot,
+        ...(spec.phandle === undefined ? {} : { phandle: spec.phandle }),
+        registry: this.registry,
+        detached: spec.earlyBoot,
+      });
+      core.bind(rproc);
+      return core;
+    });
+  }
+
+  core(name: string): SocCore {
+    const core = this.cores.find((c) => c.name === name);
+    if (core === undefined) {
+      throw new RprocError(
+        'ENODEV',
+        'soc',
+        `no core "${name}" on this board (cores: ${this.cores.map((c) => c.name).join(', ')})`,
+      );
+    }
+    return core;
+  }
+
+  rproc(name: string): Rproc {
+    return this.core(name).rproc;
+  }
+
+  /** rproc_add for every core: those marked auto-boot start booting (or attach) now. */
+  async start(): Promise<void> {
+    for (const core of this.cores) await core.rproc.add();
+  }
+
+  /** Delete every processor (stopping what runs) and release everything; idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const core of this.cores) {
+      await core.rproc.autoBootDone;
+      await core.rproc.del();
+      await core.stopCore();
+      core.rproc.free();
+    }
+  }
+}

@@ -1,0 +1,103 @@
+// The host side of a remote core running in a worker thread: start it at the boot address,
+// halt it (politely through the RUN word, then by terminating the worker), and turn what it
+// reports — console lines, faults, an unexpected exit or a worker error — into events. A core
+// that dies never takes the host with it.
+
+import { Worker } from 'node:worker_threads';
+import { RprocError } from '../util/errors.ts';
+import { CORE_WORD, RUN_STATE, type CoreBlock } from './core-block.ts';
+import { isCoreMessage, type CoreFault, type CoreWorkerData } from './core-messages.ts';
+
+export interface WorkerCoreEvents {
+  uart(text: string): void;
+  /** The core faulted or its worker died: the platform reports a crash. */
+  fault(fault: CoreFault): void;
+  /** The firmware finished (test finisher, or main returned) with this code. */
+  exit(code: number): void;
+}
+
+/** How long a halted core may take to notice before its worker is terminated. */
+const HALT_GRACE_MS = 500;
+
+export class WorkerCore {
+  private worker: Worker | undefined;
+  private readonly script: URL;
+  private readonly block: CoreBlock;
+  private readonly events: WorkerCoreEvents;
+  private stopping = false;
+
+  constructor(script: URL, block: CoreBlock, events: WorkerCoreEvents) {
+    this.script = script;
+    this.block = block;
+    this.events = events;
+  }
+
+  get running(): boolean {
+    return this.worker !== undefined;
+  }
+
+  /** Release the core: it starts executing at data.bootAddr in its own thread. */
+  async start(data: CoreWorkerData): Promise<void> {
+    if (this.worker !== undefined)
+      throw new RprocError('EBUSY', 'core-start', `${data.coreName} is already running`);
+    this.stopping = false;
+    this.block.store(CORE_WORD.RUN, RUN_STATE.RUNNING);
+    this.block.store(CORE_WORD.EXIT_CODE, 0);
+    const worker = new Worker(this.script, { workerData: data, stdout: false, stderr: false });
+    this.worker = worker;
+    worker.on('message', (msg: unknown) => {
+      if (!isCoreMessage(msg)) return;
+      switch (msg.type) {
+        case 'uart':
+          this.events.uart(msg.text);
+          return;
+        case 'fault':
+          this.events.fault(msg.fault);
+          return;
+        case 'exit':
+          this.events.exit(msg.code);
+          return;
+      }
+    });
+    worker.on('error', (e: unknown) => {
+      // An exception escaping the core's thread: a firmware bug, reported as a fatal error.
+      if (!this.stopping)
+        this.events.fault({
+          kind: 'fatal',
+          message: `core thread died: ${e instanceof Error ? e.message : String(e)}`,
+        });
+    });
+    worker.on('exit', (code) => {
+      if (this.worker === worker) this.worker = undefined;
+      if (!this.stopping && code !== 0)
+        this.events.fault({ kind: 'fatal', message: `core thread exited with code ${code}` });
+    });
+    await new Promise<void>((resolve, reject) => {
+      worker.once('online', resolve);
+      worker.once('error', reject);
+    });
+  }
+
+  /** Halt the core; resolves once its thread is gone. */
+  async stop(): Promise<void> {
+    const worker = this.worker;
+    if (worker === undefined) return;
+    this.stopping = true;
+    this.block.store(CORE_WORD.RUN, RUN_STATE.HALT_REQUESTED);
+    this.block.wake();
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<'timeout'>(
+      (resolve) => (timer = setTimeout(() => resolve('timeout'), HALT_GRACE_MS)),
+    );
+    const r = await Promise.race([exited.then(() => 'exited' as const), grace]);
+    clearTimeout(timer);
+    if (r === 'timeout') {
+      // A core stuck in a loop that never looks at RUN: pull the plug.
+      await worker.terminate();
+      await exited;
+    }
+    this.worker = undefined;
+    this.block.store(CORE_WORD.RUN, RUN_STATE.HALTED);
+  }
+}
