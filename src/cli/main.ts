@@ -6,8 +6,10 @@ import { EXIT, UsageError, type Command } from './command.ts';
 import { processIo, type CliIo } from './io.ts';
 import { RprocError } from '../util/errors.ts';
 import { inspectCommand } from './inspect-command.ts';
+import { demoCommand } from './demo-command.ts';
+import { runCommand } from './run-command.ts';
 
-const COMMANDS: readonly Command[] = [inspectCommand];
+const COMMANDS: readonly Command[] = [demoCommand, runCommand, inspectCommand];
 
 function globalHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

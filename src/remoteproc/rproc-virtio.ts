@@ -50,6 +50,10 @@ class RprocVirtioDevice implements VirtioDevice {
   private readonly dmaLive = new Set<DmaBuffer>();
   private bufferCursor = 0;
 
+  get parentName(): string {
+    return this.rproc.name;
+  }
+
   constructor(rproc: Rproc, vdev: RprocVdev, name: string) {
     this.rproc = rproc;
     this.vdev = vdev;

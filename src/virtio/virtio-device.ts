@@ -33,6 +33,8 @@ export interface DmaRegion {
 export interface VirtioDevice {
   /** virtio<N>: unique per transport instance, for names and logs. */
   readonly name: string;
+  /** The device's parent (for remoteproc: the processor's name), to tell devices apart in output. */
+  readonly parentName: string;
   /** VIRTIO_ID_* of the device. */
   readonly deviceId: number;
   /** Features both sides agreed on (written to the device at finalize). */

@@ -1,0 +1,150 @@
+// `rproc demo`: the whole story on the embedded default board with bundled firmware, no
+// arguments needed — boot the remote cores, show the channels their firmware announces, time an
+// echo exchange, inject a crash, write the coredump, watch the recovery and the traffic resume,
+// and shut everything down.
+
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeCoredumpFile } from '../remoteproc/coredump.ts';
+import type { RpmsgChannel } from '../rpmsg/host/rpmsg-channel.ts';
+import { RprocError } from '../util/errors.ts';
+import { EXIT, type Command } from './command.ts';
+import { SocReporter } from './soc-reporter.ts';
+import { coreKindAvailable, createSoc } from './soc-setup.ts';
+
+/** The js core runs the crasher program: an echo service that can also die on command. */
+const DEMO_FIRMWARE: Readonly<Record<string, string>> = { rproc1: 'crasher' };
+const ECHO_COUNT = 200;
+
+async function roundTrip(ch: RpmsgChannel, payload: Uint8Array, timeoutMs = 2000): Promise<number> {
+  const ept = ch.open();
+  const t0 = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new RprocError('ETIMEDOUT', 'demo', `no echo on ${ch.name} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    ept.setCallback(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    ept.send(payload).catch((e: unknown) => {
+      clearTimeout(timer);
+      reject(e instanceof Error ? e : new Error(String(e)));
+    });
+  });
+  return performance.now() - t0;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
+}
+
+export const demoCommand: Command = {
+  name: 'demo',
+  summary: 'Boot the default board, echo over rpmsg, crash a core, dump it, recover, shut down',
+  usage: '',
+  help: [
+    'Options:',
+    '  --coredump DIR  where to write the crash dump (default: a new temporary directory)',
+    '  --json          one JSON event per line',
+  ].join('\n'),
+  options: { coredump: { type: 'string' } },
+  positionals: [0, 0],
+  async run({ io, json, values }) {
+    const reporter = new SocReporter(io, json);
+    const { soc } = await createSoc({ autoBoot: false, firmware: DEMO_FIRMWARE });
+    const dumpDir =
+      typeof values['coredump'] === 'string'
+        ? values['coredump']
+        : await mkdtemp(join(tmpdir(), 'rproc-demo-'));
+    await mkdir(dumpDir, { recursive: true });
+    reporter.attach(soc);
+    try {
+      reporter.heading(`Board: ${soc.board.model}`);
+      for (const r of soc.board.ram)
+        reporter.say(
+          { event: 'board-ram', name: r.name, pa: r.pa, size: r.size },
+          `RAM ${r.name} at 0x${r.pa.toString(16)}, ${r.size >> 20} MiB`,
+        );
+      const cores = soc.cores.filter((c) => coreKindAvailable(c.spec.kind));
+      for (const c of soc.cores) {
+        const available = cores.includes(c);
+        reporter.say(
+          { event: 'board-core', core: c.name, kind: c.spec.kind, firmware: c.rproc.firmware, available },
+          `${c.spec.kind} core, firmware ${c.rproc.firmware}${available ? '' : ' (no engine for this core kind in this build: skipped)'}`,
+        );
+      }
+
+      reporter.heading('Boot');
+      await soc.start();
+      reporter.followTraces(soc);
+      for (const c of cores) await c.rproc.boot();
+
+      const rproc = soc.rproc('rproc1');
+      reporter.heading('Name service');
+      const ch = await soc.rpmsg.waitForChannel('crasher');
+
+      reporter.heading(`Echo: ${ECHO_COUNT} round trips of 1 to 496 bytes`);
+      const times: number[] = [];
+      for (let i = 0; i < ECHO_COUNT; i++) {
+        const size = 1 + ((i * 37) % 496);
+        times.push(await roundTrip(ch, new Uint8Array(size).fill(i & 0xff)));
+      }
+      times.sort((a, b) => a - b);
+      const us = (ms: number): number => Math.round(ms * 1000);
+      reporter.say(
+        {
+          event: 'echo',
+          core: rproc.name,
+          channel: ch.name,
+          count: ECHO_COUNT,
+          p50us: us(percentile(times, 50)),
+          p99us: us(percentile(times, 99)),
+          minus: us(times[0] ?? 0),
+        },
+        `round trip p50 ${us(percentile(times, 50))} µs, p99 ${us(percentile(times, 99))} µs, min ${us(times[0] ?? 0)} µs`,
+      );
+      reporter.flushTraces(soc);
+
+      reporter.heading('Crash, coredump and recovery');
+      rproc.coredumpMode = 'enabled';
+      const written = new Promise<string>((resolve) => {
+        rproc.once('coredump', (dump) => {
+          const path = join(dumpDir, `${rproc.name}-core.elf`);
+          void writeCoredumpFile(dump, path).then(() => {
+            reporter.say(
+              { event: 'coredump', core: rproc.name, path, size: dump.size },
+              `coredump: ${dump.size} bytes written to ${path}`,
+            );
+            resolve(path);
+          });
+        });
+      });
+      const recovered = rproc.next('recovery', (e) => e.phase !== 'start');
+      reporter.say(
+        { event: 'inject', core: rproc.name, command: 'mmu' },
+        'asking the firmware to store to an unmapped address',
+      );
+      await ch.open().send(new TextEncoder().encode('mmu'));
+      await written;
+      const outcome = await recovered;
+      if (outcome.phase === 'failed') throw outcome.error ?? new RprocError('EIO', 'demo', 'recovery failed');
+      const again = await soc.rpmsg.waitForChannel('crasher');
+      const rtt = await roundTrip(again, new TextEncoder().encode('back again'));
+      reporter.say(
+        { event: 'echo', core: rproc.name, channel: again.name, count: 1, us: Math.round(rtt * 1000) },
+        `traffic resumed: echo in ${Math.round(rtt * 1000)} µs`,
+      );
+      reporter.flushTraces(soc);
+
+      reporter.heading('Shutdown');
+      for (const c of cores) await c.rproc.shutdown();
+      return EXIT.OK;
+    } finally {
+      reporter.stop();
+      await soc.close();
+    }
+  },
+};

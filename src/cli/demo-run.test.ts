@@ -1,0 +1,116 @@
+// `rproc demo` and `rproc run` end to end through the command's own entry point, with --json so
+// that the event stream can be checked step by step.
+
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from './main.ts';
+import { memoryIo } from './io.ts';
+import { bundledJsFirmware } from '../cpu/js/bundled-firmware.ts';
+import { readElf } from '../elf/elf-reader.ts';
+import { readFileSync } from 'node:fs';
+
+interface Ev {
+  event: string;
+  core?: string;
+  [k: string]: unknown;
+}
+
+function events(stdout: string): Ev[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Ev);
+}
+
+describe('rproc demo', () => {
+  it('boots, echoes, crashes, dumps, recovers and shuts down, as JSON events', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rproc-demo-test-'));
+    const io = memoryIo();
+    const status = await main(['demo', '--json', '--coredump', dir], io);
+    assert.equal(status, 0, io.stderr);
+    const evs = events(io.stdout);
+    const label = (e: Ev): string =>
+      e.event === 'state'
+        ? `state:${String(e['to'])}`
+        : e.event === 'channel'
+          ? `channel:${String(e['action'])}`
+          : e.event === 'recovery'
+            ? `recovery:${String(e['phase'])}`
+            : e.event;
+    const steps = evs.filter((e) => e.core === 'rproc1').map(label);
+    // The story, in order: each step found after the previous one.
+    let at = 0;
+    for (const step of [
+      'state:running',
+      'channel:add',
+      'echo',
+      'state:crashed',
+      'crash',
+      'coredump',
+      'recovery:done',
+      'channel:add',
+      'echo',
+      'state:offline',
+      'state:deleted',
+    ]) {
+      const i = steps.indexOf(step, at);
+      assert.ok(i >= 0, `missing ${step} after position ${at} in ${steps.join(' ')}`);
+      at = i + 1;
+    }
+    const dump = evs.find((e) => e.event === 'coredump');
+    const path = String(dump?.['path']);
+    assert.ok(existsSync(path));
+    assert.equal(readElf(new Uint8Array(readFileSync(path))).image?.header.type, 4);
+    const echo = evs.find((e) => e.event === 'echo' && e['count'] === 200);
+    assert.ok(typeof echo?.['p50us'] === 'number');
+  });
+});
+
+describe('rproc run', () => {
+  it('boots a js firmware file, sends to its channel and prints the reply', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rproc-run-test-'));
+    const file = join(dir, 'echo.elf');
+    writeFileSync(file, bundledJsFirmware('rpmsg-echo'));
+    const io = memoryIo();
+    const status = await main(
+      ['run', file, '--json', '--send', 'rpmsg-echo=hello there', '--timeout', '1'],
+      io,
+    );
+    assert.equal(status, 0, io.stderr);
+    const evs = events(io.stdout);
+    assert.ok(evs.some((e) => e.event === 'channel' && e['name'] === 'rpmsg-echo'));
+    assert.ok(evs.some((e) => e.event === 'rx' && e['text'] === 'hello there'));
+    assert.ok(evs.some((e) => e.event === 'trace' && String(e['text']).includes('rpmsg-echo: ready')));
+    assert.ok(evs.some((e) => e.event === 'state' && e['to'] === 'offline'));
+  });
+
+  const failures: [string, string[], RegExp, number][] = [
+    ['a missing firmware file', ['run', 'no/such.elf'], /ENOENT: firmware 'no\/such.elf' not found/, 1],
+    ['a file that is not ELF', ['run', 'README.md'], /bad magic/, 1],
+    [
+      'a missing board file',
+      ['run', 'firmware/prebuilt/hello.elf', '--board', 'no/board.dtb'],
+      /no\/board\.dtb/,
+      1,
+    ],
+    ['a bad --send', ['run', 'x.elf', '--send', 'novalue'], /CHANNEL=TEXT/, 2],
+    ['a bad --timeout', ['run', 'x.elf', '--timeout', 'soon'], /number of seconds/, 2],
+  ];
+  for (const [name, argv, pattern, code] of failures) {
+    it(`fails with one clear line on ${name}`, async () => {
+      const io = memoryIo();
+      const cwd = process.cwd();
+      process.chdir(join(import.meta.dirname, '..', '..'));
+      try {
+        assert.equal(await main(argv, io), code);
+      } finally {
+        process.chdir(cwd);
+      }
+      assert.match(io.stderr, pattern);
+      assert.equal(io.stderr.trim().split('\n').length, 1, io.stderr);
+    });
+  }
+});

@@ -1,0 +1,165 @@
+// `rproc run FIRMWARE`: boot one firmware on a core of the board (default or --board FILE) and
+// show what it does — state, trace and UART output, channels — optionally sending to a channel
+// (--send CHANNEL=TEXT) or attaching the terminal to one (--console CHANNEL). Runs until --timeout
+// seconds, or until Ctrl-C, then shuts down cleanly. Bad firmware, a bad board or a missing dtc is
+// one clear line and exit status 1.
+
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { writeCoredumpFile } from '../remoteproc/coredump.ts';
+import { parseElf } from '../elf/elf-reader.ts';
+import { EM } from '../elf/elf-constants.ts';
+import { RprocError } from '../util/errors.ts';
+import type { SocCore } from '../soc/soc-core.ts';
+import type { VirtualSoc } from '../soc/virtual-soc.ts';
+import { EXIT, UsageError, type Command, type OptionValues } from './command.ts';
+import { SocReporter } from './soc-reporter.ts';
+import { coreKindAvailable, createSoc } from './soc-setup.ts';
+
+interface SendSpec {
+  readonly channel: string;
+  readonly text: string;
+}
+
+function parseSends(values: OptionValues): SendSpec[] {
+  const raw = values['send'];
+  const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  return list.map((s) => {
+    const text = String(s);
+    const eq = text.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--send takes CHANNEL=TEXT, not "${text}"`);
+    return { channel: text.slice(0, eq), text: text.slice(eq + 1) };
+  });
+}
+
+function parseTimeout(values: OptionValues): number | undefined {
+  const raw = values['timeout'];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new UsageError(`--timeout takes a number of seconds, not "${String(raw)}"`);
+  return n * 1000;
+}
+
+/** The core to run on: --core, else the first core whose kind matches the image's machine. */
+function pickCore(soc: VirtualSoc, bytes: Uint8Array, wanted: string | undefined): SocCore {
+  if (wanted !== undefined) return soc.core(wanted);
+  const machine = parseElf(bytes).header.machine;
+  const kind = machine === EM.EM_RISCV ? 'rv32' : machine === EM.EM_NONE ? 'js' : undefined;
+  if (kind === undefined) {
+    throw new RprocError(
+      'ENOEXEC',
+      'run',
+      `no core on this board runs e_machine ${machine}; use --core to choose one`,
+    );
+  }
+  const core = soc.cores.find((c) => c.spec.kind === kind);
+  if (core === undefined)
+    throw new RprocError('ENODEV', 'run', `the board has no ${kind} core for this firmware`);
+  return core;
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'Boot a firmware on a board core and stream its trace, UART and rpmsg channels',
+  usage: 'FIRMWARE',
+  help: [
+    'Options:',
+    '  --board FILE            board description (.dtb, or .dts when dtc is installed); default: the embedded board',
+    '  --core NAME             core to run on (default: the first core that runs this kind of image)',
+    '  --send CHANNEL=TEXT     send TEXT to CHANNEL once it is announced (repeatable); replies are printed',
+    '  --console CHANNEL       connect stdin/stdout to CHANNEL (one message per line)',
+    '  --timeout SECONDS       shut down after this long (default: run until Ctrl-C, or 1 s after the last --send)',
+    '  --coredump DIR          write a coredump there when the core crashes',
+    '  --json                  one JSON event per line',
+  ].join('\n'),
+  options: {
+    board: { type: 'string' },
+    core: { type: 'string' },
+    send: { type: 'string', multiple: true },
+    console: { type: 'string' },
+    timeout: { type: 'string' },
+    coredump: { type: 'string' },
+  },
+  positionals: [1, 1],
+  async run({ io, json, values, positionals }) {
+    const file = positionals[0] ?? '';
+    const sends = parseSends(values);
+    const timeoutMs = parseTimeout(values);
+    const consoleName = typeof values['console'] === 'string' ? values['console'] : undefined;
+    const board = typeof values['board'] === 'string' ? values['board'] : undefined;
+    const coreName = typeof values['core'] === 'string' ? values['core'] : undefined;
+    const dumpDir = typeof values['coredump'] === 'string' ? values['coredump'] : undefined;
+    const { soc, firmwareName } = await createSoc({ board, firmwareFile: file, autoBoot: false });
+    const reporter = new SocReporter(io, json);
+    reporter.attach(soc);
+    let stopRequested: () => void = () => undefined;
+    const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
+    const onSigint = (): void => stopRequested();
+    process.once('SIGINT', onSigint);
+    try {
+      const fw = await soc.firmwareStore.request(firmwareName ?? file);
+      const core = pickCore(soc, fw.bytes, coreName);
+      if (!coreKindAvailable(core.spec.kind)) {
+        throw new RprocError('ENOSYS', 'run', `this build has no engine for ${core.spec.kind} cores`);
+      }
+      await soc.start();
+      await core.rproc.setFirmware(firmwareName ?? file);
+      if (dumpDir !== undefined) {
+        core.rproc.coredumpMode = 'enabled';
+        core.rproc.on('coredump', (dump) => {
+          const path = join(dumpDir, `${core.name}-core-${core.rproc.crashCounter}.elf`);
+          void writeCoredumpFile(dump, path).then(() =>
+            reporter.say(
+              { event: 'coredump', core: core.name, path, size: dump.size },
+              `coredump written to ${path}`,
+            ),
+          );
+        });
+      }
+      reporter.followTraces(soc);
+      await core.rproc.boot();
+
+      for (const s of sends) {
+        const ch = await soc.rpmsg.waitForChannel(s.channel, 10_000);
+        const ept = ch.open((data, src) => {
+          const text = new TextDecoder().decode(data);
+          reporter.say(
+            { event: 'rx', core: core.name, channel: ch.name, src, text },
+            `${ch.name} ← ${JSON.stringify(text)}`,
+          );
+        });
+        await ept.send(new TextEncoder().encode(s.text));
+        reporter.say(
+          { event: 'tx', core: core.name, channel: ch.name, text: s.text },
+          `${ch.name} → ${JSON.stringify(s.text)}`,
+        );
+      }
+
+      if (consoleName !== undefined) {
+        const ch = await soc.rpmsg.waitForChannel(consoleName, 10_000);
+        const ept = ch.open((data) => io.out(new TextDecoder().decode(data) + '\n'));
+        const rl = createInterface({ input: process.stdin });
+        rl.on('line', (line) => {
+          ept
+            .send(new TextEncoder().encode(line))
+            .catch((e: unknown) => io.err(`rproc run: ${e instanceof Error ? e.message : String(e)}\n`));
+        });
+        rl.on('close', () => stopRequested());
+      }
+
+      const limit = timeoutMs ?? (sends.length > 0 && consoleName === undefined ? 1000 : undefined);
+      let timer: NodeJS.Timeout | undefined;
+      if (limit !== undefined) timer = setTimeout(() => stopRequested(), limit);
+      await stopped;
+      clearTimeout(timer);
+      reporter.flushTraces(soc);
+      if (core.rproc.state === 'running' || core.rproc.state === 'crashed') await core.rproc.shutdown();
+      return EXIT.OK;
+    } finally {
+      process.off('SIGINT', onSigint);
+      reporter.stop();
+      await soc.close();
+    }
+  },
+};

@@ -1,0 +1,125 @@
+// Prints what happens on a virtual SoC as it happens: processor states, crashes with their
+// report, recoveries, coredumps, channels coming and going, UART and trace output. Text with
+// colour on a TTY (plain when piped), or one JSON object per line with --json.
+
+import type { VirtualSoc } from '../soc/virtual-soc.ts';
+import { hex } from '../util/errors.ts';
+import { paint, type CliIo } from './io.ts';
+
+export type ReportEvent = { readonly event: string; readonly core?: string } & Readonly<
+  Record<string, unknown>
+>;
+
+export class SocReporter {
+  private readonly io: CliIo;
+  private readonly json: boolean;
+  private readonly t0 = performance.now();
+  private readonly traceSeen = new Map<string, string>();
+  private traceTimer: NodeJS.Timeout | undefined;
+
+  constructor(io: CliIo, json: boolean) {
+    this.io = io;
+    this.json = json;
+  }
+
+  /** Emit one event: a JSON line, or `text` formatted for people. */
+  say(e: ReportEvent, text: string): void {
+    if (this.json) {
+      this.io.out(JSON.stringify({ t: Math.round(performance.now() - this.t0), ...e }) + '\n');
+      return;
+    }
+    const t = paint(this.io, 'dim', `${((performance.now() - this.t0) / 1000).toFixed(3).padStart(7)}s`);
+    const who = e.core === undefined ? '' : `${paint(this.io, 'cyan', e.core)} `;
+    this.io.out(`${t} ${who}${text}\n`);
+  }
+
+  /** A heading in text mode; nothing in JSON mode. */
+  heading(text: string): void {
+    if (!this.json) this.io.out(`\n${paint(this.io, 'bold', text)}\n`);
+  }
+
+  attach(soc: VirtualSoc): void {
+    soc.on('uart', ({ core, text }) => {
+      for (const line of text.replace(/\n$/, '').split('\n'))
+        this.say({ event: 'uart', core, text: line }, `uart: ${line}`);
+    });
+    soc.rpmsg.on('channel', ({ action, channel, device }) => {
+      const core = device.vdev.parentName;
+      this.say(
+        { event: 'channel', core, action, name: channel.name, dst: channel.dst, device: device.deviceName },
+        action === 'add'
+          ? `channel ${paint(this.io, 'green', channel.name)} announced at remote address ${channel.dst} (${device.deviceName})`
+          : `channel ${channel.name} removed`,
+      );
+    });
+    soc.rpmsg.on('error', ({ device, reason }) =>
+      this.say(
+        { event: 'rpmsg-error', device: device.deviceName, reason },
+        paint(this.io, 'red', `rpmsg error: ${reason}`),
+      ),
+    );
+    for (const c of soc.cores) {
+      const core = c.name;
+      const r = c.rproc;
+      r.on('state', ({ from, to }) =>
+        this.say(
+          { event: 'state', core, from, to },
+          `state ${from} → ${paint(this.io, to === 'crashed' ? 'red' : 'bold', to)}`,
+        ),
+      );
+      r.on('crash', ({ typeName, count, detail }) => {
+        const parts = [`crash #${count}: ${typeName}`];
+        if (detail !== undefined) parts.push(detail.message);
+        if (detail?.pc !== undefined)
+          parts.push(`pc ${hex(detail.pc)}${detail.symbol === undefined ? '' : ` (${detail.symbol})`}`);
+        if (detail?.cause !== undefined) parts.push(`cause ${detail.cause}`);
+        if (detail?.tval !== undefined) parts.push(`tval ${hex(detail.tval)}`);
+        this.say(
+          { event: 'crash', core, type: typeName, count, ...(detail === undefined ? {} : { detail }) },
+          paint(this.io, 'red', parts.join(', ')),
+        );
+      });
+      r.on('recovery', ({ phase, error }) =>
+        this.say(
+          { event: 'recovery', core, phase, ...(error === undefined ? {} : { error: error.message }) },
+          `recovery ${phase}${error === undefined ? '' : `: ${error.message}`}`,
+        ),
+      );
+      r.on('log', ({ level, message }) => {
+        if (level === 'info' && !this.json) return;
+        this.say(
+          { event: 'log', core, level, message },
+          level === 'error'
+            ? paint(this.io, 'red', message)
+            : level === 'warn'
+              ? paint(this.io, 'yellow', message)
+              : message,
+        );
+      });
+    }
+  }
+
+  /** Poll every core's trace0 and print what is new (firmware writes it; the host reads it). */
+  followTraces(soc: VirtualSoc, everyMs = 100): void {
+    this.traceTimer = setInterval(() => this.flushTraces(soc), everyMs);
+  }
+
+  flushTraces(soc: VirtualSoc): void {
+    for (const c of soc.cores) {
+      if (c.rproc.state !== 'running' && c.rproc.state !== 'attached') continue;
+      const text = c.rproc.readTrace(0);
+      if (text === undefined) continue;
+      const before = this.traceSeen.get(c.name) ?? '';
+      if (text === before) continue;
+      const fresh = text.startsWith(before) ? text.slice(before.length) : text;
+      this.traceSeen.set(c.name, text);
+      for (const line of fresh.split('\n').filter((l) => l !== ''))
+        this.say({ event: 'trace', core: c.name, text: line }, `trace0: ${line}`);
+    }
+  }
+
+  stop(): void {
+    if (this.traceTimer !== undefined) clearInterval(this.traceTimer);
+    this.traceTimer = undefined;
+  }
+}
