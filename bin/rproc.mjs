@@ -1,12 +1,29 @@
 #!/usr/bin/env node
-// The `rproc` command. Runs the compiled CLI from dist/ when it has been built, otherwise the
-// TypeScript sources through tsx (development checkouts, `npx rproc` after `npm ci`).
-import { existsSync } from 'node:fs';
+// The `rproc` command. Runs the compiled CLI from dist/ when it is up to date with the sources
+// (npm ci builds it), otherwise the TypeScript sources through tsx.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-const compiled = new URL('../dist/cli/main.js', import.meta.url);
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function newest(dir) {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+function distFresh() {
+  const stamp = join(root, 'dist', '.stamp');
+  return existsSync(stamp) && statSync(stamp).mtimeMs >= newest(join(root, 'src'));
+}
+
 let main;
-if (existsSync(compiled)) {
-  ({ main } = await import(compiled.href));
+if (distFresh()) {
+  ({ main } = await import(new URL('../dist/cli/main.js', import.meta.url).href));
 } else {
   const { register } = await import('tsx/esm/api');
   register();

@@ -16,16 +16,23 @@ import { AddressMap } from './address-map.ts';
 import { CORE_WORD, CoreBlock, pendingIds } from './core-block.ts';
 import type { CoreFault } from './core-messages.ts';
 import { DmaPool } from './dma-pool.ts';
-import type { CoreSpec } from './board.ts';
+import type { CoreKind, CoreSpec } from './board.ts';
+import { distIsFresh, distUrl } from '../util/dist.ts';
 import type { PhysMemory } from './phys-memory.ts';
 import { Watchdog } from './watchdog.ts';
 import { WorkerCore } from './worker-core.ts';
 
-/** The worker bootstrap of each core kind (a .mjs that loads the TypeScript body, see DESIGN). */
-const WORKER_SCRIPT = {
-  js: new URL('../cpu/js/js-core-worker.mjs', import.meta.url),
-  rv32: new URL('../cpu/rv32/rv32-core-worker.mjs', import.meta.url),
-} as const;
+/**
+ * The script a core of each kind runs: the compiled worker when this code is itself compiled or
+ * dist/ is fresh (fast start), else a .mjs bootstrap that loads the TypeScript body through tsx
+ * (DESIGN: tsx's loader does not reach `new Worker('./x.ts')` on Node 20).
+ */
+function workerScript(kind: CoreKind): URL {
+  const body = kind === 'js' ? 'cpu/js/js-core-worker' : 'cpu/rv32/rv32-core-worker';
+  if (import.meta.url.endsWith('.js')) return new URL(`../${body}.js`, import.meta.url);
+  if (distIsFresh()) return distUrl(`${body}.js`);
+  return new URL(`../${body}.mjs`, import.meta.url);
+}
 
 /** How long one Atomics.waitAsync on the doorbell lasts before the listener looks again. */
 const LISTEN_SLICE_MS = 1000;
@@ -68,7 +75,7 @@ export class SocCore {
       spec.dmaPool === undefined
         ? undefined
         : new DmaPool(memory, this.map, spec.dmaPool.pa, spec.dmaPool.size);
-    this.runner = new WorkerCore(WORKER_SCRIPT[spec.kind], this.block, {
+    this.runner = new WorkerCore(workerScript(spec.kind), this.block, {
       uart: (text) => this.events.uart(this, text),
       fault: (fault) => this.onFault(fault),
       exit: (code) => this.events.exit(this, code),
