@@ -72,7 +72,6 @@ describe('virtual SoC with worker cores', () => {
       assert.equal(loads[0]?.paddr, 0x8000_0000n);
       // The dump holds the firmware's memory: the js boot record's magic at the boot address.
       const first = loads[0];
-      assert.ok(first !== undefined);
       assert.deepEqual([...d.read(first.offset, 4)], [0x52, 0x50, 0x4a, 0x53]);
 
       assert.equal((await recovered).phase, 'done');
