@@ -57,6 +57,9 @@ export function findRpmsgVdev(table: Uint8Array, options: FindRpmsgVdevOptions =
   if (!Number.isSafeInteger(want) || want < 0) {
     throw new RprocError('EINVAL', OP, `vdevIndex ${String(want)} is not a non-negative integer`);
   }
+  // The live table is host-writable (Linux copies its edited table over ours before starting the
+  // core): parseRscTable range-checks every offset and length, and we keep from it only where the
+  // entry lies and what the firmware owns (dfeatures, num/align), re-checking the vring geometry.
   const parsed = parseRscTable(table);
   const rpmsg = parsed.entries.filter((e): e is RscVdev => e.kind === 'vdev' && e.id === VIRTIO_ID_RPMSG);
   const vdev = rpmsg[want];

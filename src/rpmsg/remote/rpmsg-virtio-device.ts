@@ -540,6 +540,8 @@ export class RpmsgVirtioDevice {
       this.returnRx(s, head);
       return;
     }
+    // The payload is handed over as it lies in host memory: its bytes are the application's data,
+    // never interpreted here (except NS messages, decoded below with their own checks).
     const payload = this.gather(chain, RPMSG_HDR_SIZE + hdr.len).subarray(RPMSG_HDR_SIZE);
     if (hdr.dst === RPMSG_NS_ADDR && s.ns) {
       this.handleNs(payload, hdr.src);
@@ -706,23 +708,26 @@ export class RpmsgVirtioDevice {
     ) {
       return this.badTx(s, chain.head, `at ${hex(first.addr)} lies over the vrings or the resource table`);
     }
+    // Everything kept is copied out of the reused chain object before any user hook (onError) runs:
+    // a hook may send, which takes the next chain into the same object.
+    const slot: TxSlot = { head: chain.head, buf: first.view.subarray(0, Math.min(first.len, this.bufSize)) };
     if (first.len < this.bufSize) {
       this.stats.txShortBuffers++;
       if (!s.shortReported) {
         s.shortReported = true;
         this.report(
-          `TX buffer ${hex(chain.head)} at ${hex(first.addr)} is ${first.len} bytes, shorter than bufSize ${this.bufSize}: the host's buffer size differs from ours`,
+          `TX buffer ${hex(slot.head)} at ${hex(first.addr)} is ${first.len} bytes, shorter than bufSize ${this.bufSize}: the host's buffer size differs from ours`,
         );
       }
     }
-    return { head: chain.head, buf: first.view.subarray(0, Math.min(first.len, this.bufSize)) };
+    return slot;
   }
 
   /** A TX chain rpmsg cannot use: returned unused (used.len 0, nothing written), counted, reported. */
   private badTx(s: Session, head: number, problem: string): undefined {
     this.stats.txBadBuffers++;
-    this.report(`TX buffer ${hex(head)} ${problem}; returned unused`);
     if (s.tx.vq.pushUsed(head, 0) === 0) s.tx.dirty = true;
+    this.report(`TX buffer ${hex(head)} ${problem}; returned unused`);
     return undefined;
   }
 
