@@ -687,24 +687,12 @@ export class Rproc extends TypedEmitter<RprocEvents> {
         'the loaded firmware has no resource table in device memory: the remote will not see host updates',
       );
     }
-    const subdevs = this.subdevs;
     try {
-      await prepareSubdevs(subdevs, this.unwindLogger);
-      try {
+      await this.runWithSubdevs(async () => {
         if (this.ops.start === undefined)
           throw new RprocError('EINVAL', 'start', `${this.name} has no start op`);
         await this.ops.start(this);
-      } catch (e) {
-        await unprepareSubdevs(subdevs, this.unwindLogger);
-        throw e;
-      }
-      try {
-        await startSubdevs(subdevs, this.unwindLogger);
-      } catch (e) {
-        await this.stopForUnwind();
-        await unprepareSubdevs(subdevs, this.unwindLogger);
-        throw e;
-      }
+      });
     } catch (e) {
       this.tablePtr = this.cachedTable;
       throw e;
@@ -766,12 +754,16 @@ export class Rproc extends TypedEmitter<RprocEvents> {
     }
   }
 
-  /** __rproc_attach. */
-  private async attachCore(): Promise<void> {
+  /**
+   * The common middle of rproc_start and __rproc_attach: prepare subdevices, run the processor op
+   * (start or attach), start subdevices; unwinding in reverse when a step fails (a failed subdev
+   * start stops the processor again, ignoring that stop's own failure as Linux does).
+   */
+  private async runWithSubdevs(processorOp: () => Promise<void>): Promise<void> {
     const subdevs = this.subdevs;
     await prepareSubdevs(subdevs, this.unwindLogger);
     try {
-      await this.ops.attach?.(this);
+      await processorOp();
     } catch (e) {
       await unprepareSubdevs(subdevs, this.unwindLogger);
       throw e;
@@ -783,6 +775,13 @@ export class Rproc extends TypedEmitter<RprocEvents> {
       await unprepareSubdevs(subdevs, this.unwindLogger);
       throw e;
     }
+  }
+
+  /** __rproc_attach. */
+  private async attachCore(): Promise<void> {
+    await this.runWithSubdevs(async () => {
+      await this.ops.attach?.(this);
+    });
     this.setState(RPROC_STATE.ATTACHED);
     this.log('info', `remote processor ${this.name} is now attached`);
   }

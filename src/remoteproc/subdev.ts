@@ -21,23 +21,30 @@ export interface RprocSubdev {
 /** Swallow an error raised while unwinding: the original failure is the one to report. */
 export type UnwindErrorSink = (subdev: RprocSubdev, step: string, error: unknown) => void;
 
-export async function prepareSubdevs(
+/**
+ * Run `step` on each subdevice in order; when one fails, run `undo` on those already done, last
+ * first (their own failures are reported, not thrown), and rethrow the original failure.
+ */
+async function forwardWithUnwind(
   list: readonly RprocSubdev[],
+  step: (sd: RprocSubdev) => OpResult,
+  undo: (sd: RprocSubdev) => OpResult,
+  undoName: string,
   onUnwindError: UnwindErrorSink,
 ): Promise<void> {
   for (let i = 0; i < list.length; i++) {
     const sd = list[i];
     if (sd === undefined) continue;
     try {
-      await sd.prepare?.();
+      await step(sd);
     } catch (e) {
       for (let j = i - 1; j >= 0; j--) {
         const done = list[j];
         if (done === undefined) continue;
         try {
-          await done.unprepare?.();
+          await undo(done);
         } catch (u) {
-          onUnwindError(done, 'unprepare', u);
+          onUnwindError(done, undoName, u);
         }
       }
       throw e;
@@ -45,58 +52,54 @@ export async function prepareSubdevs(
   }
 }
 
-export async function startSubdevs(
+export function prepareSubdevs(list: readonly RprocSubdev[], onUnwindError: UnwindErrorSink): Promise<void> {
+  return forwardWithUnwind(
+    list,
+    (sd) => sd.prepare?.(),
+    (sd) => sd.unprepare?.(),
+    'unprepare',
+    onUnwindError,
+  );
+}
+
+/** A failed start stops the ones already started with crashed = true, as Linux does. */
+export function startSubdevs(list: readonly RprocSubdev[], onUnwindError: UnwindErrorSink): Promise<void> {
+  return forwardWithUnwind(
+    list,
+    (sd) => sd.start?.(),
+    (sd) => sd.stop?.(true),
+    'stop',
+    onUnwindError,
+  );
+}
+
+/** Run `step` on every subdevice, last first; failures are reported and the walk goes on. */
+async function backwardAll(
   list: readonly RprocSubdev[],
-  onUnwindError: UnwindErrorSink,
+  step: (sd: RprocSubdev) => OpResult,
+  name: string,
+  onError: UnwindErrorSink,
 ): Promise<void> {
-  for (let i = 0; i < list.length; i++) {
+  for (let i = list.length - 1; i >= 0; i--) {
     const sd = list[i];
     if (sd === undefined) continue;
     try {
-      await sd.start?.();
+      await step(sd);
     } catch (e) {
-      for (let j = i - 1; j >= 0; j--) {
-        const done = list[j];
-        if (done === undefined) continue;
-        try {
-          await done.stop?.(true);
-        } catch (u) {
-          onUnwindError(done, 'stop', u);
-        }
-      }
-      throw e;
+      onError(sd, name, e);
     }
   }
 }
 
 /** Stop every subdevice, last first. Errors are reported and the walk goes on: all must stop. */
-export async function stopSubdevs(
+export function stopSubdevs(
   list: readonly RprocSubdev[],
   crashed: boolean,
   onError: UnwindErrorSink,
 ): Promise<void> {
-  for (let i = list.length - 1; i >= 0; i--) {
-    const sd = list[i];
-    if (sd === undefined) continue;
-    try {
-      await sd.stop?.(crashed);
-    } catch (e) {
-      onError(sd, 'stop', e);
-    }
-  }
+  return backwardAll(list, (sd) => sd.stop?.(crashed), 'stop', onError);
 }
 
-export async function unprepareSubdevs(
-  list: readonly RprocSubdev[],
-  onError: UnwindErrorSink,
-): Promise<void> {
-  for (let i = list.length - 1; i >= 0; i--) {
-    const sd = list[i];
-    if (sd === undefined) continue;
-    try {
-      await sd.unprepare?.();
-    } catch (e) {
-      onError(sd, 'unprepare', e);
-    }
-  }
+export function unprepareSubdevs(list: readonly RprocSubdev[], onError: UnwindErrorSink): Promise<void> {
+  return backwardAll(list, (sd) => sd.unprepare?.(), 'unprepare', onError);
 }
