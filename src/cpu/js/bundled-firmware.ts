@@ -1,14 +1,35 @@
 // The js-core firmware images that ship with the project, built on demand from the bundled
 // programs: each has a trace buffer and an rpmsg vdev (two 256-entry vrings, name service), the
-// resource table a Linux host expects of OpenAMP-style firmware.
+// resource table a Linux host expects of OpenAMP-style firmware; console-echo also declares an
+// rproc-serial vdev (id 11, two 16-entry vrings), so its image carries two vdevs of different types.
 
-import { FW_RSC_ADDR_ANY, VIRTIO_ID_RPMSG, VIRTIO_RPMSG_F_NS } from '../../rsc/rsc-constants.ts';
+import {
+  FW_RSC_ADDR_ANY,
+  VIRTIO_ID_RPMSG,
+  VIRTIO_ID_RPROC_SERIAL,
+  VIRTIO_RPMSG_F_NS,
+} from '../../rsc/rsc-constants.ts';
+import type { RscEntrySpec } from '../../rsc/rsc-types.ts';
 import type { FirmwareStore } from '../../remoteproc/firmware-store.ts';
 import { JS_RAM_DA, buildJsFirmware } from './js-firmware.ts';
 import { PROGRAM_NAMES } from './programs/index.ts';
 
 const TRACE_DA = JS_RAM_DA + 0x1000;
 const TRACE_LEN = 0x1000;
+
+/** Resources beyond the trace buffer and the rpmsg vdev, per program. */
+const EXTRA_RESOURCES: Readonly<Record<string, readonly RscEntrySpec[]>> = {
+  'console-echo': [
+    {
+      kind: 'vdev',
+      id: VIRTIO_ID_RPROC_SERIAL,
+      vrings: [
+        { da: FW_RSC_ADDR_ANY, align: 0x1000, num: 16 },
+        { da: FW_RSC_ADDR_ANY, align: 0x1000, num: 16 },
+      ],
+    },
+  ],
+};
 
 export function bundledJsFirmware(program: string): Uint8Array {
   return buildJsFirmware({
@@ -24,6 +45,7 @@ export function bundledJsFirmware(program: string): Uint8Array {
           { da: FW_RSC_ADDR_ANY, align: 0x1000, num: 256 },
         ],
       },
+      ...(EXTRA_RESOURCES[program] ?? []),
     ],
     bssSize: TRACE_DA + TRACE_LEN - JS_RAM_DA,
   });

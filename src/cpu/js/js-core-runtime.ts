@@ -1,12 +1,16 @@
 // The js core: what a remote core does when it runs a TypeScript firmware program instead of
 // machine code. It reads the boot record at the boot address, finds its resource table in device
-// memory, brings up the rpmsg device role over the SoC's shared memory and runs the program, all
-// on a small scheduler of its own: step() services rpmsg and due timers; in a worker, run() loops
-// on step() and sleeps on the core's doorbell (WFI) when idle.
+// memory, brings up the rpmsg device role (and the console device, when the table declares an
+// rproc-serial or console vdev) over the SoC's shared memory and runs the program, all on a small
+// scheduler of its own: step() services the devices and due timers; in a worker, run() loops on
+// step() and sleeps on the core's doorbell (WFI) when idle.
 
 import { hex } from '../../util/errors.ts';
 import { parseRscTable } from '../../rsc/rsc-parse.ts';
 import { RpmsgVirtioDevice } from '../../rpmsg/remote/rpmsg-virtio-device.ts';
+import { CONSOLE_DEVICE_IDS } from '../../console/console-constants.ts';
+import { VirtioConsoleDevice } from '../../console/console-device.ts';
+import { hasVdev } from '../../console/vdev-locate.ts';
 import type { RemoteTimers } from '../../rpmsg/remote/remote-types.ts';
 import type { AddressMap } from '../../soc/address-map.ts';
 import { CORE_WORD, RUN_STATE, type CoreBlock } from '../../soc/core-block.ts';
@@ -41,12 +45,20 @@ interface Timer {
 /** Longest WFI sleep without a deadline: the core still looks at RUN this often. */
 const IDLE_WAIT_MS = 50;
 
+/** Busy steps between two full event-loop turns of the worker. */
+const BUSY_TURNS = 64;
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 export class JsCoreRuntime {
   private readonly host: JsCoreHost;
   private readonly t0 = performance.now();
   private timers: Timer[] = [];
   private timerSeq = 0;
   private rpmsg: RpmsgVirtioDevice | undefined;
+  private console: VirtioConsoleDevice | undefined;
   private faulted = false;
   private exited = false;
   private wakeSeen = 0;
@@ -105,8 +117,31 @@ export class JsCoreRuntime {
       timers: this.timerHooks(),
     });
     this.rpmsg = rpmsg;
+    let consoleDev: VirtioConsoleDevice | undefined;
+    // The table is host-edited memory: hasVdev only parses it (parseRscTable never throws), and the
+    // console device re-validates its own entry and everything the host writes there.
+    const table = host.map.view(host.memory, record.rscDa, record.rscSize);
+    if (table !== undefined && hasVdev(table, CONSOLE_DEVICE_IDS)) {
+      try {
+        consoleDev = new VirtioConsoleDevice({
+          table,
+          translate,
+          translateBus,
+          notify: (id) => host.block.ringC2H(id),
+          name: `${host.coreName}:console`,
+        });
+      } catch (e) {
+        this.fault({
+          kind: 'fatal',
+          message: `console vdev unusable: ${e instanceof Error ? e.message : String(e)}`,
+          pc: host.bootAddr,
+        });
+        return;
+      }
+    }
+    this.console = consoleDev;
     const trace = this.traceWriter(record.rscDa, record.rscSize);
-    const env = this.env(rpmsg, trace);
+    const env = this.env(rpmsg, consoleDev, trace);
     Promise.resolve()
       .then(() => program(env))
       .catch((e: unknown) => {
@@ -124,6 +159,7 @@ export class JsCoreRuntime {
     let work = 0;
     this.host.block.takeH2C();
     if (this.rpmsg !== undefined) work += this.rpmsg.service();
+    if (this.console !== undefined) work += this.console.service();
     const now = this.now();
     while (this.timers.length > 0) {
       const t = this.timers[0];
@@ -142,17 +178,27 @@ export class JsCoreRuntime {
     return t === undefined ? undefined : Math.max(0, t.at - this.now());
   }
 
-  /** The worker's main loop: step, let the program's promises run, sleep when idle; until halted. */
+  /**
+   * The worker's main loop: step while there is work, letting the program's promise continuations
+   * run between steps (a microtask turn; a full event-loop turn every BUSY_TURNS busy steps so that
+   * nothing else starves), and when a step finds nothing, one event-loop turn (it drains every
+   * continuation) and one more step before sleeping in WFI; until halted.
+   */
   async run(): Promise<void> {
     await this.boot();
     const block = this.host.block;
     this.wakeSeen = block.load(CORE_WORD.WAKE);
+    let busy = 0;
     while (!this.halted) {
-      const work = this.step();
-      // Let the program's continuations (resolved sleeps, sends) run before deciding to sleep.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.step() > 0) {
+        if (++busy % BUSY_TURNS === 0) await nextTurn();
+        else await Promise.resolve();
+        continue;
+      }
+      busy = 0;
+      await nextTurn();
+      if (this.halted || this.step() > 0) continue;
       // A halt request also bumps WAKE, so the wait below returns at once when one arrives.
-      if (work > 0) continue;
       const deadline = this.nextDeadline();
       const wait = deadline === undefined ? IDLE_WAIT_MS : Math.min(IDLE_WAIT_MS, deadline);
       if (wait > 0) this.wakeSeen = block.waitForEvent(this.wakeSeen, wait);
@@ -199,7 +245,11 @@ export class JsCoreRuntime {
     return buf === undefined ? undefined : new TraceWriter(buf);
   }
 
-  private env(rpmsg: RpmsgVirtioDevice, trace: TraceWriter | undefined): JsFirmwareEnv {
+  private env(
+    rpmsg: RpmsgVirtioDevice,
+    consoleDev: VirtioConsoleDevice | undefined,
+    trace: TraceWriter | undefined,
+  ): JsFirmwareEnv {
     const { host } = this;
     const halt = (fault: CoreFault): never => {
       this.fault(fault);
@@ -219,6 +269,7 @@ export class JsCoreRuntime {
     return {
       coreName: host.coreName,
       rpmsg,
+      console: consoleDev,
       trace: (line) => trace?.write(line.endsWith('\n') ? line : `${line}\n`),
       uart: (text) => host.post({ type: 'uart', text }),
       watchdog: {

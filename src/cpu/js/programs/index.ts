@@ -8,6 +8,9 @@ const PROGRAMS: Readonly<Record<string, () => Promise<{ default: JsProgram }>>> 
   sensor: () => import('./sensor.ts'),
   crasher: () => import('./crasher.ts'),
   'watchdog-starver': () => import('./watchdog-starver.ts'),
+  'console-echo': () => import('./console-echo.ts'),
+  sink: () => import('./sink.ts'),
+  'multi-echo': () => import('./multi-echo.ts'),
 };
 
 export const PROGRAM_NAMES = Object.keys(PROGRAMS);

@@ -1,0 +1,65 @@
+// The core-local interruptor (QEMU virt's CLINT at 0x0200_0000): msip (software interrupt),
+// mtimecmp and mtime at the SiFive offsets. mtime runs at 10 MHz of host time since the core
+// started; the timer interrupt line follows mtime >= mtimecmp.
+
+import type { MmioRegion, Width } from '../bus.ts';
+import { CLINT_HZ, RV32_MAP } from './rv32-memory-map.ts';
+
+const MSIP = 0x0;
+const MTIMECMP = 0x4000;
+const MTIME = 0xbff8;
+const NEVER = 2n ** 64n - 1n;
+
+export class Clint {
+  msip = 0;
+  mtimecmp = NEVER;
+  private readonly t0: number;
+  private readonly onChange: () => void;
+
+  constructor(onChange: () => void, t0 = performance.now()) {
+    this.onChange = onChange;
+    this.t0 = t0;
+  }
+
+  mtime(): bigint {
+    return BigInt(Math.floor(((performance.now() - this.t0) * CLINT_HZ) / 1000));
+  }
+
+  get timerPending(): boolean {
+    return this.mtime() >= this.mtimecmp;
+  }
+
+  /** Milliseconds until mtime reaches mtimecmp (undefined when no deadline is set). */
+  msUntilDeadline(): number | undefined {
+    if (this.mtimecmp === NEVER) return undefined;
+    const ticks = this.mtimecmp - this.mtime();
+    return ticks <= 0n ? 0 : Number(ticks) / (CLINT_HZ / 1000);
+  }
+
+  region(): MmioRegion {
+    return {
+      name: 'clint',
+      base: RV32_MAP.CLINT,
+      size: 0x10000,
+      read: (offset: number, width: Width) => {
+        if (width !== 4) return 0;
+        if (offset === MSIP) return this.msip;
+        if (offset === MTIMECMP) return Number(this.mtimecmp & 0xffff_ffffn);
+        if (offset === MTIMECMP + 4) return Number(this.mtimecmp >> 32n);
+        const now = this.mtime();
+        if (offset === MTIME) return Number(now & 0xffff_ffffn);
+        if (offset === MTIME + 4) return Number((now >> 32n) & 0xffff_ffffn);
+        return 0;
+      },
+      write: (offset: number, width: Width, value: number) => {
+        if (width !== 4) return;
+        const v = BigInt(value >>> 0);
+        if (offset === MSIP) this.msip = value & 1;
+        else if (offset === MTIMECMP) this.mtimecmp = (this.mtimecmp & ~0xffff_ffffn) | v;
+        else if (offset === MTIMECMP + 4) this.mtimecmp = (this.mtimecmp & 0xffff_ffffn) | (v << 32n);
+        else return;
+        this.onChange();
+      },
+    };
+  }
+}

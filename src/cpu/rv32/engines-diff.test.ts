@@ -1,0 +1,183 @@
+// Differential test of the two engines: random instruction streams (ALU, M, loads/stores of every
+// width and alignment, forward and backward branches, jumps, compressed instructions, stores into
+// the code itself) run on an interpreter hart and a translating hart (threshold 1: every block is
+// translated on first sight) in random slices; after every slice the registers, pc, instret,
+// memory and run status must be identical. Plus targeted self-modifying-code checks.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { checkProperty } from '../../../test/support/property.ts';
+import type { RunResult } from './hart.ts';
+import { asm } from './testing/asm.ts';
+import { DATA, ENGINES, RAM_BASE, makeHart, peek32, poke16, poke32 } from './testing/test-hart.ts';
+
+const CODE_REG = 8; // s0 = RAM_BASE: stores through it modify the program
+const DATA_REG = 9; // s1 = DATA
+const regArb = fc.integer({ min: 1, max: 15 }).filter((r) => r !== CODE_REG && r !== DATA_REG);
+const anyReg = fc.integer({ min: 0, max: 15 });
+const imm12 = fc.integer({ min: -2048, max: 2047 });
+
+type Gen = (index: number, length: number) => fc.Arbitrary<number[]> | undefined;
+
+const rr = [
+  asm.add,
+  asm.sub,
+  asm.sll,
+  asm.slt,
+  asm.sltu,
+  asm.xor,
+  asm.srl,
+  asm.sra,
+  asm.or,
+  asm.and,
+  asm.mul,
+  asm.mulh,
+  asm.mulhsu,
+  asm.mulhu,
+  asm.div,
+  asm.divu,
+  asm.rem,
+  asm.remu,
+];
+const ri = [asm.addi, asm.slti, asm.sltiu, asm.xori, asm.ori, asm.andi];
+const shifts = [asm.slli, asm.srli, asm.srai];
+const loads = [asm.lb, asm.lh, asm.lw, asm.lbu, asm.lhu];
+const stores = [asm.sb, asm.sh, asm.sw];
+const branches = [asm.beq, asm.bne, asm.blt, asm.bge, asm.bltu, asm.bgeu];
+
+const gens: Gen[] = [
+  () => fc.tuple(fc.constantFrom(...rr), regArb, anyReg, anyReg).map(([op, d, a, b]) => [op(d, a, b)]),
+  () => fc.tuple(fc.constantFrom(...ri), regArb, anyReg, imm12).map(([op, d, a, i]) => [op(d, a, i)]),
+  () =>
+    fc
+      .tuple(fc.constantFrom(...shifts), regArb, anyReg, fc.integer({ min: 0, max: 31 }))
+      .map(([op, d, a, s]) => [op(d, a, s)]),
+  () => fc.tuple(regArb, fc.integer()).map(([d, v]) => [asm.lui(d, v), asm.auipc(d === 1 ? 2 : 1, v)]),
+  () =>
+    fc
+      .tuple(fc.constantFrom(...loads), anyReg, fc.integer({ min: 0, max: 255 }))
+      .map(([op, d, o]) => [op(d === CODE_REG || d === DATA_REG ? 0 : d, DATA_REG, o)]),
+  () =>
+    fc
+      .tuple(fc.constantFrom(...stores), anyReg, fc.integer({ min: 0, max: 255 }))
+      .map(([op, s, o]) => [op(s, DATA_REG, o)]),
+  // a rare store into the program itself: the next execution of that code must see it
+  (i, n) =>
+    i % 7 === 3
+      ? fc
+          .tuple(fc.constantFrom(asm.sw, asm.sh), anyReg, fc.integer({ min: 0, max: n - 1 }))
+          .map(([op, s, k]) => [op(s, CODE_REG, 4 * k)])
+      : undefined,
+  (i, n) =>
+    fc
+      .tuple(fc.constantFrom(...branches), anyReg, anyReg, fc.integer({ min: -Math.min(i, 6), max: n - i }))
+      .map(([op, a, b, k]) => [op(a, b, 4 * (k === 0 ? 1 : k))]),
+  (i, n) => fc.integer({ min: 1, max: Math.max(1, n - i) }).map((k) => [asm.jal(i % 2 === 0 ? 0 : 1, 4 * k)]),
+  // compressed instructions in pairs, so that 32-bit instructions stay word-aligned
+  () =>
+    fc
+      .tuple(regArb, fc.integer({ min: -32, max: 31 }), regArb)
+      .map(([d, v, s]) => [
+        ((0x4001 | (d << 7) | ((v & 31) << 2) | ((v & 32) << 7)) & 0xffff) |
+          ((0x8002 | (s << 7) | (d << 2)) << 16),
+      ]), // c.li d, v ; c.mv s, d
+];
+
+const programArb = fc
+  .integer({ min: 1, max: 40 })
+  .chain((n) =>
+    fc
+      .tuple(
+        ...Array.from({ length: n }, (_, i) =>
+          fc.oneof(...gens.map((g) => g(i, n)).filter((a): a is fc.Arbitrary<number[]> => a !== undefined)),
+        ),
+      )
+      .map((parts) => parts.flat()),
+  );
+
+function state(h: ReturnType<typeof makeHart>, r: RunResult) {
+  const mem: number[] = [];
+  for (let a = DATA; a < DATA + 264; a += 4) mem.push(peek32(h.ram, a));
+  for (let a = RAM_BASE; a < RAM_BASE + 0x200; a += 4) mem.push(peek32(h.ram, a));
+  return {
+    reason: r.reason,
+    executed: r.executed,
+    fatal: r.fatal,
+    x: [...h.hart.x],
+    pc: h.hart.pc,
+    instret: h.hart.instret,
+    mem,
+  };
+}
+
+describe('interpreter and translator agree', () => {
+  it('on random instruction streams, slice by slice', () => {
+    checkProperty(
+      'rv32-engines-diff',
+      fc.property(
+        programArb,
+        fc.array(fc.integer(), { minLength: 16, maxLength: 16 }),
+        fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 20 }),
+        fc.integer({ min: 1, max: 3 }),
+        (program, regs, slices, threshold) => {
+          const pair = ENGINES.map((engine) => {
+            const m = makeHart(engine, { jitThreshold: threshold });
+            poke32(m.ram, RAM_BASE, [...program, asm.ebreak()]);
+            regs.forEach((v, i) => (m.hart.x[i] = i === 0 ? 0 : v));
+            m.hart.x[CODE_REG] = RAM_BASE;
+            m.hart.x[DATA_REG] = DATA;
+            return m;
+          });
+          for (let s = 0; s < 200; s++) {
+            const budget = slices[s % slices.length] ?? 10;
+            const [a, b] = pair.map((m) => state(m, m.hart.run(budget)));
+            assert.deepEqual(b, a, `slice ${s}`);
+            if (a?.reason === 'halt' || a?.reason === 'fatal') break;
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe('self-modifying code', () => {
+  for (const engine of ENGINES) {
+    it(`${engine}: a store over a hot loop's next instruction is executed, not the stale translation`, () => {
+      const { hart, ram } = makeHart(engine);
+      // loop 20 times: a0 += 1; on the 10th pass overwrite the add with "addi a0, a0, 100"
+      const patched = asm.addi(10, 10, 100);
+      poke32(ram, RAM_BASE, [
+        ...asm.li(12, patched), // 0, 4
+        asm.addi(11, 0, 20), // 8
+        asm.addi(10, 10, 1), // 12: patched
+        asm.addi(11, 11, -1), // 16
+        asm.addi(13, 0, 10), // 20
+        asm.bne(11, 13, 8), // 24: skip the store unless a1 = 10
+        asm.sw(12, 8, 12), // 28: *(s0 + 12) = patched
+        asm.bne(11, 0, -20), // 32
+        asm.ebreak(),
+      ]);
+      hart.x[8] = RAM_BASE;
+      hart.run(10_000);
+      assert.equal(hart.x[10], 10 + 10 * 100);
+    });
+    it(`${engine}: compressed code rewritten in place, then fence.i`, () => {
+      const { hart, ram } = makeHart(engine);
+      poke16(ram, RAM_BASE + 0x100, [0x4505, 0x8082]); // c.li a0, 1 ; c.jr ra
+      poke32(ram, RAM_BASE, [
+        ...asm.li(5, RAM_BASE + 0x100),
+        asm.jalr(1, 5, 0),
+        asm.jalr(1, 5, 0),
+        asm.ebreak(),
+      ]);
+      hart.run(5); // li(2), jalr, c.li, c.jr: the function ran once
+      assert.equal(hart.x[10], 1);
+      poke16(ram, RAM_BASE + 0x100, [0x4509]); // host rewrites it: c.li a0, 2
+      hart.flushCode();
+      hart.run(100);
+      assert.equal(hart.x[10], 2);
+    });
+  }
+});

@@ -1,0 +1,454 @@
+// A machine-mode RV32IMAC hart: integer registers, pc, CSRs, trap and interrupt entry, and the
+// slice loop that runs an execution engine (interpreter or block translator) for a bounded number
+// of instructions. The engines execute the plain integer instructions themselves and leave to
+// this class the rare paths: memory outside the main RAM fast path, stores into watched granules,
+// system instructions (system.ts) and traps. RISC-V privileged spec, "Machine-Level ISA".
+
+import { Bus, type RamArea, type Width } from './bus.ts';
+import { CodeWatch, WATCH_CODE, WATCH_RESERVATION } from './code-watch.ts';
+import { CsrFile } from './csr.ts';
+import { decode } from './decode.ts';
+import { DecodeCache } from './decode-cache.ts';
+import { interpret } from './interpreter.ts';
+import { Jit } from './jit.ts';
+import { execSystem } from './system.ts';
+import { CAUSE, INTERRUPT_BIT, highestInterrupt, type IrqLine } from './trap.ts';
+
+/** `brk` bits: why an engine must leave its hot loop. */
+export const BRK_TRAP = 1; // the instruction at the exit trapped: pc is the handler, it did not retire
+export const BRK_SYSTEM = 2; // the instruction at pc is a system op: Hart.execSystem runs it
+export const BRK_EXIT = 4; // leave after this instruction (stop, halt, irq change, code change, fatal)
+
+/**
+ * Instructions per engine call: short enough for prompt interrupt checks (~0.2 ms), long enough
+ * to amortise entering the translated code (measured: 16 Ki slices ran the benchmark ~40 % slower).
+ */
+const SLICE = 1 << 16;
+
+export type EngineKind = 'interpreter' | 'jit';
+export type MisalignedPolicy = 'emulate' | 'trap';
+
+export interface HartOptions {
+  readonly bus: Bus;
+  readonly hartId?: number;
+  readonly resetPc?: number;
+  /** Base of the RAM region given the inline fast path; default: the one holding resetPc, else the first. */
+  readonly mainRam?: number;
+  /** mtime for the time/timeh CSRs; default: the retired-instruction count (deterministic). */
+  readonly time?: () => number;
+  /**
+   * Misaligned loads and stores (not LR/SC/AMO, which always trap): 'emulate' performs them as
+   * QEMU's virt machine does (default); 'trap' raises address-misaligned (mcause 4/6) as cores
+   * without misaligned support do, to check that firmware is alignment-clean.
+   */
+  readonly misaligned?: MisalignedPolicy;
+  readonly engine?: EngineKind;
+  /**
+   * Environment calls handled by the host (semihosting, a Linux-ABI test harness): called for
+   * ECALL (cause 11) and EBREAK (cause 3) before the trap is taken. Returning true completes the
+   * instruction instead (it retires and pc moves past it; the handler may then change pc or halt).
+   */
+  readonly onEnvCall?: (hart: Hart, cause: number) => boolean;
+  /** Consecutive identical traps (same pc and cause, no mret between) that count as a trap loop. */
+  readonly trapLoopLimit?: number;
+  /** Halfword slots of the decoded-instruction cache (power of two). */
+  readonly decodeCacheSlots?: number;
+  /** Block translator tuning (tests use a low threshold to translate everything). */
+  readonly jitThreshold?: number;
+}
+
+export interface TrapRecord {
+  readonly pc: number;
+  readonly cause: number;
+  readonly tval: number;
+}
+
+/** A situation the firmware cannot recover from by itself; the SoC turns it into a crash report. */
+export interface FatalTrap extends TrapRecord {
+  /** 'no-handler': mtvec does not point into RAM; 'trap-loop': the handler keeps trapping. */
+  readonly kind: 'no-handler' | 'trap-loop';
+  /** For a trap loop: the trap that started it (the original fault), when known. */
+  readonly first?: TrapRecord;
+}
+
+export type RunReason = 'budget' | 'wfi' | 'halt' | 'stop' | 'fatal';
+
+export interface RunResult {
+  readonly reason: RunReason;
+  /** Instructions retired during this call. */
+  readonly executed: number;
+  readonly fatal?: FatalTrap;
+}
+
+/** What an execution engine offers the hart. */
+export interface Engine {
+  /** Execute up to `budget` instructions from h.pc; return how many retired. */
+  run(h: Hart, budget: number): number;
+  /** Bytes [addr, addr + width) were written: drop code built from them; true if any was. */
+  invalidate(addr: number, width: number): boolean;
+  flush(): void;
+}
+
+const interpreterEngine: Engine = {
+  run: (h, budget) => interpret(h, budget, false),
+  invalidate: () => false,
+  flush: () => undefined,
+};
+
+export class Hart {
+  readonly x = new Int32Array(32);
+  /** Address of the next instruction (unsigned). */
+  pc: number;
+  readonly csr: CsrFile;
+  /** Instructions retired since reset (minstret before any write to it). */
+  instret = 0;
+  readonly bus: Bus;
+  readonly engineKind: EngineKind;
+
+  // --- engine interface: read by the interpreter and the translated blocks -------------------
+  /** @internal The RAM region with the inline fast path, and its watch map. */
+  readonly main: RamArea;
+  /** @internal */
+  readonly mainWatch: Uint8Array;
+  /** @internal */
+  readonly dcache: DecodeCache;
+  /** @internal */
+  readonly watch: CodeWatch;
+  /** @internal BRK_* bits; engines test it after every call into the hart. */
+  brk = 0;
+  /** @internal True when stores to the main RAM need a barrier for FENCE (shared memory). */
+  readonly sharedMain: boolean;
+
+  // --- reservation (LR/SC) --------------------------------------------------------------------
+  /** @internal Reserved word address, or -1. */
+  resvAddr = -1;
+  /** @internal Value LR.W read there; SC.W succeeds only if memory still holds it. */
+  resvValue = 0;
+
+  private readonly engine: Engine;
+  private readonly resetPc: number;
+  private readonly misalignedTrap: boolean;
+  private readonly onEnvCall: ((hart: Hart, cause: number) => boolean) | undefined;
+  private readonly trapLoopLimit: number;
+  private halted = false;
+  private stopRequested = false;
+  private waiting = false;
+  private fatalTrap: FatalTrap | undefined;
+  // Trap-loop detection: traps taken since the last mret, and the run of identical ones.
+  private trapDepth = 0;
+  private trapRepeats = 0;
+  private lastTrap: TrapRecord | undefined;
+  private firstTrap: TrapRecord | undefined;
+
+  constructor(options: HartOptions) {
+    this.bus = options.bus;
+    this.resetPc = (options.resetPc ?? options.bus.ram[0]?.base ?? 0) >>> 0;
+    this.pc = this.resetPc;
+    const mainBase = options.mainRam ?? this.resetPc;
+    const main = this.bus.ramAt(mainBase) ?? this.bus.ram[0];
+    if (main === undefined) throw new RangeError('an rv32 hart needs at least one RAM region');
+    this.main = main;
+    this.sharedMain = main.shared;
+    this.watch = new CodeWatch(this.bus.ram);
+    this.mainWatch = this.watch.maps[this.bus.ram.indexOf(main)] ?? new Uint8Array(0);
+    this.dcache = new DecodeCache(options.decodeCacheSlots);
+    const time = options.time;
+    this.csr = new CsrFile(options.hartId ?? 0, {
+      retired: () => this.instret,
+      time: time ?? (() => this.instret),
+    });
+    this.misalignedTrap = options.misaligned === 'trap';
+    this.onEnvCall = options.onEnvCall;
+    this.trapLoopLimit = options.trapLoopLimit ?? 16;
+    this.engineKind = options.engine ?? 'jit';
+    this.engine = this.engineKind === 'jit' ? new Jit(this, options.jitThreshold) : interpreterEngine;
+  }
+
+  /** Back to the reset state at `pc` (default: the reset pc); drops all cached code. */
+  reset(pc: number = this.resetPc): void {
+    this.x.fill(0);
+    this.pc = pc >>> 0;
+    this.csr.reset();
+    this.instret = 0;
+    this.halted = false;
+    this.stopRequested = false;
+    this.waiting = false;
+    this.fatalTrap = undefined;
+    this.trapDepth = 0;
+    this.trapRepeats = 0;
+    this.lastTrap = undefined;
+    this.firstTrap = undefined;
+    this.clearReservation();
+    this.flushCode();
+  }
+
+  /**
+   * Forget all decoded and translated code, as fence.i does. The host calls it after writing
+   * code into the core's memory (loading firmware) while the hart keeps running.
+   */
+  flushCode(): void {
+    this.dcache.flush();
+    this.engine.flush();
+    this.watch.clearAll(WATCH_CODE);
+    this.brk |= BRK_EXIT;
+  }
+
+  /** Drive machine interrupt line `line` (IRQ.MEI/MTI/MSI) of mip. */
+  setIrq(line: IrqLine, level: boolean): void {
+    const bit = 1 << line;
+    const mip = level ? this.csr.mipBits | bit : this.csr.mipBits & ~bit;
+    if (mip !== this.csr.mipBits) {
+      this.csr.mipBits = mip;
+      this.brk |= BRK_EXIT; // an MMIO handler may call this mid-slice: re-check at once
+    }
+  }
+
+  /** Stop the hart for good (the test finisher, a power-off register): run() returns 'halt'. */
+  halt(): void {
+    this.halted = true;
+    this.brk |= BRK_EXIT;
+  }
+
+  /** Make the current or next run() return 'stop' at the next instruction boundary. */
+  requestStop(): void {
+    this.stopRequested = true;
+    this.brk |= BRK_EXIT;
+  }
+
+  private isWaiting(): boolean {
+    return this.waiting;
+  }
+
+  get isHalted(): boolean {
+    return this.halted;
+  }
+
+  get fatal(): FatalTrap | undefined {
+    return this.fatalTrap;
+  }
+
+  /**
+   * Execute up to maxInstructions instructions. Returns early on WFI with nothing to wake it
+   * ('wfi': the caller sleeps until an interrupt line changes, then calls run again), on halt,
+   * on requestStop, and on a fatal trap situation.
+   */
+  run(maxInstructions: number): RunResult {
+    let executed = 0;
+    this.waiting = false;
+    for (;;) {
+      if (this.fatalTrap !== undefined) return { reason: 'fatal', executed, fatal: this.fatalTrap };
+      if (this.halted) return { reason: 'halt', executed };
+      if (this.stopRequested) {
+        this.stopRequested = false;
+        return { reason: 'stop', executed };
+      }
+      if (this.isWaiting()) return { reason: 'wfi', executed };
+      if (executed >= maxInstructions) return { reason: 'budget', executed };
+      const csr = this.csr;
+      if (csr.mie !== 0 && (csr.mieBits & csr.mipBits) !== 0) {
+        this.takeInterrupt(highestInterrupt(csr.mieBits & csr.mipBits));
+        continue;
+      }
+      this.brk = 0;
+      const n = this.engine.run(this, Math.min(maxInstructions - executed, SLICE));
+      executed += n;
+      this.instret += n;
+      if ((this.brk & BRK_SYSTEM) !== 0 && executed < maxInstructions) {
+        const retired = execSystem(this, this.pc | 0);
+        executed += retired;
+        this.instret += retired;
+      }
+    }
+  }
+
+  // --- traps ----------------------------------------------------------------------------------
+
+  /**
+   * Take a synchronous exception raised by the instruction at epc: enter the handler, or record
+   * a fatal situation and leave pc at the faulting instruction. Sets BRK_TRAP either way.
+   */
+  trap(cause: number, tval: number, epc: number): void {
+    this.brk |= BRK_TRAP;
+    const record: TrapRecord = { pc: epc >>> 0, cause, tval: tval >>> 0 };
+    const target = this.handlerAddress(cause);
+    if (!this.bus.isRam(target, 2)) {
+      this.die({ kind: 'no-handler', ...record });
+      this.pc = epc >>> 0;
+      return;
+    }
+    const last = this.lastTrap;
+    if (this.trapDepth > 0 && last !== undefined && last.pc === record.pc && last.cause === cause) {
+      if (++this.trapRepeats >= this.trapLoopLimit) {
+        this.die({
+          kind: 'trap-loop',
+          ...record,
+          ...(this.firstTrap === undefined ? {} : { first: this.firstTrap }),
+        });
+        this.pc = epc >>> 0;
+        return;
+      }
+    } else {
+      this.trapRepeats = 1;
+    }
+    if (this.trapDepth === 0) this.firstTrap = record;
+    this.trapDepth++;
+    this.lastTrap = record;
+    this.enter(cause, tval, epc, target);
+  }
+
+  private takeInterrupt(code: number): void {
+    const cause = INTERRUPT_BIT | code | 0;
+    const target = this.handlerAddress(cause);
+    if (!this.bus.isRam(target, 2)) {
+      this.die({ kind: 'no-handler', pc: this.pc, cause: cause >>> 0, tval: 0 });
+      return;
+    }
+    this.enter(cause, 0, this.pc, target);
+  }
+
+  /** Handler address: mtvec BASE, plus 4 × cause for interrupts in vectored mode. */
+  private handlerAddress(cause: number): number {
+    const mtvec = this.csr.mtvec;
+    const base = mtvec & ~3;
+    if ((mtvec & 3) === 1 && (cause & INTERRUPT_BIT) !== 0) return (base + 4 * (cause & 0x7fff_ffff)) >>> 0;
+    return base >>> 0;
+  }
+
+  private enter(cause: number, tval: number, epc: number, target: number): void {
+    const csr = this.csr;
+    csr.mepc = epc & ~1;
+    csr.mcause = cause | 0;
+    csr.mtval = tval | 0;
+    csr.mpie = csr.mie;
+    csr.mie = 0;
+    this.clearReservation();
+    this.pc = target;
+  }
+
+  private die(fatal: FatalTrap): void {
+    this.fatalTrap = fatal;
+    this.brk |= BRK_EXIT;
+  }
+
+  /** @internal MRET: back to mepc with MIE restored; ends any trap loop. */
+  mret(): void {
+    const csr = this.csr;
+    csr.mie = csr.mpie;
+    csr.mpie = 1;
+    this.trapDepth = 0;
+    this.trapRepeats = 0;
+    this.clearReservation();
+    this.pc = csr.mepc >>> 0;
+  }
+
+  /** @internal WFI retired with no interrupt pending: run() returns 'wfi'. */
+  enterWait(): void {
+    this.waiting = true;
+    this.brk |= BRK_EXIT;
+  }
+
+  /** @internal An ECALL/EBREAK the host may handle; true when it did. */
+  envCall(cause: number): boolean {
+    return this.onEnvCall?.(this, cause) ?? false;
+  }
+
+  // --- instruction fetch ----------------------------------------------------------------------
+
+  /**
+   * @internal Decode the instruction at pc into the decode cache. Returns -1, or the address
+   * whose fetch faulted (pc, or pc + 2 for the second half of a 4-byte instruction).
+   */
+  fill(pc: number): number {
+    const lo = this.fetch16(pc);
+    if (lo < 0) return pc >>> 0;
+    let hi = 0;
+    if ((lo & 3) === 3) {
+      hi = this.fetch16(pc + 2);
+      if (hi < 0) return (pc + 2) >>> 0;
+    }
+    const d = decode(lo, hi);
+    this.dcache.set(pc, d);
+    this.watch.mark(pc, d.len, WATCH_CODE);
+    return -1;
+  }
+
+  /** A halfword of instruction memory (RAM only: executing from a device faults), or -1. */
+  fetch16(addr: number): number {
+    const r = this.bus.ramAt(addr);
+    if (r === undefined) return -1;
+    const off = (addr >>> 0) - r.base;
+    return off + 2 <= r.size ? (r.u16[off >>> 1] ?? 0) : -1;
+  }
+
+  // --- data memory slow paths -----------------------------------------------------------------
+
+  /**
+   * @internal Load for the engines' slow path: unsigned for widths 1 and 2, signed for 4. On a
+   * fault the trap is taken (BRK_TRAP) and 0 returned.
+   */
+  load(addr: number, width: Width, pc: number): number {
+    if (this.misalignedTrap && (addr & (width - 1)) !== 0) {
+      this.trap(CAUSE.LOAD_MISALIGNED, addr, pc);
+      return 0;
+    }
+    const bus = this.bus;
+    bus.clearFault();
+    const v = bus.read(addr, width);
+    if (bus.faulted) {
+      this.trap(CAUSE.LOAD_ACCESS_FAULT, addr, pc);
+      return 0;
+    }
+    return v;
+  }
+
+  /** @internal Interpreter variant of load: writes x[rd] (sign-extended if asked) unless it trapped. */
+  loadInto(rd: number, addr: number, width: Width, signed: boolean, pc: number): void {
+    const v = this.load(addr, width, pc);
+    if ((this.brk & BRK_TRAP) !== 0) return;
+    this.x[rd] = !signed || width === 4 ? v : width === 1 ? (v << 24) >> 24 : (v << 16) >> 16;
+  }
+
+  /** @internal Store for the engines' slow path; traps on a fault. */
+  store(addr: number, width: Width, value: number, pc: number): void {
+    if (this.misalignedTrap && (addr & (width - 1)) !== 0) {
+      this.trap(CAUSE.STORE_MISALIGNED, addr, pc);
+      return;
+    }
+    const bus = this.bus;
+    bus.clearFault();
+    bus.write(addr, width, value);
+    if (bus.faulted) {
+      this.trap(CAUSE.STORE_ACCESS_FAULT, addr, pc);
+      return;
+    }
+    if (this.watch.bits(addr, width) !== 0) this.watchedStore(addr, width);
+  }
+
+  /**
+   * @internal A store hit a watched granule: clear an overlapping reservation, and drop decoded
+   * and translated code built from the written bytes (the engine must then leave its block,
+   * which may be the code just overwritten: BRK_EXIT).
+   */
+  watchedStore(addr: number, width: number): void {
+    const a = addr >>> 0;
+    if (this.resvAddr >= 0 && a < this.resvAddr + 4 && this.resvAddr < a + width) this.clearReservation();
+    if ((this.watch.bits(a, width) & WATCH_CODE) !== 0) {
+      this.dcache.invalidate(a, width);
+      if (this.engine.invalidate(a, width)) this.brk |= BRK_EXIT;
+    }
+  }
+
+  /** @internal */
+  setReservation(addr: number, value: number): void {
+    this.clearReservation();
+    this.resvAddr = addr >>> 0;
+    this.resvValue = value;
+    this.watch.mark(addr, 4, WATCH_RESERVATION);
+  }
+
+  /** @internal */
+  clearReservation(): void {
+    if (this.resvAddr >= 0) this.watch.clear(this.resvAddr, WATCH_RESERVATION);
+    this.resvAddr = -1;
+  }
+}

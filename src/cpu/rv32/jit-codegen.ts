@@ -1,0 +1,369 @@
+// JavaScript generation for a region of basic blocks (jit-region.ts). The generated function
+// keeps the guest registers it uses in local variables (int32 throughout, so V8 keeps them
+// unboxed), runs the blocks in a `for (;;) switch (b)` loop over dense block indices (a jump
+// table), and writes the registers back at its single exit. It executes exactly what the
+// interpreter would: same helpers for M ops, same fast path for the main RAM, same slow paths
+// through the hart for everything else, and the same retirement accounting:
+//   - `left` is the remaining budget; a block is entered only if it fits entirely (else the
+//     function exits at the block start and the dispatcher interprets the remainder);
+//   - an exit from the middle of block instruction k (a trap, a device asking to stop, a store
+//     into translated code) retires k instructions, or k + 1 if instruction k completed.
+//
+// Signature of the built function: (entry: block index, budget) => instructions retired; it sets
+// h.pc and may set h.brk (BRK_SYSTEM when stopping in front of a system instruction).
+
+import type { Decoded } from './decode.ts';
+import type { Block, BlockEnd, Insn, Region } from './jit-region.ts';
+import { OP } from './opcodes.ts';
+
+export interface CodegenEnv {
+  /** The main RAM region's base (signed 32-bit) and size, baked into the code as constants. */
+  readonly base: number;
+  readonly size: number;
+  /** True when the main RAM is shared memory (FENCE then issues a barrier). */
+  readonly shared: boolean;
+}
+
+/** Names of the values the generated code closes over, in the order buildRegion passes them. */
+export const CLOSURE_PARAMS = [
+  'h',
+  'x',
+  'm8',
+  'm16',
+  'm32',
+  'watch',
+  'mulh',
+  'mulhsu',
+  'mulhu',
+  'div',
+  'divu',
+  'rem',
+  'remu',
+];
+
+function reg(n: number): string {
+  return n === 0 ? '0' : `r${n}`;
+}
+
+function set(rd: number, expr: string): string {
+  return rd === 0 ? '' : `r${rd} = ${expr};`;
+}
+
+function lit(v: number): string {
+  return String(v | 0);
+}
+
+class BlockEmitter {
+  private readonly out: string[] = [];
+  private readonly env: CodegenEnv;
+  private readonly indexOf: ReadonlyMap<number, number>;
+  private readonly returnSites: readonly number[];
+
+  constructor(env: CodegenEnv, indexOf: ReadonlyMap<number, number>, returnSites: readonly number[]) {
+    this.env = env;
+    this.indexOf = indexOf;
+    this.returnSites = returnSites;
+  }
+
+  /** Continue at pc: inside the region when it has a block there, else leave the function. */
+  private goto(pc: number): string {
+    const idx = this.indexOf.get(pc >>> 0);
+    return idx === undefined ? `{ pc = ${lit(pc)}; break loop; }` : `{ b = ${idx}; continue loop; }`;
+  }
+
+  /** Exit after a slow-path call that set h.brk, for instruction k of the block ending at next. */
+  private slowExit(k: number, next: number, completeStmt = ''): string {
+    return (
+      `if ((h.brk & 1) !== 0) { left -= ${k}; pc = h.pc | 0; break loop; } ` +
+      `${completeStmt} left -= ${k + 1}; pc = ${lit(next)}; break loop;`
+    );
+  }
+
+  emit(block: Block, idx: number): string {
+    const out = this.out;
+    out.length = 0;
+    const n = block.insns.length;
+    out.push(`case ${idx}: { // ${(block.start >>> 0).toString(16)}`);
+    if (n > 0) out.push(`if (left < ${n}) { pc = ${lit(block.start)}; break loop; }`);
+    for (let k = 0; k < n; k++) {
+      const insn = block.insns[k];
+      if (insn === undefined) continue;
+      const isLast = k === n - 1;
+      const next = (insn.pc + insn.d.len) >>> 0;
+      if (
+        isLast &&
+        (block.end.kind === 'branch' || block.end.kind === 'jump' || block.end.kind === 'indirect')
+      ) {
+        out.push(`left -= ${n};`);
+        this.terminator(insn.d, next, block.end);
+      } else {
+        this.straight(insn, next, k);
+      }
+    }
+    const e = block.end;
+    if (e.kind === 'fallthrough') out.push(`left -= ${n}; ${this.goto(e.next)}`);
+    else if (e.kind === 'system') out.push(`left -= ${n}; pc = ${lit(e.at)}; h.brk |= 2; break loop;`);
+    else if (e.kind === 'fetch-fault') out.push(`left -= ${n}; pc = ${lit(e.at)}; break loop;`);
+    out.push('}');
+    return out.join('\n');
+  }
+
+  private terminator(d: Decoded, next: number, e: BlockEnd): void {
+    const { op, rd, rs1, rs2, imm } = d;
+    const a = reg(rs1);
+    const b = reg(rs2);
+    if (e.kind === 'branch') {
+      const cond =
+        op === OP.BEQ
+          ? `${a} === ${b}`
+          : op === OP.BNE
+            ? `${a} !== ${b}`
+            : op === OP.BLT
+              ? `${a} < ${b}`
+              : op === OP.BGE
+                ? `${a} >= ${b}`
+                : op === OP.BLTU
+                  ? `(${a} >>> 0) < (${b} >>> 0)`
+                  : `(${a} >>> 0) >= (${b} >>> 0)`;
+      this.out.push(`if (${cond}) ${this.goto(e.target)}`, this.goto(e.fallthrough));
+    } else if (e.kind === 'jump') {
+      this.out.push(set(rd, lit(next)), this.goto(e.target));
+    } else if (e.kind === 'indirect') {
+      // Compute the target before writing rd (rd may be rs1). Returns into this region (a call
+      // made from it) continue inside; anything else leaves.
+      this.out.push(`t = (${a} + ${lit(imm)}) & -2;`, set(rd, lit(next)));
+      if (this.returnSites.length > 0) {
+        const cases = this.returnSites.map(
+          (s) => `case ${lit(s)}: b = ${this.indexOf.get(s) ?? 0}; continue loop;`,
+        );
+        this.out.push(`switch (t) { ${cases.join(' ')} }`);
+      }
+      this.out.push('pc = t; break loop;');
+    }
+  }
+
+  /** Instruction k of a block that is not its terminator. */
+  private straight(insn: Insn, next: number, k: number): void {
+    const { pc } = insn;
+    const { op, rd, rs1, rs2, imm } = insn.d;
+    const a = reg(rs1);
+    const b = reg(rs2);
+    const out = this.out;
+    switch (op) {
+      case OP.LUI:
+        out.push(set(rd, lit(imm)));
+        return;
+      case OP.AUIPC:
+        out.push(set(rd, lit(pc + imm)));
+        return;
+      case OP.ADDI:
+        out.push(set(rd, `(${a} + ${lit(imm)}) | 0`));
+        return;
+      case OP.SLTI:
+        out.push(set(rd, `${a} < ${lit(imm)} ? 1 : 0`));
+        return;
+      case OP.SLTIU:
+        out.push(set(rd, `(${a} >>> 0) < ${imm >>> 0} ? 1 : 0`));
+        return;
+      case OP.XORI:
+        out.push(set(rd, `${a} ^ ${lit(imm)}`));
+        return;
+      case OP.ORI:
+        out.push(set(rd, `${a} | ${lit(imm)}`));
+        return;
+      case OP.ANDI:
+        out.push(set(rd, `${a} & ${lit(imm)}`));
+        return;
+      case OP.SLLI:
+        out.push(set(rd, `${a} << ${imm}`));
+        return;
+      case OP.SRLI:
+        out.push(set(rd, `(${a} >>> ${imm}) | 0`));
+        return;
+      case OP.SRAI:
+        out.push(set(rd, `${a} >> ${imm}`));
+        return;
+      case OP.ADD:
+        out.push(set(rd, `(${a} + ${b}) | 0`));
+        return;
+      case OP.SUB:
+        out.push(set(rd, `(${a} - ${b}) | 0`));
+        return;
+      case OP.SLL:
+        out.push(set(rd, `${a} << ${b}`));
+        return;
+      case OP.SLT:
+        out.push(set(rd, `${a} < ${b} ? 1 : 0`));
+        return;
+      case OP.SLTU:
+        out.push(set(rd, `(${a} >>> 0) < (${b} >>> 0) ? 1 : 0`));
+        return;
+      case OP.XOR:
+        out.push(set(rd, `${a} ^ ${b}`));
+        return;
+      case OP.SRL:
+        out.push(set(rd, `(${a} >>> ${b}) | 0`));
+        return;
+      case OP.SRA:
+        out.push(set(rd, `${a} >> ${b}`));
+        return;
+      case OP.OR:
+        out.push(set(rd, `${a} | ${b}`));
+        return;
+      case OP.AND:
+        out.push(set(rd, `${a} & ${b}`));
+        return;
+      case OP.MUL:
+        out.push(set(rd, `Math.imul(${a}, ${b})`));
+        return;
+      case OP.MULH:
+        out.push(set(rd, `mulh(${a}, ${b})`));
+        return;
+      case OP.MULHSU:
+        out.push(set(rd, `mulhsu(${a}, ${b})`));
+        return;
+      case OP.MULHU:
+        out.push(set(rd, `mulhu(${a}, ${b})`));
+        return;
+      case OP.DIV:
+        out.push(set(rd, `div(${a}, ${b})`));
+        return;
+      case OP.DIVU:
+        out.push(set(rd, `divu(${a}, ${b})`));
+        return;
+      case OP.REM:
+        out.push(set(rd, `rem(${a}, ${b})`));
+        return;
+      case OP.REMU:
+        out.push(set(rd, `remu(${a}, ${b})`));
+        return;
+      case OP.FENCE:
+        if (this.env.shared) out.push('Atomics.add(m32, 0, 0);');
+        return;
+      case OP.LB:
+      case OP.LH:
+      case OP.LW:
+      case OP.LBU:
+      case OP.LHU:
+        this.load(op, rd, a, imm, pc, next, k);
+        return;
+      case OP.SB:
+      case OP.SH:
+      case OP.SW:
+        this.store(op, a, b, imm, pc, next, k);
+        return;
+      default:
+        throw new Error(`jit: op ${op} cannot appear inside a block`);
+    }
+  }
+
+  private address(a: string, imm: number): string {
+    return `a = (${a} + ${lit(imm)}) | 0; o = (a - (${lit(this.env.base)})) >>> 0;`;
+  }
+
+  private load(op: number, rd: number, a: string, imm: number, pc: number, next: number, k: number): void {
+    const size = this.env.size;
+    let fast: string;
+    let cond: string;
+    let width: number;
+    let sext: (v: string) => string;
+    switch (op) {
+      case OP.LB:
+        [cond, fast, width, sext] = [`o < ${size}`, '(m8[o] << 24) >> 24', 1, (v) => `(${v} << 24) >> 24`];
+        break;
+      case OP.LBU:
+        [cond, fast, width, sext] = [`o < ${size}`, 'm8[o]', 1, (v) => v];
+        break;
+      case OP.LH:
+        [cond, fast, width, sext] = [
+          `(o & 1) === 0 && o < ${size}`,
+          '(m16[o >>> 1] << 16) >> 16',
+          2,
+          (v) => `(${v} << 16) >> 16`,
+        ];
+        break;
+      case OP.LHU:
+        [cond, fast, width, sext] = [`(o & 1) === 0 && o < ${size}`, 'm16[o >>> 1]', 2, (v) => v];
+        break;
+      default:
+        [cond, fast, width, sext] = [`(o & 3) === 0 && o < ${size}`, 'm32[o >>> 2]', 4, (v) => v];
+        break;
+    }
+    // A load into x0 still happens (a device read may have side effects, and it may fault).
+    const assignFast = rd === 0 ? `v = ${fast};` : `r${rd} = ${fast};`;
+    const assignSlow = set(rd, sext('v'));
+    this.out.push(
+      this.address(a, imm),
+      `if (${cond}) ${assignFast} else { v = h.load(a, ${width}, ${lit(pc)}); ` +
+        `if (h.brk !== 0) { ${this.slowExit(k, next, assignSlow)} } ${assignSlow} }`,
+    );
+  }
+
+  private store(
+    op: number,
+    a: string,
+    value: string,
+    imm: number,
+    pc: number,
+    next: number,
+    k: number,
+  ): void {
+    const size = this.env.size;
+    const [cond, target, width] =
+      op === OP.SB
+        ? [`o < ${size}`, 'm8[o]', 1]
+        : op === OP.SH
+          ? [`(o & 1) === 0 && o < ${size}`, 'm16[o >>> 1]', 2]
+          : [`(o & 3) === 0 && o < ${size}`, 'm32[o >>> 2]', 4];
+    this.out.push(
+      this.address(a, imm),
+      `if (${cond}) { ${target} = ${value}; if (watch[o >>> 8] !== 0) { h.watchedStore(a, ${width}); ` +
+        `if (h.brk !== 0) { left -= ${k + 1}; pc = ${lit(next)}; break loop; } } } ` +
+        `else { h.store(a, ${width}, ${value}, ${lit(pc)}); if (h.brk !== 0) { ${this.slowExit(k, next)} } }`,
+    );
+  }
+}
+
+/** Registers a region reads or writes (x0 excluded). */
+function registersOf(region: Region): number[] {
+  const used = new Set<number>();
+  for (const b of region.blocks) {
+    for (const { d } of b.insns) {
+      for (const r of [d.rd, d.rs1, d.rs2]) if (r !== 0) used.add(r);
+    }
+  }
+  return [...used].sort((p, q) => p - q);
+}
+
+/** The JavaScript source of the function for `region` (the body of a factory over CLOSURE_PARAMS). */
+export function generateRegion(region: Region, env: CodegenEnv): string {
+  const indexOf = new Map<number, number>();
+  region.blocks.forEach((b, i) => indexOf.set(b.start >>> 0, i));
+  // Return sites: blocks that follow a call made from inside the region.
+  const returnSites: number[] = [];
+  for (const b of region.blocks) {
+    const last = b.insns[b.insns.length - 1];
+    if (b.end.kind === 'jump' && last !== undefined && last.d.rd !== 0 && indexOf.has(b.limit))
+      returnSites.push(b.limit);
+  }
+  const regs = registersOf(region);
+  const emitter = new BlockEmitter(env, indexOf, returnSites);
+  const cases = region.blocks.map((b, i) => emitter.emit(b, i));
+  const name = `rv_${(region.entry >>> 0).toString(16)}`;
+  return [
+    '"use strict";',
+    `return function ${name}(entry, budget) {`,
+    regs.length > 0 ? `let ${regs.map((r) => `r${r} = x[${r}]`).join(', ')};` : '',
+    'let b = entry, left = budget, pc = 0, a = 0, o = 0, v = 0, t = 0;',
+    'loop: for (;;) {',
+    'switch (b) {',
+    ...cases,
+    'default: throw new Error("bad block index " + b);',
+    '}',
+    '}',
+    ...regs.map((r) => `x[${r}] = r${r};`),
+    'h.pc = pc >>> 0;',
+    'return budget - left;',
+    '};',
+  ].join('\n');
+}

@@ -1,0 +1,131 @@
+// The self-checking test programs of firmware/tests (built ELFs committed in prebuilt/), loaded
+// with the project's ELF loader and run to the test finisher under both engines, on plain and on
+// shared memory; the user-mode build of `compute` under qemu-riscv32 must print the same
+// checksums, and (when the QEMU counting plugin can be built) retire the same instruction count.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { findTool, requireTool } from '../../../test/support/cross-tools.ts';
+import { ENGINES } from './testing/test-hart.ts';
+import { VirtTestMachine } from './testing/virt-test-machine.ts';
+
+const TESTS_DIR = join(import.meta.dirname, '..', '..', '..', 'firmware', 'tests');
+const prebuilt = (name: string): Uint8Array => readFileSync(join(TESTS_DIR, 'prebuilt', name));
+
+function runVirt(name: string, engine: (typeof ENGINES)[number], shared = false) {
+  const m = new VirtTestMachine({ engine, shared });
+  m.load(prebuilt(name));
+  return m.runToEnd(20_000_000);
+}
+
+describe('firmware/tests programs', () => {
+  for (const engine of ENGINES) {
+    for (const shared of [false, true]) {
+      const where = `${engine}${shared ? ', shared RAM' : ''}`;
+      it(`${where}: compute passes`, () => {
+        const r = runVirt('compute-virt.elf', engine, shared);
+        assert.deepEqual(r.outcome, { kind: 'pass' }, r.output);
+        assert.match(r.output, /compute: PASS/);
+      });
+      it(`${where}: traps passes, with our documented choices`, () => {
+        const r = runVirt('traps-virt.elf', engine, shared);
+        assert.deepEqual(r.outcome, { kind: 'pass' }, r.output);
+        assert.match(r.output, /amo_misaligned_cause=00000006/);
+        assert.match(r.output, /mepc_readback=80000122/);
+        assert.match(r.output, /misa=40001105/);
+        assert.match(r.output, /instret_delta=00000003/);
+      });
+      it(`${where}: atomics passes; SC after a trap fails`, () => {
+        const r = runVirt('atomics-virt.elf', engine, shared);
+        assert.deepEqual(r.outcome, { kind: 'pass' }, r.output);
+        assert.match(r.output, /sc_after_trap=00000001/);
+      });
+    }
+  }
+
+  it('both engines retire the same instructions and print the same output', () => {
+    const [a, b] = ENGINES.map((e) => runVirt('compute-virt.elf', e));
+    assert.equal(a?.instret, b?.instret);
+    assert.equal(a?.output, b?.output);
+  });
+});
+
+describe('compute against qemu-riscv32', () => {
+  const qemu = requireTool('qemu-riscv32');
+  const skip = 'skip' in qemu ? qemu.skip : false;
+
+  it('prints the same checksums (user-mode build, Linux write/exit)', { skip }, () => {
+    if (!('tool' in qemu)) return;
+    const elf = join(TESTS_DIR, 'prebuilt', 'compute-linux.elf');
+    const q = spawnSync(qemu.tool, [elf], { encoding: 'latin1' });
+    assert.equal(q.status, 0, q.stderr);
+    const m = new VirtTestMachine({ linuxAbi: true, ramBase: 0x1_0000 });
+    m.load(readFileSync(elf));
+    const ours = m.runToEnd(20_000_000);
+    assert.deepEqual(ours.outcome, { kind: 'exit', code: 0 });
+    assert.equal(ours.output, q.stdout);
+    // and the bare-metal build computes the same
+    assert.equal(runVirt('compute-virt.elf', 'jit').output, q.stdout);
+  });
+
+  it('retires exactly as many instructions as QEMU executes (counting plugin)', { skip }, () => {
+    const gcc = findTool('gcc', 'cc');
+    if (!('tool' in qemu) || gcc === undefined) return;
+    const dir = mkdtempSync(join(tmpdir(), 'icount-'));
+    try {
+      const lib = join(dir, 'libicount.so');
+      const built = spawnSync(
+        gcc,
+        ['-O2', '-shared', '-fPIC', '-o', lib, join(TESTS_DIR, 'qemu', 'icount.c')],
+        {
+          encoding: 'utf8',
+        },
+      );
+      assert.equal(built.status, 0, built.stderr);
+      const elf = join(TESTS_DIR, 'prebuilt', 'compute-linux.elf');
+      const q = spawnSync(qemu.tool, ['-plugin', lib, '-d', 'plugin', elf], { encoding: 'utf8' });
+      const count = /insns=(\d+)/.exec(q.stderr)?.[1];
+      assert.ok(count !== undefined, q.stderr);
+      const m = new VirtTestMachine({ linuxAbi: true, ramBase: 0x1_0000 });
+      m.load(readFileSync(elf));
+      assert.equal(m.runToEnd(20_000_000).instret, Number(count));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('firmware/tests programs against qemu-system-riscv32 -M virt', () => {
+  // Optional oracle: Debian's qemu-system-misc is not installed by CI (yet), so this skips there.
+  const qemu = findTool('qemu-system-riscv32');
+  for (const name of ['compute-virt.elf', 'traps-virt.elf', 'atomics-virt.elf']) {
+    it(
+      `${name} passes on QEMU too`,
+      { skip: qemu === undefined ? 'qemu-system-riscv32 not installed' : false },
+      () => {
+        if (qemu === undefined) return;
+        const r = spawnSync(
+          qemu,
+          [
+            '-M',
+            'virt',
+            '-bios',
+            'none',
+            '-nographic',
+            '-monitor',
+            'none',
+            '-kernel',
+            join(TESTS_DIR, 'prebuilt', name),
+          ],
+          { encoding: 'latin1', timeout: 20_000 },
+        );
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+        assert.match(r.stdout, /: PASS/);
+      },
+    );
+  }
+});

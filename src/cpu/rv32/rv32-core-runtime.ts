@@ -1,0 +1,160 @@
+// The rv32 core as the SoC runs it: one RV32IMAC hart over the core's own address map (RAM
+// windows into the SoC's shared memory) and its devices (test finisher, CLINT, UART, mailbox,
+// watchdog), executed in slices so that halt requests and doorbells are seen promptly; WFI sleeps
+// on the core's WAKE word. A trap the firmware cannot handle becomes a fault report with pc,
+// mcause and mtval.
+
+import { RprocError, hex } from '../../util/errors.ts';
+import type { AddressMap } from '../../soc/address-map.ts';
+import { CORE_WORD, RUN_STATE, type CoreBlock } from '../../soc/core-block.ts';
+import type { CoreFault, CoreMessage } from '../../soc/core-messages.ts';
+import type { PhysMemory } from '../../soc/phys-memory.ts';
+import { Bus, type RamRegion } from './bus.ts';
+import { Hart, type EngineKind, type FatalTrap } from './hart.ts';
+import { CAUSE, IRQ, causeName } from './trap.ts';
+import { Clint } from './devices/clint.ts';
+import { MailboxDevice } from './devices/mailbox.ts';
+import { testFinisher, type FinisherOutcome } from './devices/test-finisher.ts';
+import { Uart16550 } from './devices/uart16550.ts';
+
+export interface Rv32CoreHost {
+  readonly coreName: string;
+  readonly memory: PhysMemory;
+  readonly map: AddressMap;
+  readonly block: CoreBlock;
+  readonly bootAddr: number;
+  readonly engine?: EngineKind;
+  post(msg: CoreMessage): void;
+}
+
+/** Instructions per slice: ~1 ms at 100 MIPS, so RUN and doorbells are polled about every ms. */
+const SLICE = 100_000;
+/** Longest WFI sleep without a timer deadline: RUN is still looked at this often. */
+const IDLE_WAIT_MS = 50;
+
+const ACCESS_FAULTS: ReadonlySet<number> = new Set([
+  CAUSE.INSTRUCTION_ACCESS_FAULT,
+  CAUSE.LOAD_ACCESS_FAULT,
+  CAUSE.STORE_ACCESS_FAULT,
+]);
+
+export class Rv32CoreRuntime {
+  readonly hart: Hart;
+  private readonly host: Rv32CoreHost;
+  private readonly clint: Clint;
+  private readonly mailbox: MailboxDevice;
+  private readonly uart: Uart16550;
+  private finished: FinisherOutcome | undefined;
+
+  constructor(host: Rv32CoreHost) {
+    this.host = host;
+    this.uart = new Uart16550((text) => host.post({ type: 'uart', text }));
+    this.clint = new Clint(() => this.updateIrqs());
+    this.mailbox = new MailboxDevice(host.block, () => this.updateIrqs());
+    const ram: RamRegion[] = host.map.windows.map((w, i) => {
+      const bytes = host.memory.view(w.pa, w.size);
+      if (bytes === undefined || bytes.byteOffset % 4 !== 0) {
+        throw new RprocError(
+          'EINVAL',
+          'rv32-core',
+          `${host.coreName}: window ${i} (da ${hex(w.da)} → pa ${hex(w.pa)}) is not word-aligned RAM`,
+        );
+      }
+      return { base: w.da, size: w.size, bytes, name: `window${i}` };
+    });
+    const bus = new Bus({
+      ram,
+      mmio: [
+        testFinisher((outcome) => {
+          this.finished = outcome;
+          this.hart.halt();
+        }),
+        this.clint.region(),
+        this.mailbox.region(),
+        this.mailbox.watchdogRegion(),
+        this.uart.region(),
+      ],
+    });
+    this.hart = new Hart({
+      bus,
+      resetPc: host.bootAddr,
+      time: () => Number(this.clint.mtime() & 0xffff_ffff_ffffn),
+      engine: host.engine ?? 'jit',
+    });
+  }
+
+  private updateIrqs(): void {
+    this.hart.setIrq(IRQ.MEI, this.mailbox.irqPending);
+    this.hart.setIrq(IRQ.MTI, this.clint.timerPending);
+    this.hart.setIrq(IRQ.MSI, this.clint.msip !== 0);
+  }
+
+  private running(): boolean {
+    return this.host.block.load(CORE_WORD.RUN) === RUN_STATE.RUNNING;
+  }
+
+  /** Run until the host halts the core. Blocking: meant for the core's own thread. */
+  run(): void {
+    const block = this.host.block;
+    let seen = block.load(CORE_WORD.WAKE);
+    let stopped = false;
+    while (this.running()) {
+      if (stopped) {
+        // Finished or faulted: the core sits still until the host stops it.
+        seen = block.waitForEvent(seen, IDLE_WAIT_MS, 0);
+        continue;
+      }
+      this.updateIrqs();
+      const r = this.hart.run(SLICE);
+      switch (r.reason) {
+        case 'budget':
+        case 'stop':
+          break;
+        case 'wfi': {
+          const deadline = this.clint.msUntilDeadline();
+          const wait = deadline === undefined ? IDLE_WAIT_MS : Math.min(IDLE_WAIT_MS, deadline);
+          if (wait > 0 && !this.wakeable()) seen = block.waitForEvent(seen, wait);
+          break;
+        }
+        case 'halt':
+          stopped = true;
+          this.uart.flush();
+          this.reportFinish();
+          break;
+        case 'fatal':
+          stopped = true;
+          this.uart.flush();
+          if (r.fatal !== undefined) this.host.post({ type: 'fault', fault: this.faultOf(r.fatal) });
+          break;
+      }
+    }
+    this.uart.flush();
+  }
+
+  /** Whether an interrupt the hart waits for is already pending (no need to sleep). */
+  private wakeable(): boolean {
+    this.updateIrqs();
+    const csr = this.hart.csr;
+    return (csr.mieBits & csr.mipBits) !== 0;
+  }
+
+  private reportFinish(): void {
+    const f = this.finished;
+    const code = f === undefined || f.kind === 'pass' ? 0 : f.kind === 'fail' ? f.code : 0x7777;
+    this.host.block.store(CORE_WORD.EXIT_CODE, code);
+    this.host.post({ type: 'exit', code });
+  }
+
+  private faultOf(fatal: FatalTrap): CoreFault {
+    const trap = fatal.first ?? fatal;
+    const why =
+      fatal.kind === 'no-handler' ? 'unhandled (no trap handler)' : 'the trap handler keeps trapping';
+    return {
+      kind: ACCESS_FAULTS.has(trap.cause) ? 'mmufault' : 'fatal',
+      message: `${causeName(trap.cause)} at pc ${hex(trap.pc)}, mtval ${hex(trap.tval)}: ${why}`,
+      pc: trap.pc,
+      cause: trap.cause,
+      tval: trap.tval,
+    };
+  }
+}

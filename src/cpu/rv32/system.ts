@@ -1,0 +1,110 @@
+// The instructions the hot loops do not execute themselves: Zicsr, ECALL/EBREAK, MRET, WFI,
+// FENCE.I, the A extension and illegal encodings. They touch state beyond the integer registers,
+// so the engines stop in front of them (BRK_SYSTEM) and the hart runs exactly one here, with
+// instret up to date, then re-checks interrupts before resuming: a CSR write that enables a
+// pending interrupt takes effect before the next instruction, as the privileged spec requires.
+
+import { execAtomic } from './atomic.ts';
+import { isReadOnlyCsr } from './csr.ts';
+import { CAUSE } from './trap.ts';
+import type { Hart } from './hart.ts';
+
+/** Execute the system instruction at pc; returns 1 if it retired, 0 if it trapped. */
+export function execSystem(h: Hart, pc: number): number {
+  const dc = h.dcache;
+  const slot = (pc >>> 1) & dc.mask;
+  if (dc.tag[slot] !== pc) {
+    const faultAt = h.fill(pc);
+    if (faultAt >= 0) {
+      h.trap(CAUSE.INSTRUCTION_ACCESS_FAULT, faultAt, pc);
+      return 0;
+    }
+  }
+  const info = dc.info[slot] ?? 0;
+  const imm = dc.imm[slot] ?? 0;
+  const op = info & 0xff;
+  const rd = (info >>> 8) & 31;
+  const rs1 = (info >>> 13) & 31;
+  const rs2 = (info >>> 18) & 31;
+  const next = (pc + 2 + ((info >>> 22) & 2)) >>> 0;
+  switch (op) {
+    case 47: // FENCE_I: make this hart's instruction fetches see all earlier stores
+      h.flushCode();
+      h.pc = next;
+      return 1;
+    case 48: // ECALL
+    case 49: {
+      // EBREAK. mtval = 0 for both, as QEMU's virt machine reports them (for a breakpoint the
+      // spec also allows the pc, which mepc holds anyway).
+      const cause = op === 48 ? CAUSE.ECALL_M : CAUSE.BREAKPOINT;
+      h.pc = next;
+      if (h.envCall(cause)) return 1;
+      h.trap(cause, 0, pc);
+      return 0;
+    }
+    case 50: // MRET
+      h.mret();
+      return 1;
+    case 51: {
+      // WFI: retires at once; the hart only reports 'wfi' when no enabled interrupt is pending
+      // (mie & mip, whatever mstatus.MIE says), so the caller can sleep without losing a wake-up.
+      h.pc = next;
+      if ((h.csr.mieBits & h.csr.mipBits) === 0) h.enterWait();
+      return 1;
+    }
+    case 52: // CSRRW
+    case 53: // CSRRS
+    case 54: // CSRRC
+    case 55: // CSRRWI
+    case 56: // CSRRSI
+    case 57: // CSRRCI
+      return csrOp(h, pc, next, op, rd, rs1, imm);
+    case 0: // ILLEGAL: mtval = the instruction bits
+      h.trap(CAUSE.ILLEGAL_INSTRUCTION, imm, pc);
+      return 0;
+    default:
+      if (!execAtomic(h, op, rd, rs1, rs2, pc)) return 0;
+      h.pc = next;
+      return 1;
+  }
+}
+
+/**
+ * Zicsr: CSRRW never reads when rd = x0; CSRRS/CSRRC (and the immediate forms) never write
+ * when the source is x0 / uimm 0, which also makes them legal on read-only CSRs.
+ */
+function csrOp(
+  h: Hart,
+  pc: number,
+  next: number,
+  op: number,
+  rd: number,
+  rs1: number,
+  csrNum: number,
+): number {
+  const immediate = op >= 55;
+  const kind = immediate ? op - 3 : op; // 52 = write, 53 = set, 54 = clear
+  const operand = immediate ? rs1 : (h.x[rs1] ?? 0);
+  const writes = kind === 52 || rs1 !== 0;
+  const reads = kind !== 52 || rd !== 0;
+  const csr = h.csr;
+  const old = csr.read(csrNum);
+  if (old === undefined || (writes && isReadOnlyCsr(csrNum))) {
+    h.trap(CAUSE.ILLEGAL_INSTRUCTION, illegalBits(h, pc), pc);
+    return 0;
+  }
+  if (writes) {
+    const value = kind === 52 ? operand : kind === 53 ? old | operand : old & ~operand;
+    csr.write(csrNum, value);
+  }
+  if (reads && rd !== 0) h.x[rd] = old;
+  h.pc = next;
+  return 1;
+}
+
+/** The raw bits of the instruction at pc, for mtval (CSR instructions are always 32-bit). */
+function illegalBits(h: Hart, pc: number): number {
+  const lo = h.fetch16(pc);
+  const hi = h.fetch16(pc + 2);
+  return lo | (hi << 16) | 0;
+}
