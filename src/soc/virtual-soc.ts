@@ -1,7 +1,8 @@
 // The virtual AMP SoC: physical memory sized from the board, one SocCore per remote core with its
-// rproc (allocated with the SoC's platform ops, the remoteproc virtio transport and the rpmsg
-// host), a firmware store, and typed events for console output. `start()` adds every processor
-// (auto-booting those the board marks), `close()` deletes them and leaves no worker or timer behind.
+// rproc (allocated with the SoC's platform ops, the remoteproc virtio transport, the rpmsg host and
+// the virtio console host), a firmware store, and typed events for console output. `start()` adds
+// every processor (auto-booting those the board marks), `close()` deletes them and leaves no worker
+// or timer behind.
 
 import { FirmwareStore } from '../remoteproc/firmware-store.ts';
 import { rprocAlloc, type Rproc } from '../remoteproc/rproc.ts';
@@ -9,6 +10,7 @@ import { RprocRegistry } from '../remoteproc/rproc-registry.ts';
 import { RprocVirtio } from '../remoteproc/rproc-virtio.ts';
 import { TypedEmitter } from '../remoteproc/typed-emitter.ts';
 import { RpmsgHost, type RpmsgHostOptions } from '../rpmsg/host/rpmsg-host.ts';
+import { VirtioConsoleHost, type VirtioConsoleHostOptions } from '../console/virtio-console.ts';
 import { VirtioDriverRegistry } from '../virtio/virtio-device.ts';
 import { RprocError } from '../util/errors.ts';
 import type { Fdt } from './fdt/fdt-tree.ts';
@@ -25,6 +27,8 @@ export interface VirtualSocOptions {
   readonly firmwareStore?: FirmwareStore;
   readonly firmwareDirs?: readonly string[];
   readonly rpmsg?: RpmsgHostOptions;
+  /** Buffer sizes of the virtio console ports (rproc-serial / console vdevs). */
+  readonly console?: VirtioConsoleHostOptions;
   /** Override the board's firmware-name per core name. */
   readonly firmware?: Readonly<Record<string, string>>;
   /** Override auto-boot for every core (the board's auto-boot otherwise). */
@@ -47,6 +51,8 @@ export class VirtualSoc extends TypedEmitter<SocEvents> {
   readonly registry = new RprocRegistry();
   readonly virtio: RprocVirtio;
   readonly rpmsg: RpmsgHost;
+  /** Console ports of firmware that declares an rproc-serial (11) or console (3) vdev; 'port' events. */
+  readonly console: VirtioConsoleHost;
   readonly firmwareStore: FirmwareStore;
   private closed = false;
 
@@ -58,6 +64,8 @@ export class VirtualSoc extends TypedEmitter<SocEvents> {
     this.rpmsg = new RpmsgHost(options.rpmsg);
     const drivers = new VirtioDriverRegistry();
     drivers.register(this.rpmsg.virtioDriver);
+    this.console = new VirtioConsoleHost(options.console);
+    this.console.register(drivers);
     this.virtio = new RprocVirtio(drivers);
     this.cores = this.board.cores.map((spec, index) => {
       const core = new SocCore(
