@@ -13,8 +13,13 @@ import { EXIT, type Command } from './command.ts';
 import { SocReporter } from './soc-reporter.ts';
 import { coreKindAvailable, createSoc } from './soc-setup.ts';
 
-/** The js core runs the crasher program: an echo service that can also die on command. */
-const DEMO_FIRMWARE: Readonly<Record<string, string>> = { rproc1: 'crasher' };
+/**
+ * The rv32 core runs the C echo sample (real machine code); the js core runs the crasher program,
+ * an echo service that can also die on command.
+ */
+const DEMO_FIRMWARE: Readonly<Record<string, string>> = { rproc0: 'echo.elf', rproc1: 'crasher' };
+/** Which channel each core's demo firmware announces. */
+const DEMO_CHANNEL: Readonly<Record<string, string>> = { rproc0: 'rpmsg-echo', rproc1: 'crasher' };
 const ECHO_COUNT = 200;
 
 async function roundTrip(ch: RpmsgChannel, payload: Uint8Array, timeoutMs = 2000): Promise<number> {
@@ -84,28 +89,36 @@ export const demoCommand: Command = {
 
       const rproc = soc.rproc('rproc1');
       reporter.heading('Name service');
-      const ch = await soc.rpmsg.waitForChannel('crasher');
-
-      reporter.heading(`Echo: ${ECHO_COUNT} round trips of 1 to 496 bytes`);
-      const times: number[] = [];
-      for (let i = 0; i < ECHO_COUNT; i++) {
-        const size = 1 + ((i * 37) % 496);
-        times.push(await roundTrip(ch, new Uint8Array(size).fill(i & 0xff)));
+      const channels: [string, RpmsgChannel][] = [];
+      for (const c of cores) {
+        const name = DEMO_CHANNEL[c.name];
+        if (name !== undefined) channels.push([c.name, await soc.rpmsg.waitForChannel(name)]);
       }
-      times.sort((a, b) => a - b);
-      const us = (ms: number): number => Math.round(ms * 1000);
-      reporter.say(
-        {
-          event: 'echo',
-          core: rproc.name,
-          channel: ch.name,
-          count: ECHO_COUNT,
-          p50us: us(percentile(times, 50)),
-          p99us: us(percentile(times, 99)),
-          minus: us(times[0] ?? 0),
-        },
-        `round trip p50 ${us(percentile(times, 50))} µs, p99 ${us(percentile(times, 99))} µs, min ${us(times[0] ?? 0)} µs`,
-      );
+      const ch = channels.find(([core]) => core === rproc.name)?.[1];
+      if (ch === undefined) throw new RprocError('ENODEV', 'demo', `${rproc.name} announced no channel`);
+
+      for (const [core, channel] of channels) {
+        reporter.heading(`Echo with ${core} (${channel.name}): ${ECHO_COUNT} round trips of 1 to 496 bytes`);
+        const times: number[] = [];
+        for (let i = 0; i < ECHO_COUNT; i++) {
+          const size = 1 + ((i * 37) % 496);
+          times.push(await roundTrip(channel, new Uint8Array(size).fill(i & 0xff)));
+        }
+        times.sort((a, b) => a - b);
+        const us = (ms: number): number => Math.round(ms * 1000);
+        reporter.say(
+          {
+            event: 'echo',
+            core,
+            channel: channel.name,
+            count: ECHO_COUNT,
+            p50us: us(percentile(times, 50)),
+            p99us: us(percentile(times, 99)),
+            minus: us(times[0] ?? 0),
+          },
+          `round trip p50 ${us(percentile(times, 50))} µs, p99 ${us(percentile(times, 99))} µs, min ${us(times[0] ?? 0)} µs`,
+        );
+      }
       reporter.flushTraces(soc);
 
       reporter.heading('Crash, coredump and recovery');
