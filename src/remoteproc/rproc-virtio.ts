@@ -28,6 +28,8 @@ import type { RprocVdev, RprocVring, VdevHooks } from './vdev.ts';
 /** Transport feature bits the split ring here implements and so lets a driver negotiate. */
 const TRANSPORT_FEATURES = [VIRTIO_F.VIRTIO_RING_F_EVENT_IDX, VIRTIO_F.VIRTIO_RING_F_INDIRECT_DESC];
 const BUFFER_ALIGN = 64;
+/** "interrupt for unknown notify id" is logged for the first this many only. */
+const UNKNOWN_ID_LOG_LIMIT = 10;
 
 /** What the interrupt path needs of a queue, whatever its token type. */
 interface BoundQueue {
@@ -224,6 +226,11 @@ class RprocVirtioDevice implements VirtioDevice {
   }
 }
 
+/** Whether a queue has stopped (a separate call: moreUsed() may have just broken it). */
+function isBroken(vq: BoundQueue['vq']): boolean {
+  return vq.broken !== undefined;
+}
+
 /**
  * The transport: plug it into rprocAlloc({ vdevHooks }) and every vdev entry becomes a virtio
  * device bound to the registered driver for its id.
@@ -232,6 +239,8 @@ export class RprocVirtio implements VdevHooks {
   readonly drivers: VirtioDriverRegistry;
   private readonly devices = new Map<RprocVdev, RprocVirtioDevice>();
   private nextIndex = 0;
+  /** Interrupts for notify ids no vring has (counted; the first few are logged). */
+  unknownInterrupts = 0;
 
   constructor(drivers: VirtioDriverRegistry = new VirtioDriverRegistry()) {
     this.drivers = drivers;
@@ -298,13 +307,24 @@ export class RprocVirtio implements VdevHooks {
       if (dev.currentStatus & VIRTIO_CONFIG_S_FAILED) continue;
       for (const q of dev.queues) {
         if (q.vring.notifyId !== notifyId || q.vq.broken !== undefined) continue;
-        if (!q.vq.moreUsed()) continue;
+        // moreUsed() validates used.idx and may break the queue (TC-V03): the driver must still
+        // hear about it, as Linux's callback runs and finds the violation in get_buf.
+        if (!q.vq.moreUsed() && !isBroken(q.vq)) continue;
         handled = true;
         q.callback?.();
       }
     }
-    if (!handled && !this.knows(rproc, notifyId))
-      rproc.log('warn', `interrupt for unknown notify id ${notifyId}`);
+    if (!handled && !this.knows(rproc, notifyId)) {
+      // Rate-limited: a remote ringing garbage ids in a loop must not flood the log.
+      this.unknownInterrupts++;
+      if (this.unknownInterrupts <= UNKNOWN_ID_LOG_LIMIT) {
+        rproc.log(
+          'warn',
+          `interrupt for unknown notify id ${hex(notifyId >>> 0)}` +
+            (this.unknownInterrupts === UNKNOWN_ID_LOG_LIMIT ? ' (no more of these are logged)' : ''),
+        );
+      }
+    }
     return handled;
   }
 

@@ -1,6 +1,7 @@
 // A typed wrapper over Node's EventEmitter, so that `rproc.on('state', e => ...)` knows the shape
-// of `e`. Listeners that throw are caught and reported on 'error'-free paths: an observer must
-// never break the state machine it observes.
+// of `e`. A listener that throws does not unwind the operation that emitted (the state machine
+// finishes its step); its exception is rethrown on a microtask, so it still surfaces as an
+// uncaught exception, as a throwing EventEmitter listener would.
 
 import { EventEmitter } from 'node:events';
 
@@ -48,7 +49,7 @@ export class TypedEmitter<Events extends EventMap> {
       try {
         (listener as (p: Events[K]) => void)(payload);
       } catch (e) {
-        // An observer's bug must not unwind a boot or a recovery half-way.
+        // An observer's bug must not unwind a boot or a recovery half-way; it surfaces afterwards.
         queueMicrotask(() => {
           throw e;
         });

@@ -16,11 +16,20 @@ export interface EndpointStreamOptions {
   readonly sendTimeoutMs?: number;
 }
 
-/** Open `target` (a channel's default endpoint, or an endpoint) as a message stream. */
+/**
+ * Open `target` (a channel's default endpoint, or an endpoint) as a message stream. Throws EBUSY
+ * while another stream on the same endpoint is open, EPIPE for a removed channel.
+ */
 export function endpointStream(
   target: RpmsgChannel | RpmsgEndpoint,
   options: EndpointStreamOptions = {},
 ): Duplex {
+  const target0 = 'open' in target ? target.ept : target;
+  if (target0 !== undefined && !target0.destroyed && streamed.has(target0)) {
+    // rpmsg_char allows one opener per endpoint device; a second stream would silently take the
+    // messages away from the first.
+    throw new RprocError('EBUSY', 'rpmsg-open', `endpoint ${target0.addr} already has an open stream`);
+  }
   let ept: RpmsgEndpoint;
   const stream = new Duplex({
     objectMode: true,
@@ -51,6 +60,7 @@ export function endpointStream(
     destroy(error, callback) {
       // Closing the stream stops delivery; the endpoint itself stays (the channel owns it).
       if (!ept.destroyed) ept.setCallback(undefined);
+      streamed.delete(ept);
       callback(error);
     },
   });
@@ -64,11 +74,15 @@ export function endpointStream(
     ept = target;
     ept.setCallback(onMessage);
   }
+  streamed.add(ept);
   ept.onDestroy((reason) => {
     stream.destroy(reason);
   });
   return stream;
 }
+
+/** Endpoints with an open stream (one stream per endpoint, as one opener per /dev/rpmsgN). */
+const streamed = new WeakSet<RpmsgEndpoint>();
 
 function toBytes(chunk: unknown): Uint8Array | undefined {
   if (chunk instanceof Uint8Array) return chunk;

@@ -2,6 +2,7 @@
 // address to talk to and, once opened or bound to a driver, a default local endpoint.
 // Mirrors struct rpmsg_device and rpmsg_channel_info of include/linux/rpmsg.h.
 
+import { RprocError, hex } from '../../util/errors.ts';
 import type { RpmsgEndpoint, RpmsgRxCallback } from './rpmsg-endpoint.ts';
 
 export interface RpmsgChannelInfo {
@@ -52,8 +53,16 @@ export class RpmsgChannel {
   /**
    * The channel's default endpoint (created on first call with a dynamic address ≥ 1024, as
    * rpmsg_char does on open). The remote learns this address from the first message we send.
+   * Throws EPIPE once the channel is removed.
    */
   open(callback?: RpmsgRxCallback): RpmsgEndpoint {
+    if (this.removedFlag) {
+      throw new RprocError(
+        'EPIPE',
+        'rpmsg-open',
+        `channel "${this.name}" at ${hex(this.dst)} has been removed`,
+      );
+    }
     if (this.eptValue !== undefined && !this.eptValue.destroyed) {
       if (callback !== undefined) this.eptValue.setCallback(callback);
       return this.eptValue;

@@ -6,7 +6,11 @@ import { RprocError, ERRNO } from '../../util/errors.ts';
 import { RPMSG_ADDR_ANY } from '../rpmsg-wire.ts';
 import type { RpmsgChannel } from './rpmsg-channel.ts';
 
-/** Handed to a receive callback: hold() keeps the RX buffer (the data view stays valid) until released. */
+/**
+ * Handed to a receive callback: hold() keeps the RX buffer (the data view stays valid, the buffer
+ * stays off the ring) until the returned function is called (idempotent). Only inside the callback:
+ * afterwards it throws EINVAL.
+ */
 export interface RxContext {
   hold(): () => void;
 }
@@ -14,7 +18,10 @@ export interface RxContext {
 /** `data` is a view into the RX buffer, valid only during the call unless ctx.hold() was called. */
 export type RpmsgRxCallback = (data: Uint8Array, src: number, ctx: RxContext) => void;
 
-/** A TX buffer taken for zero-copy sending: fill `payload`, then sendNoCopy or releaseTxBuffer. */
+/**
+ * A TX buffer taken for zero-copy sending: fill `payload`, then sendNoCopy (which gives it back to
+ * the pool if it fails) or releaseTxBuffer, exactly once.
+ */
 export interface TxBuffer {
   /** The payload area (MTU bytes). */
   readonly payload: Uint8Array;
@@ -23,7 +30,10 @@ export interface TxBuffer {
 }
 
 export interface SendOptions {
-  /** Give up after this long waiting for a TX buffer (ETIMEDOUT); default 15 s like Linux (which says ERESTARTSYS). */
+  /**
+   * Give up after this long waiting for a TX buffer (ETIMEDOUT); default 15 s like Linux (which says
+   * ERESTARTSYS). Infinity (or anything beyond 2^31 − 1 ms) waits as long as it takes.
+   */
   readonly timeoutMs?: number;
 }
 
@@ -91,13 +101,17 @@ export class RpmsgEndpoint {
     return this.sendTo(this.dst, data, options);
   }
 
-  /** rpmsg_sendto. Rejects with EINVAL (bad address), EMSGSIZE, ETIMEDOUT or EPIPE (endpoint gone). */
+  /**
+   * rpmsg_sendto. Rejects with EINVAL (bad address or timeout), EMSGSIZE, ETIMEDOUT (no TX buffer
+   * within timeoutMs, counted from the call), EIO (the remote broke a ring) or EPIPE (endpoint or
+   * device gone). Blocked senders are served in the order they called.
+   */
   sendTo(dst: number, data: Uint8Array, options?: SendOptions): Promise<void> {
     if (this.destroyedFlag) return Promise.reject(gone(this.addr));
     return this.transport.sendRaw(this.addr, dst, data, options?.timeoutMs ?? DEFAULT_SEND_TIMEOUT_MS);
   }
 
-  /** rpmsg_trysend: 0, or -ENOMEM when no TX buffer is free, -EMSGSIZE, -EINVAL, -EPIPE. */
+  /** rpmsg_trysend: 0, or -ENOMEM when no TX buffer is free, -EMSGSIZE, -EINVAL, -EIO, -EPIPE. */
   trySend(data: Uint8Array): number {
     return this.trySendTo(this.dst, data);
   }
@@ -112,7 +126,11 @@ export class RpmsgEndpoint {
     return this.destroyedFlag ? undefined : this.transport.getTxBuffer();
   }
 
-  /** Send `len` bytes already written into `buf.payload`; 0 or a negative errno. */
+  /**
+   * Send `len` bytes already written into `buf.payload`: 0, or a negative errno (the buffer is then
+   * back in the pool): -EINVAL (not a buffer lent and still unsent, bad len or address), -EMSGSIZE,
+   * -ENOMEM (the TX ring is full), -EIO (device broken), -EPIPE (endpoint gone).
+   */
   sendNoCopy(buf: TxBuffer, len: number, dst: number = this.dst): number {
     if (this.destroyedFlag) {
       this.transport.releaseTxBuffer(buf);

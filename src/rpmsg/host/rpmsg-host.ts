@@ -91,24 +91,26 @@ export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
   }
 
   /** The first live channel named `name`, waiting for its announcement up to `timeoutMs`. */
-  async waitForChannel(name: string, timeoutMs = 5000): Promise<RpmsgChannel> {
+  waitForChannel(name: string, timeoutMs = 5000): Promise<RpmsgChannel> {
     const existing = this.channels.find((c) => c.name === name);
-    if (existing !== undefined) return existing;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+    if (existing !== undefined) return Promise.resolve(existing);
+    return new Promise<RpmsgChannel>((resolve, reject) => {
+      // Both ways out remove both the listener and the timer: a timed-out wait leaves nothing behind.
+      const listener = (e: RpmsgHostEvents['channel']): void => {
+        if (e.action !== 'add' || e.channel.name !== name) return;
+        done();
+        resolve(e.channel);
+      };
+      const timer = setTimeout(() => {
+        done();
         reject(new RprocError('ETIMEDOUT', 'rpmsg', `no channel "${name}" announced within ${timeoutMs} ms`));
       }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.off('channel', listener);
+      };
+      this.on('channel', listener);
     });
-    try {
-      const e = await Promise.race([
-        this.next('channel', (e) => e.action === 'add' && e.channel.name === name),
-        timeout,
-      ]);
-      return e.channel;
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   private probe(vdev: VirtioDevice): void {
@@ -145,10 +147,12 @@ export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
     const driver = this.driverFor(channel);
     if (driver === undefined || channel.ept !== undefined) return;
     const cb = driver.callback;
+    if (channel.removed) return;
     const ept = channel.open(cb === undefined ? undefined : (data, src) => cb(channel, data, src));
     try {
       await driver.probe(channel);
     } catch {
+      // The driver refused the channel: it stays, unbound, without an endpoint.
       ept.destroy();
     }
   }

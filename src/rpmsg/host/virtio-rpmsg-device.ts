@@ -30,6 +30,9 @@ import {
   type TxBuffer,
 } from './rpmsg-endpoint.ts';
 
+/** "msg received with no recipient" is logged for the first this many only. */
+const NO_RECIPIENT_LOG_LIMIT = 10;
+
 export interface RpmsgBufferConfig {
   /** Size of each host → remote buffer, header included (Linux: 512). */
   readonly txBufSize: number;
@@ -46,6 +49,8 @@ export interface RpmsgDeviceStats {
   rxNoRecipient: number;
   /** Name-service messages that were not 40 bytes, or named an impossible channel. */
   nsMalformed: number;
+  /** Name-service messages refused: CREATE of an existing channel, DESTROY of an unknown one. */
+  nsRefused: number;
   txKicks: number;
   rxKicks: number;
 }
@@ -58,6 +63,8 @@ export interface RpmsgDeviceEvents {
 }
 
 interface TxWaiter {
+  /** Arrival order of its send: the list is kept sorted by it. */
+  readonly ticket: number;
   resolve(): void;
   reject(e: RprocError): void;
   timer: NodeJS.Timeout | undefined;
@@ -71,6 +78,7 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
     rxMalformed: 0,
     rxNoRecipient: 0,
     nsMalformed: 0,
+    nsRefused: 0,
     txKicks: 0,
     rxKicks: 0,
   };
@@ -88,7 +96,11 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
   private lastSbuf = 0;
   /** TX buffers returned by the remote or released unused, ready for reuse. */
   private readonly txFree: number[] = [];
+  /** Zero-copy buffers handed out by getTxBuffer and not yet sent or released. */
+  private readonly txLent = new Set<TxBuffer>();
+  /** Senders waiting for a TX buffer, oldest send first. */
   private readonly txWaiters: TxWaiter[] = [];
+  private nextTicket = 0;
   private readonly endpoints = new Map<number, RpmsgEndpoint>();
   private readonly channels: RpmsgChannel[] = [];
   private readonly dma: DmaRegion;
@@ -102,6 +114,14 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
     this.events = events;
     this.mtu = config.txBufSize - RPMSG_HDR_SIZE;
     [this.rvq, this.svq] = this.createQueues();
+    if (this.rvq.num !== this.svq.num) {
+      // Linux only WARNs; the pool is sized from the RX ring, and post() copes with a TX ring that
+      // has fewer descriptors than there are TX buffers.
+      vdev.log(
+        'warn',
+        `${vdev.name}: rpmsg vrings differ in size (vring0 ${this.rvq.num}, vring1 ${this.svq.num}); buffers are sized from vring0`,
+      );
+    }
     // Linux sizes the pool from the RX ring: 2 × num, at most 512 buffers, half each way.
     const numBufs = Math.min(this.rvq.num * 2, RPMSG_MAX_NUM_BUFS);
     const rxNum = numBufs / 2;
@@ -156,6 +176,9 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
       const err = this.rvq.addInbuf(this.rxAddrs[i] ?? 0n, this.config.rxBufSize, i);
       if (err !== 0) break; // the RX ring is smaller than the pool (num > 256): the rest wait
     }
+    // Publish avail.idx now, as Linux's virtqueue_add does on every add: a remote that starts
+    // using the rings as soon as it sees DRIVER_OK must find every RX buffer there.
+    this.rvq.flush();
     // TX-complete interrupts only while a sender waits for a buffer.
     this.svq.disableCb();
     if (this.vdev.hasFeature(VIRTIO_RPMSG_F_NS)) {
@@ -198,6 +221,9 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
   ): RpmsgEndpoint {
     if (this.removedFlag) throw new RprocError('ENODEV', 'rpmsg-create-ept', `${this.vdev.name} is gone`);
     let a = addr ?? RPMSG_ADDR_ANY;
+    if (!Number.isInteger(a) || a < 0 || a > RPMSG_ADDR_ANY) {
+      throw new RprocError('EINVAL', 'rpmsg-create-ept', `endpoint address ${String(a)} is not a u32`);
+    }
     if (a === RPMSG_ADDR_ANY) {
       a = RPMSG_RESERVED_ADDRESSES;
       while (this.endpoints.has(a)) a++;
@@ -230,7 +256,7 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
       this.stats.nsMalformed++;
       this.vdev.log(
         'warn',
-        `${this.vdev.name}: malformed ns msg (${data.length} bytes from ${src}, expected 40)`,
+        `${this.vdev.name}: malformed ns msg (${hex(data.length)} bytes from ${hex(src)}, expected 0x28)`,
       );
       return;
     }
@@ -245,9 +271,10 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
     if ((msg.flags & RPMSG_NS_DESTROY) !== 0) {
       const ch = this.channels.find((c) => c.name === msg.name && c.dst === msg.addr);
       if (ch === undefined) {
+        this.stats.nsRefused++;
         this.vdev.log(
           'warn',
-          `${this.vdev.name}: rpmsg_destroy_channel failed: no channel "${msg.name}" at ${msg.addr}`,
+          `${this.vdev.name}: rpmsg_destroy_channel failed: no channel "${msg.name}" at ${hex(msg.addr)}`,
         );
         return;
       }
@@ -255,7 +282,8 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
       return;
     }
     if (this.channels.some((c) => c.name === msg.name && c.dst === msg.addr)) {
-      this.vdev.log('warn', `${this.vdev.name}: channel ${msg.name}:${msg.addr} already exist`);
+      this.stats.nsRefused++;
+      this.vdev.log('warn', `${this.vdev.name}: channel ${msg.name}:${hex(msg.addr)} already exist`);
       return;
     }
     const ch = new RpmsgChannel(this, msg.name, msg.addr);
@@ -282,6 +310,11 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
     const free = this.txFree.pop();
     if (free !== undefined) return free;
     // Reclaim what the remote has returned on the TX queue's used ring (validated there).
+    return this.reclaimOne();
+  }
+
+  /** One buffer back from the TX queue's used ring (its descriptor freed), or undefined. */
+  private reclaimOne(): number | undefined {
     const used = this.svq.takeUsed();
     if (used === undefined) this.checkTxQueue();
     return used;
@@ -291,27 +324,64 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
     if (this.removedFlag) return -ERRNO.EPIPE;
     if (this.brokenReason !== undefined) return -ERRNO.EIO;
     if (src === RPMSG_ADDR_ANY || dst === RPMSG_ADDR_ANY) return -ERRNO.EINVAL;
+    if (
+      !Number.isInteger(src) ||
+      !Number.isInteger(dst) ||
+      src < 0 ||
+      dst < 0 ||
+      src > RPMSG_ADDR_ANY ||
+      dst > RPMSG_ADDR_ANY
+    )
+      return -ERRNO.EINVAL;
+    if (!Number.isInteger(len) || len < 0) return -ERRNO.EINVAL;
     if (len > this.mtu) return -ERRNO.EMSGSIZE;
     return 0;
   }
 
   trySendRaw(src: number, dst: number, data: Uint8Array): number {
-    const err = this.checkSend(src, dst, data.length);
-    if (err !== 0) return err;
+    const bad = this.checkSend(src, dst, data.length);
+    if (bad !== 0) return bad;
     const index = this.takeTxIndex();
     if (index === undefined) return -ERRNO.ENOMEM;
     const payload = this.txPayloads[index];
     if (payload === undefined) return -ERRNO.EIO;
     payload.set(data);
-    return this.post(index, src, dst, data.length);
+    const err = this.post(index, src, dst, data.length);
+    // Unlike Linux (which loses the buffer when the ring refuses it), keep it for the next sender.
+    if (err !== 0) this.txFree.push(index);
+    return err;
   }
 
   async sendRaw(src: number, dst: number, data: Uint8Array, timeoutMs: number): Promise<void> {
+    if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0) {
+      throw new RprocError(
+        'EINVAL',
+        'rpmsg-send',
+        `timeoutMs ${String(timeoutMs)} is not a non-negative number`,
+      );
+    }
+    // One deadline for the whole send, however many times a returned buffer goes to someone else.
+    const deadline = performance.now() + timeoutMs;
+    // Blocked senders go in the order they came: a new one queues behind those already waiting, and
+    // a woken one that finds no buffer keeps its place (so pipelined sends keep their order).
+    const ticket = this.nextTicket++;
+    if (this.txWaiters.length > 0 && this.checkSend(src, dst, data.length) === 0) {
+      await this.waitTxBuffer(ticket, deadline, timeoutMs);
+    }
     for (;;) {
       const err = this.trySendRaw(src, dst, data);
       if (err === 0) return;
-      if (err !== -ERRNO.ENOMEM) throw sendError(err, this.vdev.name, data.length, this.mtu);
-      await this.waitTxBuffer(timeoutMs);
+      if (err !== -ERRNO.ENOMEM) {
+        throw sendError(err, {
+          device: this.vdev.name,
+          src,
+          dst,
+          len: data.length,
+          mtu: this.mtu,
+          broken: this.brokenReason,
+        });
+      }
+      await this.waitTxBuffer(ticket, deadline, timeoutMs);
     }
   }
 
@@ -319,45 +389,56 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
     if (this.removedFlag || this.brokenReason !== undefined) return undefined;
     const index = this.takeTxIndex();
     const payload = index === undefined ? undefined : this.txPayloads[index];
-    return index === undefined || payload === undefined
-      ? undefined
-      : { payload: payload.subarray(0, this.mtu), index };
+    if (index === undefined || payload === undefined) return undefined;
+    const buf: TxBuffer = { payload: payload.subarray(0, this.mtu), index };
+    this.txLent.add(buf);
+    return buf;
   }
 
+  /** Send a buffer from getTxBuffer; on any failure it goes back to the pool (-EINVAL if not lent). */
   sendNoCopy(buf: TxBuffer, src: number, dst: number, len: number): number {
-    const err = this.checkSend(src, dst, len);
-    if (err !== 0) {
-      this.releaseTxBuffer(buf);
-      return err;
-    }
-    return this.post(buf.index, src, dst, len);
+    // Only a buffer lent by this device and not yet sent or released: posting one twice would
+    // hand the same memory to two messages.
+    if (!this.txLent.delete(buf)) return -ERRNO.EINVAL;
+    let err = this.checkSend(src, dst, len);
+    if (err === 0) err = this.post(buf.index, src, dst, len);
+    if (err !== 0) this.giveBack(buf.index);
+    return err;
   }
 
   releaseTxBuffer(buf: TxBuffer): void {
-    this.txFree.push(buf.index);
-    this.wakeTxWaiter();
+    // A second release (or a buffer of another device) is ignored: the pool must not get it twice.
+    if (this.txLent.delete(buf)) this.giveBack(buf.index);
   }
 
+  private giveBack(index: number): void {
+    this.txFree.push(index);
+    this.wakeTxWaiters();
+  }
+
+  /** Header, post, kick: 0, -ENOMEM (no descriptor free and none came back), -EIO (queue broken). */
   private post(index: number, src: number, dst: number, len: number): number {
     const view = this.txViews[index];
     const addr = this.txAddrs[index];
     if (view === undefined || addr === undefined) return -ERRNO.EIO;
+    // The TX ring may have fewer descriptors than the pool has buffers (TC-M12: vring sizes
+    // differ): take a returned buffer off the used ring to free one.
+    if (this.svq.numFree === 0) {
+      const back = this.reclaimOne();
+      if (back !== undefined) this.txFree.push(back);
+    }
     writeRpmsgHdr(view, src, dst, len);
     const err = this.svq.addOutbuf(addr, RPMSG_HDR_SIZE + len, index);
-    if (err !== 0) {
-      // Unlike Linux (which loses the buffer here), keep it for the next sender.
-      this.txFree.push(index);
-      return err === -ERRNO.ENOSPC ? -ERRNO.ENOMEM : err;
-    }
+    if (err !== 0) return err === -ERRNO.ENOSPC ? -ERRNO.ENOMEM : -ERRNO.EIO;
     this.stats.tx++;
     if (this.svq.kick()) this.stats.txKicks++;
     return 0;
   }
 
-  private waitTxBuffer(timeoutMs: number): Promise<void> {
+  private waitTxBuffer(ticket: number, deadline: number, timeoutMs: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const waiter: TxWaiter = { resolve, reject, timer: undefined };
-      waiter.timer = setTimeout(() => {
+      const waiter: TxWaiter = { ticket, resolve, reject, timer: undefined };
+      const expire = (): void => {
         const i = this.txWaiters.indexOf(waiter);
         if (i >= 0) this.txWaiters.splice(i, 1);
         this.updateTxCb();
@@ -368,8 +449,17 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
             `${this.vdev.name}: no TX buffer came back within ${timeoutMs} ms`,
           ),
         );
-      }, timeoutMs);
-      this.txWaiters.push(waiter);
+      };
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        expire();
+        return;
+      }
+      // Beyond setTimeout's range (2^31 − 1 ms, about 24.8 days) means: wait as long as it takes.
+      if (left <= 0x7fff_ffff) waiter.timer = setTimeout(expire, Math.ceil(left));
+      let at = this.txWaiters.length;
+      while (at > 0 && (this.txWaiters[at - 1]?.ticket ?? 0) > ticket) at--;
+      this.txWaiters.splice(at, 0, waiter);
       this.updateTxCb();
       // A buffer may have come back between the failed try and enabling the callback.
       if (this.svq.moreUsed()) this.onTxDone();
@@ -382,14 +472,23 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
     else this.svq.disableCb();
   }
 
+  /** The TX queue's interrupt: take back what the remote returned (validating it), wake senders. */
   private onTxDone(): void {
-    this.wakeTxWaiter();
+    for (let i = this.svq.takeUsed(); i !== undefined; i = this.svq.takeUsed()) this.txFree.push(i);
+    this.checkTxQueue();
+    this.wakeTxWaiters();
   }
 
-  private wakeTxWaiter(): void {
-    const w = this.txWaiters.shift();
-    if (w === undefined) return;
-    this.settleWaiter(w);
+  /**
+   * Wake the oldest waiting senders, one per free buffer (Linux wakes every sleeper; waking one per
+   * interrupt would leave the others asleep when one interrupt brings several buffers back, and
+   * waking all makes a long queue retry on every interrupt). A woken sender that finds its buffer
+   * taken waits again in its place.
+   */
+  private wakeTxWaiters(): void {
+    if (this.txWaiters.length === 0) return;
+    const free = this.txFree.length + (this.txViews.length - this.lastSbuf);
+    for (const w of this.txWaiters.splice(0, Math.max(1, free))) this.settleWaiter(w);
     this.updateTxCb();
   }
 
@@ -405,9 +504,18 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
   private onRx(): void {
     let consumed = 0;
     for (;;) {
+      const clamped = this.rvq.stats.lenClamped;
       const index = this.rvq.takeUsed();
       if (index === undefined) break;
       consumed++;
+      if (this.rvq.stats.lenClamped !== clamped) {
+        // used.len beyond the buffer (TC-M01): the remote claims to have written more than we gave
+        // it. Linux drops it and loses the buffer; we drop it and re-post the buffer.
+        this.stats.rxMalformed++;
+        this.vdev.log('warn', `${this.vdev.name}: inbound msg too big: ${this.rvq.lastWarning ?? ''}`);
+        this.repost(index);
+        continue;
+      }
       if (!this.receiveOne(index, this.rvq.usedLen)) this.repost(index);
     }
     const broken = this.rvq.broken;
@@ -425,7 +533,7 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
       this.stats.rxMalformed++;
       this.vdev.log(
         'warn',
-        `${this.vdev.name}: inbound message of ${usedLen} bytes is shorter than its header`,
+        `${this.vdev.name}: inbound message of ${hex(usedLen)} bytes (used.len) is shorter than its 0x10-byte header`,
       );
       return false;
     }
@@ -442,11 +550,25 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
     const ept = this.endpoints.get(hdr.dst);
     if (ept === undefined) {
       this.stats.rxNoRecipient++;
+      // Rate-limited, as Linux's dev_warn_ratelimited: a remote flooding unknown addresses must
+      // not flood the log.
+      if (this.stats.rxNoRecipient <= NO_RECIPIENT_LOG_LIMIT) {
+        this.vdev.log(
+          'warn',
+          `${this.vdev.name}: msg received with no recipient: dst ${hex(hdr.dst)} from ${hex(hdr.src)}` +
+            (this.stats.rxNoRecipient === NO_RECIPIENT_LOG_LIMIT ? ' (no more of these are logged)' : ''),
+        );
+      }
       return false;
     }
     let held = false;
+    let inCallback = true;
     const ctx: RxContext = {
       hold: () => {
+        // After the callback the buffer is back on the ring: holding it then would post it twice.
+        if (!inCallback) {
+          throw new RprocError('EINVAL', 'rpmsg-rx', 'hold() is only possible inside the receive callback');
+        }
         held = true;
         let released = false;
         return () => {
@@ -464,6 +586,8 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
         'error',
         `${this.vdev.name}: endpoint ${ept.addr} callback threw: ${e instanceof Error ? e.message : String(e)}`,
       );
+    } finally {
+      inCallback = false;
     }
     return held;
   }
@@ -491,19 +615,40 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
   }
 }
 
-function sendError(err: number, device: string, len: number, mtu: number): RprocError {
+interface SendContext {
+  readonly device: string;
+  readonly src: number;
+  readonly dst: number;
+  readonly len: number;
+  readonly mtu: number;
+  readonly broken: string | undefined;
+}
+
+function sendError(err: number, c: SendContext): RprocError {
   switch (-err) {
     case ERRNO.EMSGSIZE:
       return new RprocError(
         'EMSGSIZE',
         'rpmsg-send',
-        `${len}-byte message is larger than the MTU ${mtu} of ${device}`,
+        `${c.len}-byte message is larger than the MTU ${c.mtu} of ${c.device}`,
       );
     case ERRNO.EINVAL:
-      return new RprocError('EINVAL', 'rpmsg-send', `invalid address (ANY) for a send on ${device}`);
+      return new RprocError(
+        'EINVAL',
+        'rpmsg-send',
+        `invalid send on ${c.device}: src ${hex(c.src)}, dst ${hex(c.dst)} (neither may be ANY 0xffffffff), ${c.len} bytes`,
+      );
     case ERRNO.EPIPE:
-      return new RprocError('EPIPE', 'rpmsg-send', `${device} is gone`);
+      return new RprocError('EPIPE', 'rpmsg-send', `${c.device} is gone`);
+    case ERRNO.EIO:
+      return new RprocError(
+        'EIO',
+        'rpmsg-send',
+        c.broken === undefined
+          ? `send on ${c.device} failed`
+          : `${c.device} is broken until the remote restarts: ${c.broken}`,
+      );
     default:
-      return new RprocError('EIO', 'rpmsg-send', `send on ${device} failed (${err})`);
+      return new RprocError('EIO', 'rpmsg-send', `send on ${c.device} failed (${err})`);
   }
 }
