@@ -93,22 +93,25 @@ describe('C firmware on the rv32 core', () => {
       await ch.open().send(new TextEncoder().encode('store'));
       const c = await crash;
       assert.equal(c.typeName, 'mmufault');
-      assert.equal(c.detail?.cause, 7);
-      assert.equal(c.detail?.tval, 0x1000);
-      assert.match(c.detail?.symbol ?? '', /^crash_store/);
+      const detail = c.detail;
+      assert.ok(detail !== undefined);
+      assert.equal(detail.cause, 7);
+      assert.equal(detail.tval, 0x1000);
+      assert.match(detail.symbol ?? '', /^crash_store/);
       const d: RprocCoredump = await dump;
       const bytes = d.bytes();
       const core = readElf(bytes).image;
       assert.ok(core !== undefined);
-      const loads = core.programHeaders.filter((p) => p.type === PT.PT_LOAD);
-      assert.equal(loads[0]?.paddr, 0x8000_0000n);
+      const first = core.programHeaders.find((p) => p.type === PT.PT_LOAD);
+      assert.ok(first !== undefined);
+      assert.equal(first.paddr, 0x8000_0000n);
       // The dump holds the loaded firmware: its first instruction bytes, as in the ELF.
       const fw = rproc.loadedFirmware;
       assert.ok(fw !== undefined);
       const text = readElf(fw.bytes).image?.programHeaders.find((p) => p.type === PT.PT_LOAD);
-      assert.ok(text !== undefined && loads[0] !== undefined);
+      assert.ok(text !== undefined);
       assert.deepEqual(
-        bytes.subarray(loads[0].offset, loads[0].offset + 16),
+        bytes.subarray(first.offset, first.offset + 16),
         fw.bytes.subarray(text.offset, text.offset + 16),
       );
       const readelf = requireTool('riscv64-unknown-elf-readelf', 'readelf');
@@ -141,9 +144,11 @@ describe('C firmware on the rv32 core', () => {
       await ch.open().send(new TextEncoder().encode('illegal'));
       const c = await crash;
       assert.equal(c.typeName, 'fatal error');
-      assert.equal(c.detail?.cause, 2);
-      assert.match(c.detail?.symbol ?? '', /^crash_illegal/);
-      assert.match(c.detail?.message ?? '', /illegal instruction at pc 0x8000/);
+      const detail = c.detail;
+      assert.ok(detail !== undefined);
+      assert.equal(detail.cause, 2);
+      assert.match(detail.symbol ?? '', /^crash_illegal/);
+      assert.match(detail.message, /illegal instruction at pc 0x8000/);
     } finally {
       await soc.close();
     }
