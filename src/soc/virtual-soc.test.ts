@@ -154,6 +154,19 @@ describe('virtual SoC with worker cores', () => {
     }
   });
 
+  it('leaves no worker, port or timer behind after close', async () => {
+    const before = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap');
+    const soc = socWith();
+    await soc.start();
+    await soc.rproc('rproc1').boot();
+    await soc.rpmsg.waitForChannel('rpmsg-echo');
+    assert.ok(process.getActiveResourcesInfo().includes('MessagePort'), 'the core worker is running');
+    await soc.close();
+    await new Promise((r) => setImmediate(r));
+    const after = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap');
+    assert.deepEqual(after, before);
+  });
+
   it('fails a boot with a clear error when the firmware is missing, and stays usable', async () => {
     const soc = socWith({ rproc1: 'no-such-firmware' });
     try {
