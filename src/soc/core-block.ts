@@ -2,6 +2,19 @@
 // doorbells in both directions, the run-control word, the watchdog and the exit code. Waking a
 // sleeping core is Atomics.notify on its WAKE word; the host hears the core with Atomics.waitAsync
 // on C2H_SEQ, so neither side ever blocks the host's event loop.
+//
+// A notify that finds a sleeper costs ~10–30 µs on this VM (a futex wake, or a task posted to the
+// host's event loop) against ~10 ns for the word update itself, so each side says when it sleeps
+// (CORE_SLEEPING, HOST_WAITING) and the other side notifies only then — the doorbell form of
+// virtio's EVENT_IDX. The sleeper sets its flag before it checks the word one last time (Atomics.wait
+// and waitAsync compare and sleep atomically), the ringer bumps the word before it reads the flag:
+// with sequentially consistent atomics one of the two always sees the other, so no wake-up is lost.
+//
+// On this VM the notify that wakes a sleeper costs the *caller* ~10 µs (the futex wake sends an
+// inter-processor interrupt). The host is one thread serving every core, so when one turn of its
+// work rings several sleeping cores it notifies only one and marks the others WAKE_REQUESTED; a
+// core that wakes passes the wake-up on to up to two of them (a tree: 16 cores in 4 steps), on
+// the cores' time instead of the host's.
 
 /** Word offsets inside a core's block. */
 export const CORE_WORD = {
@@ -24,7 +37,69 @@ export const CORE_WORD = {
   /** Where a boot loader left the running firmware's resource table (attach: get_loaded_rsc_table). */
   RSC_DA: 8,
   RSC_SIZE: 9,
+  /** Set by the core before it sleeps in waitForEvent, cleared by whoever wakes it: the host notifies WAKE only then. */
+  CORE_SLEEPING: 10,
+  /** Set by the host before it waits (Atomics.waitAsync) on C2H_SEQ, cleared by whoever wakes it: the core notifies only then. */
+  HOST_WAITING: 11,
+  /** Set by the host: "the next core of this SoC that wakes up, notify this one" (delegated wake). */
+  WAKE_REQUESTED: 12,
 } as const;
+
+/** Sleeping cores a waking core notifies on the host's behalf, at most. */
+const WAKE_FANOUT = 2;
+
+/**
+ * How long a waiter polls before it sleeps, adapted to what polling achieves: a poll that sees the
+ * event arrive costs ~10 ns where a sleep/wake costs ~10–30 µs, but a poll that times out only
+ * burned the CPU — and when the threads outnumber the CPUs (2 vCPUs here, a host and up to 16
+ * cores, other processes) it also kept the peer that would answer from running. So: a poll that
+ * catches the event restores the full budget, one that times out halves it; below min the waiter
+ * just sleeps, and tries a full-budget poll again after a backoff of sleeps that doubles with every
+ * failed try (up to MAX_BACKOFF). A busy machine thus settles on sleeping, an idle one on polling,
+ * and each re-checks now and then (a failed try costs one budget per backoff: ≤ 0.2 µs a sleep).
+ */
+export class SpinBudget {
+  /** Current budget in µs (0: sleep at once). */
+  current: number;
+  private readonly min: number;
+  private readonly max: number;
+  private backoff = 1;
+  private sleepsToProbe = 0;
+  static readonly MAX_BACKOFF = 256;
+
+  constructor(min: number, max: number) {
+    this.min = min;
+    this.max = max;
+    this.current = max;
+  }
+
+  /** Polling caught the event. */
+  hit(): void {
+    this.current = this.max;
+    this.backoff = 1;
+  }
+
+  /** Polling timed out (the waiter sleeps now). */
+  miss(): void {
+    const half = this.current / 2;
+    if (half >= this.min) {
+      this.current = half;
+      return;
+    }
+    this.current = 0;
+    this.sleepsToProbe = this.backoff;
+    this.backoff = Math.min(SpinBudget.MAX_BACKOFF, this.backoff * 2);
+  }
+
+  /** The waiter slept without polling: count towards the next try. */
+  slept(): void {
+    if (this.current === 0 && --this.sleepsToProbe <= 0) this.current = this.max;
+  }
+}
+
+/** A core's WFI polling budget, µs: up to one host reply's worth of time. */
+export const CORE_SPIN_MIN_US = 4;
+export const CORE_SPIN_MAX_US = 50;
 
 export const CORE_BLOCK_WORDS = 16;
 
@@ -55,6 +130,8 @@ export function pendingIds(mask: number, maxId: number): number[] {
 export class CoreBlock {
   readonly words: Int32Array;
   readonly base: number;
+  /** How long waitForEvent polls (core side; each thread has its own CoreBlock object). */
+  readonly spin = new SpinBudget(CORE_SPIN_MIN_US, CORE_SPIN_MAX_US);
 
   constructor(words: Int32Array, coreIndex: number) {
     this.words = words;
@@ -71,18 +148,75 @@ export class CoreBlock {
     Atomics.store(this.words, this.base + word, value);
   }
 
-  /** Wake the core if it sleeps in WFI (or in its firmware's idle wait). */
+  /**
+   * Wake the core if it sleeps in WFI (or in its firmware's idle wait). Only the first ring after
+   * the core went to sleep notifies: it also clears CORE_SLEEPING, so rings that follow while the
+   * core is still waking up cost no second futex wake.
+   */
   wake(): void {
-    Atomics.add(this.words, this.base + CORE_WORD.WAKE, 1);
+    if (this.ring()) this.notifyWake();
+  }
+
+  /**
+   * Bump WAKE; true when the core sleeps and still needs the notify (which the caller then owes:
+   * notifyWake() now, or requestWake() for another core to do it).
+   */
+  ring(): boolean {
+    const { words, base } = this;
+    Atomics.add(words, base + CORE_WORD.WAKE, 1);
+    // Read before the read-modify-write: the line is shared with a core that polls WAKE, and a
+    // core that is awake (the usual case under load) leaves the flag at 0.
+    return (
+      Atomics.load(words, base + CORE_WORD.CORE_SLEEPING) !== 0 &&
+      Atomics.exchange(words, base + CORE_WORD.CORE_SLEEPING, 0) !== 0
+    );
+  }
+
+  notifyWake(): void {
     Atomics.notify(this.words, this.base + CORE_WORD.WAKE);
+  }
+
+  /** Leave the notify that ring() asked for to the next core of this SoC that wakes up. */
+  requestWake(): void {
+    Atomics.store(this.words, this.base + CORE_WORD.WAKE_REQUESTED, 1);
+  }
+
+  /** After waking up: notify up to WAKE_FANOUT cores the host left to us, looking from our index on. */
+  private passWakes(): void {
+    const { words } = this;
+    const cores = Math.floor(words.length / CORE_BLOCK_WORDS);
+    const self = this.base / CORE_BLOCK_WORDS;
+    // A request for us (we woke by ourselves meanwhile) is void.
+    if (Atomics.load(words, this.base + CORE_WORD.WAKE_REQUESTED) !== 0) {
+      Atomics.store(words, this.base + CORE_WORD.WAKE_REQUESTED, 0);
+    }
+    let passed = 0;
+    for (let k = 1; k < cores && passed < WAKE_FANOUT; k++) {
+      const base = ((self + k) % cores) * CORE_BLOCK_WORDS;
+      if (Atomics.load(words, base + CORE_WORD.WAKE_REQUESTED) === 0) continue;
+      if (Atomics.exchange(words, base + CORE_WORD.WAKE_REQUESTED, 0) === 0) continue;
+      Atomics.notify(words, base + CORE_WORD.WAKE);
+      passed++;
+    }
   }
 
   // ---- host side ------------------------------------------------------------------------
 
   /** Host → core doorbell for `notifyId` (the platform driver's kick). */
   ringH2C(notifyId: number): void {
-    Atomics.or(this.words, this.base + CORE_WORD.H2C_PENDING, notifyBit(notifyId));
+    this.postH2C(notifyId);
     this.wake();
+  }
+
+  /**
+   * Mark `notifyId` pending without waking the core (ring() does). A bit already set is left alone:
+   * a firmware acknowledges (takeH2C) before it looks at its queues, so it sees what was queued
+   * before this call either way, and the read spares a read-modify-write per message.
+   */
+  postH2C(notifyId: number): void {
+    const bit = notifyBit(notifyId);
+    const index = this.base + CORE_WORD.H2C_PENDING;
+    if ((Atomics.load(this.words, index) & bit) !== bit) Atomics.or(this.words, index, bit);
   }
 
   /** Take (and clear) the pending core → host ids. */
@@ -90,26 +224,57 @@ export class CoreBlock {
     return Atomics.exchange(this.words, this.base + CORE_WORD.C2H_PENDING, 0);
   }
 
+  /** The core → host doorbell sequence now. */
+  c2hSeq(): number {
+    return Atomics.load(this.words, this.base + CORE_WORD.C2H_SEQ);
+  }
+
+  /** The Atomics.waitAsync still pending from an earlier waitC2H that `interrupt` ended. */
+  private c2hSleeper: Promise<unknown> | undefined;
+
   /**
-   * Resolve when the core rings (C2H_SEQ moves past `seen`) or after `timeoutMs`; never blocks the
-   * event loop. Returns the new sequence number.
+   * Resolve when the core rings (C2H_SEQ moves past `seen`), after about `timeoutMs`, or when
+   * `interrupt` resolves; never blocks the event loop. Returns the sequence number then. HOST_WAITING
+   * is set meanwhile, so that the core notifies; one listener per core.
    */
-  async waitC2H(seen: number, timeoutMs: number): Promise<number> {
+  async waitC2H(seen: number, timeoutMs: number, interrupt?: Promise<void>): Promise<number> {
     const index = this.base + CORE_WORD.C2H_SEQ;
-    const now = Atomics.load(this.words, index);
-    if (now !== seen) return now;
-    const r = Atomics.waitAsync(this.words, index, seen, timeoutMs);
-    if (r.async) await r.value;
-    return Atomics.load(this.words, index);
+    Atomics.store(this.words, this.base + CORE_WORD.HOST_WAITING, 1);
+    try {
+      const now = Atomics.load(this.words, index);
+      if (now !== seen) return now;
+      // A waiter left pending by an interrupt is still registered: any notify wakes it, whatever
+      // value it was registered with, so it serves again instead of piling up a second one.
+      if (this.c2hSleeper === undefined) {
+        const r = Atomics.waitAsync(this.words, index, seen, timeoutMs);
+        if (!r.async) return Atomics.load(this.words, index);
+        const sleeper = r.value.then(() => {
+          if (this.c2hSleeper === sleeper) this.c2hSleeper = undefined;
+        });
+        this.c2hSleeper = sleeper;
+      }
+      await (interrupt === undefined ? this.c2hSleeper : Promise.race([this.c2hSleeper, interrupt]));
+      return Atomics.load(this.words, index);
+    } finally {
+      Atomics.store(this.words, this.base + CORE_WORD.HOST_WAITING, 0);
+    }
+  }
+
+  /** End every wait on C2H_SEQ now (the listener is stopping). */
+  interruptC2H(): void {
+    Atomics.notify(this.words, this.base + CORE_WORD.C2H_SEQ);
   }
 
   // ---- core side ------------------------------------------------------------------------
 
-  /** Core → host doorbell for `notifyId`. */
+  /** Core → host doorbell for `notifyId`; notifies only a waiting host, once per wait. */
   ringC2H(notifyId: number): void {
     Atomics.or(this.words, this.base + CORE_WORD.C2H_PENDING, notifyBit(notifyId));
     Atomics.add(this.words, this.base + CORE_WORD.C2H_SEQ, 1);
-    Atomics.notify(this.words, this.base + CORE_WORD.C2H_SEQ);
+    const waiting = this.base + CORE_WORD.HOST_WAITING;
+    if (Atomics.load(this.words, waiting) !== 0 && Atomics.exchange(this.words, waiting, 0) !== 0) {
+      Atomics.notify(this.words, this.base + CORE_WORD.C2H_SEQ);
+    }
   }
 
   /** Take (and clear) the pending host → core ids. */
@@ -118,16 +283,38 @@ export class CoreBlock {
   }
 
   /**
-   * WFI for a worker thread: spin briefly (a reply often arrives within microseconds, and a
-   * sleep/wake costs ~30 µs round trip on this VM), then sleep until WAKE moves or `timeoutMs`.
+   * WFI for a worker thread: poll WAKE for a while (a reply often comes within microseconds, and a
+   * sleep/wake costs ~30 µs round trip on this VM) — `spinUs` µs, or by default as long as the
+   * adaptive budget `spin` says — then sleep until WAKE moves or `timeoutMs` passes, with
+   * CORE_SLEEPING set so that the host notifies. Returns WAKE.
    */
-  waitForEvent(seen: number, timeoutMs: number, spins = 2000): number {
+  waitForEvent(seen: number, timeoutMs: number, spinUs?: number): number {
+    const { words } = this;
     const index = this.base + CORE_WORD.WAKE;
-    for (let i = 0; i < spins; i++) {
-      const now = Atomics.load(this.words, index);
-      if (now !== seen) return now;
+    let now = Atomics.load(words, index);
+    if (now !== seen) return now;
+    const budget = spinUs ?? this.spin.current;
+    if (budget > 0) {
+      const until = performance.now() + budget / 1000;
+      // performance.now() costs ~45 ns, Atomics.load ~6: look at the clock every 64 polls.
+      do {
+        for (let i = 0; i < 64; i++) {
+          now = Atomics.load(words, index);
+          if (now !== seen) {
+            if (spinUs === undefined) this.spin.hit();
+            return now;
+          }
+        }
+      } while (performance.now() < until);
+      if (spinUs === undefined) this.spin.miss();
+    } else if (spinUs === undefined) {
+      this.spin.slept();
     }
-    Atomics.wait(this.words, index, seen, timeoutMs);
-    return Atomics.load(this.words, index);
+    const sleeping = this.base + CORE_WORD.CORE_SLEEPING;
+    Atomics.store(words, sleeping, 1);
+    Atomics.wait(words, index, seen, timeoutMs);
+    Atomics.store(words, sleeping, 0);
+    this.passWakes();
+    return Atomics.load(words, index);
   }
 }

@@ -13,7 +13,7 @@ import { RPROC_FATAL_ERROR, RPROC_MMUFAULT, RPROC_WATCHDOG } from '../remoteproc
 import type { RprocOps, LoadedRscTable } from '../remoteproc/rproc-ops.ts';
 import type { CrashDetail, Rproc } from '../remoteproc/rproc.ts';
 import { AddressMap } from './address-map.ts';
-import { CORE_WORD, CoreBlock, pendingIds } from './core-block.ts';
+import { CORE_WORD, CoreBlock, SpinBudget, notifyBit } from './core-block.ts';
 import type { CoreFault } from './core-messages.ts';
 import { DmaPool } from './dma-pool.ts';
 import type { CoreKind, CoreSpec } from './board.ts';
@@ -37,6 +37,77 @@ function workerScript(kind: CoreKind): URL {
 /** How long one Atomics.waitAsync on the doorbell lasts before the listener looks again. */
 const LISTEN_SLICE_MS = 1000;
 
+/**
+ * How long the listener keeps polling the doorbell after the last sign of life (an interrupt, or
+ * a kick that asks for an answer) before it sleeps in Atomics.waitAsync, in µs, adapted like a
+ * core's WFI polling (SpinBudget). Polling goes through setImmediate, so the event loop keeps
+ * running; an answer that comes meanwhile is picked up within a loop turn (~µs) instead of a
+ * wake-up through the loop (~10–30 µs), and costs the core no notify.
+ */
+const LISTEN_POLL_MIN_US = 10;
+const LISTEN_POLL_MAX_US = 50;
+
+const OVERFLOW = notifyBit(31);
+
+/** Cores kicked in this turn of the host's code (until the microtask that ends it). */
+const doorbells = new Set<SocCore>();
+/** Sleeping cores rung in this turn whose notify is still owed, per SoC (device words). */
+const owed = new Map<Int32Array, CoreBlock[]>();
+/** Whether this turn has already spent its immediate notify. */
+let notifiedThisTurn = false;
+
+/**
+ * Ring core `core`'s doorbell. WAKE moves at once, so a core that polls sees it within ~100 ns. A
+ * sleeping core needs a notify, which costs the host ~10 µs of its own time on this VM: the first
+ * one of a turn of the host's code is sent at once (a lone message keeps its latency), later ones
+ * are owed and settled by endTurn() (a burst over many cores costs the host two notifies).
+ */
+function ringDoorbell(core: SocCore): void {
+  if (doorbells.size === 0) queueMicrotask(endTurn);
+  doorbells.add(core);
+  const { block } = core;
+  if (!block.ring()) return;
+  if (!notifiedThisTurn) {
+    notifiedThisTurn = true;
+    block.notifyWake();
+    return;
+  }
+  const list = owed.get(block.words);
+  if (list === undefined) owed.set(block.words, [block]);
+  else list.push(block);
+}
+
+/**
+ * The end of a turn: of the owed sleepers of one SoC the host notifies one and leaves the others to
+ * the cores themselves (CoreBlock.requestWake: a woken core passes the wake-up on); then every
+ * core rung in the turn gets its listener polling for the answer.
+ */
+function endTurn(): void {
+  for (const list of owed.values()) {
+    // Requests first, then the notify: the woken core must find them when it looks.
+    for (let i = 1; i < list.length; i++) list[i]?.requestWake();
+    list[0]?.notifyWake();
+  }
+  owed.clear();
+  notifiedThisTurn = false;
+  const cores = [...doorbells];
+  doorbells.clear();
+  for (const core of cores) core.rung();
+}
+
+let turn: Promise<void> | undefined;
+
+/** The next event-loop turn (setImmediate), one for every listener that polls: 16 cores, 1 timer. */
+function nextTurn(): Promise<void> {
+  turn ??= new Promise((resolve) =>
+    setImmediate(() => {
+      turn = undefined;
+      resolve();
+    }),
+  );
+  return turn;
+}
+
 export interface SocCoreEvents {
   uart(core: SocCore, text: string): void;
   exit(core: SocCore, code: number): void;
@@ -55,6 +126,11 @@ export class SocCore {
   private rprocRef: Rproc | undefined;
   /** Bumped to end a listener loop: each loop runs while its generation is current. */
   private listenGen = 0;
+  /** When the doorbell last showed activity (performance.now()): the listener polls until +POLL. */
+  private lastActivity = 0;
+  /** Set while the listener sleeps: a kick calls it so that the listener polls for the answer. */
+  private rouse: (() => void) | undefined;
+  private readonly poll = new SpinBudget(LISTEN_POLL_MIN_US, LISTEN_POLL_MAX_US);
   private readonly workerOptions: Readonly<Record<string, string | number | boolean>>;
 
   constructor(
@@ -113,12 +189,31 @@ export class SocCore {
       stop: async () => {
         await this.stopCore();
       },
-      kick: (_rproc, notifyId) => this.block.ringH2C(notifyId),
+      kick: (_rproc, notifyId) => this.kick(notifyId),
       daToVa: (_rproc, da, len) => this.map.view(this.memory, da, len),
       attach: () => this.startServices(),
       detach: () => this.stopServices(),
       getLoadedRscTable: () => this.loadedTable(),
     };
+  }
+
+  /**
+   * The mailbox write: post the id, ring the doorbell (ringDoorbell: the notify a sleeping core
+   * needs may be settled at the end of this turn of the host's code, together with other cores').
+   */
+  private kick(notifyId: number): void {
+    this.block.postH2C(notifyId);
+    ringDoorbell(this);
+  }
+
+  /** @internal the doorbell rang: an answer is likely soon, so the listener polls for it. */
+  rung(): void {
+    this.lastActivity = performance.now();
+    const rouse = this.rouse;
+    if (rouse !== undefined) {
+      this.rouse = undefined;
+      rouse();
+    }
   }
 
   /** Start the core at `bootAddr` outside the remoteproc life cycle (a boot loader: early boot). */
@@ -198,20 +293,62 @@ export class SocCore {
     this.listenGen++;
     this.watchdog.stop();
     // Wake the listener so that it sees its generation is over.
-    Atomics.notify(this.block.words, this.block.base + CORE_WORD.C2H_SEQ);
+    this.block.interruptC2H();
+    const rouse = this.rouse;
+    this.rouse = undefined;
+    rouse?.();
   }
 
-  /** The mailbox interrupt handler: every id the core rang becomes rproc_vq_interrupt(id). */
+  /**
+   * The mailbox interrupt handler: every id the core rang becomes rproc_vq_interrupt(id). After
+   * activity it polls the doorbell (LISTEN_POLL_*_US), then sleeps in Atomics.waitAsync until the
+   * core rings or a kick rouses it.
+   */
   private async listen(gen: number): Promise<void> {
-    let seq = this.block.load(CORE_WORD.C2H_SEQ);
+    const { block } = this;
     while (gen === this.listenGen) {
-      const mask = this.block.takeC2H();
-      if (mask !== 0 && this.rprocRef !== undefined) {
-        const maxId = Math.max(0, ...this.rprocRef.vdevs.flatMap((v) => v.vrings.map((r) => r.notifyId)));
-        for (const id of pendingIds(mask, maxId)) this.rprocRef.vqInterrupt(id);
+      // Read before taking the ids: a ring after this moves C2H_SEQ away from `seen`.
+      const seen = block.c2hSeq();
+      const mask = block.takeC2H();
+      if (mask !== 0) {
+        this.lastActivity = performance.now();
+        this.interrupt(mask);
       }
-      seq = await this.block.waitC2H(seq, LISTEN_SLICE_MS);
+      const budgetMs = this.poll.current / 1000;
+      if (budgetMs === 0) {
+        this.poll.slept();
+      } else if (performance.now() - this.lastActivity < budgetMs) {
+        while (
+          gen === this.listenGen &&
+          block.c2hSeq() === seen &&
+          performance.now() - this.lastActivity < budgetMs
+        ) {
+          await nextTurn();
+        }
+        if (gen !== this.listenGen) break;
+        if (block.c2hSeq() !== seen) {
+          this.poll.hit();
+          continue;
+        }
+        this.poll.miss();
+      }
+      const roused = new Promise<void>((resolve) => (this.rouse = resolve));
+      await block.waitC2H(seen, LISTEN_SLICE_MS, roused);
+      this.rouse = undefined;
     }
+  }
+
+  private interrupt(mask: number): void {
+    const rproc = this.rprocRef;
+    if (rproc === undefined) return;
+    if ((mask & OVERFLOW) === 0) {
+      for (let m = mask, id = 0; m !== 0; m >>>= 1, id++) if ((m & 1) !== 0) rproc.vqInterrupt(id);
+      return;
+    }
+    // An id ≥ 31 was rung: every id of every vdev may be pending.
+    let maxId = 0;
+    for (const v of rproc.vdevs) for (const r of v.vrings) maxId = Math.max(maxId, r.notifyId);
+    for (let id = 0; id <= maxId; id++) rproc.vqInterrupt(id);
   }
 
   private onFault(fault: CoreFault): void {

@@ -19,6 +19,32 @@ export interface WorkerCoreEvents {
 /** How long a halted core may take to notice before its worker is terminated. */
 const HALT_GRACE_MS = 500;
 
+const PRELOAD_FLAGS = new Set(['--import', '--loader', '--experimental-loader', '--require', '-r']);
+
+/**
+ * The parent's Node options minus those that preload tsx (`node --import tsx`, the tsx CLI's own
+ * --require/--import): a worker inherits them by default and would load tsx again in every core —
+ * ~0.2 s of CPU per core, most of a core's boot time — although the compiled worker needs no tsx
+ * and the development bootstrap (*.mjs) registers it itself.
+ */
+export function workerExecArgv(parent: readonly string[] = process.execArgv): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < parent.length; i++) {
+    const arg = parent[i] ?? '';
+    const eq = arg.indexOf('=');
+    const flag = eq < 0 ? arg : arg.slice(0, eq);
+    if (PRELOAD_FLAGS.has(flag)) {
+      const value = eq < 0 ? (parent[i + 1] ?? '') : arg.slice(eq + 1);
+      if (eq < 0) i++;
+      if (/(^|[/\\])tsx([/\\]|$)/.test(value)) continue;
+      out.push(flag, value);
+      continue;
+    }
+    out.push(arg);
+  }
+  return out;
+}
+
 export class WorkerCore {
   private worker: Worker | undefined;
   private readonly script: URL;
@@ -43,7 +69,12 @@ export class WorkerCore {
     this.stopping = false;
     this.block.store(CORE_WORD.RUN, RUN_STATE.RUNNING);
     this.block.store(CORE_WORD.EXIT_CODE, 0);
-    const worker = new Worker(this.script, { workerData: data, stdout: false, stderr: false });
+    const worker = new Worker(this.script, {
+      workerData: data,
+      stdout: false,
+      stderr: false,
+      execArgv: workerExecArgv(),
+    });
     this.worker = worker;
     worker.on('message', (msg: unknown) => {
       if (!isCoreMessage(msg)) return;

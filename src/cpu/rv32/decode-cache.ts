@@ -11,17 +11,24 @@ import type { Decoded } from './decode.ts';
 const NO_TAG = 1;
 
 /**
- * Packing of the `info` word: op in bits 7:0, rd 12:8, rs1 17:13, rs2 22:18, and bit 23 set for
- * a 4-byte instruction, so that `(info >>> 22) & 2` adds 2 to the 2-byte step.
+ * Packing of the `info` word: op in bits 7:0; in bits 13:8 the register the result goes to, rd,
+ * or 32 for x0 (the interpreter's register file has a 33rd entry that absorbs writes to x0, and
+ * `& 31` gives rd back); rs1 in 18:14, rs2 in 23:19; bit 24 set for a 4-byte instruction, so that
+ * `(info >>> 23) & 2` adds 2 to the 2-byte step.
  */
 export function packInfo(d: Decoded): number {
-  return d.op | (d.rd << 8) | (d.rs1 << 13) | (d.rs2 << 18) | (d.len === 4 ? 1 << 23 : 0);
+  return d.op | ((d.rd === 0 ? 32 : d.rd) << 8) | (d.rs1 << 14) | (d.rs2 << 19) | (d.len === 4 ? 1 << 24 : 0);
 }
 
+/** Entry layout in DecodeCache.e: ENTRY ints per slot, tag (the pc) first, then info and imm. */
+export const ENTRY = 4;
+
 export class DecodeCache {
-  readonly tag: Int32Array;
-  readonly info: Int32Array;
-  readonly imm: Int32Array;
+  /**
+   * The entries, ENTRY ints per slot (one array, so that a lookup touches one cache line):
+   * [ENTRY * slot] the pc that filled the slot (the tag), [+ 1] the packed info, [+ 2] imm.
+   */
+  readonly e: Int32Array;
   /** slots - 1; slot = (pc >>> 1) & mask. */
   readonly mask: number;
 
@@ -29,17 +36,16 @@ export class DecodeCache {
   constructor(slots = 1 << 16) {
     if (slots < 2 || (slots & (slots - 1)) !== 0)
       throw new RangeError(`decode cache size ${slots} is not a power of two`);
-    this.tag = new Int32Array(slots).fill(NO_TAG);
-    this.info = new Int32Array(slots);
-    this.imm = new Int32Array(slots);
+    this.e = new Int32Array(ENTRY * slots);
     this.mask = slots - 1;
+    this.flush();
   }
 
   set(pc: number, d: Decoded): void {
-    const slot = (pc >>> 1) & this.mask;
-    this.tag[slot] = pc | 0;
-    this.info[slot] = packInfo(d);
-    this.imm[slot] = d.imm;
+    const i = ENTRY * ((pc >>> 1) & this.mask);
+    this.e[i] = pc | 0;
+    this.e[i + 1] = packInfo(d);
+    this.e[i + 2] = d.imm;
   }
 
   /**
@@ -50,12 +56,12 @@ export class DecodeCache {
     const start = (addr >>> 0) - (addr & 1) - 2; // unsigned arithmetic: `& ~1` would go negative
     const end = (addr >>> 0) + width;
     for (let a = start; a < end; a += 2) {
-      const slot = (a >>> 1) & this.mask;
-      if (this.tag[slot] === (a | 0)) this.tag[slot] = NO_TAG;
+      const i = ENTRY * ((a >>> 1) & this.mask);
+      if (this.e[i] === (a | 0)) this.e[i] = NO_TAG;
     }
   }
 
   flush(): void {
-    this.tag.fill(NO_TAG);
+    for (let i = 0; i < this.e.length; i += ENTRY) this.e[i] = NO_TAG;
   }
 }

@@ -8,9 +8,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { checkProperty } from '../../../test/support/property.ts';
-import type { RunResult } from './hart.ts';
+import { Bus } from './bus.ts';
+import { decode } from './decode.ts';
+import { Hart, type RunResult } from './hart.ts';
+import type { JitProbation } from './jit.ts';
+import { OP, opName } from './opcodes.ts';
 import { asm } from './testing/asm.ts';
 import { DATA, ENGINES, RAM_BASE, makeHart, peek32, poke16, poke32 } from './testing/test-hart.ts';
+import { WARMUP_RAM, warmUpProgram } from './warmup.ts';
 
 const CODE_REG = 8; // s0 = RAM_BASE: stores through it modify the program
 const DATA_REG = 9; // s1 = DATA
@@ -96,6 +101,37 @@ const programArb = fc
       .map((parts) => parts.flat()),
   );
 
+/**
+ * Translator probation driven by a fake clock (ms) stepping through `steps`: new regions are
+ * timed as fast or slow, then run or left to the interpreter in a deterministic mix; or no
+ * probation at all (null).
+ */
+const probationArb = fc.option(
+  fc.record({
+    steps: fc.array(fc.constantFrom(0, 0.00002, 0.001, 0.05, 3), { minLength: 1, maxLength: 8 }),
+    warm: fc.integer({ min: 0, max: 100 }),
+    window: fc.integer({ min: 1, max: 50 }),
+  }),
+  { nil: null },
+);
+
+function fakeProbation(p: ProbationParams | null): JitProbation | null {
+  if (p === null) return null;
+  let t = 0;
+  let i = 0;
+  return {
+    clock: () => (t += p.steps[i++ % p.steps.length] ?? 0),
+    warm: p.warm,
+    window: p.window,
+  };
+}
+
+interface ProbationParams {
+  readonly steps: readonly number[];
+  readonly warm: number;
+  readonly window: number;
+}
+
 function state(h: ReturnType<typeof makeHart>, r: RunResult) {
   const mem: number[] = [];
   for (let a = DATA; a < DATA + 264; a += 4) mem.push(peek32(h.ram, a));
@@ -119,10 +155,13 @@ describe('interpreter and translator agree', () => {
         programArb,
         fc.array(fc.integer(), { minLength: 16, maxLength: 16 }),
         fc.array(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 20 }),
-        fc.integer({ min: 1, max: 3 }),
-        (program, regs, slices, threshold) => {
+        // ≤ 15: regions hold every statically reachable block; from 16 on, only blocks seen at
+        // least threshold / 16 times, the others are side exits back to the interpreter
+        fc.constantFrom(1, 2, 3, 8, 16, 24, 32),
+        probationArb,
+        (program, regs, slices, threshold, probation) => {
           const pair = ENGINES.map((engine) => {
-            const m = makeHart(engine, { jitThreshold: threshold });
+            const m = makeHart(engine, { jitThreshold: threshold, jitProbation: fakeProbation(probation) });
             poke32(m.ram, RAM_BASE, [...program, asm.ebreak()]);
             regs.forEach((v, i) => (m.hart.x[i] = i === 0 ? 0 : v));
             m.hart.x[CODE_REG] = RAM_BASE;
@@ -181,3 +220,97 @@ describe('self-modifying code', () => {
     });
   }
 });
+
+describe('translated regions, side exits and probation', () => {
+  // A hot caller loop calls a hot function 20 times and, after the 11th call, patches an
+  // instruction of the function's loop: every later call must run the new instruction, whatever
+  // regions the translator formed (the function inside the caller's region, or a region of its
+  // own entered through the dispatcher) and whether they were on probation.
+  const patched = asm.addi(10, 10, 3);
+  const program = (): number[] => {
+    const F = 14; // word index of f
+    const words = [
+      ...asm.li(19, patched), // 0, 1: s3 = the new instruction
+      asm.addi(18, 0, 20), // 2: s2 = 20
+      asm.addi(10, 0, 0), // 3: a0 = 0
+      asm.jal(1, (F - 4) * 4), // 4: outer: call f
+      asm.addi(6, 0, 10), // 5
+      asm.bne(18, 6, 8), // 6: skip the patch unless s2 = 10
+      asm.sw(19, 8, (F + 1) * 4), // 7: *(s0 + f + 4) = s3
+      asm.addi(18, 18, -1), // 8
+      asm.bne(18, 0, (4 - 9) * 4), // 9: loop to outer
+      asm.ebreak(), // 10
+      asm.addi(0, 0, 0), // 11..13: padding
+      asm.addi(0, 0, 0),
+      asm.addi(0, 0, 0),
+      asm.addi(5, 0, 50), // 14: f: t0 = 50
+      asm.addi(10, 10, 1), // 15: floop: a0 += 1 (patched: a0 += 3)
+      asm.addi(5, 5, -1), // 16
+      asm.bne(5, 0, -8), // 17: loop to floop
+      asm.jalr(0, 1, 0), // 18: ret
+    ];
+    return words;
+  };
+  const slowClock = (): JitProbation => {
+    let t = 0;
+    return { clock: () => (t += 1), warm: 10, window: 20 };
+  };
+  const probations: readonly [string, () => JitProbation | null][] = [
+    ['no probation', () => null],
+    ['timed probation', () => ({})],
+    ['regions timed as slow', slowClock],
+  ];
+  for (const threshold of [1, 4, 16, 64, 256]) {
+    for (const [name, probation] of probations) {
+      it(`threshold ${threshold}, ${name}: both engines see the patched instruction`, () => {
+        const results = ENGINES.map((engine) => {
+          const { hart, ram } = makeHart(engine, { jitThreshold: threshold, jitProbation: probation() });
+          poke32(ram, RAM_BASE, program());
+          hart.x[8] = RAM_BASE;
+          const r = hart.run(100_000);
+          return {
+            reason: r.reason,
+            executed: r.executed,
+            a0: hart.x[10],
+            patched: peek32(ram, RAM_BASE + 15 * 4),
+          };
+        });
+        assert.deepEqual(results[1], results[0]);
+        assert.deepEqual(results[0], {
+          reason: 'halt',
+          executed: results[0]?.executed,
+          a0: 11 * 50 + 9 * 150,
+          patched,
+        });
+      });
+    }
+  }
+});
+
+describe('interpreter warm-up program', () => {
+  it('uses every op the interpreter executes itself', () => {
+    const ops = new Set(warmUpProgram().map((w) => decode(w & 0xffff, w >>> 16).op));
+    for (let op: number = OP.LUI; op <= OP.FENCE; op++) assert.ok(ops.has(op), `op ${op} (${opName(op)})`);
+  });
+  it('runs the same on both engines, to its WFI', () => {
+    const results = ENGINES.map((engine) => {
+      const ram = new Uint8Array(WARMUP_RAM);
+      const hart = new Hart({
+        bus: new Bus({ ram: [{ base: 0, size: WARMUP_RAM, bytes: ram }] }),
+        resetPc: 0,
+        engine,
+        jitThreshold: 2,
+      });
+      poke32Raw(ram, warmUpProgram());
+      const r = hart.run(100_000);
+      return { r, x: [...hart.x], pc: hart.pc, ram: [...ram] };
+    });
+    assert.equal(results[0]?.r.reason, 'wfi');
+    assert.deepEqual(results[1], results[0]);
+  });
+});
+
+function poke32Raw(ram: Uint8Array, words: readonly number[]): void {
+  const dv = new DataView(ram.buffer, ram.byteOffset);
+  words.forEach((w, i) => dv.setInt32(4 * i, w, true));
+}

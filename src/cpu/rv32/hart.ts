@@ -10,9 +10,10 @@ import { CsrFile } from './csr.ts';
 import { decode } from './decode.ts';
 import { DecodeCache } from './decode-cache.ts';
 import { interpret } from './interpreter.ts';
-import { Jit } from './jit.ts';
+import { Jit, type JitProbation } from './jit.ts';
 import { execSystem } from './system.ts';
 import { CAUSE, INTERRUPT_BIT, highestInterrupt, type IrqLine } from './trap.ts';
+import { WARMUP_RAM, warmUpInterpreter } from './warmup.ts';
 
 /** `brk` bits: why an engine must leave its hot loop. */
 export const BRK_TRAP = 1; // the instruction at the exit trapped: pc is the handler, it did not retire
@@ -55,6 +56,11 @@ export interface HartOptions {
   readonly decodeCacheSlots?: number;
   /** Block translator tuning (tests use a low threshold to translate everything). */
   readonly jitThreshold?: number;
+  /**
+   * How the translator waits for V8 to optimise a new region (jit.ts, "Probation"); null: run
+   * regions from the start. Tests supply a clock to make it deterministic.
+   */
+  readonly jitProbation?: JitProbation | null;
 }
 
 export interface TrapRecord {
@@ -89,14 +95,33 @@ export interface Engine {
   flush(): void;
 }
 
+/** The plain interpreter counts no heat (hot = 0); its table is never read. */
+const NO_HEAT = new Int32Array(1);
+
+let interpreterWarm = false;
+
+/** Once per process, before the first run: give every path of the interpreter type feedback. */
+function warmUp(): void {
+  interpreterWarm = true;
+  const ram = new Uint8Array(WARMUP_RAM);
+  const bus = new Bus({ ram: [{ base: 0, size: WARMUP_RAM, bytes: ram, name: 'warm-up' }] });
+  warmUpInterpreter(new Hart({ bus, resetPc: 0, engine: 'interpreter' }), ram);
+}
+
 const interpreterEngine: Engine = {
-  run: (h, budget) => interpret(h, budget, false),
+  run: (h, budget) => interpret(h, budget, NO_HEAT, 0),
   invalidate: () => false,
   flush: () => undefined,
 };
 
 export class Hart {
-  readonly x = new Int32Array(32);
+  /**
+   * @internal The register file as the interpreter sees it: x0..x31, then a 33rd entry that
+   * takes the writes to x0 (the decode cache names it as rd 32), so x0 itself stays 0.
+   */
+  readonly xw = new Int32Array(33);
+  /** The integer registers x0..x31 (x0 always reads 0). */
+  readonly x = this.xw.subarray(0, 32);
   /** Address of the next instruction (unsigned). */
   pc: number;
   readonly csr: CsrFile;
@@ -161,7 +186,10 @@ export class Hart {
     this.onEnvCall = options.onEnvCall;
     this.trapLoopLimit = options.trapLoopLimit ?? 16;
     this.engineKind = options.engine ?? 'jit';
-    this.engine = this.engineKind === 'jit' ? new Jit(this, options.jitThreshold) : interpreterEngine;
+    this.engine =
+      this.engineKind === 'jit'
+        ? new Jit(this, options.jitThreshold, options.jitProbation === undefined ? {} : options.jitProbation)
+        : interpreterEngine;
   }
 
   /** Back to the reset state at `pc` (default: the reset pc); drops all cached code. */
@@ -233,6 +261,7 @@ export class Hart {
    * on requestStop, and on a fatal trap situation.
    */
   run(maxInstructions: number): RunResult {
+    if (!interpreterWarm) warmUp();
     let executed = 0;
     this.waiting = false;
     for (;;) {
@@ -401,10 +430,10 @@ export class Hart {
     return v;
   }
 
-  /** @internal Interpreter variant of load: writes x[rd] (sign-extended if asked) unless it trapped. */
+  /** @internal Load into x[rd] (sign-extended if asked) unless it trapped; x0 is not written. */
   loadInto(rd: number, addr: number, width: Width, signed: boolean, pc: number): void {
     const v = this.load(addr, width, pc);
-    if ((this.brk & BRK_TRAP) !== 0) return;
+    if ((this.brk & BRK_TRAP) !== 0 || rd === 0) return;
     this.x[rd] = !signed || width === 4 ? v : width === 1 ? (v << 24) >> 24 : (v << 16) >> 16;
   }
 

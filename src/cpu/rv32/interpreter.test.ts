@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { ENTRY } from './decode-cache.ts';
 import { OP, type OpName } from './opcodes.ts';
 
 describe('literal case labels', () => {
@@ -27,5 +28,14 @@ describe('literal case labels', () => {
     const first: number = OP.LUI;
     const end: number = OP.FENCE_I;
     for (let op = first; op < end; op++) assert.ok(handled.has(op), `op ${op}`);
+  });
+});
+
+describe('decode cache layout', () => {
+  it('is what the interpreter spells as literals', () => {
+    // interpreter.ts: slot = ((pc >>> 1) & mask) << 2, info at slot + 1, imm at slot + 2
+    assert.equal(ENTRY, 4);
+    const source = readFileSync(join(import.meta.dirname, 'interpreter.ts'), 'utf8');
+    assert.match(source, /const slot = \(\(pc >>> 1\) & mask\) << 2;/);
   });
 });

@@ -1,7 +1,10 @@
 // JavaScript generation for a region of basic blocks (jit-region.ts). The generated function
 // keeps the guest registers it uses in local variables (int32 throughout, so V8 keeps them
 // unboxed), runs the blocks in a `for (;;) switch (b)` loop over dense block indices (a jump
-// table), and writes the registers back at its single exit. It executes exactly what the
+// table), and writes the registers back at its single exit. The cases are laid out so that a
+// block's last edge (not-taken branch, jump, fall-through) usually falls into the next case, and
+// a block that branches to itself is an inner loop, so that the common edges do not go round the
+// switch (one indirect jump for all blocks, which the CPU predicts poorly). It executes exactly what the
 // interpreter would: same helpers for M ops, same fast path for the main RAM, same slow paths
 // through the hart for everything else, and the same retirement accounting:
 //   - `left` is the remaining budget; a block is entered only if it fits entirely (else the
@@ -65,10 +68,21 @@ class BlockEmitter {
     this.returnSites = returnSites;
   }
 
-  /** Continue at pc: inside the region when it has a block there, else leave the function. */
-  private goto(pc: number): string {
+  /** Index of the block being emitted, of the one emitted after it, and whether it loops on itself. */
+  private idx = 0;
+  private nextIdx: number | undefined;
+  private selfLoop = false;
+
+  /**
+   * Continue at pc: inside the region when it has a block there, else leave the function. `last`:
+   * the statement ends the block, so going to the block emitted next can fall through into it.
+   */
+  private goto(pc: number, last = false): string {
     const idx = this.indexOf.get(pc >>> 0);
-    return idx === undefined ? `{ pc = ${lit(pc)}; break loop; }` : `{ b = ${idx}; continue loop; }`;
+    if (idx === undefined) return `{ pc = ${lit(pc)}; break loop; }`;
+    if (this.selfLoop && idx === this.idx) return 'continue;';
+    if (last && idx === this.nextIdx) return this.selfLoop ? 'break;' : '';
+    return `{ b = ${idx}; continue loop; }`;
   }
 
   /** Exit after a slow-path call that set h.brk, for instruction k of the block ending at next. */
@@ -79,11 +93,19 @@ class BlockEmitter {
     );
   }
 
-  emit(block: Block, idx: number): string {
+  /**
+   * The case for block `idx`; `nextIdx` is the block whose case follows it in the source, which
+   * its last control transfer reaches by falling through. A block whose branch targets itself
+   * becomes an inner loop (its back edge stays out of the region's switch).
+   */
+  emit(block: Block, idx: number, nextIdx: number | undefined): string {
     const out = this.out;
     out.length = 0;
     const n = block.insns.length;
-    out.push(`case ${idx}: { // ${(block.start >>> 0).toString(16)}`);
+    this.idx = idx;
+    this.nextIdx = nextIdx;
+    this.selfLoop = block.end.kind === 'branch' && block.end.target === block.start >>> 0;
+    out.push(`case ${idx}: ${this.selfLoop ? 'for (;;)' : ''} { // ${(block.start >>> 0).toString(16)}`);
     if (n > 0) out.push(`if (left < ${n}) { pc = ${lit(block.start)}; break loop; }`);
     for (let k = 0; k < n; k++) {
       const insn = block.insns[k];
@@ -101,7 +123,7 @@ class BlockEmitter {
       }
     }
     const e = block.end;
-    if (e.kind === 'fallthrough') out.push(`left -= ${n}; ${this.goto(e.next)}`);
+    if (e.kind === 'fallthrough') out.push(`left -= ${n}; ${this.goto(e.next, true)}`);
     else if (e.kind === 'system') out.push(`left -= ${n}; pc = ${lit(e.at)}; h.brk |= 2; break loop;`);
     else if (e.kind === 'fetch-fault') out.push(`left -= ${n}; pc = ${lit(e.at)}; break loop;`);
     out.push('}');
@@ -125,9 +147,9 @@ class BlockEmitter {
                 : op === OP.BLTU
                   ? `(${a} >>> 0) < (${b} >>> 0)`
                   : `(${a} >>> 0) >= (${b} >>> 0)`;
-      this.out.push(`if (${cond}) ${this.goto(e.target)}`, this.goto(e.fallthrough));
+      this.out.push(`if (${cond}) ${this.goto(e.target)}`, this.goto(e.fallthrough, true));
     } else if (e.kind === 'jump') {
-      this.out.push(set(rd, lit(next)), this.goto(e.target));
+      this.out.push(set(rd, lit(next)), this.goto(e.target, true));
     } else if (e.kind === 'indirect') {
       // Compute the target before writing rd (rd may be rs1). Returns into this region (a call
       // made from it) continue inside; anything else leaves.
@@ -335,6 +357,39 @@ function registersOf(region: Region): number[] {
   return [...used].sort((p, q) => p - q);
 }
 
+/** Where a block continues when its last instruction does not jump elsewhere, if in the region. */
+function lastEdge(b: Block, indexOf: ReadonlyMap<number, number>): number | undefined {
+  const e = b.end;
+  const pc =
+    e.kind === 'branch'
+      ? e.fallthrough
+      : e.kind === 'jump'
+        ? e.target
+        : e.kind === 'fallthrough'
+          ? e.next
+          : -1;
+  return pc < 0 ? undefined : indexOf.get(pc >>> 0);
+}
+
+/**
+ * Source order of the blocks' cases: chains in which each block is followed by the block its
+ * last edge (not-taken branch, jump, fall-through) leads to, so that edge falls into the next
+ * case instead of going round the dispatch loop.
+ */
+function layout(region: Region, indexOf: ReadonlyMap<number, number>): number[] {
+  const placed = new Array<boolean>(region.blocks.length).fill(false);
+  const order: number[] = [];
+  for (let i = 0; i < region.blocks.length; i++) {
+    for (let j: number | undefined = i; j !== undefined && !(placed[j] ?? true);) {
+      placed[j] = true;
+      order.push(j);
+      const b: Block | undefined = region.blocks[j];
+      j = b === undefined ? undefined : lastEdge(b, indexOf);
+    }
+  }
+  return order;
+}
+
 /** The JavaScript source of the function for `region` (the body of a factory over CLOSURE_PARAMS). */
 export function generateRegion(region: Region, env: CodegenEnv): string {
   const indexOf = new Map<number, number>();
@@ -348,7 +403,8 @@ export function generateRegion(region: Region, env: CodegenEnv): string {
   }
   const regs = registersOf(region);
   const emitter = new BlockEmitter(env, indexOf, returnSites);
-  const cases = region.blocks.map((b, i) => emitter.emit(b, i));
+  const order = layout(region, indexOf);
+  const cases = order.map((i, k) => emitter.emit(region.blocks[i] as Block, i, order[k + 1]));
   const name = `rv_${(region.entry >>> 0).toString(16)}`;
   return [
     '"use strict";',

@@ -1,8 +1,11 @@
 // Region discovery for the block translator: from a hot entry pc, decode the straight-line basic
 // blocks reachable through direct control flow (both edges of conditional branches, JAL targets,
-// and the return site after a call), up to fixed limits. One JavaScript function is then
-// generated per region, so that loops and calls between its blocks stay inside it with the
-// registers in locals. A block ends at a branch or jump, in front of a system instruction (which
+// and the return site after a call) that the interpreter has seen run often enough, up to fixed
+// limits. Edges to blocks that have not (yet) been hot become exits of the region: code V8
+// compiles before it ever ran has no type feedback and deoptimises the whole function the first
+// time it runs, and cold code only makes the function bigger and slower to compile. One
+// JavaScript function is then generated per region, so that loops and calls between its blocks
+// stay inside it with the registers in locals. A block ends at a branch or jump, in front of a system instruction (which
 // the hart executes itself), in front of an instruction that cannot be fetched, or after
 // MAX_BLOCK_INSNS instructions.
 
@@ -10,8 +13,8 @@ import { decode, type Decoded } from './decode.ts';
 import { OP, isSystemOp } from './opcodes.ts';
 
 export const MAX_BLOCK_INSNS = 64;
-export const MAX_REGION_BLOCKS = 16;
-export const MAX_REGION_INSNS = 256;
+export const MAX_REGION_BLOCKS = 64;
+export const MAX_REGION_INSNS = 768;
 
 /** How a block ends. */
 export type BlockEnd =
@@ -112,8 +115,17 @@ function successors(b: Block): number[] {
   }
 }
 
-/** Discover the region reachable from entry (breadth first, so the nearest code comes first). */
-export function discoverRegion(fetch: Fetch16, entry: number): Region {
+/**
+ * Discover the region reachable from entry (breadth first, so the nearest code comes first),
+ * following only edges to blocks for which `isHot` holds (the entry is always included). A block
+ * split by the length limit continues in the next block whatever its heat: that edge is not a
+ * control transfer, so the interpreter does not count it.
+ */
+export function discoverRegion(
+  fetch: Fetch16,
+  entry: number,
+  isHot: (pc: number) => boolean = () => true,
+): Region {
   const blocks: Block[] = [];
   const seen = new Set<number>();
   const queue = [entry >>> 0];
@@ -125,7 +137,8 @@ export function discoverRegion(fetch: Fetch16, entry: number): Region {
     const b = scanBlock(fetch, pc);
     blocks.push(b);
     insns += b.insns.length;
-    for (const s of successors(b)) if (!seen.has(s)) queue.push(s);
+    for (const s of successors(b))
+      if (!seen.has(s) && (b.end.kind === 'fallthrough' || isHot(s))) queue.push(s);
   }
   return { entry: entry >>> 0, blocks };
 }

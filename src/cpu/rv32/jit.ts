@@ -1,7 +1,11 @@
-// The block translator's dispatcher. Cold code runs in the interpreter, one basic block at a
-// time, while a direct-mapped counter per block entry pc measures heat; an entry reaching the
-// threshold gets its region (jit-region.ts) translated to a JavaScript function (jit-codegen.ts,
-// `new Function`), and every block of the region becomes an entry of the dispatch table.
+// The block translator's dispatcher. Cold code runs in the interpreter, which counts, in a
+// direct-mapped table per block entry pc, the executions of the blocks it enters through a control
+// transfer (the dispatcher counts those it enters through a region's side exit); a block reaching
+// the threshold gets its region (jit-region.ts: the blocks around it that have run at least
+// threshold / 16 times) translated to a JavaScript function (jit-codegen.ts, `new Function`), and
+// every block of the region becomes an entry of the dispatch table, where the interpreter stops.
+// A new region is on probation until V8 has optimised it (see "Probation" below): until then the
+// interpreter, which is faster than V8's baseline code for a region, runs most of its code.
 //
 // Invalidation follows the decode cache: each region marks the granules holding its code in the
 // hart's CodeWatch, so a store there reaches invalidate(), which drops every region whose
@@ -26,19 +30,58 @@ interface Translated {
   /** [start, limit) byte ranges of its blocks, for overlap checks. */
   readonly ranges: readonly (readonly [number, number])[];
   dead: boolean;
+  /** Probation over: V8 has optimised the function (or we stopped waiting for it). */
+  fast: boolean;
+  /** Probation: instructions run and time taken (ms) in the current measuring window. */
+  windowInsns: number;
+  windowMs: number;
+  /** Probation: instructions run in total, and times found slow after the warm-up. */
+  ran: number;
+  probes: number;
+  /** Probation: until this time (the clock's ms) the interpreter runs its code instead. */
+  coolUntil: number;
+}
+
+/*
+ * Probation. A new region's function runs unoptimised (V8's baseline code, about 30 MIPS here,
+ * against 150–250 for the optimised interpreter) until TurboFan has compiled it on its background
+ * thread, which takes 2–30 ms, and more when the other core is busy. V8 only decides to optimise a
+ * function after it has run for a while (here about 20–40 thousand guest instructions), so a new
+ * region runs normally for its first PROBATION_WARM instructions, with each call timed. After that,
+ * while its calls still run slowly, the interpreter executes its code for COOL_MS at a time and
+ * the region is tried again. The first window measuring at least FAST_MIPS ends probation, and
+ * so do MAX_PROBES slow ones (a region of short calls may never look fast through the timer).
+ */
+const PROBATION_CALL = 20_000;
+const PROBATION_WINDOW = 4_000;
+const PROBATION_WARM = 60_000;
+const FAST_MIPS = 150;
+const COOL_MS = 2;
+const COOL_CHUNK = 10_000;
+const MAX_PROBES = 12;
+
+/** Probation settings (tests make them deterministic); null in HartOptions turns probation off. */
+export interface JitProbation {
+  /** Milliseconds; default performance.now. */
+  readonly clock?: () => number;
+  /** Instructions a region runs before its slowness makes the interpreter take over; default 60,000. */
+  readonly warm?: number;
+  /** Instructions per speed measurement; default 4,000. */
+  readonly window?: number;
 }
 
 const DISPATCH_SLOTS = 1 << 16;
+/** Block executions (counted by the interpreter at control transfers) that make a block hot. */
+const DEFAULT_THRESHOLD = 1024;
 /** Counter value that stops further translation attempts at a slot whose pc cannot be translated. */
 const NEVER = -0x4000_0000;
 
 export class Jit implements Engine {
   /** Block-entry executions before translation. */
   readonly threshold: number;
+  /** Executions a block needs to be part of a region (others become exits). */
+  private readonly minHeat: number;
   private readonly tags = new Int32Array(DISPATCH_SLOTS).fill(1);
-  private readonly fns: (RegionFn | undefined)[] = new Array<RegionFn | undefined>(DISPATCH_SLOTS).fill(
-    undefined,
-  );
   private readonly entries = new Int32Array(DISPATCH_SLOTS);
   private readonly owners: (Translated | undefined)[] = new Array<Translated | undefined>(
     DISPATCH_SLOTS,
@@ -48,13 +91,26 @@ export class Jit implements Engine {
   private readonly byGranule = new Map<number, Translated[]>();
   private readonly closure: unknown[];
   private readonly h: Hart;
-  private midBlock = false;
+  /** Milliseconds, for probation (performance.now unless a test supplies its own). */
+  private readonly clock: () => number;
+  private readonly probationOn: boolean;
+  private readonly probationWarm: number;
+  private readonly probationWindow: number;
   /** Counters for tests and the benchmark: regions translated, instructions run in each engine. */
   readonly stats = { translations: 0, translatedInsns: 0, interpretedInsns: 0 };
 
-  constructor(h: Hart, threshold = 32) {
+  /**
+   * @param probation how new regions wait for V8's optimising compiler (see "Probation"); null:
+   *   none, a region runs from its translation on, optimised by V8 or not.
+   */
+  constructor(h: Hart, threshold = DEFAULT_THRESHOLD, probation: JitProbation | null = {}) {
     this.h = h;
-    this.threshold = threshold;
+    this.probationOn = probation !== null;
+    this.clock = probation?.clock ?? (() => performance.now());
+    this.probationWarm = probation?.warm ?? PROBATION_WARM;
+    this.probationWindow = probation?.window ?? PROBATION_WINDOW;
+    this.threshold = Math.max(1, threshold | 0);
+    this.minHeat = this.threshold >> 4;
     const m = h.main;
     const values: Record<string, unknown> = {
       h,
@@ -76,47 +132,85 @@ export class Jit implements Engine {
 
   run(h: Hart, budget: number): number {
     const tags = this.tags;
-    const fns = this.fns;
+    const owners = this.owners;
     const entries = this.entries;
     const heat = this.heat;
+    const hot = this.threshold;
     const mask = DISPATCH_SLOTS - 1;
     let left = budget;
-    // A slice that ended on the budget may have stopped in the middle of a block: that pc is
-    // not a block entry and must not collect heat (it would get a region of its own).
-    let entry = !this.midBlock;
     while (left > 0) {
       const pc = h.pc | 0;
       const slot = (pc >>> 1) & mask;
       if (tags[slot] === pc) {
-        const fn = fns[slot];
-        if (fn !== undefined) {
-          const n = fn(entries[slot] ?? 0, left);
+        const t = owners[slot] as Translated;
+        const n = t.fast ? t.fn(entries[slot] ?? 0, left) : this.probation(t, entries[slot] ?? 0, left);
+        if (n >= 0) {
           left -= n;
           this.stats.translatedInsns += n;
           if (h.brk !== 0) break;
-          if (n !== 0) continue;
+          if (n !== 0) {
+            // A side exit (or the end of a slice): the block it leads to was entered, and the
+            // interpreter, which counts blocks at its own control transfers, did not see it.
+            const s = (h.pc >>> 1) & mask;
+            const c = heat[s] as number;
+            if (c < hot) heat[s] = c + 1;
+            continue;
+          }
           // n = 0: the entry block does not fit in the budget; interpret the rest.
+        } else {
+          // On probation and cooling: interpret a stretch without counting heat (the
+          // interpreter would stop again at the region's blocks).
+          const m = interpret(h, Math.min(left, COOL_CHUNK), heat, 0);
+          left -= m;
+          this.stats.interpretedInsns += m;
+          if (h.brk !== 0) break;
+          continue;
         }
-      } else if (entry && ++(heat[slot] as number) >= this.threshold) {
+      } else if ((heat[slot] as number) >= hot && owners[slot] === undefined) {
+        // The interpreter stopped in front of a hot block (not one whose slot another pc's
+        // translation holds: that one stays interpreted rather than evicting the other).
         if (this.translate(pc)) continue;
         heat[slot] = NEVER;
       }
-      const n = interpret(h, left, true);
+      const n = interpret(h, left, heat, hot);
       left -= n;
       this.stats.interpretedInsns += n;
-      entry = true;
       if (h.brk !== 0) break;
     }
-    // Exits for any other reason (traps, system instructions, control transfers) leave pc at
-    // an instruction that starts a block.
-    this.midBlock = left === 0 && h.brk === 0;
     return budget - left;
+  }
+
+  /** Run region t on probation: a timed call, or -1 when the interpreter should run instead. */
+  private probation(t: Translated, entry: number, left: number): number {
+    const t0 = this.clock();
+    if (t0 < t.coolUntil) return -1;
+    const n = t.fn(entry, Math.min(left, PROBATION_CALL));
+    t.windowMs += this.clock() - t0;
+    t.windowInsns += n;
+    t.ran += n;
+    if (t.windowInsns >= this.probationWindow) {
+      if (t.windowInsns >= FAST_MIPS * 1000 * t.windowMs) t.fast = true;
+      else if (t.ran >= this.probationWarm) {
+        if (++t.probes >= MAX_PROBES) t.fast = true;
+        t.coolUntil = t0 + COOL_MS;
+      }
+      t.windowInsns = 0;
+      t.windowMs = 0;
+    }
+    return n;
   }
 
   /** Translate the region at pc; false if its first block is empty (a system op, a fetch fault). */
   private translate(pc: number): boolean {
     const h = this.h;
-    const region = discoverRegion((a) => h.fetch16(a), pc);
+    const heat = this.heat;
+    const mask = DISPATCH_SLOTS - 1;
+    const minHeat = this.minHeat;
+    const region = discoverRegion(
+      (a) => h.fetch16(a),
+      pc,
+      (a) => (heat[(a >>> 1) & mask] as number) >= minHeat,
+    );
     if (region.blocks[0]?.insns.length === 0) return false;
     const source = generateRegion(region, { base: h.main.base | 0, size: h.main.size, shared: h.sharedMain });
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- translating guest code is the point
@@ -126,15 +220,20 @@ export class Jit implements Engine {
       fn: factory(...this.closure),
       ranges: region.blocks.filter((b) => b.limit > b.start).map((b) => [b.start, b.limit] as const),
       dead: false,
+      fast: !this.probationOn,
+      windowInsns: 0,
+      windowMs: 0,
+      ran: 0,
+      probes: 0,
+      coolUntil: 0,
     };
-    const mask = DISPATCH_SLOTS - 1;
     region.blocks.forEach((b, i) => {
       const slot = (b.start >>> 1) & mask;
       this.tags[slot] = b.start | 0;
-      this.fns[slot] = t.fn;
       this.entries[slot] = i;
       this.owners[slot] = t;
-      this.heat[slot] = 0;
+      // The interpreter leaves at a counter that reached the threshold: here, to enter this code.
+      if ((heat[slot] as number) < this.threshold) heat[slot] = this.threshold;
     });
     for (const [start, limit] of t.ranges) {
       h.watch.mark(start, limit - start, WATCH_CODE);
@@ -172,8 +271,8 @@ export class Jit implements Engine {
       const slot = (b.start >>> 1) & mask;
       if (this.owners[slot] === t) {
         this.tags[slot] = 1;
-        this.fns[slot] = undefined;
         this.owners[slot] = undefined;
+        this.heat[slot] = 0;
       }
     }
     for (const [start, limit] of t.ranges) {
@@ -189,7 +288,6 @@ export class Jit implements Engine {
 
   flush(): void {
     this.tags.fill(1);
-    this.fns.fill(undefined);
     this.owners.fill(undefined);
     this.heat.fill(0);
     this.byGranule.clear();

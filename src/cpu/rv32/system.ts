@@ -1,32 +1,34 @@
 // The instructions the hot loops do not execute themselves: Zicsr, ECALL/EBREAK, MRET, WFI,
-// FENCE.I, the A extension and illegal encodings. They touch state beyond the integer registers,
+// FENCE.I, the A extension and illegal encodings, and (from the interpreter) FENCE when the main
+// RAM is shared memory. They touch state beyond the integer registers,
 // so the engines stop in front of them (BRK_SYSTEM) and the hart runs exactly one here, with
 // instret up to date, then re-checks interrupts before resuming: a CSR write that enables a
 // pending interrupt takes effect before the next instruction, as the privileged spec requires.
 
 import { execAtomic } from './atomic.ts';
 import { isReadOnlyCsr } from './csr.ts';
+import { ENTRY } from './decode-cache.ts';
 import { CAUSE } from './trap.ts';
 import type { Hart } from './hart.ts';
 
 /** Execute the system instruction at pc; returns 1 if it retired, 0 if it trapped. */
 export function execSystem(h: Hart, pc: number): number {
   const dc = h.dcache;
-  const slot = (pc >>> 1) & dc.mask;
-  if (dc.tag[slot] !== pc) {
+  const i = ENTRY * ((pc >>> 1) & dc.mask);
+  if (dc.e[i] !== pc) {
     const faultAt = h.fill(pc);
     if (faultAt >= 0) {
       h.trap(CAUSE.INSTRUCTION_ACCESS_FAULT, faultAt, pc);
       return 0;
     }
   }
-  const info = dc.info[slot] ?? 0;
-  const imm = dc.imm[slot] ?? 0;
+  const info = dc.e[i + 1] ?? 0;
+  const imm = dc.e[i + 2] ?? 0;
   const op = info & 0xff;
   const rd = (info >>> 8) & 31;
-  const rs1 = (info >>> 13) & 31;
-  const rs2 = (info >>> 18) & 31;
-  const next = (pc + 2 + ((info >>> 22) & 2)) >>> 0;
+  const rs1 = (info >>> 14) & 31;
+  const rs2 = (info >>> 19) & 31;
+  const next = (pc + 2 + ((info >>> 23) & 2)) >>> 0;
   switch (op) {
     case 47: // FENCE_I: make this hart's instruction fetches see all earlier stores
       h.flushCode();
@@ -59,6 +61,10 @@ export function execSystem(h: Hart, pc: number): number {
     case 56: // CSRRSI
     case 57: // CSRRCI
       return csrOp(h, pc, next, op, rd, rs1, imm);
+    case 46: // FENCE on shared memory: a sequentially consistent RMW orders the plain accesses
+      if (h.sharedMain) Atomics.add(h.main.i32, 0, 0);
+      h.pc = next;
+      return 1;
     case 0: // ILLEGAL: mtval = the instruction bits
       h.trap(CAUSE.ILLEGAL_INSTRUCTION, imm, pc);
       return 0;
