@@ -224,6 +224,11 @@ export class CoreBlock {
     return Atomics.exchange(this.words, this.base + CORE_WORD.C2H_PENDING, 0);
   }
 
+  /** Whether core → host ids are pending (a read only: no read-modify-write on the core's line). */
+  c2hPending(): boolean {
+    return Atomics.load(this.words, this.base + CORE_WORD.C2H_PENDING) !== 0;
+  }
+
   /** The core → host doorbell sequence now. */
   c2hSeq(): number {
     return Atomics.load(this.words, this.base + CORE_WORD.C2H_SEQ);

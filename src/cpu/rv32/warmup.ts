@@ -3,7 +3,7 @@
 // first time a program then uses such an op (a DIV in a later phase, a first misaligned load),
 // the whole function deoptimises and is recompiled, which costs 50–150 ms on this machine, and
 // meanwhile the interpreter runs unoptimised at a few MIPS. So before the first real run, each
-// process runs this short program (~1,700 instructions) once through every path of the loop:
+// process runs this short program (~1,500 instructions) once through every path of the loop:
 // each op, both outcomes of each branch, the fast, slow and watched paths of loads and stores,
 // the heat-counting exits of the translator's mode, and the exit in front of a system op.
 
