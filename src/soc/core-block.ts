@@ -43,6 +43,9 @@ export const CORE_WORD = {
   HOST_WAITING: 11,
   /** Set by the host: "the next core of this SoC that wakes up, notify this one" (delegated wake). */
   WAKE_REQUESTED: 12,
+  /** Guest instructions the core has retired (rv32), low and high 32 bits, updated per slice. */
+  INSTRET_LO: 13,
+  INSTRET_HI: 14,
 } as const;
 
 /** Sleeping cores a waking core notifies on the host's behalf, at most. */

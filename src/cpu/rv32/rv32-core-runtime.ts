@@ -106,6 +106,10 @@ export class Rv32CoreRuntime {
       }
       this.updateIrqs();
       const r = this.hart.run(SLICE);
+      // Published for the host's benchmarks (guest instructions per message); a slice is ~1 ms.
+      const instret = this.hart.instret;
+      block.store(CORE_WORD.INSTRET_LO, instret | 0);
+      block.store(CORE_WORD.INSTRET_HI, Math.floor(instret / 0x1_0000_0000));
       switch (r.reason) {
         case 'budget':
         case 'stop':
