@@ -6,6 +6,7 @@
 // the host writes is validated; service() never throws. The console counterpart of
 // src/rpmsg/remote/rpmsg-virtio-device.ts (OpenAMP's VIRTIO_DEV_DEVICE role; virtio spec §5.3).
 
+import { DeviceDiagnostics, errorText } from '../virtio/device-diagnostics.ts';
 import { ERRNO, RprocError, hex } from '../util/errors.ts';
 import { FW_RSC_ADDR_ANY } from '../rsc/rsc-constants.ts';
 import { VIRTIO_RING_F_EVENT_IDX, VIRTIO_RING_F_INDIRECT_DESC } from '../virtio/vring-constants.ts';
@@ -113,10 +114,6 @@ function overlaps(a: Uint8Array, b: Uint8Array): boolean {
   );
 }
 
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
 /**
  * One console device, as firmware sees it. Poll-driven like the rpmsg device: call service() after
  * every doorbell (and once at start); it returns the work done (0 = idle: sleep until the next
@@ -156,13 +153,14 @@ export class VirtioConsoleDevice {
   private queueHeadOff = 0;
   private queued = 0;
   private servicing = false;
-  private lastErrorText: string | undefined;
+  private readonly diag: DeviceDiagnostics;
   private readonly chain: DeviceChain = { head: 0, buffers: [], readable: 0, writable: 0 };
 
   /** Throws RprocError when the options or the firmware's own table are unusable. */
   constructor(options: ConsoleDeviceOptions) {
     this.options = options;
     this.name = options.name ?? 'console';
+    this.diag = new DeviceDiagnostics(this.name, this.stats, options.onError);
     const limit = options.txQueueLimit ?? CONSOLE_DEFAULT_TX_QUEUE_LIMIT;
     if (!Number.isSafeInteger(limit) || limit < 1) {
       throw new RprocError('EINVAL', OP, `txQueueLimit ${String(limit)} is not a positive integer`);
@@ -194,7 +192,7 @@ export class VirtioConsoleDevice {
     if (!Number.isSafeInteger(size) || size <= 0) {
       throw new RprocError('EINVAL', OP, `resource table size ${String(size)} is not a positive integer`);
     }
-    const view = this.safeTranslate(this.options.translate, da, size);
+    const view = this.diag.safeTranslate(this.options.translate, da, size);
     if (view?.length !== size) {
       throw new RprocError(
         'EFAULT',
@@ -230,7 +228,7 @@ export class VirtioConsoleDevice {
   }
 
   get lastError(): string | undefined {
-    return this.lastErrorText;
+    return this.diag.lastError;
   }
 
   /** Why a queue stopped, per queue, while ready. */
@@ -357,14 +355,14 @@ export class VirtioConsoleDevice {
     if (this.stateValue === state) return;
     this.stateValue = state;
     const hook = this.options.onStateChange;
-    if (hook !== undefined) this.userHook(() => hook(state), 'onStateChange');
+    if (hook !== undefined) this.diag.userHook(() => hook(state), 'onStateChange');
   }
 
   private handshake(): void {
     const built = this.buildSession();
     if (typeof built === 'string') {
       this.stats.configErrors++;
-      this.report(`DRIVER_OK seen but the host's vring setup is invalid: ${built}; waiting for a reset`);
+      this.diag.report(`DRIVER_OK seen but the host's vring setup is invalid: ${built}; waiting for a reset`);
       this.setState('invalid');
       return;
     }
@@ -415,7 +413,7 @@ export class VirtioConsoleDevice {
     if (v.notifyId === U32_MAX) return `vring${i} notifyid is 0xffffffff (unassigned)`;
     const size = vringSize(parsed.num, parsed.align);
     // The translator bounds [da, da + size): the ring lies entirely in memory we can see.
-    const memory = this.safeTranslate(this.options.translate, v.da, size);
+    const memory = this.diag.safeTranslate(this.options.translate, v.da, size);
     if (memory?.length !== size) {
       return `vring${i} at da ${hex(v.da)} (${hex(size)} bytes) is outside the core's memory`;
     }
@@ -428,7 +426,7 @@ export class VirtioConsoleDevice {
         align: parsed.align,
         features,
         name: `${this.name} ${label}`,
-        translate: (addr, len) => this.safeTranslate(translateBus, addr, len),
+        translate: (addr, len) => this.diag.safeTranslate(translateBus, addr, len),
       });
       return { label, vq, notifyId: v.notifyId, memory, broken: undefined, dirty: false };
     } catch (e) {
@@ -458,7 +456,7 @@ export class VirtioConsoleDevice {
       if (problem !== undefined) {
         this.stats.txBadBuffers++;
         if (ring.vq.pushUsed(chain.head, 0) === 0) ring.dirty = true;
-        this.report(`receive buffer ${hex(chain.head)} ${problem}; returned empty`);
+        this.diag.report(`receive buffer ${hex(chain.head)} ${problem}; returned empty`);
         continue;
       }
       // Validated by VirtqueueDevice (each view is exactly its len bytes of memory we can see) and
@@ -540,7 +538,7 @@ export class VirtioConsoleDevice {
         this.stats.rxBytes += data.length;
         this.stats.rxChains++;
         // Delivered before the buffer goes back: the host may reuse it once it sees it used.
-        for (const cb of this.listeners) this.userHook(() => cb(data), 'onData callback');
+        for (const cb of this.listeners) this.diag.userHook(() => cb(data), 'onData callback');
       }
       // used.len 0: the device wrote nothing into device-readable buffers (the driver ignores it).
       if (ring.vq.pushUsed(head, 0) !== 0) {
@@ -587,7 +585,7 @@ export class VirtioConsoleDevice {
       this.options.notify(ring.notifyId);
     } catch (e) {
       this.stats.callbackErrors++;
-      this.report(`notify(${ring.notifyId}) threw: ${errorText(e)}`);
+      this.diag.report(`notify(${ring.notifyId}) threw: ${errorText(e)}`);
     }
   }
 
@@ -651,28 +649,7 @@ export class VirtioConsoleDevice {
     if (ring.broken !== undefined || ring.vq.error === undefined) return;
     ring.broken = ring.vq.error;
     this.stats.queueErrors++;
-    this.report(`${ring.broken}; ${ring.label} stopped until the host resets the device`);
-  }
-
-  /** A translator is user code: an exception from it means "not mapped". */
-  private safeTranslate(fn: ConsoleTranslate, addr: bigint | number, len: number): Uint8Array | undefined {
-    try {
-      const view = fn(addr, len);
-      return view?.length === len ? view : undefined;
-    } catch (e) {
-      this.stats.callbackErrors++;
-      this.report(`translate(${hex(addr)}, ${hex(len)}) threw: ${errorText(e)}`);
-      return undefined;
-    }
-  }
-
-  private userHook(fn: () => void, what: string): void {
-    try {
-      fn();
-    } catch (e) {
-      this.stats.callbackErrors++;
-      this.report(`${what} threw: ${errorText(e)}`);
-    }
+    this.diag.report(`${ring.broken}; ${ring.label} stopped until the host resets the device`);
   }
 
   private internalError(e: unknown): void {
@@ -683,19 +660,6 @@ export class VirtioConsoleDevice {
       s.receiveq.broken ??= why;
       s.transmitq.broken ??= why;
     }
-    this.report(why);
-  }
-
-  private report(reason: string): void {
-    const text = `${this.name}: ${reason}`;
-    this.lastErrorText = text;
-    const hook = this.options.onError;
-    if (hook === undefined) return;
-    try {
-      hook(text);
-    } catch {
-      // An onError that throws has nowhere to report to; counting it is all we can do.
-      this.stats.callbackErrors++;
-    }
+    this.diag.report(why);
   }
 }

@@ -3,6 +3,7 @@
 // reset. Here the host's vring setup is read once and validated before anything uses it, as OpenAMP's
 // rproc_virtio_create_vdev/rpmsg_init_vdev read it after their DRIVER_OK wait (peers.md §2.3).
 
+import { errorText } from '../../virtio/device-diagnostics.ts';
 import { hex } from '../../util/errors.ts';
 import { FW_RSC_ADDR_ANY } from '../../rsc/rsc-constants.ts';
 import { VirtqueueDevice, type VringTranslate } from '../../virtio/vring-device.ts';
@@ -71,9 +72,7 @@ export function overlaps(a: Uint8Array, b: Uint8Array): boolean {
   );
 }
 
-export function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
+export { errorText };
 
 /** Read and validate the host's setup from the live table: a session, or why it is unusable. */
 export function buildSession(p: SessionParams): Session | string {

@@ -5,6 +5,7 @@
 // sends it back to waiting. Everything the host writes is validated; service() never throws.
 // Plays the part of OpenAMP's rpmsg_virtio.c in VIRTIO_DEV_DEVICE role (reference: peers.md §2).
 
+import { DeviceDiagnostics } from '../../virtio/device-diagnostics.ts';
 import { ERRNO, RprocError, hex, type ErrnoName } from '../../util/errors.ts';
 import { VIRTIO_RING_F_EVENT_IDX, VIRTIO_RING_F_INDIRECT_DESC } from '../../virtio/vring-constants.ts';
 import type { DeviceChain } from '../../virtio/vring-device.ts';
@@ -157,7 +158,7 @@ export class RpmsgVirtioDevice {
   private servicing = false;
   /** Inside flushOutside: kicks wait for the end of the batch. */
   private batching = false;
-  private lastErrorText: string | undefined;
+  private readonly diag: DeviceDiagnostics;
   // Reused by getAvail (we copy out what we keep), so that taking a chain allocates nothing.
   private readonly txChain: DeviceChain = { head: 0, buffers: [], readable: 0, writable: 0 };
   private readonly rxChain: DeviceChain = { head: 0, buffers: [], readable: 0, writable: 0 };
@@ -167,6 +168,7 @@ export class RpmsgVirtioDevice {
   constructor(options: RpmsgRemoteOptions) {
     this.options = options;
     this.name = options.name ?? 'rpmsg-remote';
+    this.diag = new DeviceDiagnostics(this.name, this.stats, options.onError);
     const bufSize = options.bufSize ?? RPMSG_BUF_SIZE;
     if (!Number.isSafeInteger(bufSize) || bufSize < RPMSG_MIN_BUF_SIZE || bufSize > RPMSG_MAX_BUF_SIZE) {
       throw new RprocError(
@@ -190,7 +192,7 @@ export class RpmsgVirtioDevice {
       options.vdevIndex === undefined ? {} : { vdevIndex: options.vdevIndex },
     );
     this.live = new LiveVdev(this.table, this.location);
-    this.busTranslate = (addr, len) => this.safeTranslate(this.translateBus, addr, len);
+    this.busTranslate = (addr, len) => this.diag.safeTranslate(this.translateBus, addr, len);
     this.owner = {
       mtu: this.mtu,
       trySendFrom: (ept, dst, data) => this.trySendFrom(ept, dst, data),
@@ -210,7 +212,7 @@ export class RpmsgVirtioDevice {
     if (!Number.isSafeInteger(size) || size <= 0) {
       throw new RprocError('EINVAL', OP, `resource table size ${String(size)} is not a positive integer`);
     }
-    const view = this.safeTranslate(this.translateDa, da, size);
+    const view = this.diag.safeTranslate(this.translateDa, da, size);
     if (view?.length !== size) {
       throw new RprocError(
         'EFAULT',
@@ -237,7 +239,7 @@ export class RpmsgVirtioDevice {
 
   /** The last error recorded (also passed to onError), for diagnostics. */
   get lastError(): string | undefined {
-    return this.lastErrorText;
+    return this.diag.lastError;
   }
 
   /** Why a queue stopped, per queue, while ready. */
@@ -421,7 +423,7 @@ export class RpmsgVirtioDevice {
       hook(state);
     } catch (e) {
       this.stats.callbackErrors++;
-      this.report(`onStateChange threw: ${errorText(e)}`);
+      this.diag.report(`onStateChange threw: ${errorText(e)}`);
     }
   }
 
@@ -432,12 +434,12 @@ export class RpmsgVirtioDevice {
       table: this.table,
       name: this.name,
       supported: this.supported,
-      translate: (da, len) => this.safeTranslate(this.translateDa, da, len),
+      translate: (da, len) => this.diag.safeTranslate(this.translateDa, da, len),
       translateBus: this.busTranslate,
     });
     if (typeof built === 'string') {
       this.stats.configErrors++;
-      this.report(`DRIVER_OK seen but the host's vring setup is invalid: ${built}; waiting for a reset`);
+      this.diag.report(`DRIVER_OK seen but the host's vring setup is invalid: ${built}; waiting for a reset`);
       this.setState('invalid');
       return;
     }
@@ -564,7 +566,7 @@ export class RpmsgVirtioDevice {
       ept.cb(payload, hdr.src, ept);
     } catch (e) {
       this.stats.callbackErrors++;
-      this.report(`endpoint ${ept.addr} callback threw: ${errorText(e)}`);
+      this.diag.report(`endpoint ${ept.addr} callback threw: ${errorText(e)}`);
     } finally {
       this.current = undefined;
     }
@@ -600,7 +602,7 @@ export class RpmsgVirtioDevice {
 
   private malformed(reason: string): void {
     this.stats.rxMalformed++;
-    this.report(`${reason}; dropped`);
+    this.diag.report(`${reason}; dropped`);
   }
 
   /** A name-service message from the host (a channel it created with a fixed address, or its end). */
@@ -625,12 +627,12 @@ export class RpmsgVirtioDevice {
       }
       if (destroy && st.dst === msg.addr) {
         st.dst = st.configuredDst;
-        this.userHook(() => ept.onUnbind?.(ept), `endpoint ${ept.addr} onUnbind`);
+        this.diag.userHook(() => ept.onUnbind?.(ept), `endpoint ${ept.addr} onUnbind`);
         return;
       }
     }
-    if (destroy) this.userHook(() => this.options.onNsUnbind?.(msg.name, msg.addr), 'onNsUnbind');
-    else this.userHook(() => this.options.onNsBind?.(msg.name, msg.addr), 'onNsBind');
+    if (destroy) this.diag.userHook(() => this.options.onNsUnbind?.(msg.name, msg.addr), 'onNsUnbind');
+    else this.diag.userHook(() => this.options.onNsBind?.(msg.name, msg.addr), 'onNsBind');
   }
 
   /** Inside an endpoint callback: keep its buffer until releaseRxBuffer(data). 0 or -EINVAL. */
@@ -715,7 +717,7 @@ export class RpmsgVirtioDevice {
       this.stats.txShortBuffers++;
       if (!s.shortReported) {
         s.shortReported = true;
-        this.report(
+        this.diag.report(
           `TX buffer ${hex(slot.head)} at ${hex(first.addr)} is ${first.len} bytes, shorter than bufSize ${this.bufSize}: the host's buffer size differs from ours`,
         );
       }
@@ -727,7 +729,7 @@ export class RpmsgVirtioDevice {
   private badTx(s: Session, head: number, problem: string): undefined {
     this.stats.txBadBuffers++;
     if (s.tx.vq.pushUsed(head, 0) === 0) s.tx.dirty = true;
-    this.report(`TX buffer ${hex(head)} ${problem}; returned unused`);
+    this.diag.report(`TX buffer ${hex(head)} ${problem}; returned unused`);
     return undefined;
   }
 
@@ -950,7 +952,7 @@ export class RpmsgVirtioDevice {
       this.notifyFn(ring.notifyId);
     } catch (e) {
       this.stats.callbackErrors++;
-      this.report(`notify(${ring.notifyId}) threw: ${errorText(e)}`);
+      this.diag.report(`notify(${ring.notifyId}) threw: ${errorText(e)}`);
     }
   }
 
@@ -1006,29 +1008,8 @@ export class RpmsgVirtioDevice {
     if (ring.broken !== undefined || ring.vq.error === undefined) return;
     ring.broken = ring.vq.error;
     this.stats.queueErrors++;
-    this.report(`${ring.broken}; ${ring.label} stopped until the host resets the device`);
+    this.diag.report(`${ring.broken}; ${ring.label} stopped until the host resets the device`);
     if (ring === s.tx) this.waiters.rejectAll('EIO', `the TX queue stopped: ${ring.broken}`);
-  }
-
-  /** A translator is user code: an exception from it means "not mapped". */
-  private safeTranslate(fn: RemoteTranslate, addr: bigint | number, len: number): Uint8Array | undefined {
-    try {
-      const view = fn(addr, len);
-      return view?.length === len ? view : undefined;
-    } catch (e) {
-      this.stats.callbackErrors++;
-      this.report(`translate(${hex(addr)}, ${hex(len)}) threw: ${errorText(e)}`);
-      return undefined;
-    }
-  }
-
-  private userHook(fn: () => void, what: string): void {
-    try {
-      fn();
-    } catch (e) {
-      this.stats.callbackErrors++;
-      this.report(`${what} threw: ${errorText(e)}`);
-    }
   }
 
   private internalError(e: unknown): void {
@@ -1040,20 +1021,7 @@ export class RpmsgVirtioDevice {
       s.rx.broken ??= why;
       this.waiters.rejectAll('EIO', why);
     }
-    this.report(why);
-  }
-
-  private report(reason: string): void {
-    const text = `${this.name}: ${reason}`;
-    this.lastErrorText = text;
-    const hook = this.options.onError;
-    if (hook === undefined) return;
-    try {
-      hook(text);
-    } catch {
-      // An onError that throws has nowhere to report to; counting it is all we can do.
-      this.stats.callbackErrors++;
-    }
+    this.diag.report(why);
   }
 
   private error(code: ErrnoName, detail: string): RprocError {
