@@ -11,7 +11,7 @@ import type { RpmsgChannel } from '../rpmsg/host/rpmsg-channel.ts';
 import { RprocError } from '../util/errors.ts';
 import { EXIT, type Command } from './command.ts';
 import { SocReporter } from './soc-reporter.ts';
-import { coreKindAvailable, createSoc } from './soc-setup.ts';
+import { createSoc } from './soc-setup.ts';
 
 /**
  * The rv32 core runs the C echo sample (real machine code); the js core runs the crasher program,
@@ -73,12 +73,11 @@ export const demoCommand: Command = {
           { event: 'board-ram', name: r.name, pa: r.pa, size: r.size },
           `RAM ${r.name} at 0x${r.pa.toString(16)}, ${r.size >> 20} MiB`,
         );
-      const cores = soc.cores.filter((c) => coreKindAvailable(c.spec.kind));
-      for (const c of soc.cores) {
-        const available = cores.includes(c);
+      const cores = soc.cores;
+      for (const c of cores) {
         reporter.say(
-          { event: 'board-core', core: c.name, kind: c.spec.kind, firmware: c.rproc.firmware, available },
-          `${c.spec.kind} core, firmware ${c.rproc.firmware}${available ? '' : ' (no engine for this core kind in this build: skipped)'}`,
+          { event: 'board-core', core: c.name, kind: c.spec.kind, firmware: c.rproc.firmware },
+          `${c.spec.kind} core, firmware ${c.rproc.firmware}`,
         );
       }
 

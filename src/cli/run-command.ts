@@ -14,7 +14,7 @@ import type { SocCore } from '../soc/soc-core.ts';
 import type { VirtualSoc } from '../soc/virtual-soc.ts';
 import { EXIT, UsageError, type Command, type OptionValues } from './command.ts';
 import { SocReporter } from './soc-reporter.ts';
-import { coreKindAvailable, createSoc } from './soc-setup.ts';
+import { createSoc } from './soc-setup.ts';
 
 interface SendSpec {
   readonly channel: string;
@@ -100,9 +100,6 @@ export const runCommand: Command = {
     try {
       const fw = await soc.firmwareStore.request(firmwareName ?? file);
       const core = pickCore(soc, fw.bytes, coreName);
-      if (!coreKindAvailable(core.spec.kind)) {
-        throw new RprocError('ENOSYS', 'run', `this build has no engine for ${core.spec.kind} cores`);
-      }
       await soc.start();
       await core.rproc.setFirmware(firmwareName ?? file);
       if (dumpDir !== undefined) {

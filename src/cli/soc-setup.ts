@@ -1,22 +1,14 @@
 // Building a virtual SoC for the CLI: the board (default, or a .dtb/.dts file), a firmware store
 // over the committed prebuilt ELFs plus the bundled js firmware and any file the user names.
 
-import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addBundledJsFirmware } from '../cpu/js/bundled-firmware.ts';
 import { FirmwareStore } from '../remoteproc/firmware-store.ts';
 import { loadBoard } from '../soc/fdt/load-board.ts';
-import type { CoreKind } from '../soc/board.ts';
 import { VirtualSoc, type VirtualSocOptions } from '../soc/virtual-soc.ts';
 
 export const PREBUILT_DIR = fileURLToPath(new URL('../../firmware/prebuilt', import.meta.url));
-
-/** Whether this build has an engine for cores of `kind` (the rv32 engine is optional until built). */
-export function coreKindAvailable(kind: CoreKind): boolean {
-  if (kind === 'js') return true;
-  return existsSync(fileURLToPath(new URL('../cpu/rv32/rv32-core-worker.mjs', import.meta.url)));
-}
 
 export function defaultFirmwareStore(): FirmwareStore {
   const store = new FirmwareStore([PREBUILT_DIR]);
