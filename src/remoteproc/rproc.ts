@@ -106,6 +106,7 @@ export class Rproc extends TypedEmitter<RprocEvents> {
   private refs = 1;
   private addedFlag = false;
   private crashPending = false;
+  private autoBootPending = false;
   private crashCount = 0;
 
   recoveryDisabled = false;
@@ -219,6 +220,14 @@ export class Rproc extends TypedEmitter<RprocEvents> {
   }
 
   /** True when no carveout, mapping, trace, vdev, notify id or table is held (tests use it). */
+  /**
+   * Whether a life-cycle operation is under way or about to start (boot, auto-boot, shutdown,
+   * detach, crash handling, recovery, coredump): a deterministic platform holds its cores meanwhile.
+   */
+  get lifecycleBusy(): boolean {
+    return this.lock.locked || this.crashPending || this.autoBootPending;
+  }
+
   get idle(): boolean {
     return (
       this.resources.empty &&
@@ -258,7 +267,10 @@ export class Rproc extends TypedEmitter<RprocEvents> {
         }
       } else {
         // request_firmware_nowait: the boot runs after add returns.
+        this.autoBootPending = true;
         this.autoBootDone = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+          // boot() takes the lock before any macrotask can run: lifecycleBusy has no gap.
+          this.autoBootPending = false;
           try {
             await this.boot();
           } catch (e) {

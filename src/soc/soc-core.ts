@@ -1,9 +1,11 @@
 // One remote core of the virtual SoC and the platform driver that runs it: the RprocOps a
 // remoteproc platform driver provides (prepare registers the board's reserved-memory carveouts,
-// start releases the core at the boot address in its worker thread, stop halts it, kick rings the
-// mailbox, daToVa uses the core's own address map, attach/detach for a core a boot loader started),
-// plus the doorbell listener that turns the core's mailbox writes into rproc_vq_interrupt calls,
-// the watchdog and fault reporting. Mirrors a platform driver such as stm32_rproc.c.
+// start releases the core at the boot address, stop halts it, kick rings the mailbox, daToVa uses
+// the core's own address map, attach/detach for a core a boot loader started), and what it does
+// with what the core reports: mailbox interrupts become rproc_vq_interrupt calls, faults and
+// watchdog bites become crash reports. The core itself executes in a worker thread on host time
+// (worker-execution.ts) or in the host thread under the SoC scheduler (scheduler/). Mirrors a
+// platform driver such as stm32_rproc.c.
 
 import { RprocError, hex } from '../util/errors.ts';
 import { parseElf } from '../elf/elf-reader.ts';
@@ -13,117 +15,28 @@ import { RPROC_FATAL_ERROR, RPROC_MMUFAULT, RPROC_WATCHDOG } from '../remoteproc
 import type { RprocOps, LoadedRscTable } from '../remoteproc/rproc-ops.ts';
 import type { CrashDetail, Rproc } from '../remoteproc/rproc.ts';
 import { AddressMap } from './address-map.ts';
-import { CORE_WORD, CoreBlock, SpinBudget, notifyBit } from './core-block.ts';
+import { CORE_WORD, CoreBlock, notifyBit } from './core-block.ts';
+import type { CoreExecution, CoreSink } from './core-execution.ts';
 import type { CoreFault } from './core-messages.ts';
 import { DmaPool } from './dma-pool.ts';
-import type { CoreKind, CoreSpec } from './board.ts';
-import { distIsFresh, distUrl } from '../util/dist.ts';
+import type { CoreSpec } from './board.ts';
 import type { PhysMemory } from './phys-memory.ts';
-import { Watchdog } from './watchdog.ts';
-import { WorkerCore } from './worker-core.ts';
-
-/**
- * The script a core of each kind runs: the compiled worker when this code is itself compiled or
- * dist/ is fresh (fast start), else a .mjs bootstrap that loads the TypeScript body through tsx
- * (DESIGN: tsx's loader does not reach `new Worker('./x.ts')` on Node 20).
- */
-function workerScript(kind: CoreKind): URL {
-  const body = kind === 'js' ? 'cpu/js/js-core-worker' : 'cpu/rv32/rv32-core-worker';
-  if (import.meta.url.endsWith('.js')) return new URL(`../${body}.js`, import.meta.url);
-  if (distIsFresh()) return distUrl(`${body}.js`);
-  return new URL(`../${body}.mjs`, import.meta.url);
-}
-
-/** How long one Atomics.waitAsync on the doorbell lasts before the listener looks again. */
-const LISTEN_SLICE_MS = 1000;
-
-/**
- * How long the listener keeps polling the doorbell after the last sign of life (an interrupt, or
- * a kick that asks for an answer) before it sleeps in Atomics.waitAsync, in µs, adapted like a
- * core's WFI polling (SpinBudget). Polling goes through setImmediate, so the event loop keeps
- * running; an answer that comes meanwhile is picked up within a loop turn (~µs) instead of a
- * wake-up through the loop (~10–30 µs), and costs the core no notify.
- */
-const LISTEN_POLL_MIN_US = 10;
-const LISTEN_POLL_MAX_US = 50;
+import { ScheduledExecution } from './scheduler/scheduled-execution.ts';
+import type { SocScheduler } from './scheduler/soc-scheduler.ts';
+import { WorkerExecution } from './worker-execution.ts';
 
 const OVERFLOW = notifyBit(31);
-
-/** Cores kicked in this turn of the host's code (until the microtask that ends it). */
-const doorbells = new Set<SocCore>();
-/** Sleeping cores rung in this turn whose notify is still owed, per SoC (device words). */
-const owed = new Map<Int32Array, CoreBlock[]>();
-/** Whether this turn has already spent its immediate notify. */
-let notifiedThisTurn = false;
-
-/**
- * Ring core `core`'s doorbell. WAKE moves at once, so a core that polls sees it within ~100 ns. A
- * sleeping core needs a notify, which costs the host ~10 µs of its own time on this VM: the first
- * one of a turn of the host's code is sent at once (a lone message keeps its latency), later ones
- * are owed and settled by endTurn() (a burst over many cores costs the host two notifies).
- */
-function ringDoorbell(core: SocCore): void {
-  if (doorbells.size === 0) queueMicrotask(endTurn);
-  doorbells.add(core);
-  const { block } = core;
-  if (!block.ring()) return;
-  if (!notifiedThisTurn) {
-    notifiedThisTurn = true;
-    block.notifyWake();
-    return;
-  }
-  const list = owed.get(block.words);
-  if (list === undefined) owed.set(block.words, [block]);
-  else list.push(block);
-}
-
-/**
- * The end of a turn: of the owed sleepers of one SoC the host notifies one and leaves the others to
- * the cores themselves (CoreBlock.requestWake: a woken core passes the wake-up on); then every
- * core rung in the turn gets its listener polling for the answer.
- */
-function endTurn(): void {
-  for (const list of owed.values()) {
-    // Requests first, then the notify: the woken core must find them when it looks.
-    for (let i = 1; i < list.length; i++) list[i]?.requestWake();
-    list[0]?.notifyWake();
-  }
-  owed.clear();
-  notifiedThisTurn = false;
-  const cores = [...doorbells];
-  doorbells.clear();
-  for (const core of cores) core.rung();
-}
-
-/** Cores whose doorbell listener runs, for sweeps. */
-const listening = new Set<SocCore>();
-
-/**
- * A listener that took an interrupt also takes those every other core has pending, in the same
- * turn: their answers then go out in one turn too, so ringDoorbell() can batch the wake-ups of the
- * cores that sleep (16 cores on one host cost it two notifies a round, not sixteen).
- */
-function sweep(from: SocCore): void {
-  if (listening.size < 2) return;
-  for (const core of [...listening]) if (core !== from) core.takeInterrupts();
-}
-
-let turn: Promise<void> | undefined;
-
-/** The next event-loop turn (setImmediate), one for every listener that polls: 16 cores, 1 timer. */
-function nextTurn(): Promise<void> {
-  turn ??= new Promise((resolve) =>
-    setImmediate(() => {
-      turn = undefined;
-      resolve();
-    }),
-  );
-  return turn;
-}
 
 export interface SocCoreEvents {
   uart(core: SocCore, text: string): void;
   exit(core: SocCore, code: number): void;
+}
+
+export interface SocCoreOptions {
+  /** Settings for the core runtime (e.g. the rv32 engine). */
+  readonly coreOptions?: Readonly<Record<string, string | number | boolean>>;
+  /** Run the core in the host thread under this scheduler instead of in a worker. */
+  readonly scheduler?: SocScheduler;
 }
 
 export class SocCore {
@@ -133,45 +46,49 @@ export class SocCore {
   readonly map: AddressMap;
   readonly pool: DmaPool | undefined;
   private readonly memory: PhysMemory;
-  private readonly runner: WorkerCore;
-  private readonly watchdog: Watchdog;
+  private readonly execution: CoreExecution;
   private readonly events: SocCoreEvents;
   private rprocRef: Rproc | undefined;
-  /** Bumped to end a listener loop: each loop runs while its generation is current. */
-  private listenGen = 0;
-  /** When the doorbell last showed activity (performance.now()): the listener polls until +POLL. */
-  private lastActivity = 0;
-  /** Set while the listener sleeps: a kick calls it so that the listener polls for the answer. */
-  private rouse: (() => void) | undefined;
-  private readonly poll = new SpinBudget(LISTEN_POLL_MIN_US, LISTEN_POLL_MAX_US);
-  private readonly workerOptions: Readonly<Record<string, string | number | boolean>>;
 
   constructor(
     spec: CoreSpec,
     index: number,
     memory: PhysMemory,
     events: SocCoreEvents,
-    workerOptions: Readonly<Record<string, string | number | boolean>> = {},
+    options: SocCoreOptions = {},
   ) {
     this.spec = spec;
     this.index = index;
     this.memory = memory;
     this.events = events;
-    this.workerOptions = workerOptions;
     this.block = new CoreBlock(memory.device, index);
     this.map = new AddressMap(spec.addressMap);
     this.pool =
       spec.dmaPool === undefined
         ? undefined
         : new DmaPool(memory, this.map, spec.dmaPool.pa, spec.dmaPool.size);
-    this.runner = new WorkerCore(workerScript(spec.kind), this.block, {
+    const sink: CoreSink = {
       uart: (text) => this.events.uart(this, text),
       fault: (fault) => this.onFault(fault),
       exit: (code) => this.events.exit(this, code),
-    });
-    this.watchdog = new Watchdog(this.block, (period) =>
-      this.rproc.reportCrash(RPROC_WATCHDOG, { message: `watchdog bite: no kick for ${period} ms` }),
-    );
+      interrupt: (mask) => this.interrupt(mask),
+      watchdogBite: (period) =>
+        this.rproc.reportCrash(RPROC_WATCHDOG, { message: `watchdog bite: no kick for ${period} ms` }),
+    };
+    const coreOptions = options.coreOptions ?? {};
+    this.execution =
+      options.scheduler === undefined
+        ? new WorkerExecution(spec, index, memory, this.block, sink, coreOptions)
+        : new ScheduledExecution({
+            spec,
+            index,
+            memory,
+            map: this.map,
+            block: this.block,
+            sink,
+            scheduler: options.scheduler,
+            options: coreOptions,
+          });
   }
 
   get name(): string {
@@ -189,7 +106,7 @@ export class SocCore {
   }
 
   get running(): boolean {
-    return this.runner.running;
+    return this.execution.running;
   }
 
   /** The platform driver's ops for this core. */
@@ -202,31 +119,12 @@ export class SocCore {
       stop: async () => {
         await this.stopCore();
       },
-      kick: (_rproc, notifyId) => this.kick(notifyId),
+      kick: (_rproc, notifyId) => this.execution.kick(notifyId),
       daToVa: (_rproc, da, len) => this.map.view(this.memory, da, len),
-      attach: () => this.startServices(),
-      detach: () => this.stopServices(),
+      attach: () => this.execution.startServices(),
+      detach: () => this.execution.stopServices(),
       getLoadedRscTable: () => this.loadedTable(),
     };
-  }
-
-  /**
-   * The mailbox write: post the id, ring the doorbell (ringDoorbell: the notify a sleeping core
-   * needs may be settled at the end of this turn of the host's code, together with other cores').
-   */
-  private kick(notifyId: number): void {
-    this.block.postH2C(notifyId);
-    ringDoorbell(this);
-  }
-
-  /** @internal the doorbell rang: an answer is likely soon, so the listener polls for it. */
-  rung(): void {
-    this.lastActivity = performance.now();
-    const rouse = this.rouse;
-    if (rouse !== undefined) {
-      this.rouse = undefined;
-      rouse();
-    }
   }
 
   /** Start the core at `bootAddr` outside the remoteproc life cycle (a boot loader: early boot). */
@@ -238,25 +136,16 @@ export class SocCore {
         `${this.name}: boot address ${hex(bootAddr)} is not a 32-bit address`,
       );
     }
-    this.startServices();
-    try {
-      await this.runner.start({
-        coreName: this.name,
-        coreIndex: this.index,
-        memory: this.memory.share(),
-        addressMap: this.spec.addressMap,
-        bootAddr: Number(bootAddr),
-        options: this.workerOptions,
-      });
-    } catch (e) {
-      this.stopServices();
-      throw e;
-    }
+    await this.execution.start(Number(bootAddr));
   }
 
   async stopCore(): Promise<void> {
-    this.stopServices();
-    await this.runner.stop();
+    await this.execution.stop();
+  }
+
+  /** @internal handle what this core has rung, if anything, now. */
+  takeInterrupts(): void {
+    this.execution.takeInterrupts();
   }
 
   /** Like a boot loader: tell whoever attaches where the running firmware's table is. */
@@ -295,72 +184,6 @@ export class SocCore {
       }
       rproc.carveouts.add(new MemEntry({ name: c.name, da, len: c.size, buffer: { da, pa: c.pa, va } }));
     }
-  }
-
-  private startServices(): void {
-    this.watchdog.start();
-    listening.add(this);
-    void this.listen(++this.listenGen);
-  }
-
-  private stopServices(): void {
-    listening.delete(this);
-    this.listenGen++;
-    this.watchdog.stop();
-    // Wake the listener so that it sees its generation is over.
-    this.block.interruptC2H();
-    const rouse = this.rouse;
-    this.rouse = undefined;
-    rouse?.();
-  }
-
-  /**
-   * The mailbox interrupt handler: every id the core rang becomes rproc_vq_interrupt(id). After
-   * activity it polls the doorbell (LISTEN_POLL_*_US), then sleeps in Atomics.waitAsync until the
-   * core rings or a kick rouses it.
-   */
-  private async listen(gen: number): Promise<void> {
-    const { block } = this;
-    while (gen === this.listenGen) {
-      // Read before taking the ids: a ring after this moves C2H_SEQ away from `seen`.
-      const seen = block.c2hSeq();
-      const mask = block.takeC2H();
-      if (mask !== 0) {
-        this.lastActivity = performance.now();
-        this.interrupt(mask);
-        sweep(this);
-      }
-      const budgetMs = this.poll.current / 1000;
-      if (budgetMs === 0) {
-        this.poll.slept();
-      } else if (performance.now() - this.lastActivity < budgetMs) {
-        while (
-          gen === this.listenGen &&
-          block.c2hSeq() === seen &&
-          performance.now() - this.lastActivity < budgetMs
-        ) {
-          await nextTurn();
-        }
-        if (gen !== this.listenGen) break;
-        if (block.c2hSeq() !== seen) {
-          this.poll.hit();
-          continue;
-        }
-        this.poll.miss();
-      }
-      const roused = new Promise<void>((resolve) => (this.rouse = resolve));
-      await block.waitC2H(seen, LISTEN_SLICE_MS, roused);
-      this.rouse = undefined;
-    }
-  }
-
-  /** @internal a sweep: handle what this core has rung, if anything (its listener finds it done). */
-  takeInterrupts(): void {
-    if (!this.block.c2hPending()) return;
-    const mask = this.block.takeC2H();
-    if (mask === 0) return;
-    this.lastActivity = performance.now();
-    this.interrupt(mask);
   }
 
   private interrupt(mask: number): void {

@@ -19,6 +19,7 @@ import { boardFromFdt, type BoardSpec } from './board.ts';
 import { CORE_BLOCK_WORDS } from './core-block.ts';
 import { PhysMemory } from './phys-memory.ts';
 import { SocCore } from './soc-core.ts';
+import { SocScheduler, type SocSchedulerOptions } from './scheduler/soc-scheduler.ts';
 
 export interface VirtualSocOptions {
   /** The board; the embedded default board when absent. */
@@ -33,8 +34,13 @@ export interface VirtualSocOptions {
   readonly firmware?: Readonly<Record<string, string>>;
   /** Override auto-boot for every core (the board's auto-boot otherwise). */
   readonly autoBoot?: boolean;
-  /** Extra settings handed to every core worker. */
-  readonly workerOptions?: Readonly<Record<string, string | number | boolean>>;
+  /** Extra settings handed to every core runtime (e.g. `engine: 'interpreter'` for rv32 cores). */
+  readonly coreOptions?: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * Run the cores in the host thread under a deterministic scheduler on virtual time (true: the
+   * defaults) instead of each in a worker thread on host time. See soc-scheduler.ts.
+   */
+  readonly scheduler?: SocSchedulerOptions | true;
 }
 
 export interface SocEvents extends Record<string, unknown> {
@@ -54,6 +60,8 @@ export class VirtualSoc extends TypedEmitter<SocEvents> {
   /** Console ports of firmware that declares an rproc-serial (11) or console (3) vdev; 'port' events. */
   readonly console: VirtioConsoleHost;
   readonly firmwareStore: FirmwareStore;
+  /** The scheduler the cores run under in deterministic mode; undefined when each has a worker. */
+  readonly scheduler: SocScheduler | undefined;
   private closed = false;
 
   constructor(options: VirtualSocOptions = {}) {
@@ -67,6 +75,10 @@ export class VirtualSoc extends TypedEmitter<SocEvents> {
     this.console = new VirtioConsoleHost(options.console);
     this.console.register(drivers);
     this.virtio = new RprocVirtio(drivers);
+    this.scheduler =
+      options.scheduler === undefined
+        ? undefined
+        : new SocScheduler(options.scheduler === true ? {} : options.scheduler);
     this.cores = this.board.cores.map((spec, index) => {
       const core = new SocCore(
         spec,
@@ -76,7 +88,10 @@ export class VirtualSoc extends TypedEmitter<SocEvents> {
           uart: (c, text) => this.emit('uart', { core: c.name, text }),
           exit: (c, code) => this.emit('exit', { core: c.name, code }),
         },
-        options.workerOptions,
+        {
+          ...(options.coreOptions === undefined ? {} : { coreOptions: options.coreOptions }),
+          ...(this.scheduler === undefined ? {} : { scheduler: this.scheduler }),
+        },
       );
       const rproc = rprocAlloc({
         name: spec.name,
@@ -93,6 +108,8 @@ export class VirtualSoc extends TypedEmitter<SocEvents> {
       core.bind(rproc);
       return core;
     });
+    // Life-cycle operations take no virtual time (soc-scheduler.ts): no core runs meanwhile.
+    this.scheduler?.addHold(() => this.cores.some((c) => c.rproc.lifecycleBusy));
   }
 
   core(name: string): SocCore {
@@ -126,5 +143,6 @@ export class VirtualSoc extends TypedEmitter<SocEvents> {
       await core.stopCore();
       core.rproc.free();
     }
+    this.scheduler?.close();
   }
 }

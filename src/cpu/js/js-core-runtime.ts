@@ -3,7 +3,8 @@
 // memory, brings up the rpmsg device role (and the console device, when the table declares an
 // rproc-serial or console vdev) over the SoC's shared memory and runs the program, all on a small
 // scheduler of its own: step() services the devices and due timers; in a worker, run() loops on
-// step() and sleeps on the core's doorbell (WFI) when idle.
+// step() and sleeps on the core's doorbell (WFI) when idle; in the host thread, the SoC scheduler
+// calls boot(), step() and shutdown() itself and supplies the clock (src/soc/scheduler).
 
 import { hex } from '../../util/errors.ts';
 import { parseRscTable } from '../../rsc/rsc-parse.ts';
@@ -27,6 +28,10 @@ export interface JsCoreHost {
   readonly map: AddressMap;
   readonly block: CoreBlock;
   readonly bootAddr: number;
+  /** The core's time in ms since it started (timers, env.now()); host time by default. */
+  readonly clockMs?: () => number;
+  /** Ring the host's mailbox (block.ringC2H by default; the scheduler also wants to know). */
+  readonly ringHost?: (notifyId: number) => void;
   post(msg: CoreMessage): void;
 }
 
@@ -57,7 +62,7 @@ function nextTurn(): Promise<void> {
 
 export class JsCoreRuntime {
   private readonly host: JsCoreHost;
-  private readonly t0 = performance.now();
+  private readonly clockMs: () => number;
   private timers: Timer[] = [];
   private timerSeq = 0;
   private rpmsg: RpmsgVirtioDevice | undefined;
@@ -68,6 +73,8 @@ export class JsCoreRuntime {
 
   constructor(host: JsCoreHost) {
     this.host = host;
+    const t0 = performance.now();
+    this.clockMs = host.clockMs ?? (() => performance.now() - t0);
   }
 
   get halted(): boolean {
@@ -103,6 +110,7 @@ export class JsCoreRuntime {
       });
       return;
     }
+    const ringHost = host.ringHost ?? ((id: number) => host.block.ringC2H(id));
     const translate = (da: bigint | number, len: number): Uint8Array | undefined =>
       host.map.view(host.memory, da, len);
     // Descriptor addresses are physical on this SoC: reach them through the core's map (pa → da).
@@ -115,7 +123,7 @@ export class JsCoreRuntime {
       table: { da: record.rscDa, size: record.rscSize },
       translate,
       translateBus,
-      notify: (id) => host.block.ringC2H(id),
+      notify: ringHost,
       name: `${host.coreName}:rpmsg`,
       timers: this.timerHooks(),
     });
@@ -130,7 +138,7 @@ export class JsCoreRuntime {
           table,
           translate,
           translateBus,
-          notify: (id) => host.block.ringC2H(id),
+          notify: ringHost,
           name: `${host.coreName}:console`,
         });
       } catch (e) {
@@ -176,8 +184,13 @@ export class JsCoreRuntime {
 
   /** Milliseconds until the next timer, or undefined. */
   nextDeadline(): number | undefined {
-    const t = this.timers.find((x) => !x.cancelled);
-    return t === undefined ? undefined : Math.max(0, t.at - this.now());
+    const at = this.nextTimerAt();
+    return at === undefined ? undefined : Math.max(0, at - this.now());
+  }
+
+  /** When the next timer fires, on the core's clock (ms); undefined: none. */
+  nextTimerAt(): number | undefined {
+    return this.timers.find((x) => !x.cancelled)?.at;
   }
 
   /**
@@ -218,13 +231,18 @@ export class JsCoreRuntime {
       const wait = deadline === undefined ? IDLE_WAIT_MS : Math.min(IDLE_WAIT_MS, deadline);
       if (wait > 0) this.wakeSeen = block.waitForEvent(this.wakeSeen, wait);
     }
+    this.shutdown();
+  }
+
+  /** The core is halted: close the device side and report the exit code (once). */
+  shutdown(): void {
     this.rpmsg?.close();
-    if (!this.exited) this.host.post({ type: 'exit', code: block.load(CORE_WORD.EXIT_CODE) });
+    if (!this.exited) this.host.post({ type: 'exit', code: this.host.block.load(CORE_WORD.EXIT_CODE) });
     this.exited = true;
   }
 
   private now(): number {
-    return performance.now() - this.t0;
+    return this.clockMs();
   }
 
   private addTimer(ms: number, fire: () => void): Timer {

@@ -1,8 +1,9 @@
 // The rv32 core as the SoC runs it: one RV32IMAC hart over the core's own address map (RAM
 // windows into the SoC's shared memory) and its devices (test finisher, CLINT, UART, mailbox,
-// watchdog), executed in slices so that halt requests and doorbells are seen promptly; WFI sleeps
-// on the core's WAKE word. A trap the firmware cannot handle becomes a fault report with pc,
-// mcause and mtval.
+// watchdog), executed in slices so that halt requests and doorbells are seen promptly. In a worker,
+// run() loops over slices and WFI sleeps on the core's WAKE word; in the host thread, the SoC
+// scheduler calls slice() itself (src/soc/scheduler). A trap the firmware cannot handle becomes a
+// fault report with pc, mcause and mtval.
 
 import { RprocError, hex } from '../../util/errors.ts';
 import type { AddressMap } from '../../soc/address-map.ts';
@@ -11,6 +12,7 @@ import type { CoreFault, CoreMessage } from '../../soc/core-messages.ts';
 import type { PhysMemory } from '../../soc/phys-memory.ts';
 import { Bus, type RamRegion } from './bus.ts';
 import { Hart, type EngineKind, type FatalTrap } from './hart.ts';
+import type { JitProbation } from './jit.ts';
 import { CAUSE, IRQ, causeName } from './trap.ts';
 import { Clint } from './devices/clint.ts';
 import { MailboxDevice } from './devices/mailbox.ts';
@@ -24,8 +26,19 @@ export interface Rv32CoreHost {
   readonly block: CoreBlock;
   readonly bootAddr: number;
   readonly engine?: EngineKind;
+  /** The core's time in ns since it started (CLINT mtime); host time by default. */
+  readonly clockNs?: () => number;
+  /** The translator's probation (jit.ts); null turns it off, which a deterministic run needs. */
+  readonly jitProbation?: JitProbation | null;
   post(msg: CoreMessage): void;
 }
+
+/**
+ * What a slice ended in: 'busy' (budget used up or a stop request: run again), 'idle' (WFI with
+ * nothing pending: run again once an interrupt line may have changed), 'stopped' (finished or
+ * faulted, already reported: the core sits still until the host stops it).
+ */
+export type SliceState = 'busy' | 'idle' | 'stopped';
 
 /** Instructions per slice: ~1 ms at 100 MIPS, so RUN and doorbells are polled about every ms. */
 const SLICE = 100_000;
@@ -49,7 +62,7 @@ export class Rv32CoreRuntime {
   constructor(host: Rv32CoreHost) {
     this.host = host;
     this.uart = new Uart16550((text) => host.post({ type: 'uart', text }));
-    this.clint = new Clint(() => this.updateIrqs());
+    this.clint = new Clint(() => this.updateIrqs(), host.clockNs);
     this.mailbox = new MailboxDevice(host.block, () => this.updateIrqs());
     const ram: RamRegion[] = host.map.windows.map((w, i) => {
       const bytes = host.memory.view(w.pa, w.size);
@@ -80,6 +93,7 @@ export class Rv32CoreRuntime {
       resetPc: host.bootAddr,
       time: () => Number(this.clint.mtime() & 0xffff_ffff_ffffn),
       engine: host.engine ?? 'jit',
+      ...(host.jitProbation === undefined ? {} : { jitProbation: host.jitProbation }),
     });
   }
 
@@ -104,42 +118,58 @@ export class Rv32CoreRuntime {
         seen = block.waitForEvent(seen, IDLE_WAIT_MS, 0);
         continue;
       }
-      this.updateIrqs();
-      const r = this.hart.run(SLICE);
-      // Published for the host's benchmarks (guest instructions per message); a slice is ~1 ms.
-      const instret = this.hart.instret;
-      block.store(CORE_WORD.INSTRET_LO, instret | 0);
-      block.store(CORE_WORD.INSTRET_HI, Math.floor(instret / 0x1_0000_0000));
-      switch (r.reason) {
-        case 'budget':
-        case 'stop':
-          break;
-        case 'wfi': {
-          const deadline = this.clint.msUntilDeadline();
-          const wait = deadline === undefined ? IDLE_WAIT_MS : Math.min(IDLE_WAIT_MS, deadline);
-          if (wait > 0 && !this.wakeable()) seen = block.waitForEvent(seen, wait);
-          break;
-        }
-        case 'halt':
-          stopped = true;
-          this.uart.flush();
-          this.reportFinish();
-          break;
-        case 'fatal':
-          stopped = true;
-          this.uart.flush();
-          if (r.fatal !== undefined) this.host.post({ type: 'fault', fault: this.faultOf(r.fatal) });
-          break;
+      const state = this.slice(SLICE);
+      if (state === 'stopped') stopped = true;
+      else if (state === 'idle') {
+        const deadline = this.clint.msUntilDeadline();
+        const wait = deadline === undefined ? IDLE_WAIT_MS : Math.min(IDLE_WAIT_MS, deadline);
+        if (wait > 0 && !this.interruptPending()) seen = block.waitForEvent(seen, wait);
       }
     }
     this.uart.flush();
   }
 
-  /** Whether an interrupt the hart waits for is already pending (no need to sleep). */
-  private wakeable(): boolean {
+  /** Execute up to `budget` instructions; a finish or a fatal trap is reported here. */
+  slice(budget: number): SliceState {
+    this.updateIrqs();
+    const r = this.hart.run(budget);
+    // Published for the host's benchmarks (guest instructions per message).
+    const instret = this.hart.instret;
+    const block = this.host.block;
+    block.store(CORE_WORD.INSTRET_LO, instret | 0);
+    block.store(CORE_WORD.INSTRET_HI, Math.floor(instret / 0x1_0000_0000));
+    switch (r.reason) {
+      case 'budget':
+      case 'stop':
+        return 'busy';
+      case 'wfi':
+        return 'idle';
+      case 'halt':
+        this.uart.flush();
+        this.reportFinish();
+        return 'stopped';
+      case 'fatal':
+        this.uart.flush();
+        if (r.fatal !== undefined) this.host.post({ type: 'fault', fault: this.faultOf(r.fatal) });
+        return 'stopped';
+    }
+  }
+
+  /** Whether an interrupt the hart waits for is pending (a WFI would end at once). */
+  interruptPending(): boolean {
     this.updateIrqs();
     const csr = this.hart.csr;
     return (csr.mieBits & csr.mipBits) !== 0;
+  }
+
+  /** The core's time (ns since it started) of its next timer interrupt; undefined: none set. */
+  timerDeadlineNs(): number | undefined {
+    return this.clint.deadlineNs();
+  }
+
+  /** Whatever the UART still buffers goes out (a halt from the host). */
+  flush(): void {
+    this.uart.flush();
   }
 
   private reportFinish(): void {

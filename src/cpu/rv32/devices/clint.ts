@@ -1,6 +1,7 @@
 // The core-local interruptor (QEMU virt's CLINT at 0x0200_0000): msip (software interrupt),
-// mtimecmp and mtime at the SiFive offsets. mtime runs at 10 MHz of host time since the core
-// started; the timer interrupt line follows mtime >= mtimecmp.
+// mtimecmp and mtime at the SiFive offsets. mtime runs at 10 MHz of the core's clock: host time
+// since the core started in a worker, the SoC scheduler's virtual time when the core runs in the
+// host thread; the timer interrupt line follows mtime >= mtimecmp.
 
 import type { MmioRegion, Width } from '../bus.ts';
 import { CLINT_HZ, RV32_MAP } from './rv32-memory-map.ts';
@@ -10,19 +11,33 @@ const MTIMECMP = 0x4000;
 const MTIME = 0xbff8;
 const NEVER = 2n ** 64n - 1n;
 
+const NS_PER_TICK = 1e9 / CLINT_HZ;
+
+/** Nanoseconds of host time since the call. */
+export function hostClockNs(): () => number {
+  const t0 = performance.now();
+  return () => (performance.now() - t0) * 1e6;
+}
+
 export class Clint {
   msip = 0;
   mtimecmp = NEVER;
-  private readonly t0: number;
+  private readonly clockNs: () => number;
   private readonly onChange: () => void;
 
-  constructor(onChange: () => void, t0 = performance.now()) {
+  /** @param clockNs the core's time in ns since it started (host time unless a scheduler's). */
+  constructor(onChange: () => void, clockNs: () => number = hostClockNs()) {
     this.onChange = onChange;
-    this.t0 = t0;
+    this.clockNs = clockNs;
   }
 
   mtime(): bigint {
-    return BigInt(Math.floor(((performance.now() - this.t0) * CLINT_HZ) / 1000));
+    return BigInt(Math.floor(this.clockNs() / NS_PER_TICK));
+  }
+
+  /** The core's time (ns since it started) at which the timer interrupt fires; undefined: never. */
+  deadlineNs(): number | undefined {
+    return this.mtimecmp === NEVER ? undefined : Number(this.mtimecmp) * NS_PER_TICK;
   }
 
   get timerPending(): boolean {

@@ -1,0 +1,35 @@
+// How a remote core of the virtual SoC executes, seen from its platform driver (soc-core.ts): in a
+// worker thread on host time (worker-execution.ts), or in the host thread under the SoC scheduler
+// on virtual time (scheduler/scheduled-execution.ts). Either way the driver starts and stops the
+// core, kicks it, and hears from it through a CoreSink.
+
+import type { CoreFault } from './core-messages.ts';
+
+/** What the platform driver does with what its core reports. */
+export interface CoreSink {
+  uart(text: string): void;
+  /** The core faulted or its thread died: a crash report. */
+  fault(fault: CoreFault): void;
+  /** The firmware finished (test finisher, or main returned) with this code. */
+  exit(code: number): void;
+  /** The core rang the host's mailbox: `mask` holds the notify ids (CoreBlock encoding). */
+  interrupt(mask: number): void;
+  /** The core's watchdog bit after `periodMs` without a kick. */
+  watchdogBite(periodMs: number): void;
+}
+
+export interface CoreExecution {
+  readonly running: boolean;
+  /** Release the core at `bootAddr`; starts the host's services for it too (startServices). */
+  start(bootAddr: number): Promise<void>;
+  /** Halt the core and stop its services; resolves once it is still. */
+  stop(): Promise<void>;
+  /** The host's mailbox write: notify id `notifyId` pending, the core woken. */
+  kick(notifyId: number): void;
+  /** Listen to the core's mailbox and run its watchdog (attach to a core already running). */
+  startServices(): void;
+  /** Stop listening and watching; the core itself runs on (detach). */
+  stopServices(): void;
+  /** @internal handle what the core has rung, if anything, now. */
+  takeInterrupts(): void;
+}

@@ -1,0 +1,266 @@
+// A remote core executing in the host thread under the SoC scheduler, on virtual time: the same
+// core runtimes a worker runs (an rv32 hart, or a js firmware program), driven a quantum at a
+// time by the scheduler instead of by a loop of their own, with the CLINT, the js core's timers
+// and the watchdog all on the scheduler's clock. The host's side of the mailbox is served between
+// quanta: the ids the core rang go to the sink right after it ran, at the virtual time it stopped
+// at (or, for a js program that rang from a promise continuation, at the next tick), and a kick
+// marks the core runnable for the next tick.
+
+import { RprocError } from '../../util/errors.ts';
+import type { AddressMap } from '../address-map.ts';
+import type { CoreSpec } from '../board.ts';
+import { CORE_WORD, RUN_STATE, type CoreBlock } from '../core-block.ts';
+import type { CoreExecution, CoreSink } from '../core-execution.ts';
+import type { CoreMessage } from '../core-messages.ts';
+import type { PhysMemory } from '../phys-memory.ts';
+import { Watchdog } from '../watchdog.ts';
+import { JsCoreRuntime } from '../../cpu/js/js-core-runtime.ts';
+import { Rv32CoreRuntime } from '../../cpu/rv32/rv32-core-runtime.ts';
+import type { ScheduledClient, SocScheduler } from './soc-scheduler.ts';
+
+/** One core runtime as the scheduler drives it; times are absolute virtual ns. */
+interface InThreadCore {
+  /** The core has work of its own (not in WFI, or something wakes it). */
+  runnable(): boolean;
+  /** Run for at most budgetNs from now; returns the virtual ns used. */
+  runFor(budgetNs: number): number;
+  deadlineNs(): number | undefined;
+  /** The host kicked it. */
+  kicked(): void;
+  halt(): void;
+}
+
+export interface ScheduledExecutionOptions {
+  readonly spec: CoreSpec;
+  readonly index: number;
+  readonly memory: PhysMemory;
+  readonly map: AddressMap;
+  readonly block: CoreBlock;
+  readonly sink: CoreSink;
+  readonly scheduler: SocScheduler;
+  readonly options: Readonly<Record<string, string | number | boolean>>;
+}
+
+export class ScheduledExecution implements CoreExecution, ScheduledClient {
+  readonly order: number;
+  private readonly o: ScheduledExecutionOptions;
+  private readonly watchdog: Watchdog;
+  private core: InThreadCore | undefined;
+  private servicesOn = false;
+
+  constructor(o: ScheduledExecutionOptions) {
+    this.o = o;
+    this.order = o.index;
+    this.watchdog = new Watchdog(o.block, (period) => o.sink.watchdogBite(period));
+  }
+
+  get running(): boolean {
+    return this.core !== undefined;
+  }
+
+  async start(bootAddr: number): Promise<void> {
+    const { o } = this;
+    if (this.core !== undefined)
+      throw new RprocError('EBUSY', 'core-start', `${o.spec.name} is already running`);
+    o.block.store(CORE_WORD.RUN, RUN_STATE.RUNNING);
+    o.block.store(CORE_WORD.EXIT_CODE, 0);
+    this.startServices();
+    const core = o.spec.kind === 'js' ? await this.jsCore(bootAddr) : this.rv32Core(bootAddr);
+    this.core = core;
+    o.scheduler.add(this);
+  }
+
+  async stop(): Promise<void> {
+    this.stopServices();
+    const core = this.core;
+    if (core === undefined) return;
+    this.core = undefined;
+    this.o.scheduler.remove(this);
+    this.o.block.store(CORE_WORD.RUN, RUN_STATE.HALTED);
+    core.halt();
+    return Promise.resolve();
+  }
+
+  kick(notifyId: number): void {
+    this.o.block.postH2C(notifyId);
+    this.core?.kicked();
+    this.o.scheduler.wake();
+  }
+
+  startServices(): void {
+    this.servicesOn = true;
+    this.watchdog.start(this.o.scheduler.now / 1e6);
+    // Whatever the core rang while nobody listened is served at the next tick.
+    this.o.scheduler.wake();
+  }
+
+  stopServices(): void {
+    this.servicesOn = false;
+    this.watchdog.stop();
+  }
+
+  takeInterrupts(): void {
+    if (!this.servicesOn) return;
+    const { block } = this.o;
+    if (!block.c2hPending()) return;
+    const mask = block.takeC2H();
+    if (mask !== 0) this.o.sink.interrupt(mask);
+  }
+
+  // ---- ScheduledClient ------------------------------------------------------------------
+
+  runnable(): boolean {
+    const hostWork = this.servicesOn && this.o.block.c2hPending();
+    return hostWork || (this.core?.runnable() ?? false);
+  }
+
+  runFor(budgetNs: number): number {
+    // Rung from a js program's promise continuation after the last tick: the host hears it now.
+    this.takeInterrupts();
+    const core = this.core;
+    if (core === undefined || !core.runnable()) return 0;
+    let used: number;
+    try {
+      used = core.runFor(budgetNs);
+    } catch (e) {
+      // What would kill a worker (an exception escaping the core's own code) must not unwind
+      // through the host's event loop: the core stops where it is and the host gets a crash report.
+      this.core = undefined;
+      this.o.scheduler.remove(this);
+      this.o.sink.fault({
+        kind: 'fatal',
+        message: `core died: ${e instanceof Error ? e.message : String(e)}`,
+      });
+      return 0;
+    }
+    return used;
+  }
+
+  serviceHost(): void {
+    this.takeInterrupts();
+  }
+
+  nextDeadlineNs(): number | undefined {
+    const timer = this.core?.deadlineNs();
+    const bite = this.servicesOn ? this.watchdog.deadline() : undefined;
+    // +1 ns: the bite must be due on the watchdog's clock (ms, a float) at the ns it is scheduled for.
+    const biteNs = bite === undefined ? undefined : Math.ceil(bite * 1e6) + 1;
+    if (timer === undefined) return biteNs;
+    return biteNs === undefined ? timer : Math.min(timer, biteNs);
+  }
+
+  tickDone(nowNs: number): void {
+    if (this.servicesOn) this.watchdog.check(nowNs / 1e6);
+  }
+
+  // ---- the two kinds of core ------------------------------------------------------------
+
+  private post(msg: CoreMessage): void {
+    switch (msg.type) {
+      case 'uart':
+        this.o.sink.uart(msg.text);
+        return;
+      case 'fault':
+        this.o.sink.fault(msg.fault);
+        return;
+      case 'exit':
+        this.o.sink.exit(msg.code);
+        return;
+    }
+  }
+
+  private rv32Core(bootAddr: number): InThreadCore {
+    const { o } = this;
+    const sched = o.scheduler;
+    const startNs = sched.now;
+    const nsPerInsn = 1e9 / sched.rv32Hz;
+    /** Instructions retired when the current quantum began; undefined between quanta. */
+    let quantumInstret: number | undefined;
+    const runtime: Rv32CoreRuntime = new Rv32CoreRuntime({
+      coreName: o.spec.name,
+      memory: o.memory,
+      map: o.map,
+      block: o.block,
+      bootAddr,
+      engine: o.options['engine'] === 'interpreter' ? 'interpreter' : 'jit',
+      // Inside a quantum the core's time moves with its instructions: a firmware that polls mtime
+      // sees it advance, and the same instruction always reads the same value.
+      clockNs: (): number =>
+        sched.now -
+        startNs +
+        (quantumInstret === undefined ? 0 : (runtime.hart.instret - quantumInstret) * nsPerInsn),
+      // Probation times V8 on host time to pick an engine for a region; without it the run is a
+      // function of the firmware and the host's inputs only.
+      jitProbation: null,
+      post: (msg) => this.post(msg),
+    });
+    let state: 'busy' | 'idle' | 'stopped' = 'busy';
+    return {
+      runnable: () => state === 'busy' || (state === 'idle' && runtime.interruptPending()),
+      runFor: (budgetNs) => {
+        const base = runtime.hart.instret;
+        quantumInstret = base;
+        try {
+          state = runtime.slice(Math.max(1, Math.floor(budgetNs / nsPerInsn)));
+        } finally {
+          quantumInstret = undefined;
+        }
+        return Math.ceil((runtime.hart.instret - base) * nsPerInsn);
+      },
+      deadlineNs: () => {
+        if (state !== 'idle') return undefined;
+        const t = runtime.timerDeadlineNs();
+        return t === undefined ? undefined : startNs + Math.ceil(t);
+      },
+      kicked: () => undefined,
+      halt: () => runtime.flush(),
+    };
+  }
+
+  private async jsCore(bootAddr: number): Promise<InThreadCore> {
+    const { o } = this;
+    const sched = o.scheduler;
+    const startNs = sched.now;
+    const runtime = new JsCoreRuntime({
+      coreName: o.spec.name,
+      memory: o.memory,
+      map: o.map,
+      block: o.block,
+      bootAddr,
+      clockMs: () => (sched.now - startNs) / 1e6,
+      ringHost: (id) => {
+        o.block.ringC2H(id);
+        sched.wake();
+      },
+      post: (msg) => this.post(msg),
+    });
+    await runtime.boot();
+    /** Whether the last step found nothing to do: the core waits for a kick or a timer. */
+    let idle = false;
+    let kicked = false;
+    const timerAt = (): number | undefined => {
+      const at = runtime.nextTimerAt();
+      // +1 ns: the timer must be due on the core's clock (ms, a float) at the ns it is scheduled for.
+      return at === undefined ? undefined : startNs + Math.ceil(at * 1e6) + 1;
+    };
+    return {
+      runnable: () => {
+        if (runtime.halted) return false;
+        if (!idle || kicked) return true;
+        const at = timerAt();
+        return at !== undefined && at <= sched.now;
+      },
+      runFor: () => {
+        kicked = false;
+        const work = runtime.step();
+        idle = work === 0;
+        return work * sched.jsWorkNs;
+      },
+      deadlineNs: () => (runtime.halted ? undefined : timerAt()),
+      kicked: () => {
+        kicked = true;
+      },
+      halt: () => runtime.shutdown(),
+    };
+  }
+}

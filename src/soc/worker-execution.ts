@@ -1,0 +1,263 @@
+// A remote core executing in its own worker thread, on host time: the worker (worker-core.ts), the
+// doorbell listener that hears the core's mailbox writes with Atomics.waitAsync and polls for a
+// while after activity, the watchdog on a host timer, and the batching of doorbells across the
+// cores of one SoC so that one turn of the host's work that rings many sleeping cores costs it
+// few futex wakes.
+
+import { RprocError } from '../util/errors.ts';
+import { CoreBlock, SpinBudget } from './core-block.ts';
+import type { CoreExecution, CoreSink } from './core-execution.ts';
+import type { CoreKind, CoreSpec } from './board.ts';
+import { distIsFresh, distUrl } from '../util/dist.ts';
+import type { PhysMemory } from './phys-memory.ts';
+import { Watchdog } from './watchdog.ts';
+import { WorkerCore } from './worker-core.ts';
+
+/**
+ * The script a core of each kind runs: the compiled worker when this code is itself compiled or
+ * dist/ is fresh (fast start), else a .mjs bootstrap that loads the TypeScript body through tsx
+ * (DESIGN: tsx's loader does not reach `new Worker('./x.ts')` on Node 20).
+ */
+function workerScript(kind: CoreKind): URL {
+  const body = kind === 'js' ? 'cpu/js/js-core-worker' : 'cpu/rv32/rv32-core-worker';
+  if (import.meta.url.endsWith('.js')) return new URL(`../${body}.js`, import.meta.url);
+  if (distIsFresh()) return distUrl(`${body}.js`);
+  return new URL(`../${body}.mjs`, import.meta.url);
+}
+
+/** How long one Atomics.waitAsync on the doorbell lasts before the listener looks again. */
+const LISTEN_SLICE_MS = 1000;
+
+/**
+ * How long the listener keeps polling the doorbell after the last sign of life (an interrupt, or
+ * a kick that asks for an answer) before it sleeps in Atomics.waitAsync, in µs, adapted like a
+ * core's WFI polling (SpinBudget). Polling goes through setImmediate, so the event loop keeps
+ * running; an answer that comes meanwhile is picked up within a loop turn (~µs) instead of a
+ * wake-up through the loop (~10–30 µs), and costs the core no notify.
+ */
+const LISTEN_POLL_MIN_US = 10;
+const LISTEN_POLL_MAX_US = 50;
+
+/** Cores kicked in this turn of the host's code (until the microtask that ends it). */
+const doorbells = new Set<WorkerExecution>();
+/** Sleeping cores rung in this turn whose notify is still owed, per SoC (device words). */
+const owed = new Map<Int32Array, CoreBlock[]>();
+/** Whether this turn has already spent its immediate notify. */
+let notifiedThisTurn = false;
+
+/**
+ * Ring a core's doorbell. WAKE moves at once, so a core that polls sees it within ~100 ns. A
+ * sleeping core needs a notify, which costs the host ~10 µs of its own time on this VM: the first
+ * one of a turn of the host's code is sent at once (a lone message keeps its latency), later ones
+ * are owed and settled by endTurn() (a burst over many cores costs the host two notifies).
+ */
+function ringDoorbell(core: WorkerExecution): void {
+  if (doorbells.size === 0) queueMicrotask(endTurn);
+  doorbells.add(core);
+  const { block } = core;
+  if (!block.ring()) return;
+  if (!notifiedThisTurn) {
+    notifiedThisTurn = true;
+    block.notifyWake();
+    return;
+  }
+  const list = owed.get(block.words);
+  if (list === undefined) owed.set(block.words, [block]);
+  else list.push(block);
+}
+
+/**
+ * The end of a turn: of the owed sleepers of one SoC the host notifies one and leaves the others to
+ * the cores themselves (CoreBlock.requestWake: a woken core passes the wake-up on); then every
+ * core rung in the turn gets its listener polling for the answer.
+ */
+function endTurn(): void {
+  for (const list of owed.values()) {
+    // Requests first, then the notify: the woken core must find them when it looks.
+    for (let i = 1; i < list.length; i++) list[i]?.requestWake();
+    list[0]?.notifyWake();
+  }
+  owed.clear();
+  notifiedThisTurn = false;
+  const cores = [...doorbells];
+  doorbells.clear();
+  for (const core of cores) core.rung();
+}
+
+/** Cores whose doorbell listener runs, for sweeps. */
+const listening = new Set<WorkerExecution>();
+
+/**
+ * A listener that took an interrupt also takes those every other core has pending, in the same
+ * turn: their answers then go out in one turn too, so ringDoorbell() can batch the wake-ups of the
+ * cores that sleep (16 cores on one host cost it two notifies a round, not sixteen).
+ */
+function sweep(from: WorkerExecution): void {
+  if (listening.size < 2) return;
+  for (const core of [...listening]) if (core !== from) core.takeInterrupts();
+}
+
+let turn: Promise<void> | undefined;
+
+/** The next event-loop turn (setImmediate), one for every listener that polls: 16 cores, 1 timer. */
+function nextTurn(): Promise<void> {
+  turn ??= new Promise((resolve) =>
+    setImmediate(() => {
+      turn = undefined;
+      resolve();
+    }),
+  );
+  return turn;
+}
+
+export class WorkerExecution implements CoreExecution {
+  readonly block: CoreBlock;
+  private readonly spec: CoreSpec;
+  private readonly index: number;
+  private readonly memory: PhysMemory;
+  private readonly sink: CoreSink;
+  private readonly runner: WorkerCore;
+  private readonly watchdog: Watchdog;
+  private readonly options: Readonly<Record<string, string | number | boolean>>;
+  /** Bumped to end a listener loop: each loop runs while its generation is current. */
+  private listenGen = 0;
+  /** When the doorbell last showed activity (performance.now()): the listener polls until +POLL. */
+  private lastActivity = 0;
+  /** Set while the listener sleeps: a kick calls it so that the listener polls for the answer. */
+  private rouse: (() => void) | undefined;
+  private readonly poll = new SpinBudget(LISTEN_POLL_MIN_US, LISTEN_POLL_MAX_US);
+
+  constructor(
+    spec: CoreSpec,
+    index: number,
+    memory: PhysMemory,
+    block: CoreBlock,
+    sink: CoreSink,
+    options: Readonly<Record<string, string | number | boolean>>,
+  ) {
+    this.spec = spec;
+    this.index = index;
+    this.memory = memory;
+    this.block = block;
+    this.sink = sink;
+    this.options = options;
+    this.runner = new WorkerCore(workerScript(spec.kind), block, {
+      uart: (text) => sink.uart(text),
+      fault: (fault) => sink.fault(fault),
+      exit: (code) => sink.exit(code),
+    });
+    this.watchdog = new Watchdog(block, (period) => sink.watchdogBite(period));
+  }
+
+  get running(): boolean {
+    return this.runner.running;
+  }
+
+  async start(bootAddr: number): Promise<void> {
+    if (this.runner.running)
+      throw new RprocError('EBUSY', 'core-start', `${this.spec.name} is already running`);
+    this.startServices();
+    try {
+      await this.runner.start({
+        coreName: this.spec.name,
+        coreIndex: this.index,
+        memory: this.memory.share(),
+        addressMap: this.spec.addressMap,
+        bootAddr,
+        options: this.options,
+      });
+    } catch (e) {
+      this.stopServices();
+      throw e;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopServices();
+    await this.runner.stop();
+  }
+
+  /**
+   * The mailbox write: post the id, ring the doorbell (ringDoorbell: the notify a sleeping core
+   * needs may be settled at the end of this turn of the host's code, together with other cores').
+   */
+  kick(notifyId: number): void {
+    this.block.postH2C(notifyId);
+    ringDoorbell(this);
+  }
+
+  /** @internal the doorbell rang: an answer is likely soon, so the listener polls for it. */
+  rung(): void {
+    this.lastActivity = performance.now();
+    const rouse = this.rouse;
+    if (rouse !== undefined) {
+      this.rouse = undefined;
+      rouse();
+    }
+  }
+
+  startServices(): void {
+    this.watchdog.start();
+    listening.add(this);
+    void this.listen(++this.listenGen);
+  }
+
+  stopServices(): void {
+    listening.delete(this);
+    this.listenGen++;
+    this.watchdog.stop();
+    // Wake the listener so that it sees its generation is over.
+    this.block.interruptC2H();
+    const rouse = this.rouse;
+    this.rouse = undefined;
+    rouse?.();
+  }
+
+  /**
+   * The mailbox interrupt handler: every id the core rang goes to the sink. After activity it
+   * polls the doorbell (LISTEN_POLL_*_US), then sleeps in Atomics.waitAsync until the core rings
+   * or a kick rouses it.
+   */
+  private async listen(gen: number): Promise<void> {
+    const { block } = this;
+    while (gen === this.listenGen) {
+      // Read before taking the ids: a ring after this moves C2H_SEQ away from `seen`.
+      const seen = block.c2hSeq();
+      const mask = block.takeC2H();
+      if (mask !== 0) {
+        this.lastActivity = performance.now();
+        this.sink.interrupt(mask);
+        sweep(this);
+      }
+      const budgetMs = this.poll.current / 1000;
+      if (budgetMs === 0) {
+        this.poll.slept();
+      } else if (performance.now() - this.lastActivity < budgetMs) {
+        while (
+          gen === this.listenGen &&
+          block.c2hSeq() === seen &&
+          performance.now() - this.lastActivity < budgetMs
+        ) {
+          await nextTurn();
+        }
+        if (gen !== this.listenGen) break;
+        if (block.c2hSeq() !== seen) {
+          this.poll.hit();
+          continue;
+        }
+        this.poll.miss();
+      }
+      const roused = new Promise<void>((resolve) => (this.rouse = resolve));
+      await block.waitC2H(seen, LISTEN_SLICE_MS, roused);
+      this.rouse = undefined;
+    }
+  }
+
+  takeInterrupts(): void {
+    if (!this.block.c2hPending()) return;
+    const mask = this.block.takeC2H();
+    if (mask === 0) return;
+    this.lastActivity = performance.now();
+    this.sink.interrupt(mask);
+  }
+}
