@@ -1,7 +1,8 @@
 // `rproc demo`: the whole story on the embedded default board with bundled firmware, no
 // arguments needed — boot the remote cores, show the channels their firmware announces, time an
 // echo exchange, inject a crash, write the coredump, watch the recovery and the traffic resume,
-// and shut everything down.
+// and shut everything down. --deterministic runs the same story with the cores in the host thread
+// on virtual time: round trips are then virtual µs, and the output is the same on every run.
 
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,9 +23,14 @@ const DEMO_FIRMWARE: Readonly<Record<string, string>> = { rproc0: 'echo.elf', rp
 const DEMO_CHANNEL: Readonly<Record<string, string>> = { rproc0: 'rpmsg-echo', rproc1: 'crasher' };
 const ECHO_COUNT = 200;
 
-async function roundTrip(ch: RpmsgChannel, payload: Uint8Array, timeoutMs = 2000): Promise<number> {
+async function roundTrip(
+  ch: RpmsgChannel,
+  payload: Uint8Array,
+  clockMs: () => number,
+  timeoutMs = 2000,
+): Promise<number> {
   const ept = ch.open();
-  const t0 = performance.now();
+  const t0 = clockMs();
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new RprocError('ETIMEDOUT', 'demo', `no echo on ${ch.name} within ${timeoutMs} ms`)),
@@ -39,7 +45,9 @@ async function roundTrip(ch: RpmsgChannel, payload: Uint8Array, timeoutMs = 2000
       reject(e instanceof Error ? e : new Error(String(e)));
     });
   });
-  return performance.now() - t0;
+  const rtt = clockMs() - t0;
+  ept.destroy();
+  return rtt;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -52,14 +60,22 @@ export const demoCommand: Command = {
   usage: '',
   help: [
     'Options:',
-    '  --coredump DIR  where to write the crash dump (default: a new temporary directory)',
+    '  --coredump DIR   where to write the crash dump (default: a new temporary directory)',
+    '  --deterministic  run the cores in this thread on virtual time: the same output every run',
     '  --json          one JSON event per line',
   ].join('\n'),
-  options: { coredump: { type: 'string' } },
+  options: { coredump: { type: 'string' }, deterministic: { type: 'boolean' } },
   positionals: [0, 0],
   async run({ io, json, values }) {
-    const reporter = new SocReporter(io, json);
-    const { soc } = await createSoc({ autoBoot: false, firmware: DEMO_FIRMWARE });
+    const deterministic = values['deterministic'] === true;
+    const { soc } = await createSoc({
+      autoBoot: false,
+      firmware: DEMO_FIRMWARE,
+      ...(deterministic ? { scheduler: true as const } : {}),
+    });
+    const scheduler = soc.scheduler;
+    const clockMs = scheduler === undefined ? () => performance.now() : () => scheduler.now / 1e6;
+    const reporter = new SocReporter(io, json, scheduler === undefined ? undefined : clockMs);
     const dumpDir =
       typeof values['coredump'] === 'string'
         ? values['coredump']
@@ -101,7 +117,7 @@ export const demoCommand: Command = {
         const times: number[] = [];
         for (let i = 0; i < ECHO_COUNT; i++) {
           const size = 1 + ((i * 37) % 496);
-          times.push(await roundTrip(channel, new Uint8Array(size).fill(i & 0xff)));
+          times.push(await roundTrip(channel, new Uint8Array(size).fill(i & 0xff), clockMs));
         }
         times.sort((a, b) => a - b);
         const us = (ms: number): number => Math.round(ms * 1000);
@@ -144,7 +160,7 @@ export const demoCommand: Command = {
       const outcome = await recovered;
       if (outcome.phase === 'failed') throw outcome.error ?? new RprocError('EIO', 'demo', 'recovery failed');
       const again = await soc.rpmsg.waitForChannel('crasher');
-      const rtt = await roundTrip(again, new TextEncoder().encode('back again'));
+      const rtt = await roundTrip(again, new TextEncoder().encode('back again'), clockMs);
       reporter.say(
         { event: 'echo', core: rproc.name, channel: again.name, count: 1, us: Math.round(rtt * 1000) },
         `traffic resumed: echo in ${Math.round(rtt * 1000)} µs`,

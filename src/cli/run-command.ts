@@ -1,8 +1,10 @@
 // `rproc run FIRMWARE`: boot one firmware on a core of the board (default or --board FILE) and
 // show what it does — state, trace and UART output, channels — optionally sending to a channel
 // (--send CHANNEL=TEXT) or attaching the terminal to one (--console CHANNEL). Runs until --timeout
-// seconds, or until Ctrl-C, then shuts down cleanly. Bad firmware, a bad board or a missing dtc is
-// one clear line and exit status 1.
+// seconds, or until Ctrl-C, then shuts down cleanly. With --deterministic the cores run in the host
+// thread on the SoC's virtual clock (soc-scheduler.ts): times, --timeout and the output itself are
+// then those of the virtual clock, the same on every run. Bad firmware, a bad board or a missing
+// dtc is one clear line and exit status 1.
 
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
@@ -71,6 +73,8 @@ export const runCommand: Command = {
     '  --console CHANNEL       connect stdin/stdout to CHANNEL (one message per line)',
     '  --timeout SECONDS       shut down after this long (default: run until Ctrl-C, or 1 s after the last --send)',
     '  --coredump DIR          write a coredump there when the core crashes',
+    '  --deterministic         run the cores in this thread on virtual time: the same output every run',
+    '                          (--timeout then counts virtual seconds)',
     '  --json                  one JSON event per line',
   ].join('\n'),
   options: {
@@ -80,6 +84,7 @@ export const runCommand: Command = {
     console: { type: 'string' },
     timeout: { type: 'string' },
     coredump: { type: 'string' },
+    deterministic: { type: 'boolean' },
   },
   positionals: [1, 1],
   async run({ io, json, values, positionals }) {
@@ -90,8 +95,23 @@ export const runCommand: Command = {
     const board = typeof values['board'] === 'string' ? values['board'] : undefined;
     const coreName = typeof values['core'] === 'string' ? values['core'] : undefined;
     const dumpDir = typeof values['coredump'] === 'string' ? values['coredump'] : undefined;
-    const { soc, firmwareName } = await createSoc({ board, firmwareFile: file, autoBoot: false });
-    const reporter = new SocReporter(io, json);
+    const deterministic = values['deterministic'] === true;
+    const limit = timeoutMs ?? (sends.length > 0 && consoleName === undefined ? 1000 : undefined);
+    // A bounded run goes as fast as it can; one that waits for Ctrl-C or the terminal keeps virtual
+    // time in step with host time, so that a firmware's timers do not race ahead meanwhile.
+    const pace = limit !== undefined && consoleName === undefined ? 'asap' : 'realtime';
+    const { soc, firmwareName } = await createSoc({
+      board,
+      firmwareFile: file,
+      autoBoot: false,
+      ...(deterministic ? { scheduler: { pace } } : {}),
+    });
+    const scheduler = soc.scheduler;
+    const reporter = new SocReporter(
+      io,
+      json,
+      scheduler === undefined ? undefined : () => scheduler.now / 1e6,
+    );
     reporter.attach(soc);
     let stopRequested: () => void = () => undefined;
     const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
@@ -145,9 +165,10 @@ export const runCommand: Command = {
         rl.on('close', () => stopRequested());
       }
 
-      const limit = timeoutMs ?? (sends.length > 0 && consoleName === undefined ? 1000 : undefined);
       let timer: NodeJS.Timeout | undefined;
-      if (limit !== undefined) timer = setTimeout(() => stopRequested(), limit);
+      if (limit !== undefined && scheduler !== undefined)
+        void scheduler.delay(limit).then(() => stopRequested());
+      else if (limit !== undefined) timer = setTimeout(() => stopRequested(), limit);
       await stopped;
       clearTimeout(timer);
       reporter.flushTraces(soc);

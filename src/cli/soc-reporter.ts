@@ -1,6 +1,8 @@
 // Prints what happens on a virtual SoC as it happens: processor states, crashes with their
 // report, recoveries, coredumps, channels coming and going, UART and trace output. Text with
-// colour on a TTY (plain when piped), or one JSON object per line with --json.
+// colour on a TTY (plain when piped), or one JSON object per line with --json. Times are host time
+// since start, or the SoC's virtual time in deterministic mode, where the trace is also read
+// before every event instead of on a host timer, so that the whole output is reproducible.
 
 import type { VirtualSoc } from '../soc/virtual-soc.ts';
 import { hex } from '../util/errors.ts';
@@ -13,22 +15,38 @@ export type ReportEvent = { readonly event: string; readonly core?: string } & R
 export class SocReporter {
   private readonly io: CliIo;
   private readonly json: boolean;
-  private readonly t0 = performance.now();
+  /** Milliseconds since start: host time, or the SoC's virtual time. */
+  private readonly clockMs: () => number;
+  private readonly virtualTime: boolean;
   private readonly traceSeen = new Map<string, string>();
   private traceTimer: NodeJS.Timeout | undefined;
+  private followed: VirtualSoc | undefined;
+  private flushing = false;
 
-  constructor(io: CliIo, json: boolean) {
+  constructor(io: CliIo, json: boolean, virtualClockMs?: () => number) {
     this.io = io;
     this.json = json;
+    this.virtualTime = virtualClockMs !== undefined;
+    const t0 = performance.now();
+    this.clockMs = virtualClockMs ?? (() => performance.now() - t0);
   }
 
   /** Emit one event: a JSON line, or `text` formatted for people. */
   say(e: ReportEvent, text: string): void {
+    // In virtual time, what the firmware traced so far comes out before whatever happens next.
+    if (this.virtualTime && this.followed !== undefined && !this.flushing) this.flushTraces(this.followed);
+    const ms = this.clockMs();
     if (this.json) {
-      this.io.out(JSON.stringify({ t: Math.round(performance.now() - this.t0), ...e }) + '\n');
+      this.io.out(
+        JSON.stringify({ t: this.virtualTime ? Math.round(ms * 1000) / 1000 : Math.round(ms), ...e }) + '\n',
+      );
       return;
     }
-    const t = paint(this.io, 'dim', `${((performance.now() - this.t0) / 1000).toFixed(3).padStart(7)}s`);
+    const t = paint(
+      this.io,
+      'dim',
+      `${(ms / 1000).toFixed(this.virtualTime ? 6 : 3).padStart(this.virtualTime ? 10 : 7)}s`,
+    );
     const who = e.core === undefined ? '' : `${paint(this.io, 'cyan', e.core)} `;
     this.io.out(`${t} ${who}${text}\n`);
   }
@@ -101,10 +119,20 @@ export class SocReporter {
 
   /** Poll every core's trace0 and print what is new (firmware writes it; the host reads it). */
   followTraces(soc: VirtualSoc, everyMs = 100): void {
-    this.traceTimer = setInterval(() => this.flushTraces(soc), everyMs);
+    this.followed = soc;
+    if (!this.virtualTime) this.traceTimer = setInterval(() => this.flushTraces(soc), everyMs);
   }
 
   flushTraces(soc: VirtualSoc): void {
+    this.flushing = true;
+    try {
+      this.readTraces(soc);
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private readTraces(soc: VirtualSoc): void {
     for (const c of soc.cores) {
       if (c.rproc.state !== 'running' && c.rproc.state !== 'attached') continue;
       const text = c.rproc.readTrace(0);
