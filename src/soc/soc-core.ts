@@ -120,11 +120,16 @@ export class SocCore {
         await this.stopCore();
       },
       kick: (_rproc, notifyId) => this.execution.kick(notifyId),
-      daToVa: (_rproc, da, len) => this.map.view(this.memory, da, len),
+      daToVa: (_rproc, da, len) => this.daToVa(da, len),
       attach: () => this.execution.startServices(),
       detach: () => this.execution.stopServices(),
       getLoadedRscTable: () => this.loadedTable(),
     };
+  }
+
+  /** The core's view of its memory at device address `da` (its address map), or undefined. */
+  daToVa(da: bigint | number, len: number): Uint8Array | undefined {
+    return this.map.view(this.memory, da, len);
   }
 
   /** Start the core at `bootAddr` outside the remoteproc life cycle (a boot loader: early boot). */

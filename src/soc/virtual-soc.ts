@@ -19,6 +19,7 @@ import { boardFromFdt, type BoardSpec } from './board.ts';
 import { CORE_BLOCK_WORDS } from './core-block.ts';
 import { PhysMemory } from './phys-memory.ts';
 import { SocCore } from './soc-core.ts';
+import { bootLoaderStart } from './boot-loader.ts';
 import { SocScheduler, type SocSchedulerOptions } from './scheduler/soc-scheduler.ts';
 
 export interface VirtualSocOptions {
@@ -128,8 +129,15 @@ export class VirtualSoc extends TypedEmitter<SocEvents> {
     return this.core(name).rproc;
   }
 
-  /** rproc_add for every core: those marked auto-boot start booting (or attach) now. */
+  /**
+   * Power on: the boot loader starts the cores the board marks early-boot (they run before the host
+   * looks), then rproc_add for every core: those marked auto-boot start booting, or attach to the
+   * early-booted ones, now.
+   */
   async start(): Promise<void> {
+    for (const core of this.cores) {
+      if (core.spec.earlyBoot) await bootLoaderStart(core, this.firmwareStore, core.rproc.firmware);
+    }
     for (const core of this.cores) await core.rproc.add();
   }
 
