@@ -9,6 +9,7 @@ import { RPROC_FATAL_ERROR } from '../remoteproc/rproc-state.ts';
 import type { Rproc } from '../remoteproc/rproc.ts';
 import { rig, firmwareWithTable, TABLE_DA, type Rig } from '../remoteproc/testing/rproc-fixtures.ts';
 import type { FakePlatform } from '../remoteproc/testing/fake-platform.ts';
+import { DoorbellQueue } from '../remoteproc/testing/doorbell-queue.ts';
 import { buildRscTable } from '../rsc/rsc-build.ts';
 import type { RscEntrySpec } from '../rsc/rsc-types.ts';
 import { VIRTIO_ID_RPMSG, VIRTIO_RPMSG_F_NS } from '../rsc/rsc-constants.ts';
@@ -140,9 +141,9 @@ export class ConsoleRig<C extends RemoteCore> {
   private runningGen = -1;
   private crashed = false;
   private paused = false;
-  private readonly queue: Task[] = [];
-  private scheduled: NodeJS.Immediate | undefined;
-  private draining = false;
+  private readonly queue = new DoorbellQueue<Task>((task) => {
+    this.run(task);
+  });
 
   constructor(options: ConsoleRigOptions<C>) {
     this.factory = options.core;
@@ -190,16 +191,7 @@ export class ConsoleRig<C extends RemoteCore> {
   }
 
   /** The remote's view of memory: fake RAM, then the DMA pool (PA = DA there). */
-  readonly translate: ConsoleTranslate = (addr, len) => {
-    if (!Number.isSafeInteger(len) || len < 0) return undefined;
-    const da = BigInt(addr);
-    const ram = this.platform.ramView(da, len);
-    if (ram !== undefined) return ram;
-    const pool = this.platform.pool;
-    const off = da - BigInt(pool.base);
-    if (off < 0n || off + BigInt(len) > BigInt(pool.memory.length)) return undefined;
-    return pool.memory.subarray(Number(off), Number(off) + len);
-  };
+  readonly translate: ConsoleTranslate = (addr, len) => this.platform.remoteView(addr, len);
 
   private startCore(): void {
     const table = this.translate(TABLE_DA, this.tableSize);
@@ -224,43 +216,25 @@ export class ConsoleRig<C extends RemoteCore> {
   }
 
   enqueue(task: Task): void {
-    this.queue.push(task);
-    if (this.scheduled === undefined) {
-      this.scheduled = setImmediate(() => {
-        this.scheduled = undefined;
-        this.drain();
-      });
-    }
+    this.queue.enqueue(task);
   }
 
   /** Run queued work until the queue is empty. */
   drain(): number {
-    if (this.draining) return 0;
-    this.draining = true;
-    let n = 0;
-    try {
-      for (let t = this.queue.shift(); t !== undefined; t = this.queue.shift()) {
-        n++;
-        if (t.kind === 'irq') {
-          this.rproc.vqInterrupt(t.notifyId);
-        } else if (t.core === this.coreValue && !this.crashed && !this.paused) {
-          t.core.service();
-        }
-      }
-    } finally {
-      this.draining = false;
+    return this.queue.drain();
+  }
+
+  private run(t: Task): void {
+    if (t.kind === 'irq') {
+      this.rproc.vqInterrupt(t.notifyId);
+    } else if (t.core === this.coreValue && !this.crashed && !this.paused) {
+      t.core.service();
     }
-    return n;
   }
 
   /** Let queued doorbells, promises and stream callbacks run until nothing is left. */
-  async idle(maxRounds = 10_000): Promise<void> {
-    let quiet = 0;
-    for (let round = 0; round < maxRounds && quiet < 3; round++) {
-      const ran = this.drain();
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      quiet = ran === 0 && this.queue.length === 0 ? quiet + 1 : 0;
-    }
+  idle(maxRounds = 10_000): Promise<void> {
+    return this.queue.idle(maxRounds);
   }
 
   /** The core stops servicing (doorbells are lost) until resume(), which services it once. */
@@ -293,9 +267,7 @@ export class ConsoleRig<C extends RemoteCore> {
   async close(): Promise<void> {
     await this.idle();
     await this.rproc.del();
-    if (this.scheduled !== undefined) clearImmediate(this.scheduled);
-    this.scheduled = undefined;
-    this.queue.length = 0;
+    this.queue.clear();
   }
 }
 

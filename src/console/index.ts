@@ -26,4 +26,10 @@ export {
   type ConsoleDeviceStats,
   type ConsoleTranslate,
 } from './console-device.ts';
-export { findVdev, hasVdev, LiveVdevFields, type VdevLocation, type VringGeometry } from './vdev-locate.ts';
+export {
+  findVdev,
+  hasVdev,
+  LiveVdevFields,
+  type VdevLocation,
+  type VringGeometry,
+} from '../virtio/vdev-locate.ts';

@@ -137,6 +137,20 @@ export class FakePlatform {
     return this.ram.subarray(off, off + len);
   }
 
+  /**
+   * The remote core's view of memory, as an in-thread loopback's firmware translates addresses: the
+   * RAM window, then the DMA pool (PA = DA there); undefined unless [addr, addr + len) lies in one.
+   */
+  remoteView(addr: bigint | number, len: number): Uint8Array | undefined {
+    if (!Number.isSafeInteger(len) || len < 0) return undefined;
+    const da = BigInt(addr);
+    const ram = this.ramView(da, len);
+    if (ram !== undefined) return ram;
+    const off = da - BigInt(this.pool.base);
+    if (off < 0n || off + BigInt(len) > BigInt(this.pool.memory.length)) return undefined;
+    return this.pool.memory.subarray(Number(off), Number(off) + len);
+  }
+
   ops(extra: Partial<RprocOps> = {}): RprocOps {
     return {
       prepare: () => this.record('prepare'),

@@ -2,12 +2,19 @@
 // counters, the zero-copy TX buffer handle and the timer hooks a deterministic scheduler replaces.
 // The device itself is in rpmsg-virtio-device.ts; the shapes follow OpenAMP's rpmsg_virtio API.
 
+import type {
+  DeviceTranslate,
+  VdevDeviceOptions,
+  VdevDeviceState,
+  VdevSessionCounters,
+} from '../../virtio/vdev-device-session.ts';
+
 /**
  * The remote's own address map: a view (never a copy) of `len` bytes at `addr`, or undefined when
  * [addr, addr + len) is not entirely mapped. Takes a u32 device address (table, vring da) or a u64
  * bus address (descriptor addr) as a bigint.
  */
-export type RemoteTranslate = (addr: bigint | number, len: number) => Uint8Array | undefined;
+export type RemoteTranslate = DeviceTranslate;
 
 /** Timer hooks for send timeouts; a deterministic test scheduler passes its own. */
 export interface RemoteTimers {
@@ -15,30 +22,11 @@ export interface RemoteTimers {
   clearTimeout(handle: unknown): void;
 }
 
-/**
- * - `wait-driver-ok`: polling the vdev status byte for DRIVER_OK (nothing touches the rings).
- * - `ready`: queues built from the live table; endpoints announced; messages flow.
- * - `invalid`: DRIVER_OK was seen but the host's vring setup failed validation; waiting for the
- *   host to reset the device (status without DRIVER_OK) before trying again.
- * - `closed`: close() was called; the device does nothing more.
- */
-export type RpmsgRemoteState = 'wait-driver-ok' | 'ready' | 'invalid' | 'closed';
+/** The device's states (see VdevDeviceState); while `ready`, endpoints are announced and messages flow. */
+export type RpmsgRemoteState = VdevDeviceState;
 
-export interface RpmsgRemoteOptions {
-  /**
-   * The live resource table: its device address and size (translated once through `translate`, like
-   * a linker symbol the firmware knows), or a view of it.
-   */
-  readonly table: { readonly da: number | bigint; readonly size: number } | Uint8Array;
-  /** Device address → memory view: the table and the vrings (vring da) are resolved through it. */
-  readonly translate: RemoteTranslate;
-  /**
-   * Bus address → memory view for descriptor addresses (the host's DMA addresses: physical
-   * addresses on this SoC). Default: `translate` (PA = DA, the usual MCU case).
-   */
-  readonly translateBus?: RemoteTranslate;
-  /** Ring the host's doorbell for a vring's notify id (mailbox write / rproc_vq_interrupt). */
-  readonly notify: (notifyId: number) => void;
+/** table, translate, translateBus, notify, onError and onStateChange: see VdevDeviceOptions. */
+export interface RpmsgRemoteOptions extends VdevDeviceOptions {
   /** Which rpmsg vdev (RSC_VDEV with id 7) of the table, in table order; default 0. */
   readonly vdevIndex?: number;
   /**
@@ -56,9 +44,6 @@ export interface RpmsgRemoteOptions {
   readonly bufSize?: number;
   /** For messages: 'rpmsg-remote' by default. */
   readonly name?: string;
-  /** Every error the device records (host protocol violations, callback exceptions), as text. */
-  readonly onError?: (reason: string) => void;
-  readonly onStateChange?: (state: RpmsgRemoteState) => void;
   /** A host announcement (NS CREATE to address 53) no local endpoint claimed. */
   readonly onNsBind?: (name: string, addr: number) => void;
   /** A host NS DESTROY no local endpoint was bound to. */
@@ -67,15 +52,8 @@ export interface RpmsgRemoteOptions {
   readonly timers?: RemoteTimers;
 }
 
-export interface RpmsgRemoteStats {
-  /** Successful DRIVER_OK handshakes (queues built). */
-  handshakes: number;
-  /** READY → wait-driver-ok transitions (the host reset or stopped the device). */
-  resets: number;
-  /** Handshakes refused: the host's vring setup was invalid. */
-  configErrors: number;
-  /** Queues that stopped on a host protocol violation (bad avail ring, descriptors, ...). */
-  queueErrors: number;
+/** handshakes, resets, configErrors, queueErrors, kicks...: see VdevSessionCounters. */
+export interface RpmsgRemoteStats extends VdevSessionCounters {
   /** Messages delivered to an endpoint callback (NS messages excluded). */
   rxMessages: number;
   /** Messages for an address with no endpoint: dropped. */
@@ -94,13 +72,6 @@ export interface RpmsgRemoteStats {
   txBadBuffers: number;
   /** TX buffers shorter than bufSize (a buffer-size mismatch with the host). */
   txShortBuffers: number;
-  /** Exceptions thrown by endpoint callbacks or user hooks (caught). */
-  callbackErrors: number;
-  /** Notifications sent to the host, and decisions the host's suppression flags turned into none. */
-  kicks: number;
-  kicksSuppressed: number;
-  /** Exceptions caught by service()'s backstop (a bug here or in a translator). */
-  internalErrors: number;
 }
 
 /**

@@ -1,15 +1,16 @@
 // The rpmsg remote (device) role over virtio: what firmware on a remote core uses to talk to a
-// Linux-compatible host through the rpmsg vdev of its resource table. Polls the vdev status for
-// DRIVER_OK, builds the device side of both vrings from the live table, announces endpoints with
-// name-service messages, sends on vring0 and receives on vring1; a host reset (status back to 0)
-// sends it back to waiting. Everything the host writes is validated; service() never throws.
+// Linux-compatible host through the rpmsg vdev of its resource table. Over the shared device-side
+// vdev session (DRIVER_OK wait, validated vrings, host resets: src/virtio/vdev-device-session.ts),
+// announces endpoints with name-service messages, sends on vring0 and receives on vring1.
+// Everything the host writes is validated; service() never throws.
 // Plays the part of OpenAMP's rpmsg_virtio.c in VIRTIO_DEV_DEVICE role (reference: peers.md §2).
 
-import { DeviceDiagnostics } from '../../virtio/device-diagnostics.ts';
+import { errorText, type DeviceDiagnostics } from '../../virtio/device-diagnostics.ts';
 import { ERRNO, RprocError, hex, type ErrnoName } from '../../util/errors.ts';
 import { VIRTIO_RING_F_EVENT_IDX, VIRTIO_RING_F_INDIRECT_DESC } from '../../virtio/vring-constants.ts';
 import type { DeviceChain } from '../../virtio/vring-device.ts';
-import { VIRTIO_CONFIG_S_DRIVER_OK, VIRTIO_CONFIG_S_FAILED } from '../../virtio/virtio-device.ts';
+import { VdevDeviceSession, type VdevDropCause } from '../../virtio/vdev-device-session.ts';
+import { overlaps, type VdevQueues } from '../../virtio/vdev-rings.ts';
 import {
   RPMSG_ADDR_ANY,
   RPMSG_BUF_SIZE,
@@ -33,17 +34,16 @@ import {
   type RemoteEndpointOptions,
 } from './remote-endpoint.ts';
 import { SendWaiters } from './send-waiters.ts';
-import { buildSession, errorText, overlaps, type Ring, type Session, type TxSlot } from './remote-session.ts';
+import { openSession, type Session, type TxSlot } from './remote-session.ts';
 import type {
   RemoteSendOptions,
   RemoteTimers,
-  RemoteTranslate,
   RpmsgRemoteOptions,
   RpmsgRemoteState,
   RpmsgRemoteStats,
   RpmsgTxBuffer,
 } from './remote-types.ts';
-import { LiveVdev, findRpmsgVdev, type RpmsgNotifyIds, type RpmsgVdevLocation } from './rpmsg-vdev-locate.ts';
+import { findRpmsgVdev, type RpmsgNotifyIds, type RpmsgVdevLocation } from './rpmsg-vdev-locate.ts';
 
 const OP = 'rpmsg-remote';
 const U32_MAX = 0xffff_ffff;
@@ -135,17 +135,11 @@ export class RpmsgVirtioDevice {
     internalErrors: 0,
   };
 
-  private readonly table: Uint8Array;
-  private readonly live: LiveVdev;
-  private readonly translateDa: RemoteTranslate;
-  private readonly translateBus: RemoteTranslate;
-  private readonly notifyFn: (notifyId: number) => void;
-  private readonly supported: number;
   private readonly options: RpmsgRemoteOptions;
   private readonly owner: EndpointOwner;
+  private readonly vdev: VdevDeviceSession<Session>;
+  private readonly diag: DeviceDiagnostics;
 
-  private stateValue: RpmsgRemoteState = 'wait-driver-ok';
-  private session: Session | undefined;
   private readonly endpointsByAddr = new Map<number, RemoteEndpoint>();
   private readonly states = new WeakMap<RemoteEndpoint, EndpointState>();
   private nsQueue: NsPending[] = [];
@@ -155,20 +149,14 @@ export class RpmsgVirtioDevice {
   private readonly retiredTx = new WeakSet<RpmsgTxBuffer>();
   private readonly retiredRx = new WeakSet<Uint8Array>();
   private current: RxCurrent | undefined;
-  private servicing = false;
-  /** Inside flushOutside: kicks wait for the end of the batch. */
-  private batching = false;
-  private readonly diag: DeviceDiagnostics;
   // Reused by getAvail (we copy out what we keep), so that taking a chain allocates nothing.
   private readonly txChain: DeviceChain = { head: 0, buffers: [], readable: 0, writable: 0 };
   private readonly rxChain: DeviceChain = { head: 0, buffers: [], readable: 0, writable: 0 };
-  private readonly busTranslate: (addr: bigint, len: number) => Uint8Array | undefined;
 
   /** Throws RprocError when the options or the firmware's own table are unusable (not at run time). */
   constructor(options: RpmsgRemoteOptions) {
     this.options = options;
     this.name = options.name ?? 'rpmsg-remote';
-    this.diag = new DeviceDiagnostics(this.name, this.stats, options.onError);
     const bufSize = options.bufSize ?? RPMSG_BUF_SIZE;
     if (!Number.isSafeInteger(bufSize) || bufSize < RPMSG_MIN_BUF_SIZE || bufSize > RPMSG_MAX_BUF_SIZE) {
       throw new RprocError(
@@ -179,20 +167,35 @@ export class RpmsgVirtioDevice {
     }
     this.bufSize = bufSize;
     this.mtu = bufSize - RPMSG_HDR_SIZE;
-    this.translateDa = options.translate;
-    this.translateBus = options.translateBus ?? options.translate;
-    this.notifyFn = options.notify;
-    this.supported = (options.features ?? RPMSG_REMOTE_SUPPORTED_FEATURES) >>> 0;
     this.waiters = new SendWaiters(options.timers ?? defaultTimers, (code, detail) =>
       this.error(code, detail),
     );
-    this.table = this.resolveTable(options.table);
-    this.location = findRpmsgVdev(
-      this.table,
-      options.vdevIndex === undefined ? {} : { vdevIndex: options.vdevIndex },
-    );
-    this.live = new LiveVdev(this.table, this.location);
-    this.busTranslate = (addr, len) => this.diag.safeTranslate(this.translateBus, addr, len);
+    this.vdev = new VdevDeviceSession<Session>({
+      name: this.name,
+      op: OP,
+      device: options,
+      locate: (table) =>
+        findRpmsgVdev(table, options.vdevIndex === undefined ? {} : { vdevIndex: options.vdevIndex }),
+      entryName: 'rpmsg vdev entry',
+      supported: (options.features ?? RPMSG_REMOTE_SUPPORTED_FEATURES) >>> 0,
+      labels: ['vring0 (tx)', 'vring1 (rx)'],
+      memoryName: "the remote's memory",
+      stats: this.stats,
+      // A send from a hook inside a batch may still service (it only defers kicks).
+      exclusiveBatches: false,
+      role: {
+        open: (queues) => this.startSession(queues),
+        work: (s) => this.drainBacklog(s) + this.processRx(s),
+        arm: (s) => this.armNotifications(s),
+        dropped: (cause) => this.dropSession(cause),
+        queueStopped: (s, ring) => {
+          if (ring === s.tx) this.waiters.rejectAll('EIO', `the TX queue stopped: ${ring.broken ?? ''}`);
+        },
+        failed: (why) => this.waiters.rejectAll('EIO', why),
+      },
+    });
+    this.diag = this.vdev.diag;
+    this.location = this.vdev.location;
     this.owner = {
       mtu: this.mtu,
       trySendFrom: (ept, dst, data) => this.trySendFrom(ept, dst, data),
@@ -206,30 +209,17 @@ export class RpmsgVirtioDevice {
     };
   }
 
-  private resolveTable(table: RpmsgRemoteOptions['table']): Uint8Array {
-    if (table instanceof Uint8Array) return table;
-    const { da, size } = table;
-    if (!Number.isSafeInteger(size) || size <= 0) {
-      throw new RprocError('EINVAL', OP, `resource table size ${String(size)} is not a positive integer`);
-    }
-    const view = this.diag.safeTranslate(this.translateDa, da, size);
-    if (view?.length !== size) {
-      throw new RprocError(
-        'EFAULT',
-        OP,
-        `resource table at da ${hex(da)} (${hex(size)} bytes) is outside the remote's memory map`,
-      );
-    }
-    return view;
+  private get session(): Session | undefined {
+    return this.vdev.session;
   }
 
   get state(): RpmsgRemoteState {
-    return this.stateValue;
+    return this.vdev.state;
   }
 
   /** Negotiated features (dfeatures ∧ gfeatures ∧ supported) while ready, else 0. */
   get features(): number {
-    return this.session?.features ?? 0;
+    return this.vdev.features;
   }
 
   /** VIRTIO_RPMSG_F_NS negotiated: endpoints are announced and host announcements handled. */
@@ -262,9 +252,8 @@ export class RpmsgVirtioDevice {
    * otherwise as the live table holds them now (host-written, unvalidated: for doorbell routing only).
    */
   notifyIds(): RpmsgNotifyIds {
-    const s = this.session;
-    if (s !== undefined) return { tx: s.tx.notifyId, rx: s.rx.notifyId, vdev: this.location.notifyId };
-    return { tx: this.live.vring(0).notifyId, rx: this.live.vring(1).notifyId, vdev: this.location.notifyId };
+    const [tx, rx] = this.vdev.notifyIds();
+    return { tx, rx, vdev: this.location.notifyId };
   }
 
   /** The endpoint bound to a local address. */
@@ -286,7 +275,7 @@ export class RpmsgVirtioDevice {
    * ESHUTDOWN (device closed).
    */
   createEndpoint(options: RemoteEndpointOptions): RemoteEndpoint {
-    if (this.stateValue === 'closed') throw new RprocError('ESHUTDOWN', OP, `${this.name} is closed`);
+    if (this.vdev.state === 'closed') throw new RprocError('ESHUTDOWN', OP, `${this.name} is closed`);
     const name = options.name ?? '';
     const nameBytes = new TextEncoder().encode(name).length;
     if (nameBytes >= RPMSG_NAME_SIZE || name.includes('\0')) {
@@ -355,118 +344,26 @@ export class RpmsgVirtioDevice {
    * done (0 = idle). Never throws; problems are counted in `stats` and passed to onError.
    */
   service(): number {
-    if (this.servicing || this.stateValue === 'closed') return 0;
-    this.servicing = true;
-    try {
-      return this.serviceOnce();
-    } catch (e) {
-      this.internalError(e);
-      return 1;
-    } finally {
-      this.servicing = false;
-      const s = this.session;
-      if (s !== undefined) {
-        try {
-          this.flushKicks(s);
-        } catch (e) {
-          this.internalError(e);
-        }
-      }
-    }
+    return this.vdev.service();
   }
 
-  private serviceOnce(): number {
-    let work = 0;
-    const up = this.hostUp();
-    if (this.session !== undefined && !up) {
-      this.resetSession('ECONNRESET', 'the host reset the device');
-      work++;
-    } else if (this.stateValue === 'invalid' && !up) {
-      this.setState('wait-driver-ok');
-      work++;
-    }
-    if (this.stateValue === 'wait-driver-ok' && up) {
-      this.handshake();
-      work++;
-    }
-    const s = this.session;
-    if (s === undefined) return work;
-    // A few rounds: arming notifications may reveal buffers that arrived meanwhile, which no kick
-    // will announce. Anything still pending after the last round makes the return value non-zero.
-    for (let round = 0; round < 4; round++) {
-      const done = this.drainBacklog(s) + this.processRx(s);
-      work += done;
-      this.flushKicks(s);
-      if (this.session !== s) break; // closed from a callback
-      if (this.armNotifications(s)) break;
-      if (round === 3) work++;
-    }
-    return work;
-  }
-
-  /**
-   * DRIVER_OK set and FAILED clear in the live status byte. The byte is host-written and may hold
-   * anything; only these two bits are looked at (OpenAMP tests DRIVER_OK alone; FAILED means the
-   * host's driver gave up, so the queues are not to be used).
-   */
-  private hostUp(): boolean {
-    const status = this.live.status();
-    return (status & VIRTIO_CONFIG_S_DRIVER_OK) !== 0 && (status & VIRTIO_CONFIG_S_FAILED) === 0;
-  }
-
-  private setState(state: RpmsgRemoteState): void {
-    if (this.stateValue === state) return;
-    this.stateValue = state;
-    const hook = this.options.onStateChange;
-    if (hook === undefined) return;
-    try {
-      hook(state);
-    } catch (e) {
-      this.stats.callbackErrors++;
-      this.diag.report(`onStateChange threw: ${errorText(e)}`);
-    }
-  }
-
-  private handshake(): void {
-    const built = buildSession({
-      live: this.live,
-      location: this.location,
-      table: this.table,
-      name: this.name,
-      supported: this.supported,
-      translate: (da, len) => this.diag.safeTranslate(this.translateDa, da, len),
-      translateBus: this.busTranslate,
-    });
-    if (typeof built === 'string') {
-      this.stats.configErrors++;
-      this.diag.report(`DRIVER_OK seen but the host's vring setup is invalid: ${built}; waiting for a reset`);
-      this.setState('invalid');
-      return;
-    }
+  /** At DRIVER_OK, with both vrings validated: the session, with every named endpoint to announce. */
+  private startSession(queues: VdevQueues): Session {
+    const s = openSession(queues);
     // OpenAMP sets VRING_USED_F_NO_NOTIFY on vring0: the host need not kick when it recycles RX
     // buffers. We ask for those kicks again only while something waits for a TX buffer.
-    built.tx.vq.disableNotify();
-    this.session = built;
-    this.stats.handshakes++;
-    if (built.ns) {
+    s.tx.vq.disableNotify();
+    if (s.ns) {
       for (const ept of this.endpointsByAddr.values()) {
         if (ept.name !== '')
           this.nsQueue.push({ ept, name: ept.name, addr: ept.addr, flags: RPMSG_NS_CREATE });
       }
     }
-    this.setState('ready');
+    return s;
   }
 
-  /** Status lost DRIVER_OK: forget everything that belonged to the host, wait for the next handshake. */
-  private resetSession(code: ErrnoName, why: string): void {
-    if (this.session === undefined) return;
-    this.stats.resets++;
-    this.dropSession(code, why);
-    this.setState('wait-driver-ok');
-  }
-
-  private dropSession(code: ErrnoName, why: string): void {
-    this.session = undefined;
+  /** The session is gone: forget everything that belonged to the host. */
+  private dropSession(cause: VdevDropCause): void {
     for (const buf of this.lent.keys()) this.retiredTx.add(buf);
     this.lent.clear();
     for (const data of this.held.keys()) this.retiredRx.add(data);
@@ -478,7 +375,9 @@ export class RpmsgVirtioDevice {
       st.announced = false;
       st.dst = st.configuredDst;
     }
-    this.waiters.rejectAll(code, why);
+    if (cause === 'close') this.waiters.rejectAll('ESHUTDOWN', `${this.name} was closed`);
+    else if (cause === 'restart') this.waiters.rejectAll('ECONNRESET', 'restart() was called');
+    else this.waiters.rejectAll('ECONNRESET', 'the host reset the device');
   }
 
   /**
@@ -489,9 +388,7 @@ export class RpmsgVirtioDevice {
    * leaves the status at DRIVER_OK, which the device cannot tell apart from no reset at all.
    */
   restart(): void {
-    if (this.stateValue === 'closed') return;
-    if (this.session !== undefined) this.resetSession('ECONNRESET', 'restart() was called');
-    else this.setState('wait-driver-ok');
+    this.vdev.restart();
   }
 
   /**
@@ -499,9 +396,7 @@ export class RpmsgVirtioDevice {
    * written to the rings: the host gets them back by resetting), and service() does nothing more.
    */
   close(): void {
-    if (this.stateValue === 'closed') return;
-    this.dropSession('ESHUTDOWN', `${this.name} was closed`);
-    this.setState('closed');
+    this.vdev.close();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -514,7 +409,7 @@ export class RpmsgVirtioDevice {
     while (n < budget && ring.broken === undefined && this.session === s) {
       const chain = ring.vq.getAvail(this.rxChain);
       if (chain === undefined) {
-        this.checkRing(s, ring);
+        this.vdev.checkRing(s, ring);
         break;
       }
       n++;
@@ -594,7 +489,7 @@ export class RpmsgVirtioDevice {
   private returnRx(s: Session, head: number): void {
     // used.len 0: the device wrote nothing into a device-readable buffer (Linux never reads it).
     if (s.rx.vq.pushUsed(head, 0) !== 0) {
-      this.internalError(new Error(`RX head ${hex(head)} was not in flight`));
+      this.vdev.internalError(new Error(`RX head ${hex(head)} was not in flight`));
       return;
     }
     s.rx.dirty = true;
@@ -658,7 +553,7 @@ export class RpmsgVirtioDevice {
       return 0;
     }
     this.returnRx(h.session, h.head);
-    this.kickOutside(h.session);
+    this.vdev.kickOutside(h.session);
     return 0;
   }
 
@@ -674,7 +569,7 @@ export class RpmsgVirtioDevice {
     for (let tries = 0; tries <= ring.vq.num && ring.broken === undefined; tries++) {
       const chain = ring.vq.getAvail(this.txChain);
       if (chain === undefined) {
-        this.checkRing(s, ring);
+        this.vdev.checkRing(s, ring);
         return undefined;
       }
       const slot = this.txSlotOf(s, chain);
@@ -706,7 +601,7 @@ export class RpmsgVirtioDevice {
     if (
       overlaps(first.view, s.tx.memory) ||
       overlaps(first.view, s.rx.memory) ||
-      overlaps(first.view, this.table)
+      overlaps(first.view, this.vdev.table)
     ) {
       return this.badTx(s, chain.head, `at ${hex(first.addr)} lies over the vrings or the resource table`);
     }
@@ -739,12 +634,12 @@ export class RpmsgVirtioDevice {
     // used.len = 16 + payload (what Linux checks against its 512-byte buffer); slot.buf is part of
     // the chain's first writable buffer, so this never exceeds the chain's writable length.
     if (s.tx.vq.pushUsed(slot.head, RPMSG_HDR_SIZE + len) !== 0) {
-      this.internalError(new Error(`TX head ${hex(slot.head)} was not in flight`));
+      this.vdev.internalError(new Error(`TX head ${hex(slot.head)} was not in flight`));
       return;
     }
     s.tx.dirty = true;
     this.stats.txMessages++;
-    this.kickOutside(s);
+    this.vdev.kickOutside(s);
   }
 
   /** Copy and send now if a TX buffer is at hand: 0, -ENOMEM (none), -EMSGSIZE, -EIO. */
@@ -762,7 +657,7 @@ export class RpmsgVirtioDevice {
 
   /** Checks that do not depend on buffers; the error code or undefined. */
   private precheck(ept: RemoteEndpoint, dst: number, len: number): ErrnoName | undefined {
-    if (this.stateValue === 'closed') return 'ESHUTDOWN';
+    if (this.vdev.state === 'closed') return 'ESHUTDOWN';
     const st = this.states.get(ept);
     if (st === undefined || st.destroyed) return 'EPIPE';
     if (len > this.mtu) return 'EMSGSIZE';
@@ -773,7 +668,7 @@ export class RpmsgVirtioDevice {
   /** The session, if the host is still up (checked live: a reset may not be serviced yet). */
   private readySession(): Session | undefined {
     const s = this.session;
-    return s !== undefined && this.hostUp() ? s : undefined;
+    return s !== undefined && this.vdev.hostUp() ? s : undefined;
   }
 
   private backlogEmpty(): boolean {
@@ -796,7 +691,7 @@ export class RpmsgVirtioDevice {
     }
     const rc = this.sendNow(s, ept, dst, data);
     if (rc === -ERRNO.ENOMEM) this.stats.txNoBuffer++;
-    this.kickOutside(s);
+    this.vdev.kickOutside(s);
     return rc;
   }
 
@@ -815,7 +710,7 @@ export class RpmsgVirtioDevice {
     }
     if (s !== undefined && this.backlogEmpty()) {
       const rc = this.sendNow(s, ept, dst, data);
-      this.kickOutside(s);
+      this.vdev.kickOutside(s);
       if (rc === 0) return Promise.resolve();
       if (rc !== -ERRNO.ENOMEM) {
         const code = rc === -ERRNO.EMSGSIZE ? 'EMSGSIZE' : 'EIO';
@@ -888,7 +783,7 @@ export class RpmsgVirtioDevice {
     if (!this.backlogEmpty()) this.flushOutside();
     let slot: TxSlot | undefined;
     if (this.backlogEmpty()) slot = this.acquireTx(s);
-    this.kickOutside(s);
+    this.vdev.kickOutside(s);
     if (slot === undefined) {
       this.stats.txNoBuffer++;
       return undefined;
@@ -928,34 +823,6 @@ export class RpmsgVirtioDevice {
   // ---------------------------------------------------------------------------------------------
   // Notifications
 
-  /** Kick for what was pushed, unless inside service() (which kicks once at the end). */
-  private kickOutside(s: Session): void {
-    if (!this.servicing && !this.batching) this.flushKicks(s);
-  }
-
-  private flushKicks(s: Session): void {
-    this.kickRing(s.tx);
-    this.kickRing(s.rx);
-  }
-
-  private kickRing(ring: Ring): void {
-    if (!ring.dirty) return;
-    ring.dirty = false;
-    // kickPrepare publishes used.idx, then reads the host's avail.flags / used_event: any value
-    // there only decides whether we notify.
-    if (!ring.vq.kickPrepare()) {
-      this.stats.kicksSuppressed++;
-      return;
-    }
-    this.stats.kicks++;
-    try {
-      this.notifyFn(ring.notifyId);
-    } catch (e) {
-      this.stats.callbackErrors++;
-      this.diag.report(`notify(${ring.notifyId}) threw: ${errorText(e)}`);
-    }
-  }
-
   /**
    * Ask for the host's kicks where we need them: always on vring1 (new messages), on vring0 only
    * while announcements or senders wait for buffers. True when nothing arrived meanwhile.
@@ -971,20 +838,17 @@ export class RpmsgVirtioDevice {
       }
     }
     // enableNotify looks at avail.idx, which may reveal a violation.
-    this.checkRing(s, s.rx);
-    this.checkRing(s, s.tx);
+    this.vdev.checkRing(s, s.rx);
+    this.vdev.checkRing(s, s.tx);
     return quiet;
   }
 
   /** Send what the backlog can, arm vring0 and kick — for calls made outside service(). */
   private flushOutside(): void {
-    const s = this.session;
-    if (s === undefined || this.servicing || this.batching || !this.hostUp()) return;
-    this.batching = true;
-    try {
+    this.vdev.batch((s) => {
       for (let round = 0; round < 4 && this.session === s; round++) {
         this.drainBacklog(s);
-        this.flushKicks(s);
+        this.vdev.flushKicks(s);
         if (s.tx.broken !== undefined) break;
         if (this.backlogEmpty()) {
           s.tx.vq.disableNotify();
@@ -992,37 +856,12 @@ export class RpmsgVirtioDevice {
         }
         if (s.tx.vq.enableNotify()) break;
       }
-      this.checkRing(s, s.tx);
-    } catch (e) {
-      this.internalError(e);
-    } finally {
-      this.batching = false;
-      if (this.session === s) this.flushKicks(s);
-    }
+      this.vdev.checkRing(s, s.tx);
+    });
   }
 
   // ---------------------------------------------------------------------------------------------
   // Errors
-
-  private checkRing(s: Session, ring: Ring): void {
-    if (ring.broken !== undefined || ring.vq.error === undefined) return;
-    ring.broken = ring.vq.error;
-    this.stats.queueErrors++;
-    this.diag.report(`${ring.broken}; ${ring.label} stopped until the host resets the device`);
-    if (ring === s.tx) this.waiters.rejectAll('EIO', `the TX queue stopped: ${ring.broken}`);
-  }
-
-  private internalError(e: unknown): void {
-    this.stats.internalErrors++;
-    const why = `internal error: ${errorText(e)}`;
-    const s = this.session;
-    if (s !== undefined) {
-      s.tx.broken ??= why;
-      s.rx.broken ??= why;
-      this.waiters.rejectAll('EIO', why);
-    }
-    this.diag.report(why);
-  }
 
   private error(code: ErrnoName, detail: string): RprocError {
     return new RprocError(code, 'rpmsg-send', `${this.name}: ${detail}`);

@@ -12,6 +12,7 @@ import type { Rproc } from '../../remoteproc/rproc.ts';
 import { rig, type Rig } from '../../remoteproc/testing/rproc-fixtures.ts';
 import type { FakePlatform } from '../../remoteproc/testing/fake-platform.ts';
 import type { RprocOps } from '../../remoteproc/rproc-ops.ts';
+import { DoorbellQueue } from '../../remoteproc/testing/doorbell-queue.ts';
 import { VirtioDriverRegistry, type VirtioDevice, type VirtioDriver } from '../../virtio/virtio-device.ts';
 import { RpmsgHost, type RpmsgHostOptions } from '../host/rpmsg-host.ts';
 import type { VirtioRpmsgDevice } from '../host/virtio-rpmsg-device.ts';
@@ -85,19 +86,17 @@ export class Loopback<C extends RemoteCore> {
   readonly trace: string[] = [];
   private readonly tracing: boolean;
   private readonly factory: CoreFactory<C>;
-  private readonly auto: boolean;
   private coreValue: C | undefined;
   private generation = 0;
   private crashed = false;
   private paused = false;
-  private readonly queue: Task[] = [];
+  private readonly queue: DoorbellQueue<Task>;
+  /** Doorbells for the core that came while it was paused. */
   private readonly held: Task[] = [];
-  private scheduled: NodeJS.Immediate | undefined;
-  private draining = false;
 
   constructor(options: LoopbackOptions<C>) {
     this.factory = options.core;
-    this.auto = options.auto ?? true;
+    this.queue = new DoorbellQueue<Task>((task) => this.run(task), options.auto ?? true);
     this.tracing = options.trace ?? false;
     const fw = rpmsgFirmware(options.firmware);
     this.tableDa = fw.tableDa;
@@ -163,16 +162,7 @@ export class Loopback<C extends RemoteCore> {
   }
 
   /** The remote's view of memory: fake RAM, then the DMA pool (PA = DA there). */
-  readonly translate: RemoteTranslate = (addr, len) => {
-    if (!Number.isSafeInteger(len) || len < 0) return undefined;
-    const da = BigInt(addr);
-    const ram = this.platform.ramView(da, len);
-    if (ram !== undefined) return ram;
-    const pool = this.platform.pool;
-    const off = da - BigInt(pool.base);
-    if (off < 0n || off + BigInt(len) > BigInt(pool.memory.length)) return undefined;
-    return pool.memory.subarray(Number(off), Number(off) + len);
-  };
+  readonly translate: RemoteTranslate = (addr, len) => this.platform.remoteView(addr, len);
 
   private startCore(): void {
     const table = this.translate(this.tableDa, this.tableSize);
@@ -207,38 +197,17 @@ export class Loopback<C extends RemoteCore> {
   }
 
   private dropTasks(match: (t: Task) => boolean): void {
-    for (const list of [this.queue, this.held]) {
-      for (let i = list.length - 1; i >= 0; i--) {
-        const t = list[i];
-        if (t !== undefined && match(t)) list.splice(i, 1);
-      }
-    }
+    this.queue.remove(match);
+    this.held.splice(0, this.held.length, ...this.held.filter((t) => !match(t)));
   }
 
   enqueue(task: Task): void {
-    this.queue.push(task);
-    if (this.auto && this.scheduled === undefined) {
-      this.scheduled = setImmediate(() => {
-        this.scheduled = undefined;
-        this.drain();
-      });
-    }
+    this.queue.enqueue(task);
   }
 
   /** Run queued doorbells now until the queue is empty (bounded); returns how many ran. */
   drain(limit = 1_000_000): number {
-    if (this.draining) return 0;
-    this.draining = true;
-    let n = 0;
-    try {
-      for (let task = this.queue.shift(); task !== undefined && n < limit; task = this.queue.shift()) {
-        n++;
-        this.run(task);
-      }
-    } finally {
-      this.draining = false;
-    }
-    return n;
+    return this.queue.drain(limit);
   }
 
   private run(task: Task): void {
@@ -266,13 +235,8 @@ export class Loopback<C extends RemoteCore> {
   }
 
   /** Run the queue and let promises and immediates settle until nothing is left to do. */
-  async idle(maxRounds = 10_000): Promise<void> {
-    let quiet = 0;
-    for (let round = 0; round < maxRounds && quiet < 3; round++) {
-      const ran = this.drain();
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      quiet = ran === 0 && this.queue.length === 0 ? quiet + 1 : 0;
-    }
+  idle(maxRounds = 10_000): Promise<void> {
+    return this.queue.idle(maxRounds);
   }
 
   /** The remote core stops running (doorbells wait) until resume(): a core stuck in a long loop. */
@@ -304,9 +268,7 @@ export class Loopback<C extends RemoteCore> {
   async close(): Promise<void> {
     await this.idle();
     await this.rproc.del();
-    if (this.scheduled !== undefined) clearImmediate(this.scheduled);
-    this.scheduled = undefined;
-    this.queue.length = 0;
+    this.queue.clear();
     this.held.length = 0;
   }
 }
