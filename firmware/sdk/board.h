@@ -47,6 +47,8 @@
 #define FW_MBOX_IRQ_ENABLE 0x08u /* bit 0: raise MEIP while host -> core ids are pending */
 #define FW_MBOX_RSC_DA 0x0Cu     /* write: where the running firmware's resource table is */
 #define FW_MBOX_RSC_SIZE 0x10u   /* write: its size */
+#define FW_MBOX_EVENTS 0x14u     /* read: host events since the last read (clears) */
+#define FW_MBOX_EVENT_DETACHED (1u << 0) /* the host detached: virtio devices start over */
 #define FW_MBOX_H2C_OVERFLOW (1u << 31) /* some id >= 31 was kicked: check everything */
 
 /* Watchdog: arm with a period in ms (0 disarms), kick by writing anything. */

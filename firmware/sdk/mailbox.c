@@ -2,6 +2,11 @@
 #include "fw.h"
 
 static volatile uint32_t pending_ids;
+static volatile uint32_t detach_count;
+
+static void take_events(void) {
+  if (mmio_read32(FW_MBOX_BASE + FW_MBOX_EVENTS) & FW_MBOX_EVENT_DETACHED) detach_count++;
+}
 
 uint32_t mbox_take(void) { return mmio_read32(FW_MBOX_BASE + FW_MBOX_H2C_TAKE); }
 
@@ -27,7 +32,17 @@ uint32_t mbox_pending(void) {
   return ids;
 }
 
+uint32_t mbox_detach_count(void) {
+  /* Read here too: a firmware that polls without the mailbox interrupt still sees a detach. */
+  uint32_t flags = fw_irq_save();
+  take_events();
+  uint32_t n = detach_count;
+  fw_irq_restore(flags);
+  return n;
+}
+
 void mbox_isr(void) {
-  /* Taking the ids lowers MEIP; the event flag (set by the dispatcher) wakes the main loop. */
+  /* Taking the ids and events lowers MEIP; the event flag (set by the dispatcher) wakes the main loop. */
   pending_ids |= mbox_take();
+  take_events();
 }

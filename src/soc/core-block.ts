@@ -46,7 +46,18 @@ export const CORE_WORD = {
   /** Guest instructions the core has retired (rv32), low and high 32 bits, updated per slice. */
   INSTRET_LO: 13,
   INSTRET_HI: 14,
+  /** Host → core events other than notify ids (HOST_EVENT bits), taken by the core with an exchange. */
+  HOST_EVENTS: 15,
 } as const;
+
+/**
+ * Bits of HOST_EVENTS. DETACHED: the host let go of the core's virtio devices (rproc_detach) and
+ * restored their table; the firmware starts its devices over and waits for DRIVER_OK again — as
+ * STM32's "detach" mailbox channel tells the M4's OpenAMP. An event, not a state: a host that
+ * detaches and attaches again before the core looks leaves the status at DRIVER_OK, which the core
+ * could not tell from nothing having happened.
+ */
+export const HOST_EVENT = { DETACHED: 1 } as const;
 
 /** Sleeping cores a waking core notifies on the host's behalf, at most. */
 const WAKE_FANOUT = 2;
@@ -222,6 +233,11 @@ export class CoreBlock {
     if ((Atomics.load(this.words, index) & bit) !== bit) Atomics.or(this.words, index, bit);
   }
 
+  /** Post host → core event bits (HOST_EVENT) without waking the core (ring() does). */
+  postHostEvent(bits: number): void {
+    Atomics.or(this.words, this.base + CORE_WORD.HOST_EVENTS, bits);
+  }
+
   /** Take (and clear) the pending core → host ids. */
   takeC2H(): number {
     return Atomics.exchange(this.words, this.base + CORE_WORD.C2H_PENDING, 0);
@@ -283,6 +299,12 @@ export class CoreBlock {
     if (Atomics.load(this.words, waiting) !== 0 && Atomics.exchange(this.words, waiting, 0) !== 0) {
       Atomics.notify(this.words, this.base + CORE_WORD.C2H_SEQ);
     }
+  }
+
+  /** Take (and clear) the pending host events (HOST_EVENT bits). */
+  takeHostEvents(): number {
+    if (Atomics.load(this.words, this.base + CORE_WORD.HOST_EVENTS) === 0) return 0;
+    return Atomics.exchange(this.words, this.base + CORE_WORD.HOST_EVENTS, 0);
   }
 
   /** Take (and clear) the pending host → core ids. */

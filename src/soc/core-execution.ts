@@ -26,6 +26,8 @@ export interface CoreExecution {
   stop(): Promise<void>;
   /** The host's mailbox write: notify id `notifyId` pending, the core woken. */
   kick(notifyId: number): void;
+  /** Post host events (HOST_EVENT bits) and wake the core. */
+  raise(events: number): void;
   /** Listen to the core's mailbox and run its watchdog (attach to a core already running). */
   startServices(): void;
   /** Stop listening and watching; the core itself runs on (detach). */

@@ -1,6 +1,7 @@
 // A core the board marks rproc-ts,early-boot: the SoC's boot loader loads its firmware and starts
 // it before the host looks, the host attaches (state 'attached', no firmware loaded by remoteproc),
-// talks to it, detaches leaving it running, and stops it on shutdown. On worker cores and in
+// talks to it, detaches leaving it running, attaches and talks again (the firmware hears of the
+// detach and starts its devices over), and stops it on shutdown. On worker cores and in
 // deterministic mode, for the rv32 C echo firmware and the js echo program alike; and a boot loader
 // that cannot load the firmware says which core and which file.
 
@@ -67,8 +68,10 @@ describe('early-boot cores: attach, detach, shutdown', () => {
         assert.ok(soc.core(core).running, 'a detached core keeps running');
         assert.equal(rproc.power, 0);
 
+        // Attach again: the firmware heard of the detach (HOST_EVENT.DETACHED) and starts over.
         await rproc.boot();
         assert.equal(rproc.state, 'attached');
+        assert.equal(await echo(soc, 'again'), 'again');
         await rproc.shutdown();
         assert.equal(rproc.state, 'offline');
         assert.equal(soc.core(core).running, false);
@@ -89,7 +92,10 @@ describe('early-boot cores: attach, detach, shutdown', () => {
       firmware: { rproc0: 'not-elf' },
     });
     try {
-      await assert.rejects(soc.start(), /EINVAL: rproc0: cannot boot not-elf before the host: image is too small/);
+      await assert.rejects(
+        soc.start(),
+        /EINVAL: rproc0: cannot boot not-elf before the host: image is too small/,
+      );
       assert.equal(soc.core('rproc0').running, false);
     } finally {
       await soc.close();

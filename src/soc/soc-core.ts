@@ -15,7 +15,7 @@ import { RPROC_FATAL_ERROR, RPROC_MMUFAULT, RPROC_WATCHDOG } from '../remoteproc
 import type { RprocOps, LoadedRscTable } from '../remoteproc/rproc-ops.ts';
 import type { CrashDetail, Rproc } from '../remoteproc/rproc.ts';
 import { AddressMap } from './address-map.ts';
-import { CORE_WORD, CoreBlock, notifyBit } from './core-block.ts';
+import { CORE_WORD, CoreBlock, HOST_EVENT, notifyBit } from './core-block.ts';
 import type { CoreExecution, CoreSink } from './core-execution.ts';
 import type { CoreFault } from './core-messages.ts';
 import { DmaPool } from './dma-pool.ts';
@@ -122,7 +122,11 @@ export class SocCore {
       kick: (_rproc, notifyId) => this.execution.kick(notifyId),
       daToVa: (_rproc, da, len) => this.daToVa(da, len),
       attach: () => this.execution.startServices(),
-      detach: () => this.execution.stopServices(),
+      detach: () => {
+        this.execution.stopServices();
+        // The table is clean again (rproc_detach restored it): tell the firmware to start over.
+        this.execution.raise(HOST_EVENT.DETACHED);
+      },
       getLoadedRscTable: () => this.loadedTable(),
     };
   }

@@ -186,6 +186,11 @@ export class WorkerExecution implements CoreExecution {
     ringDoorbell(this);
   }
 
+  raise(events: number): void {
+    this.block.postHostEvent(events);
+    this.block.wake();
+  }
+
   /** @internal the doorbell rang: an answer is likely soon, so the listener polls for it. */
   rung(): void {
     this.lastActivity = performance.now();

@@ -70,6 +70,7 @@ int rpmsg_init_vdev(struct rpmsg_device *rdev, struct fw_rsc_vdev2 *vdev, const 
   rdev->dfeatures = v->dfeatures;
   rdev->state = RPMSG_WAIT_DRIVER_OK;
   rdev->report_budget = REPORT_LIMIT;
+  rdev->detach_seen = mbox_detach_count();
   return 0;
 }
 
@@ -491,6 +492,14 @@ static int process_rx(struct rpmsg_device *rdev) {
 int rpmsg_poll(struct rpmsg_device *rdev) {
   if (rdev == 0 || rdev->vdev == 0 || rdev->in_poll) return 0;
   int work = 0;
+  uint32_t detached = mbox_detach_count();
+  if (detached != rdev->detach_seen) {
+    /* The host let go and may already have attached again: the status alone cannot tell. */
+    rdev->detach_seen = detached;
+    if (rdev->state == RPMSG_READY) reset_session(rdev);
+    else set_state(rdev, RPMSG_WAIT_DRIVER_OK);
+    work++;
+  }
   int up = host_up(rdev);
   if (rdev->state == RPMSG_READY && !up) {
     reset_session(rdev);

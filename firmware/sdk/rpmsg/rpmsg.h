@@ -127,6 +127,7 @@ struct rpmsg_device {
   uint8_t in_poll;
   uint8_t waiting_tx; /* a blocking send waits for vring0 buffers */
   uint32_t gen;       /* bumped at every handshake and reset */
+  uint32_t detach_seen; /* mbox_detach_count() when last looked at */
   struct vring_dev tx; /* vring0 */
   struct vring_dev rx; /* vring1 */
   int has_spare;       /* a TX chain taken but not used (too small for one message) */

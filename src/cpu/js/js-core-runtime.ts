@@ -11,10 +11,10 @@ import { parseRscTable } from '../../rsc/rsc-parse.ts';
 import { RpmsgVirtioDevice } from '../../rpmsg/remote/rpmsg-virtio-device.ts';
 import { CONSOLE_DEVICE_IDS } from '../../console/console-constants.ts';
 import { VirtioConsoleDevice } from '../../console/console-device.ts';
-import { hasVdev } from '../../console/vdev-locate.ts';
+import { hasVdev } from '../../virtio/vdev-locate.ts';
 import type { RemoteTimers } from '../../rpmsg/remote/remote-types.ts';
 import type { AddressMap } from '../../soc/address-map.ts';
-import { CORE_WORD, RUN_STATE, type CoreBlock } from '../../soc/core-block.ts';
+import { CORE_WORD, HOST_EVENT, RUN_STATE, type CoreBlock } from '../../soc/core-block.ts';
 import type { CoreFault, CoreMessage } from '../../soc/core-messages.ts';
 import type { PhysMemory } from '../../soc/phys-memory.ts';
 import { JS_BOOT_RECORD_SIZE, readBootRecord } from './boot-record.ts';
@@ -168,6 +168,12 @@ export class JsCoreRuntime {
   step(): number {
     if (this.faulted) return 0;
     let work = 0;
+    if ((this.host.block.takeHostEvents() & HOST_EVENT.DETACHED) !== 0) {
+      // The host detached (and may have attached again already): every device starts over.
+      this.rpmsg?.restart();
+      this.console?.restart();
+      work++;
+    }
     if (this.rpmsg !== undefined) work += this.rpmsg.service();
     if (this.console !== undefined) work += this.console.service();
     const now = this.now();

@@ -87,6 +87,12 @@ export class ScheduledExecution implements CoreExecution, ScheduledClient {
     this.o.scheduler.wake();
   }
 
+  raise(events: number): void {
+    this.o.block.postHostEvent(events);
+    this.core?.kicked();
+    this.o.scheduler.wake();
+  }
+
   startServices(): void {
     this.servicesOn = true;
     this.watchdog.start(this.o.scheduler.now / 1e6);

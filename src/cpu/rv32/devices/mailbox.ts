@@ -1,7 +1,8 @@
 // The rv32 core's side of the SoC mailbox and watchdog, as MMIO: H2C_TAKE reads and clears the
 // notify ids the host kicked, C2H_NOTIFY rings the host, IRQ_ENABLE routes "host kicked" to the
-// machine external interrupt, RSC_DA/RSC_SIZE publish the table for a host that attaches; the
-// watchdog's PERIOD_MS arms it and KICK feeds it. All of it lives in the core's CoreBlock words.
+// machine external interrupt, RSC_DA/RSC_SIZE publish the table for a host that attaches, EVENTS
+// reads and clears the host's events (HOST_EVENT: the host detached); the watchdog's PERIOD_MS
+// arms it and KICK feeds it. All of it lives in the core's CoreBlock words.
 
 import type { MmioRegion, Width } from '../bus.ts';
 import { CORE_WORD, type CoreBlock } from '../../../soc/core-block.ts';
@@ -13,6 +14,7 @@ export const MAILBOX_REG = {
   IRQ_ENABLE: 0x08,
   RSC_DA: 0x0c,
   RSC_SIZE: 0x10,
+  EVENTS: 0x14,
 } as const;
 export const WATCHDOG_REG = { PERIOD_MS: 0x0, KICK: 0x4 } as const;
 
@@ -26,9 +28,12 @@ export class MailboxDevice {
     this.onChange = onChange;
   }
 
-  /** Whether the external interrupt line should be high: enabled and the host has kicked. */
+  /** Whether the external interrupt line should be high: enabled and the host has kicked or posted an event. */
   get irqPending(): boolean {
-    return this.irqEnabled && this.block.load(CORE_WORD.H2C_PENDING) !== 0;
+    return (
+      this.irqEnabled &&
+      (this.block.load(CORE_WORD.H2C_PENDING) !== 0 || this.block.load(CORE_WORD.HOST_EVENTS) !== 0)
+    );
   }
 
   region(): MmioRegion {
@@ -50,6 +55,11 @@ export class MailboxDevice {
             return this.block.load(CORE_WORD.RSC_DA) >>> 0;
           case MAILBOX_REG.RSC_SIZE:
             return this.block.load(CORE_WORD.RSC_SIZE) >>> 0;
+          case MAILBOX_REG.EVENTS: {
+            const events = this.block.takeHostEvents() >>> 0;
+            this.onChange();
+            return events;
+          }
           default:
             return 0;
         }
