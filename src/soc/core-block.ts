@@ -48,6 +48,13 @@ export const CORE_WORD = {
   INSTRET_HI: 14,
   /** Host → core events other than notify ids (HOST_EVENT bits), taken by the core with an exchange. */
   HOST_EVENTS: 15,
+  /**
+   * Longest WFI poll the host allows the core, µs (0: sleep at once), written by the host whenever
+   * the number of running core threads changes: polling pays only while every polling thread has a
+   * CPU of its own; with more threads than CPUs a poller keeps the thread that would answer it off
+   * the CPU (measured: 16 cores on 2 vCPUs, bench/README.md soc-scale).
+   */
+  SPIN_LIMIT_US: 16,
 } as const;
 
 /**
@@ -115,7 +122,7 @@ export class SpinBudget {
 export const CORE_SPIN_MIN_US = 4;
 export const CORE_SPIN_MAX_US = 50;
 
-export const CORE_BLOCK_WORDS = 16;
+export const CORE_BLOCK_WORDS = 32;
 
 export const RUN_STATE = {
   HALTED: 0,
@@ -323,7 +330,8 @@ export class CoreBlock {
     const index = this.base + CORE_WORD.WAKE;
     let now = Atomics.load(words, index);
     if (now !== seen) return now;
-    const budget = spinUs ?? this.spin.current;
+    const limit = Atomics.load(words, this.base + CORE_WORD.SPIN_LIMIT_US);
+    const budget = Math.min(spinUs ?? this.spin.current, limit);
     if (budget > 0) {
       const until = performance.now() + budget / 1000;
       // performance.now() costs ~45 ns, Atomics.load ~6: look at the clock every 64 polls.

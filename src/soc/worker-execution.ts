@@ -5,7 +5,8 @@
 // few futex wakes.
 
 import { RprocError } from '../util/errors.ts';
-import { CoreBlock, SpinBudget } from './core-block.ts';
+import { availableParallelism } from 'node:os';
+import { CORE_SPIN_MAX_US, CORE_WORD, CoreBlock, SpinBudget } from './core-block.ts';
 import type { CoreExecution, CoreSink } from './core-execution.ts';
 import type { CoreKind, CoreSpec } from './board.ts';
 import { distIsFresh, distUrl } from '../util/dist.ts';
@@ -84,6 +85,34 @@ function endTurn(): void {
   for (const core of cores) core.rung();
 }
 
+/** Worker cores running, per SoC (device words): the polling policy depends on how many. */
+const running = new Map<Int32Array, Set<WorkerExecution>>();
+
+/**
+ * Whether threads of this SoC may poll (cores in WFI, the host's listener): only while the host
+ * thread and every running core thread can each have a CPU. Published to every running core.
+ */
+function updatePolling(words: Int32Array): void {
+  const cores = running.get(words);
+  if (cores === undefined) return;
+  const allowed = cores.size + 1 <= availableParallelism();
+  for (const core of cores) {
+    core.pollAllowed = allowed;
+    core.block.store(CORE_WORD.SPIN_LIMIT_US, allowed ? CORE_SPIN_MAX_US : 0);
+  }
+}
+
+function setRunning(core: WorkerExecution, on: boolean): void {
+  const { words } = core.block;
+  let cores = running.get(words);
+  if (cores === undefined) running.set(words, (cores = new Set()));
+  if (on) cores.add(core);
+  else cores.delete(core);
+  if (!on) core.block.store(CORE_WORD.SPIN_LIMIT_US, 0);
+  updatePolling(words);
+  if (cores.size === 0) running.delete(words);
+}
+
 /** Cores whose doorbell listener runs, for sweeps. */
 const listening = new Set<WorkerExecution>();
 
@@ -126,6 +155,8 @@ export class WorkerExecution implements CoreExecution {
   /** Set while the listener sleeps: a kick calls it so that the listener polls for the answer. */
   private rouse: (() => void) | undefined;
   private readonly poll = new SpinBudget(LISTEN_POLL_MIN_US, LISTEN_POLL_MAX_US);
+  /** @internal whether the listener may poll (updatePolling). */
+  pollAllowed = true;
 
   constructor(
     spec: CoreSpec,
@@ -157,6 +188,8 @@ export class WorkerExecution implements CoreExecution {
     if (this.runner.running)
       throw new RprocError('EBUSY', 'core-start', `${this.spec.name} is already running`);
     this.startServices();
+    // Before the thread starts: it reads its polling limit from the first WFI on.
+    setRunning(this, true);
     try {
       await this.runner.start({
         coreName: this.spec.name,
@@ -167,6 +200,7 @@ export class WorkerExecution implements CoreExecution {
         options: this.options,
       });
     } catch (e) {
+      setRunning(this, false);
       this.stopServices();
       throw e;
     }
@@ -175,6 +209,7 @@ export class WorkerExecution implements CoreExecution {
   async stop(): Promise<void> {
     this.stopServices();
     await this.runner.stop();
+    setRunning(this, false);
   }
 
   /**
@@ -234,7 +269,7 @@ export class WorkerExecution implements CoreExecution {
         this.sink.interrupt(mask);
         sweep(this);
       }
-      const budgetMs = this.poll.current / 1000;
+      const budgetMs = this.pollAllowed ? this.poll.current / 1000 : 0;
       if (budgetMs === 0) {
         this.poll.slept();
       } else if (performance.now() - this.lastActivity < budgetMs) {
