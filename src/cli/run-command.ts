@@ -18,6 +18,9 @@ import { EXIT, UsageError, type Command, type OptionValues } from './command.ts'
 import { SocReporter } from './soc-reporter.ts';
 import { createSoc } from './soc-setup.ts';
 
+/** How long replies may take after the last --send or the end of --console input, ms. */
+const REPLY_GRACE_MS = 1000;
+
 interface SendSpec {
   readonly channel: string;
   readonly text: string;
@@ -96,7 +99,7 @@ export const runCommand: Command = {
     const coreName = typeof values['core'] === 'string' ? values['core'] : undefined;
     const dumpDir = typeof values['coredump'] === 'string' ? values['coredump'] : undefined;
     const deterministic = values['deterministic'] === true;
-    const limit = timeoutMs ?? (sends.length > 0 && consoleName === undefined ? 1000 : undefined);
+    const limit = timeoutMs ?? (sends.length > 0 && consoleName === undefined ? REPLY_GRACE_MS : undefined);
     // A bounded run goes as fast as it can; one that waits for Ctrl-C or the terminal keeps virtual
     // time in step with host time, so that a firmware's timers do not race ahead meanwhile.
     const pace = limit !== undefined && consoleName === undefined ? 'asap' : 'realtime';
@@ -162,7 +165,11 @@ export const runCommand: Command = {
             .send(new TextEncoder().encode(line))
             .catch((e: unknown) => io.err(`rproc run: ${e instanceof Error ? e.message : String(e)}\n`));
         });
-        rl.on('close', () => stopRequested());
+        // End of input (a pipe): replies to the last lines still get a second to come back.
+        rl.on('close', () => {
+          if (scheduler !== undefined) void scheduler.delay(REPLY_GRACE_MS).then(() => stopRequested());
+          else setTimeout(() => stopRequested(), REPLY_GRACE_MS);
+        });
       }
 
       let timer: NodeJS.Timeout | undefined;
