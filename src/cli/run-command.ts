@@ -73,7 +73,7 @@ export const runCommand: Command = {
     '  --board FILE            board description (.dtb, or .dts when dtc is installed); default: the embedded board',
     '  --core NAME             core to run on (default: the first core that runs this kind of image)',
     '  --send CHANNEL=TEXT     send TEXT to CHANNEL once it is announced (repeatable); replies are printed',
-    '  --console CHANNEL       connect stdin/stdout to CHANNEL (one message per line)',
+    '  --console CHANNEL       connect stdin/stdout to CHANNEL (one message per line; ends 1 s after the input)',
     '  --timeout SECONDS       shut down after this long (default: run until Ctrl-C, or 1 s after the last --send)',
     '  --coredump DIR          write a coredump there when the core crashes',
     '  --deterministic         run the cores in this thread on virtual time: the same output every run',
