@@ -198,24 +198,6 @@ describe('deterministic SoC (cores in the host thread on virtual time)', () => {
     }
   });
 
-  it('reports a js firmware that throws from a callback as a crash, and the host goes on', async () => {
-    const soc = scheduledSoc({ rproc1: 'crasher' });
-    const rproc = soc.rproc('rproc1');
-    rproc.recoveryDisabled = true;
-    try {
-      await soc.start();
-      await rproc.boot();
-      const ch = await soc.rpmsg.waitForChannel('crasher');
-      const crash = rproc.next('crash');
-      await ch.open().send(new TextEncoder().encode('panic'));
-      const c = await crash;
-      assert.equal(c.typeName, 'fatal error');
-      assert.equal(rproc.state, 'crashed');
-    } finally {
-      await soc.close();
-    }
-  });
-
   it('leaves no timer or immediate behind after close', async () => {
     const before = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap');
     const soc = scheduledSoc({ rproc0: 'watchdog.elf', rproc1: 'sensor' });
