@@ -1,6 +1,7 @@
-// Real C firmware on the rv32 core of the virtual SoC, in a worker thread and in deterministic mode: the rpmsg echo sample under
-// 10,000 messages of random sizes, a crash with its coredump read back by readelf and recovery,
-// the watchdog sample's bite, and boot/shutdown cycles that leave nothing behind.
+// Real C firmware on the rv32 core of the virtual SoC, in a worker thread and in deterministic
+// mode: the rpmsg echo sample under 10,000 messages of random sizes, a crash with its coredump read
+// back by readelf and recovery, the watchdog sample's bite, and boot/shutdown cycles that leave
+// nothing behind.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
