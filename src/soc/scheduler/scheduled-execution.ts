@@ -65,15 +65,22 @@ export class ScheduledExecution implements CoreExecution, ScheduledClient {
     o.block.store(CORE_WORD.RUN, RUN_STATE.RUNNING);
     o.block.store(CORE_WORD.EXIT_CODE, 0);
     this.startServices();
-    const core = o.spec.kind === 'js' ? await this.jsCore(bootAddr) : this.rv32Core(bootAddr);
-    this.core = core;
+    try {
+      this.core = o.spec.kind === 'js' ? await this.jsCore(bootAddr) : this.rv32Core(bootAddr);
+    } catch (e) {
+      // A core that cannot even be built (its windows are not RAM) never ran: nothing to report.
+      this.stopServices();
+      o.block.store(CORE_WORD.RUN, RUN_STATE.HALTED);
+      throw e;
+    }
     o.scheduler.add(this);
   }
 
-  async stop(): Promise<void> {
+  /** Halt the core at once: between two quanta it is never in the middle of anything. */
+  stop(): Promise<void> {
     this.stopServices();
     const core = this.core;
-    if (core === undefined) return;
+    if (core === undefined) return Promise.resolve();
     this.core = undefined;
     this.o.scheduler.remove(this);
     this.o.block.store(CORE_WORD.RUN, RUN_STATE.HALTED);
