@@ -32,6 +32,7 @@ export async function makeSoc(
     firmwareStore: defaultFirmwareStore(),
     autoBoot: false,
     ...(mode === 'scheduled' ? { scheduler: true as const } : {}),
+    ...(SOC_CORE_THREADS === undefined ? {} : { coreThreads: SOC_CORE_THREADS }),
   });
   await soc.start();
   return soc;
@@ -56,6 +57,9 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Worker threads the cores may use (VirtualSoc coreThreads); undefined: the SoC's default. */
+export const SOC_CORE_THREADS: number | undefined =
+  process.env['SOC_CORE_THREADS'] === undefined ? undefined : Number(process.env['SOC_CORE_THREADS']);
 export const SOC_SCALE_CORES = [1, 2, 4, 8, 16];
 export const SOC_SCALE_ROUNDS = Number(process.env['SOC_SCALE_ROUNDS'] ?? 3);
 const WINDOW = 8;

@@ -15,11 +15,14 @@
 //                               message costs the same however many cores there are).
 //
 // Each board is booted and loaded ROUNDS times (SOC_SCALE_ROUNDS, default 3); records are medians,
-// notes give the min..max spread.
+// notes give the min..max spread. The cores run with the SoC's default coreThreads (one thread per
+// core up to os.availableParallelism(), core groups sharing that many threads beyond);
+// SOC_CORE_THREADS overrides it (e.g. 64: a thread per core, as before core groups).
 
 import { MULTI_ECHO_ENDPOINTS } from '../src/cpu/js/programs/multi-echo.ts';
 import type { Bench } from './bench.ts';
 import {
+  SOC_CORE_THREADS,
   SOC_SCALE_CORES,
   SOC_SCALE_ROUNDS,
   runBoard,
@@ -30,7 +33,7 @@ import {
 
 const bench: Bench = {
   name: 'soc-scale',
-  description: `boot and aggregate echo throughput on 1–16 js cores in worker threads (${MULTI_ECHO_ENDPOINTS} endpoints each), median of ${SOC_SCALE_ROUNDS}`,
+  description: `boot and aggregate echo throughput on 1–16 js cores in worker threads (${MULTI_ECHO_ENDPOINTS} endpoints each, coreThreads ${SOC_CORE_THREADS ?? 'default'}), median of ${SOC_SCALE_ROUNDS}`,
   async run() {
     warnIfStale();
     // One untimed 1-core board first: module loading and JIT warm-up are not core costs.

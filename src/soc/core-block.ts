@@ -55,6 +55,12 @@ export const CORE_WORD = {
    * the CPU (measured: 16 cores on 2 vCPUs, bench/README.md soc-scale).
    */
   SPIN_LIMIT_US: 16,
+  /**
+   * Core groups (group/core-group.ts), in the group leader's block only: bumped by the host after it
+   * posts a control message to the group's thread, so that the thread, woken through WAKE, knows a
+   * message is on its way and takes event-loop turns until it has handled it.
+   */
+  GROUP_CONTROL: 17,
 } as const;
 
 /**

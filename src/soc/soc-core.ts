@@ -20,6 +20,7 @@ import type { CoreExecution, CoreSink } from './core-execution.ts';
 import type { CoreFault } from './core-messages.ts';
 import { DmaPool } from './dma-pool.ts';
 import type { CoreSpec } from './board.ts';
+import type { CoreGroup } from './group/core-group.ts';
 import type { PhysMemory } from './phys-memory.ts';
 import { ScheduledExecution } from './scheduler/scheduled-execution.ts';
 import type { SocScheduler } from './scheduler/soc-scheduler.ts';
@@ -37,6 +38,8 @@ export interface SocCoreOptions {
   readonly coreOptions?: Readonly<Record<string, string | number | boolean>>;
   /** Run the core in the host thread under this scheduler instead of in a worker. */
   readonly scheduler?: SocScheduler;
+  /** Run the core in this group's worker thread (shared with other cores) instead of one of its own. */
+  readonly group?: CoreGroup;
 }
 
 export class SocCore {
@@ -78,7 +81,7 @@ export class SocCore {
     const coreOptions = options.coreOptions ?? {};
     this.execution =
       options.scheduler === undefined
-        ? new WorkerExecution(spec, index, memory, this.block, sink, coreOptions)
+        ? new WorkerExecution(spec, index, memory, this.block, sink, coreOptions, options.group)
         : new ScheduledExecution({
             spec,
             index,

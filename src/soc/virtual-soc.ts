@@ -4,6 +4,7 @@
 // every processor (auto-booting those the board marks), `close()` deletes them and leaves no worker
 // or timer behind.
 
+import { availableParallelism } from 'node:os';
 import { FirmwareStore } from '../remoteproc/firmware-store.ts';
 import { rprocAlloc, type Rproc } from '../remoteproc/rproc.ts';
 import { RprocRegistry } from '../remoteproc/rproc-registry.ts';
@@ -21,6 +22,19 @@ import { PhysMemory } from './phys-memory.ts';
 import { SocCore } from './soc-core.ts';
 import { bootLoaderStart } from './boot-loader.ts';
 import { SocScheduler, type SocSchedulerOptions } from './scheduler/soc-scheduler.ts';
+import { CoreGroup } from './group/core-group.ts';
+
+/**
+ * The groups the worker cores of a board with `cores` cores run in: none when every core can have a
+ * thread of its own (cores ≤ coreThreads), else coreThreads groups, led by cores 0..coreThreads-1.
+ */
+function coreGroups(memory: PhysMemory, cores: number, coreThreads = availableParallelism()): CoreGroup[] {
+  if (!Number.isFinite(coreThreads))
+    throw new RprocError('EINVAL', 'soc', `coreThreads must be a number of threads, not ${coreThreads}`);
+  const threads = Math.max(1, Math.floor(coreThreads));
+  if (cores <= threads) return [];
+  return Array.from({ length: threads }, (_, leader) => new CoreGroup(memory, leader));
+}
 
 export interface VirtualSocOptions {
   /** The board; the embedded default board when absent. */
@@ -42,6 +56,12 @@ export interface VirtualSocOptions {
    * defaults) instead of each in a worker thread on host time. See soc-scheduler.ts.
    */
   readonly scheduler?: SocSchedulerOptions | true;
+  /**
+   * Most worker threads the cores run in (default: os.availableParallelism()). A board with more
+   * cores than this puts them in that many groups, core i in group i % coreThreads, each group
+   * sharing one thread (group/core-group.ts); with no more cores than this each core has its own.
+   */
+  readonly coreThreads?: number;
 }
 
 export interface SocEvents extends Record<string, unknown> {
@@ -80,7 +100,12 @@ export class VirtualSoc extends TypedEmitter<SocEvents> {
       options.scheduler === undefined
         ? undefined
         : new SocScheduler(options.scheduler === true ? {} : options.scheduler);
+    const groups =
+      this.scheduler === undefined
+        ? coreGroups(this.memory, this.board.cores.length, options.coreThreads)
+        : [];
     this.cores = this.board.cores.map((spec, index) => {
+      const group = groups[index % Math.max(1, groups.length)];
       const core = new SocCore(
         spec,
         index,
@@ -92,6 +117,7 @@ export class VirtualSoc extends TypedEmitter<SocEvents> {
         {
           ...(options.coreOptions === undefined ? {} : { coreOptions: options.coreOptions }),
           ...(this.scheduler === undefined ? {} : { scheduler: this.scheduler }),
+          ...(group === undefined ? {} : { group }),
         },
       );
       const rproc = rprocAlloc({

@@ -17,7 +17,16 @@ export interface WorkerCoreEvents {
 }
 
 /** How long a halted core may take to notice before its worker is terminated. */
-const HALT_GRACE_MS = 500;
+export const HALT_GRACE_MS = 500;
+
+/** What runs a core's code on a thread: a worker of its own (WorkerCore) or a share of a group's (CoreGroup). */
+export interface CoreRunner {
+  readonly running: boolean;
+  /** Release the core: it starts executing at data.bootAddr. */
+  start(data: CoreWorkerData): Promise<void>;
+  /** Halt the core; resolves once it is still. */
+  stop(): Promise<void>;
+}
 
 const PRELOAD_FLAGS = new Set(['--import', '--loader', '--experimental-loader', '--require', '-r']);
 
@@ -45,7 +54,7 @@ export function workerExecArgv(parent: readonly string[] = process.execArgv): st
   return out;
 }
 
-export class WorkerCore {
+export class WorkerCore implements CoreRunner {
   private worker: Worker | undefined;
   private readonly script: URL;
   private readonly block: CoreBlock;

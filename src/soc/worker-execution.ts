@@ -1,30 +1,19 @@
-// A remote core executing in its own worker thread, on host time: the worker (worker-core.ts), the
-// doorbell listener that hears the core's mailbox writes with Atomics.waitAsync and polls for a
-// while after activity, the watchdog on a host timer, and the batching of doorbells across the
-// cores of one SoC so that one turn of the host's work that rings many sleeping cores costs it
-// few futex wakes.
+// A remote core executing in a worker thread, on host time: in a thread of its own (worker-core.ts)
+// or sharing its group's (group/core-group.ts), the doorbell listener that hears the core's mailbox
+// writes with Atomics.waitAsync and polls for a while after activity, the watchdog on a host timer,
+// and the batching of doorbells across the cores of one SoC so that one turn of the host's work
+// that rings many sleeping cores costs it few futex wakes.
 
 import { RprocError } from '../util/errors.ts';
 import { availableParallelism } from 'node:os';
 import { CORE_SPIN_MAX_US, CORE_WORD, CoreBlock, SpinBudget } from './core-block.ts';
 import type { CoreExecution, CoreSink } from './core-execution.ts';
-import type { CoreKind, CoreSpec } from './board.ts';
-import { distIsFresh, distUrl } from '../util/dist.ts';
+import type { CoreSpec } from './board.ts';
+import type { CoreGroup } from './group/core-group.ts';
 import type { PhysMemory } from './phys-memory.ts';
 import { Watchdog } from './watchdog.ts';
-import { WorkerCore } from './worker-core.ts';
-
-/**
- * The script a core of each kind runs: the compiled worker when this code is itself compiled or
- * dist/ is fresh (fast start), else a .mjs bootstrap that loads the TypeScript body through tsx
- * (DESIGN: tsx's loader does not reach `new Worker('./x.ts')` on Node 20).
- */
-function workerScript(kind: CoreKind): URL {
-  const body = kind === 'js' ? 'cpu/js/js-core-worker' : 'cpu/rv32/rv32-core-worker';
-  if (import.meta.url.endsWith('.js')) return new URL(`../${body}.js`, import.meta.url);
-  if (distIsFresh()) return distUrl(`${body}.js`);
-  return new URL(`../${body}.mjs`, import.meta.url);
-}
+import { WorkerCore, type CoreRunner, type WorkerCoreEvents } from './worker-core.ts';
+import { coreWorkerScript } from './worker-script.ts';
 
 /** How long one Atomics.waitAsync on the doorbell lasts before the listener looks again. */
 const LISTEN_SLICE_MS = 1000;
@@ -55,7 +44,8 @@ let notifiedThisTurn = false;
 function ringDoorbell(core: WorkerExecution): void {
   if (doorbells.size === 0) queueMicrotask(endTurn);
   doorbells.add(core);
-  const { block } = core;
+  // A core in a group is woken through its group's word (it is the one the group's thread sleeps on).
+  const block = core.wakeBlock;
   if (!block.ring()) return;
   if (!notifiedThisTurn) {
     notifiedThisTurn = true;
@@ -90,15 +80,21 @@ const running = new Map<Int32Array, Set<WorkerExecution>>();
 
 /**
  * Whether threads of this SoC may poll (cores in WFI, the host's listener): only while the host
- * thread and every running core thread can each have a CPU. Published to every running core.
+ * thread and every running core thread can each have a CPU. Threads, not cores: the cores of a
+ * group share one (and one wake word, which is where a group's thread reads its limit). Published
+ * to every running core.
  */
 function updatePolling(words: Int32Array): void {
   const cores = running.get(words);
   if (cores === undefined) return;
-  const allowed = cores.size + 1 <= availableParallelism();
+  const threads = new Set<number>();
+  for (const core of cores) threads.add(core.wakeBlock.base);
+  const allowed = threads.size + 1 <= availableParallelism();
+  const limit = allowed ? CORE_SPIN_MAX_US : 0;
   for (const core of cores) {
     core.pollAllowed = allowed;
-    core.block.store(CORE_WORD.SPIN_LIMIT_US, allowed ? CORE_SPIN_MAX_US : 0);
+    core.block.store(CORE_WORD.SPIN_LIMIT_US, limit);
+    core.wakeBlock.store(CORE_WORD.SPIN_LIMIT_US, limit);
   }
 }
 
@@ -141,11 +137,13 @@ function nextTurn(): Promise<void> {
 
 export class WorkerExecution implements CoreExecution {
   readonly block: CoreBlock;
+  /** The words that wake the core's thread: its own, or its group leader's. */
+  readonly wakeBlock: CoreBlock;
   private readonly spec: CoreSpec;
   private readonly index: number;
   private readonly memory: PhysMemory;
   private readonly sink: CoreSink;
-  private readonly runner: WorkerCore;
+  private readonly runner: CoreRunner;
   private readonly watchdog: Watchdog;
   private readonly options: Readonly<Record<string, string | number | boolean>>;
   /** Bumped to end a listener loop: each loop runs while its generation is current. */
@@ -165,18 +163,24 @@ export class WorkerExecution implements CoreExecution {
     block: CoreBlock,
     sink: CoreSink,
     options: Readonly<Record<string, string | number | boolean>>,
+    group?: CoreGroup,
   ) {
     this.spec = spec;
     this.index = index;
     this.memory = memory;
     this.block = block;
+    this.wakeBlock = group?.wakeBlock ?? block;
     this.sink = sink;
     this.options = options;
-    this.runner = new WorkerCore(workerScript(spec.kind), block, {
+    const events: WorkerCoreEvents = {
       uart: (text) => sink.uart(text),
       fault: (fault) => sink.fault(fault),
       exit: (code) => sink.exit(code),
-    });
+    };
+    this.runner =
+      group === undefined
+        ? new WorkerCore(coreWorkerScript(spec.kind), block, events)
+        : group.runner(index, spec.kind, block, events);
     this.watchdog = new Watchdog(block, (period) => sink.watchdogBite(period));
   }
 
@@ -223,7 +227,7 @@ export class WorkerExecution implements CoreExecution {
 
   raise(events: number): void {
     this.block.postHostEvent(events);
-    this.block.wake();
+    this.wakeBlock.wake();
   }
 
   /** @internal the doorbell rang: an answer is likely soon, so the listener polls for it. */

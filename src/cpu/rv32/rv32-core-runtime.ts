@@ -167,6 +167,11 @@ export class Rv32CoreRuntime {
     return this.clint.deadlineNs();
   }
 
+  /** Milliseconds of the core's clock until its timer interrupt; undefined: none set. */
+  msUntilTimer(): number | undefined {
+    return this.clint.msUntilDeadline();
+  }
+
   /** Whatever the UART still buffers goes out (a halt from the host). */
   flush(): void {
     this.uart.flush();
