@@ -3,6 +3,7 @@
 // group mates keep echoing; an rv32 and a js core in one thread; nothing left behind after close.
 
 import { describe, it } from 'node:test';
+import { availableParallelism } from 'node:os';
 import assert from 'node:assert/strict';
 import { VirtualSoc } from '../virtual-soc.ts';
 import { manyCoreBoard } from '../boards/many-cores.ts';
@@ -80,12 +81,16 @@ function workerPorts(): number {
   return process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
 }
 
-function manyCoreSoc(cores: number, coreThreads: number, firmware: Record<string, string> = {}): VirtualSoc {
+function manyCoreSoc(
+  cores: number,
+  coreThreads: number | undefined,
+  firmware: Record<string, string> = {},
+): VirtualSoc {
   return new VirtualSoc({
     board: manyCoreBoard(cores, 'multi-echo'),
     firmwareStore: defaultFirmwareStore(),
     autoBoot: false,
-    coreThreads,
+    ...(coreThreads === undefined ? {} : { coreThreads }),
     firmware,
   });
 }
@@ -109,6 +114,22 @@ describe('core groups', () => {
       await soc.close();
     }
   });
+
+  for (const cores of [availableParallelism(), availableParallelism() + 1]) {
+    const want = cores <= availableParallelism() ? cores : Math.max(1, availableParallelism() - 1);
+    it(`by default runs ${cores} cores in ${want} thread${want === 1 ? '' : 's'} (${availableParallelism()} CPUs)`, async () => {
+      const ports = workerPorts();
+      const soc = manyCoreSoc(cores, undefined);
+      try {
+        await soc.start();
+        await Promise.all(soc.cores.map((c) => c.rproc.boot()));
+        await waitFor(`${cores * 4} channels`, () => soc.rpmsg.channels.length === cores * 4);
+        assert.equal(workerPorts() - ports, want);
+      } finally {
+        await soc.close();
+      }
+    });
+  }
 
   it('crashes and recovers one core while the others of its group keep echoing', async () => {
     // One thread for all three: rproc1 crashes, rproc0 and rproc2 share its thread.
