@@ -7,7 +7,6 @@
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeCoredumpFile } from '../remoteproc/coredump.ts';
 import type { RpmsgChannel } from '../rpmsg/host/rpmsg-channel.ts';
 import { RprocError } from '../util/errors.ts';
 import { EXIT, type Command } from './command.ts';
@@ -138,17 +137,9 @@ export const demoCommand: Command = {
 
       reporter.heading('Crash, coredump and recovery');
       rproc.coredumpMode = 'enabled';
-      const written = new Promise<string>((resolve) => {
-        rproc.once('coredump', (dump) => {
-          const path = join(dumpDir, `${rproc.name}-core.elf`);
-          void writeCoredumpFile(dump, path).then(() => {
-            reporter.say(
-              { event: 'coredump', core: rproc.name, path, size: dump.size },
-              `coredump: ${dump.size} bytes written to ${path}`,
-            );
-            resolve(path);
-          });
-        });
+      const dumped = { ok: false };
+      rproc.once('coredump', (dump) => {
+        dumped.ok = reporter.saveCoredump(rproc.name, dump, join(dumpDir, `${rproc.name}-core.elf`));
       });
       const recovered = rproc.next('recovery', (e) => e.phase !== 'start');
       reporter.say(
@@ -156,8 +147,8 @@ export const demoCommand: Command = {
         'asking the firmware to store to an unmapped address',
       );
       await ch.open().send(new TextEncoder().encode('mmu'));
-      await written;
       const outcome = await recovered;
+      if (!dumped.ok) throw new RprocError('EIO', 'demo', 'the crash left no coredump');
       if (outcome.phase === 'failed') throw outcome.error ?? new RprocError('EIO', 'demo', 'recovery failed');
       const again = await soc.rpmsg.waitForChannel('crasher');
       const rtt = await roundTrip(again, new TextEncoder().encode('back again'), clockMs);

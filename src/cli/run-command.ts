@@ -8,7 +8,6 @@
 
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { writeCoredumpFile } from '../remoteproc/coredump.ts';
 import { parseElf } from '../elf/elf-reader.ts';
 import { EM } from '../elf/elf-constants.ts';
 import { RprocError } from '../util/errors.ts';
@@ -128,12 +127,10 @@ export const runCommand: Command = {
       if (dumpDir !== undefined) {
         core.rproc.coredumpMode = 'enabled';
         core.rproc.on('coredump', (dump) => {
-          const path = join(dumpDir, `${core.name}-core-${core.rproc.crashCounter}.elf`);
-          void writeCoredumpFile(dump, path).then(() =>
-            reporter.say(
-              { event: 'coredump', core: core.name, path, size: dump.size },
-              `coredump written to ${path}`,
-            ),
+          reporter.saveCoredump(
+            core.name,
+            dump,
+            join(dumpDir, `${core.name}-core-${core.rproc.crashCounter}.elf`),
           );
         });
       }

@@ -4,6 +4,8 @@
 // since start, or the SoC's virtual time in deterministic mode, where the trace is also read
 // before every event instead of on a host timer, so that the whole output is reproducible.
 
+import { writeFileSync } from 'node:fs';
+import type { RprocCoredump } from '../remoteproc/coredump.ts';
 import type { VirtualSoc } from '../soc/virtual-soc.ts';
 import { hex } from '../util/errors.ts';
 import { paint, type CliIo } from './io.ts';
@@ -115,6 +117,30 @@ export class SocReporter {
         );
       });
     }
+  }
+
+  /**
+   * Write a coredump to `path` and say so (or say why not). Synchronous on purpose: called from the
+   * 'coredump' event, inside the processor's crash handling, it keeps the dump's line in order with
+   * the recovery's — in deterministic mode the file is written while no core runs, so the output
+   * does not depend on how fast the disk is.
+   */
+  saveCoredump(core: string, dump: RprocCoredump, path: string): boolean {
+    try {
+      writeFileSync(path, dump.bytes());
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      this.say(
+        { event: 'coredump-error', core, path, error },
+        paint(this.io, 'red', `coredump not written: ${error}`),
+      );
+      return false;
+    }
+    this.say(
+      { event: 'coredump', core, path, size: dump.size },
+      `coredump: ${dump.size} bytes written to ${path}`,
+    );
+    return true;
   }
 
   /** Poll every core's trace0 and print what is new (firmware writes it; the host reads it). */
