@@ -16,7 +16,7 @@
 //
 // Each board is booted and loaded ROUNDS times (SOC_SCALE_ROUNDS, default 3); records are medians,
 // notes give the min..max spread. The cores run with the SoC's default coreThreads (one thread per
-// core up to os.availableParallelism() cores, CPUs - 1 shared group threads beyond);
+// core while cores + 1 <= os.availableParallelism(), CPUs - 1 shared group threads beyond);
 // SOC_CORE_THREADS overrides it (e.g. 64: a thread per core, as before core groups).
 
 import { MULTI_ECHO_ENDPOINTS } from '../src/cpu/js/programs/multi-echo.ts';

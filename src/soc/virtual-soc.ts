@@ -27,11 +27,12 @@ import { CoreGroup } from './group/core-group.ts';
 /**
  * The groups the worker cores of a board with `cores` cores run in: none when every core can have a
  * thread of its own (cores ≤ coreThreads), else coreThreads groups, led by cores 0..coreThreads-1.
- * By default a core has a thread of its own while the board has no more cores than CPUs; beyond
- * that the cores share CPUs - 1 threads, leaving one CPU to the host thread, so that every thread
- * can keep a CPU and poll instead of paying a futex wake-up per message (bench/README.md
- * soc-scale: on 2 vCPUs, 4–16 cores in one group thread cost 2.9–6.2 µs per echo, in two threads
- * 3.0–32 µs, in a thread each 4–15 µs).
+ * By default a core has a thread of its own while the cores and the host thread together have no
+ * more threads than there are CPUs; beyond that the cores share CPUs - 1 threads, one CPU being
+ * the host's, so that every thread keeps a CPU and may poll instead of paying a futex wake-up per
+ * message (bench/README.md soc-scale: on 2 vCPUs, 4–16 cores in one group thread cost 2.3–6.2 µs
+ * per echo, in two threads 3.0–32 µs, in a thread each 4–15 µs, and 2 cores in a thread each
+ * 6.6–70 µs).
  */
 function coreGroups(memory: PhysMemory, cores: number, coreThreads?: number): CoreGroup[] {
   if (coreThreads !== undefined && !Number.isFinite(coreThreads))
@@ -40,7 +41,7 @@ function coreGroups(memory: PhysMemory, cores: number, coreThreads?: number): Co
   const threads =
     coreThreads !== undefined
       ? Math.max(1, Math.floor(coreThreads))
-      : cores <= cpus
+      : cores + 1 <= cpus
         ? cores
         : Math.max(1, cpus - 1);
   if (cores <= threads) return [];
@@ -68,8 +69,8 @@ export interface VirtualSocOptions {
    */
   readonly scheduler?: SocSchedulerOptions | true;
   /**
-   * Most worker threads the cores run in (default: one per core while the board has no more cores
-   * than os.availableParallelism(), else that minus one for the host thread). A board with more
+   * Most worker threads the cores run in (default: one per core while cores + 1 ≤
+   * os.availableParallelism(), else that minus one, one CPU being the host thread's). A board with more
    * cores than this puts them in that many groups, core i in group i % coreThreads, each group
    * sharing one thread (group/core-group.ts); with no more cores than this each core has its own.
    */
