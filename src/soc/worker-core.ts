@@ -126,18 +126,25 @@ export class WorkerCore implements CoreRunner {
     this.block.store(CORE_WORD.RUN, RUN_STATE.HALT_REQUESTED);
     this.block.wake();
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<'timeout'>(
-      (resolve) => (timer = setTimeout(() => resolve('timeout'), HALT_GRACE_MS)),
-    );
-    const r = await Promise.race([exited.then(() => 'exited' as const), grace]);
-    clearTimeout(timer);
-    if (r === 'timeout') {
-      // A core stuck in a loop that never looks at RUN: pull the plug.
-      await worker.terminate();
-      await exited;
-    }
+    await exitOrTerminate(worker, exited);
     this.worker = undefined;
     this.block.store(CORE_WORD.RUN, RUN_STATE.HALTED);
+  }
+}
+
+/**
+ * Wait up to HALT_GRACE_MS for a core thread asked to end (`exited`), then terminate it: a core
+ * stuck in a loop that never looks at RUN does not end by itself.
+ */
+export async function exitOrTerminate(worker: Worker, exited: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<'timeout'>(
+    (resolve) => (timer = setTimeout(() => resolve('timeout'), HALT_GRACE_MS)),
+  );
+  const r = await Promise.race([exited.then(() => 'exited' as const), grace]);
+  clearTimeout(timer);
+  if (r === 'timeout') {
+    await worker.terminate();
+    await exited;
   }
 }

@@ -17,7 +17,13 @@ import type { CoreKind } from '../board.ts';
 import { CORE_WORD, CoreBlock, RUN_STATE } from '../core-block.ts';
 import type { CoreWorkerData } from '../core-messages.ts';
 import type { PhysMemory } from '../phys-memory.ts';
-import { HALT_GRACE_MS, workerExecArgv, type CoreRunner, type WorkerCoreEvents } from '../worker-core.ts';
+import {
+  HALT_GRACE_MS,
+  exitOrTerminate,
+  workerExecArgv,
+  type CoreRunner,
+  type WorkerCoreEvents,
+} from '../worker-core.ts';
 import { groupWorkerScript } from '../worker-script.ts';
 import { isGroupReport, type GroupControl, type GroupWorkerData } from './group-messages.ts';
 
@@ -210,18 +216,7 @@ export class CoreGroup {
     this.worker = undefined;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     this.send(worker, { type: 'close', seq: this.seq + 1 });
-    const closing = (async () => {
-      let timer: NodeJS.Timeout | undefined;
-      const grace = new Promise<'timeout'>(
-        (resolve) => (timer = setTimeout(() => resolve('timeout'), HALT_GRACE_MS)),
-      );
-      const r = await Promise.race([exited.then(() => 'exited' as const), grace]);
-      clearTimeout(timer);
-      if (r === 'timeout') {
-        await worker.terminate();
-        await exited;
-      }
-    })();
+    const closing = exitOrTerminate(worker, exited);
     this.closing = closing;
     void closing.finally(() => {
       if (this.closing === closing) this.closing = undefined;
