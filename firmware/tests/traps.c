@@ -162,8 +162,13 @@ static void test_interrupts(void) {
   CHECK((last_trap.mstatus & MSTATUS_MIE) == 0 && (last_trap.mstatus & MSTATUS_MPIE) != 0, 34);
   CHECK((csr_read_mstatus() & MSTATUS_MIE) != 0, 35); /* mret restored MIE */
   /* Timer in the future: wait for it with WFI. */
+  /* Check and sleep with MIE clear: an interrupt taken between the check and the wfi would leave
+     wfi waiting for one that already came (the handler disarms the timer). WFI still wakes on the
+     pending, enabled interrupt; setting MIE then takes it. */
+  __asm__ volatile("csrci mstatus, 8" ::: "memory");
   set_mtimecmp(mtime() + 2000);
-  while (irq_count < 3) __asm__ volatile("wfi");
+  while (irq_count < 3) __asm__ volatile("wfi\ncsrsi mstatus, 8\ncsrci mstatus, 8" ::: "memory");
+  __asm__ volatile("csrsi mstatus, 8" ::: "memory");
   CHECK(irq_order[2] == 7 && last_trap.cause == 0x80000007u, 36);
   /* A software interrupt raised by our own store (our core takes it right after the store; QEMU
      at the end of its translation block, so allow a few instructions). */
