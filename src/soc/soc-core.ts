@@ -3,9 +3,9 @@
 // start releases the core at the boot address, stop halts it, kick rings the mailbox, daToVa uses
 // the core's own address map, attach/detach for a core a boot loader started), and what it does
 // with what the core reports: mailbox interrupts become rproc_vq_interrupt calls, faults and
-// watchdog bites become crash reports. The core itself executes in a worker thread on host time
-// (worker-execution.ts) or in the host thread under the SoC scheduler (scheduler/). Mirrors a
-// platform driver such as stm32_rproc.c.
+// watchdog bites become crash reports. The core itself executes on host time in a worker thread of
+// its own or shared with its core group (worker-execution.ts, group/), or on virtual time in the
+// host thread under the SoC scheduler (scheduler/). Mirrors a platform driver such as stm32_rproc.c.
 
 import { RprocError, hex } from '../util/errors.ts';
 import { parseElf } from '../elf/elf-reader.ts';
