@@ -198,6 +198,30 @@ describe('deterministic SoC (cores in the host thread on virtual time)', () => {
     }
   });
 
+  it('keeps the host responsive while an rv32 core computes without ever sleeping', async () => {
+    const soc = scheduledSoc({ rproc0: 'bench.elf' });
+    const s = schedulerOf(soc);
+    const rproc = soc.rproc('rproc0');
+    try {
+      await soc.start();
+      await rproc.boot();
+      // The host's own macrotasks still run between quanta…
+      let turns = 0;
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(() => r(turns++)));
+      assert.equal(turns, 20);
+      // …its virtual timers fire on the core's time, 10 ns an instruction…
+      const before = s.now;
+      await s.delay(20);
+      assert.ok(s.now >= before + 20e6 && s.now < before + 20e6 + s.quantumNs);
+      assert.ok(s.stats.quanta >= 200, `${s.stats.quanta} quanta of 100 µs in 20 ms`);
+      // …and the core stops when told.
+      await rproc.shutdown();
+      assert.equal(soc.core('rproc0').running, false);
+    } finally {
+      await soc.close();
+    }
+  });
+
   it('leaves no timer or immediate behind after close', async () => {
     const before = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap');
     const soc = scheduledSoc({ rproc0: 'watchdog.elf', rproc1: 'sensor' });
