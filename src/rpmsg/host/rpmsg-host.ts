@@ -11,6 +11,7 @@ import { RPMSG_BUF_SIZE, RPMSG_HDR_SIZE, VIRTIO_RPMSG_F_NS } from '../rpmsg-wire
 import type { RpmsgChannel } from './rpmsg-channel.ts';
 import type { RpmsgEndpoint } from './rpmsg-endpoint.ts';
 import { VirtioRpmsgDevice, type RpmsgBufferConfig } from './virtio-rpmsg-device.ts';
+import { RpmsgCtrlDev } from './rpmsg-ctrl.ts';
 
 /** An rpmsg driver, bound to channels by name (Linux: the id_table of struct rpmsg_driver). */
 export interface RpmsgDriver {
@@ -47,6 +48,7 @@ export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
   private readonly config: RpmsgBufferConfig;
   private readonly drivers: RpmsgDriver[] = [];
   private readonly devices = new Map<VirtioDevice, VirtioRpmsgDevice>();
+  private readonly ctrls = new Map<VirtioRpmsgDevice, RpmsgCtrlDev>();
   /** The virtio driver to register with a transport (RprocVirtio's registry). */
   readonly virtioDriver: VirtioDriver;
 
@@ -91,6 +93,17 @@ export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
   }
 
   /** The first live channel named `name`, waiting for its announcement up to `timeoutMs`. */
+  /**
+   * The control device of `device` (/dev/rpmsg_ctrlN, rpmsg-ctrl.ts): endpoint devices made
+   * through it go away with the device, their readers getting EPIPE.
+   */
+  ctrl(device: VirtioRpmsgDevice): RpmsgCtrlDev {
+    if (device.removed) throw new RprocError('ENODEV', 'rpmsg-ctrl', `${device.deviceName} is gone`);
+    let ctrl = this.ctrls.get(device);
+    if (ctrl === undefined) this.ctrls.set(device, (ctrl = new RpmsgCtrlDev(device)));
+    return ctrl;
+  }
+
   waitForChannel(name: string, timeoutMs = 5000): Promise<RpmsgChannel> {
     const existing = this.channels.find((c) => c.name === name);
     if (existing !== undefined) return Promise.resolve(existing);
@@ -136,6 +149,8 @@ export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
     if (dev === undefined) return;
     this.devices.delete(vdev);
     dev.remove('the remote processor stopped');
+    this.ctrls.get(dev)?.removeAll();
+    this.ctrls.delete(dev);
     this.emit('device', { action: 'remove', device: dev });
   }
 

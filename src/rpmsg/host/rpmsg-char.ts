@@ -1,0 +1,235 @@
+// The rpmsg character device (/dev/rpmsgN) as an object: an endpoint device created through the
+// control device (rpmsg-ctrl.ts) with a name, a local address and a remote one; opening it creates
+// the endpoint, and the open file reads one message per read (truncated to the reader's size, the
+// rest discarded), writes one message per write, polls, and says EPIPE once the endpoint is gone.
+// Mirrors drivers/rpmsg/rpmsg_char.c (rpmsg_eptdev_*), including O_NONBLOCK.
+
+import { ERRNO, RprocError } from '../../util/errors.ts';
+import { RPMSG_ADDR_ANY } from '../rpmsg-wire.ts';
+import type { RpmsgEndpoint } from './rpmsg-endpoint.ts';
+import type { VirtioRpmsgDevice } from './virtio-rpmsg-device.ts';
+
+/** struct rpmsg_endpoint_info as the ioctls carry it (name cut to 31 characters). */
+export interface RpmsgEndpointInfo {
+  readonly name: string;
+  readonly src: number;
+  readonly dst: number;
+}
+
+/** poll() bits, Linux's EPOLL* values. */
+export const POLL = { IN: 0x1, OUT: 0x4, ERR: 0x8, HUP: 0x10, RDNORM: 0x40 } as const;
+
+/** _IO(0xb5, 0x2): destroy this endpoint device. */
+export const RPMSG_DESTROY_EPT_IOCTL = 0xb502;
+
+/**
+ * Messages an open file keeps for its reader. Linux queues without bound (an skb per message);
+ * a remote that floods a reader who does not read would then grow the host without limit, so
+ * beyond this the oldest are kept and new ones are dropped and counted.
+ */
+export const RPMSG_CHAR_QUEUE_LIMIT = 1024;
+
+export interface RpmsgOpenFlags {
+  /** O_NONBLOCK: read with nothing queued and write with no TX buffer fail with EAGAIN. */
+  readonly nonblock?: boolean;
+}
+
+export class RpmsgEptDev {
+  readonly info: RpmsgEndpointInfo;
+  /** The N of /dev/rpmsgN. */
+  readonly minor: number;
+  private readonly device: VirtioRpmsgDevice;
+  private readonly onDestroyed: (dev: RpmsgEptDev) => void;
+  private file: RpmsgEptFile | undefined;
+  private destroyedFlag = false;
+
+  /** @internal made by RpmsgCtrlDev */
+  constructor(
+    device: VirtioRpmsgDevice,
+    info: RpmsgEndpointInfo,
+    minor: number,
+    onDestroyed: (dev: RpmsgEptDev) => void,
+  ) {
+    this.device = device;
+    this.info = info;
+    this.minor = minor;
+    this.onDestroyed = onDestroyed;
+  }
+
+  get name(): string {
+    return `rpmsg${this.minor}`;
+  }
+
+  get destroyed(): boolean {
+    return this.destroyedFlag;
+  }
+
+  /** rpmsg_eptdev_open: creates the endpoint at info.src (ANY: the next free address ≥ 1024). */
+  open(flags: RpmsgOpenFlags = {}): RpmsgEptFile {
+    if (this.destroyedFlag) throw new RprocError('ENODEV', 'rpmsg-char', `${this.name} has been destroyed`);
+    if (this.file !== undefined) throw new RprocError('EBUSY', 'rpmsg-char', `${this.name} is already open`);
+    const src = this.info.src === RPMSG_ADDR_ANY ? undefined : this.info.src;
+    const file = new RpmsgEptFile(this, flags, (ept) => this.device.createEndpoint(ept, src));
+    this.file = file;
+    return file;
+  }
+
+  /** RPMSG_DESTROY_EPT_IOCTL; any other command is EINVAL, as in Linux. */
+  ioctl(cmd: number): void {
+    if (cmd !== RPMSG_DESTROY_EPT_IOCTL) {
+      throw new RprocError(
+        'EINVAL',
+        'rpmsg-char',
+        `${this.name}: unknown ioctl 0x${(cmd >>> 0).toString(16)}`,
+      );
+    }
+    this.destroy();
+  }
+
+  /** Remove the device: an open file's endpoint goes, its reader gets EPIPE. */
+  destroy(): void {
+    if (this.destroyedFlag) return;
+    this.destroyedFlag = true;
+    this.file?.hangUp();
+    this.onDestroyed(this);
+  }
+
+  /** @internal the open file was closed */
+  released(file: RpmsgEptFile): void {
+    if (this.file === file) this.file = undefined;
+  }
+}
+
+interface Reader {
+  readonly size: number;
+  readonly resolve: (data: Uint8Array) => void;
+  readonly reject: (e: RprocError) => void;
+}
+
+/** An open /dev/rpmsgN. */
+export class RpmsgEptFile {
+  readonly nonblock: boolean;
+  /** Messages dropped because the reader let RPMSG_CHAR_QUEUE_LIMIT of them pile up. */
+  dropped = 0;
+  private readonly dev: RpmsgEptDev;
+  private ept: RpmsgEndpoint | undefined;
+  private readonly queue: Uint8Array[] = [];
+  private readers: Reader[] = [];
+
+  /** @internal opened by RpmsgEptDev */
+  constructor(
+    dev: RpmsgEptDev,
+    flags: RpmsgOpenFlags,
+    create: (cb: (data: Uint8Array) => void) => RpmsgEndpoint,
+  ) {
+    this.dev = dev;
+    this.nonblock = flags.nonblock === true;
+    const ept = create((data) => this.receive(data));
+    ept.onDestroy(() => this.hangUp());
+    this.ept = ept;
+  }
+
+  /** The endpoint's local address (info.src, or the one picked for ANY); undefined once gone. */
+  get addr(): number | undefined {
+    return this.ept?.addr;
+  }
+
+  /** Messages waiting to be read. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /**
+   * read(): the next message, cut to `size` bytes (the rest of it is discarded, as Linux does).
+   * Waits for one unless O_NONBLOCK (then EAGAIN); EPIPE once the endpoint is gone and nothing is
+   * queued. Concurrent reads are served in call order.
+   */
+  read(size: number): Promise<Uint8Array> {
+    if (!Number.isInteger(size) || size < 0) {
+      return Promise.reject(
+        new RprocError('EINVAL', 'rpmsg-char', `read size ${String(size)} is not a byte count`),
+      );
+    }
+    const next = this.queue.shift();
+    if (next !== undefined) return Promise.resolve(next.subarray(0, size));
+    if (this.ept === undefined) return Promise.reject(this.pipe());
+    if (this.nonblock) {
+      return Promise.reject(new RprocError('EAGAIN', 'rpmsg-char', `${this.dev.name}: no message queued`));
+    }
+    return new Promise((resolve, reject) => this.readers.push({ size, resolve, reject }));
+  }
+
+  /**
+   * write(): one message to info.dst, resolving with its length. Blocking writes wait for a TX
+   * buffer (up to rpmsg_send's 15 s, then ETIMEDOUT); O_NONBLOCK ones fail with EAGAIN when none is
+   * free (Linux passes on rpmsg_trysend's ENOMEM; EAGAIN is what a non-blocking write means, and
+   * what the reference's TC-M11 asks for). EMSGSIZE above the MTU, EPIPE once the endpoint is gone.
+   */
+  async write(data: Uint8Array): Promise<number> {
+    const ept = this.ept;
+    if (ept === undefined) throw this.pipe();
+    const dst = this.dev.info.dst;
+    if (!this.nonblock) {
+      await ept.sendTo(dst, data);
+      return data.length;
+    }
+    const rc = ept.trySendTo(dst, data);
+    if (rc === 0) return data.length;
+    if (rc === -ERRNO.ENOMEM)
+      throw new RprocError('EAGAIN', 'rpmsg-char', `${this.dev.name}: no TX buffer free`);
+    // Any other failure does not depend on buffers: the blocking send fails the same way at once,
+    // with rpmsg_send's full error (EMSGSIZE with the MTU, EIO with why the device broke, ...).
+    await ept.sendTo(dst, data, { timeoutMs: 0 });
+    return data.length;
+  }
+
+  /** poll(): POLL.IN|RDNORM with a message queued, POLL.OUT with a TX buffer free, POLL.ERR once gone. */
+  poll(): number {
+    const ept = this.ept;
+    if (ept === undefined) return POLL.ERR | (this.queue.length > 0 ? POLL.IN | POLL.RDNORM : 0);
+    let mask = this.queue.length > 0 ? POLL.IN | POLL.RDNORM : 0;
+    // Taking a buffer and giving it straight back leaves the pool as it was.
+    const buf = ept.getTxBuffer();
+    if (buf !== undefined) {
+      ept.releaseTxBuffer(buf);
+      mask |= POLL.OUT;
+    }
+    return mask;
+  }
+
+  /** release(): destroys the endpoint and drops what was queued; waiting reads fail with EPIPE. */
+  close(): void {
+    const ept = this.ept;
+    this.hangUp();
+    ept?.destroy();
+    this.queue.length = 0;
+    this.dev.released(this);
+  }
+
+  /** @internal the endpoint or its device went away */
+  hangUp(): void {
+    if (this.ept === undefined) return;
+    this.ept = undefined;
+    const readers = this.readers;
+    this.readers = [];
+    for (const r of readers) r.reject(this.pipe());
+  }
+
+  private receive(data: Uint8Array): void {
+    // The RX buffer goes back to the remote after this callback: keep a copy.
+    const reader = this.readers.shift();
+    if (reader !== undefined) {
+      reader.resolve(data.slice(0, reader.size));
+      return;
+    }
+    if (this.queue.length >= RPMSG_CHAR_QUEUE_LIMIT) {
+      this.dropped++;
+      return;
+    }
+    this.queue.push(data.slice());
+  }
+
+  private pipe(): RprocError {
+    return new RprocError('EPIPE', 'rpmsg-char', `${this.dev.name}: the endpoint is gone`);
+  }
+}
