@@ -11,6 +11,7 @@ import { RprocRegistry } from '../remoteproc/rproc-registry.ts';
 import { RprocVirtio } from '../remoteproc/rproc-virtio.ts';
 import { TypedEmitter } from '../remoteproc/typed-emitter.ts';
 import { RpmsgHost, type RpmsgHostOptions } from '../rpmsg/host/rpmsg-host.ts';
+import { RpmsgTtyDriver } from '../rpmsg/host/rpmsg-tty.ts';
 import { VirtioConsoleHost, type VirtioConsoleHostOptions } from '../console/virtio-console.ts';
 import { VirtioDriverRegistry } from '../virtio/virtio-device.ts';
 import { RprocError } from '../util/errors.ts';
@@ -91,6 +92,8 @@ export class VirtualSoc extends TypedEmitter<SocEvents> {
   readonly registry = new RprocRegistry();
   readonly virtio: RprocVirtio;
   readonly rpmsg: RpmsgHost;
+  /** ttyRPMSGn ports of firmware that announces "rpmsg-tty" channels; 'port' events. */
+  readonly tty = new RpmsgTtyDriver();
   /** Console ports of firmware that declares an rproc-serial (11) or console (3) vdev; 'port' events. */
   readonly console: VirtioConsoleHost;
   readonly firmwareStore: FirmwareStore;
@@ -104,6 +107,7 @@ export class VirtualSoc extends TypedEmitter<SocEvents> {
     this.memory = PhysMemory.create(this.board.ram, this.board.cores.length * CORE_BLOCK_WORDS);
     this.firmwareStore = options.firmwareStore ?? new FirmwareStore(options.firmwareDirs ?? []);
     this.rpmsg = new RpmsgHost(options.rpmsg);
+    this.rpmsg.registerDriver(this.tty);
     const drivers = new VirtioDriverRegistry();
     drivers.register(this.rpmsg.virtioDriver);
     this.console = new VirtioConsoleHost(options.console);
