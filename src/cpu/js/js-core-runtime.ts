@@ -21,6 +21,7 @@ import { JS_BOOT_RECORD_SIZE, readBootRecord } from './boot-record.ts';
 import type { JsFirmwareEnv } from './js-firmware-env.ts';
 import { loadProgram } from './programs/index.ts';
 import { TraceWriter } from './trace-writer.ts';
+import { TurnPacer } from '../../soc/turn-pacer.ts';
 
 export interface JsCoreHost {
   readonly coreName: string;
@@ -49,16 +50,6 @@ interface Timer {
 
 /** Longest WFI sleep without a deadline: the core still looks at RUN this often. */
 const IDLE_WAIT_MS = 50;
-
-/** Busy steps between two full event-loop turns of the worker. */
-const BUSY_TURNS = 64;
-
-/** An idle core takes a full event-loop turn before it sleeps when the last one is this old. */
-const MACROTASK_MS = 1;
-
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
 
 export class JsCoreRuntime {
   private readonly host: JsCoreHost;
@@ -200,32 +191,23 @@ export class JsCoreRuntime {
   }
 
   /**
-   * The worker's main loop: step while there is work, letting the program's promise continuations
-   * run between steps (a microtask turn), and sleep in WFI as soon as a step finds nothing. A full
-   * event-loop turn (setImmediate: Node's own tasks, a program's foreign callbacks) comes every
-   * BUSY_TURNS busy steps, and before sleeping when the last one is MACROTASK_MS old — not after
-   * every message, which would put ~5 µs between an answer and the next doorbell; until halted.
+   * The worker's main loop: step while there is work, sharing the thread with the program's
+   * promise continuations and Node's own tasks (TurnPacer), and sleep in WFI as soon as a step
+   * finds nothing; until halted.
    */
   async run(): Promise<void> {
     await this.boot();
     const block = this.host.block;
     this.wakeSeen = block.load(CORE_WORD.WAKE);
-    let busy = 0;
-    let lastTurn = performance.now();
+    const pacer = new TurnPacer();
     while (!this.halted) {
       if (this.step() > 0) {
-        if (++busy % BUSY_TURNS === 0) {
-          await nextTurn();
-          lastTurn = performance.now();
-        } else {
-          await Promise.resolve();
-        }
+        await pacer.afterWork();
         continue;
       }
-      busy = 0;
-      if (performance.now() - lastTurn >= MACROTASK_MS) {
-        await nextTurn();
-        lastTurn = performance.now();
+      const turn = pacer.beforeSleep();
+      if (turn !== undefined) {
+        await turn;
         continue;
       }
       // Acknowledge the mailbox once per WFI, not per step: step() serves every queue whatever

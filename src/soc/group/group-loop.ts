@@ -5,6 +5,7 @@
 // lone core's thread would (JsCoreRuntime.run, Rv32CoreRuntime.run).
 
 import { CORE_WORD, type CoreBlock } from '../core-block.ts';
+import { TurnPacer } from '../turn-pacer.ts';
 import type { CoreKind } from '../board.ts';
 import type { CoreMessage, CoreWorkerData } from '../core-messages.ts';
 import { diedMessage, type GroupMember } from './group-member.ts';
@@ -12,16 +13,8 @@ import type { GroupControl, GroupReport } from './group-messages.ts';
 
 /** Longest sleep without a deadline: RUN words and control messages are still looked at this often. */
 const IDLE_WAIT_MS = 50;
-/** Busy passes between two full event-loop turns (JsCoreRuntime.run's BUSY_TURNS). */
-const BUSY_TURNS = 64;
-/** An idle group takes a full event-loop turn before it sleeps when the last one is this old. */
-const MACROTASK_MS = 1;
 /** While a core boots (a js program's module loads on the event loop) the group naps this long instead of sleeping. */
 const BOOT_NAP_MS = 1;
-
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
 
 function nap(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -83,35 +76,27 @@ export class GroupLoop {
   async run(): Promise<void> {
     const { wake } = this;
     let wakeSeen = wake.load(CORE_WORD.WAKE);
-    let busy = 0;
-    let lastTurn = performance.now();
+    const pacer = new TurnPacer();
     while (!this.closing) {
       // The host's control seq is shared memory it alone writes; any value only decides whether to
       // take event-loop turns until the message with that seq arrived.
       if (wake.load(CORE_WORD.GROUP_CONTROL) !== this.handledSeq) {
-        await nextTurn();
-        lastTurn = performance.now();
+        await pacer.fullTurn();
         continue;
       }
       if (this.servePass() > 0) {
-        if (++busy % BUSY_TURNS === 0) {
-          await nextTurn();
-          lastTurn = performance.now();
-        } else {
-          await Promise.resolve();
-        }
+        await pacer.afterWork();
         continue;
       }
-      busy = 0;
-      if (performance.now() - lastTurn >= MACROTASK_MS) {
-        await nextTurn();
-        lastTurn = performance.now();
+      const turn = pacer.beforeSleep();
+      if (turn !== undefined) {
+        await turn;
         continue;
       }
       if (this.booting > 0) {
         // Atomics.wait would block the event loop that finishes the boot.
         await nap(BOOT_NAP_MS);
-        lastTurn = performance.now();
+        pacer.turned();
         continue;
       }
       let wait = IDLE_WAIT_MS;
