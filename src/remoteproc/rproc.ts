@@ -531,6 +531,7 @@ export class Rproc extends TypedEmitter<RprocEvents> {
       segments,
       (da, len) => this.daToVa(da, len),
       release,
+      this.ops.coredumpNotes?.(this) ?? [],
     );
     if (dump === undefined) return;
     this.emit('coredump', dump);

@@ -18,6 +18,7 @@ import { AddressMap } from './address-map.ts';
 import { CORE_WORD, CoreBlock, HOST_EVENT, notifyBit } from './core-block.ts';
 import type { CoreExecution, CoreSink } from './core-execution.ts';
 import type { CoreFault } from './core-messages.ts';
+import type { ElfNote } from '../elf/elf-core-notes.ts';
 import { DmaPool } from './dma-pool.ts';
 import type { CoreSpec } from './board.ts';
 import type { CoreGroup } from './group/core-group.ts';
@@ -52,6 +53,8 @@ export class SocCore {
   private readonly execution: CoreExecution;
   private readonly events: SocCoreEvents;
   private rprocRef: Rproc | undefined;
+  /** The notes of this run's last fault (its registers), for the coredump; cleared at start. */
+  private faultNotes: readonly ElfNote[] | undefined;
 
   constructor(
     spec: CoreSpec,
@@ -131,6 +134,7 @@ export class SocCore {
         this.execution.raise(HOST_EVENT.DETACHED);
       },
       getLoadedRscTable: () => this.loadedTable(),
+      coredumpNotes: () => this.faultNotes,
     };
   }
 
@@ -148,6 +152,7 @@ export class SocCore {
         `${this.name}: boot address ${hex(bootAddr)} is not a 32-bit address`,
       );
     }
+    this.faultNotes = undefined;
     await this.execution.start(Number(bootAddr));
   }
 
@@ -212,6 +217,8 @@ export class SocCore {
   }
 
   private onFault(fault: CoreFault): void {
+    // Kept for the coredump that recovery takes after stopping the core (rproc.ts bootRecovery).
+    if (fault.notes !== undefined) this.faultNotes = fault.notes;
     const detail: CrashDetail = { message: fault.message, ...this.symbolic(fault) };
     this.rproc.reportCrash(fault.kind === 'mmufault' ? RPROC_MMUFAULT : RPROC_FATAL_ERROR, detail);
   }

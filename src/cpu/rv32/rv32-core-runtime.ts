@@ -18,6 +18,7 @@ import { Clint } from './devices/clint.ts';
 import { MailboxDevice } from './devices/mailbox.ts';
 import { testFinisher, type FinisherOutcome } from './devices/test-finisher.ts';
 import { Uart16550 } from './devices/uart16550.ts';
+import { rv32CoreNotes } from './rv32-core-notes.ts';
 
 export interface Rv32CoreHost {
   readonly coreName: string;
@@ -194,6 +195,9 @@ export class Rv32CoreRuntime {
       pc: trap.pc,
       cause: trap.cause,
       tval: trap.tval,
+      // The registers are those at `fatal` (the instruction the hart stopped at), which for a trap
+      // loop is inside the handler; the report names the trap that started it.
+      notes: rv32CoreNotes(this.hart, fatal),
     };
   }
 }
