@@ -26,6 +26,8 @@ import type { PhysMemory } from './phys-memory.ts';
 import { ScheduledExecution } from './scheduler/scheduled-execution.ts';
 import type { SocScheduler } from './scheduler/soc-scheduler.ts';
 import { WorkerExecution } from './worker-execution.ts';
+import { UartInput } from './uart-input.ts';
+import { UartRxRing } from './uart-rx-ring.ts';
 
 const OVERFLOW = notifyBit(31);
 
@@ -51,6 +53,7 @@ export class SocCore {
   readonly pool: DmaPool | undefined;
   private readonly memory: PhysMemory;
   private readonly execution: CoreExecution;
+  private readonly uartInput: UartInput;
   private readonly events: SocCoreEvents;
   private rprocRef: Rproc | undefined;
   /** The notes of this run's last fault (its registers), for the coredump; cleared at start. */
@@ -95,10 +98,31 @@ export class SocCore {
             scheduler: options.scheduler,
             options: coreOptions,
           });
+    this.uartInput = new UartInput(new UartRxRing(this.block), this.execution);
   }
 
   get name(): string {
     return this.spec.name;
+  }
+
+  /**
+   * The host's end of the core's UART0 (an rv32 core's ns16550a receiver): `core.uart.send('help\r')`
+   * types into the firmware; what it prints comes back as the SoC's 'uart' events. js cores have
+   * no UART: EOPNOTSUPP.
+   */
+  get uart(): UartInput {
+    if (this.spec.kind !== 'rv32')
+      throw new RprocError(
+        'EOPNOTSUPP',
+        'uart-input',
+        `${this.name} is a ${this.spec.kind} core: it has no UART to type into`,
+      );
+    return this.uartInput;
+  }
+
+  /** @internal the SoC is closing: input that still waits is dropped. */
+  closeInput(): void {
+    this.uartInput.close();
   }
 
   get rproc(): Rproc {
