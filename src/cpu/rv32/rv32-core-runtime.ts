@@ -163,6 +163,8 @@ export class Rv32CoreRuntime {
       case 'stop':
         return 'busy';
       case 'wfi':
+        // Waiting for input: what it printed so far (a prompt) must show without its newline.
+        this.uart.flush();
         return 'idle';
       case 'halt':
         this.uart.flush();

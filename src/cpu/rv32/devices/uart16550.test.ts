@@ -187,6 +187,17 @@ describe('ns16550a', () => {
     assert.equal(rd(IIR) & 0x0f, UART_IIR.CTI);
   });
 
+  it('switching the FIFO on keeps a byte waiting in RBR (deviation: input typed ahead of the setup)', () => {
+    const { u, line, rd, wr } = uart();
+    line.send('ab');
+    u.poll();
+    wr(FCR, 0x07);
+    assert.equal(rd(LSR) & UART_LSR.DR, UART_LSR.DR);
+    assert.equal(rd(RBR), 'a'.charCodeAt(0));
+    assert.equal(rd(RBR), 'b'.charCodeAt(0));
+    assert.equal(rd(LSR) & UART_LSR.DR, 0);
+  });
+
   it('FCR: receiver reset empties the FIFO; turning the FIFO off flushes it', () => {
     const { u, line, rd, wr } = uart();
     wr(FCR, 0xc1);

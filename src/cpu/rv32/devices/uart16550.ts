@@ -285,13 +285,22 @@ export class Uart16550 {
   private writeFcr(value: number): void {
     if (value === this.fcr) return;
     let v = value;
-    // Switching the FIFOs on or off flushes them.
+    // Switching the FIFOs on or off flushes them. Deviation: switching them on keeps a byte
+    // waiting in RBR (QEMU and the 16550 drop it). The host's input may have been queued before
+    // the firmware set its UART up, and reset mode takes a byte at once: without this, the first
+    // byte typed ahead would be lost whatever the firmware did.
+    const carried = (v & FCR.FE) !== 0 && (this.fcr & FCR.FE) === 0 && (this.lsr & UART_LSR.DR) !== 0;
     if (((v ^ this.fcr) & FCR.FE) !== 0) v |= FCR.XFR | FCR.RFR;
     if ((v & FCR.RFR) !== 0) {
       this.fifo.length = 0;
       this.lsr &= ~(UART_LSR.DR | UART_LSR.BI);
       this.timeoutAt = undefined;
       this.timeoutPending = false;
+    }
+    if (carried) {
+      this.fifo.push(this.rbr);
+      this.lsr |= UART_LSR.DR;
+      this.timeoutAt = this.clockNs() + 4 * this.charNs;
     }
     if ((v & FCR.FE) !== 0) {
       this.iir |= UART_IIR.FE;
