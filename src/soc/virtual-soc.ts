@@ -9,7 +9,7 @@ import { FirmwareStore } from '../remoteproc/firmware-store.ts';
 import { rprocAlloc, type Rproc } from '../remoteproc/rproc.ts';
 import { RprocRegistry } from '../remoteproc/rproc-registry.ts';
 import { RprocVirtio } from '../remoteproc/rproc-virtio.ts';
-import { TypedEmitter } from '../remoteproc/typed-emitter.ts';
+import { TypedEmitter } from '../util/typed-emitter.ts';
 import { RpmsgHost, type RpmsgHostOptions } from '../rpmsg/host/rpmsg-host.ts';
 import { RpmsgTtyDriver } from '../rpmsg/host/rpmsg-tty.ts';
 import { VirtioConsoleHost, type VirtioConsoleHostOptions } from '../console/virtio-console.ts';
