@@ -4,7 +4,7 @@
 // one) over the same memory. Host kicks become queued doorbells for the core, the core's
 // notifications queued rproc.vqInterrupt calls; the queue runs on setImmediate. Test-only.
 
-import { RprocVirtio } from '../remoteproc/rproc-virtio.ts';
+import { RprocVirtio } from '../remoteproc/virtio/rproc-virtio.ts';
 import { RPROC_FATAL_ERROR } from '../remoteproc/rproc-state.ts';
 import type { Rproc } from '../remoteproc/rproc.ts';
 import { rig, firmwareWithTable, TABLE_DA, type Rig } from '../remoteproc/testing/rproc-fixtures.ts';

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { FirmwareStore } from '../remoteproc/firmware-store.ts';
 import { rprocAlloc, type Rproc } from '../remoteproc/rproc.ts';
 import { RprocRegistry } from '../remoteproc/rproc-registry.ts';
-import { RprocVirtio } from '../remoteproc/rproc-virtio.ts';
+import { RprocVirtio } from '../remoteproc/virtio/rproc-virtio.ts';
 import { TypedEmitter } from '../util/typed-emitter.ts';
 import { RpmsgHost, type RpmsgHostOptions } from '../rpmsg/host/rpmsg-host.ts';
 import { RpmsgTtyDriver } from '../rpmsg/host/rpmsg-tty.ts';

@@ -6,7 +6,7 @@
 // is created when the platform's start op runs (the table is loaded by then) and stopped by its
 // stop op, so crashes, recovery and shutdown behave as with real firmware. Test-only.
 
-import { RprocVirtio } from '../../remoteproc/rproc-virtio.ts';
+import { RprocVirtio } from '../../remoteproc/virtio/rproc-virtio.ts';
 import { RPROC_FATAL_ERROR, type RprocCrashType } from '../../remoteproc/rproc-state.ts';
 import type { Rproc } from '../../remoteproc/rproc.ts';
 import { rig, type Rig } from '../../remoteproc/testing/rproc-fixtures.ts';

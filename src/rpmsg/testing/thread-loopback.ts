@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { FirmwareStore } from '../../remoteproc/firmware-store.ts';
 import { RprocRegistry } from '../../remoteproc/rproc-registry.ts';
 import { rprocAlloc, type Rproc } from '../../remoteproc/rproc.ts';
-import { RprocVirtio } from '../../remoteproc/rproc-virtio.ts';
+import { RprocVirtio } from '../../remoteproc/virtio/rproc-virtio.ts';
 import type { DmaAllocator, DmaBuffer } from '../../remoteproc/carveouts.ts';
 import { FW_RSC_ADDR_ANY } from '../../rsc/rsc-constants.ts';
 import { VirtioDriverRegistry } from '../../virtio/virtio-device.ts';

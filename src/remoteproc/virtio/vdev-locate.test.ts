@@ -5,11 +5,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { checkProperty } from '../../test/support/property.ts';
-import { isRprocError, type ErrnoName } from '../util/errors.ts';
-import { buildRscTable } from '../rsc/rsc-build.ts';
-import { RESOURCE_TABLE } from '../rsc/rsc-layout.ts';
-import type { RscEntrySpec, RscVringSpec } from '../rsc/rsc-types.ts';
+import { checkProperty } from '../../../test/support/property.ts';
+import { isRprocError, type ErrnoName } from '../../util/errors.ts';
+import { buildRscTable } from '../../rsc/rsc-build.ts';
+import { RESOURCE_TABLE } from '../../rsc/rsc-layout.ts';
+import type { RscEntrySpec, RscVringSpec } from '../../rsc/rsc-types.ts';
 import { LiveVdevFields, findVdev, hasVdev, type FindVdevOptions, type VdevLocation } from './vdev-locate.ts';
 import { ALIGN, NUM, V0_DA, V1_DA, VdevBench } from './vdev-test-support.ts';
 

@@ -4,12 +4,12 @@
 // Mirrors drivers/remoteproc/remoteproc_virtio.c (rproc_add_virtio_dev, rproc_virtio_config_ops,
 // rp_find_vq, rproc_vq_interrupt).
 
-import { RprocError, hex } from '../util/errors.ts';
-import { FW_RSC_ADDR_ANY } from '../rsc/rsc-constants.ts';
-import { RscTableWriter } from '../rsc/rsc-writer.ts';
-import { VIRTIO_F, hasFeature, type VirtioFeatures } from '../virtio/vring-constants.ts';
-import { VirtqueueDriver, type VqToken } from '../virtio/vring-driver.ts';
-import { vringSize } from '../virtio/vring-layout.ts';
+import { RprocError, hex } from '../../util/errors.ts';
+import { FW_RSC_ADDR_ANY } from '../../rsc/rsc-constants.ts';
+import { RscTableWriter } from '../../rsc/rsc-writer.ts';
+import { VIRTIO_F, hasFeature, type VirtioFeatures } from '../../virtio/vring-constants.ts';
+import { VirtqueueDriver, type VqToken } from '../../virtio/vring-driver.ts';
+import { vringSize } from '../../virtio/vring-layout.ts';
 import {
   VIRTIO_CONFIG_S_ACKNOWLEDGE,
   VIRTIO_CONFIG_S_DRIVER,
@@ -20,10 +20,10 @@ import {
   type VirtioDevice,
   type VirtioDriver,
   type VirtqueueSpec,
-} from '../virtio/virtio-device.ts';
-import type { DmaBuffer } from './carveouts.ts';
-import type { Rproc } from './rproc.ts';
-import type { RprocVdev, RprocVring, VdevHooks } from './vdev.ts';
+} from '../../virtio/virtio-device.ts';
+import type { DmaBuffer } from '../carveouts.ts';
+import type { Rproc } from '../rproc.ts';
+import type { RprocVdev, RprocVring, VdevHooks } from '../vdev.ts';
 
 /** Transport feature bits the split ring here implements and so lets a driver negotiate. */
 const TRANSPORT_FEATURES = [VIRTIO_F.VIRTIO_RING_F_EVENT_IDX, VIRTIO_F.VIRTIO_RING_F_INDIRECT_DESC];

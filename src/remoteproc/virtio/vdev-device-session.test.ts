@@ -5,8 +5,8 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isRprocError, type ErrnoName } from '../util/errors.ts';
-import { FW_RSC_ADDR_ANY } from '../rsc/rsc-constants.ts';
+import { isRprocError, type ErrnoName } from '../../util/errors.ts';
+import { FW_RSC_ADDR_ANY } from '../../rsc/rsc-constants.ts';
 import { findVdev } from './vdev-locate.ts';
 import {
   VdevDeviceSession,
@@ -15,8 +15,8 @@ import {
   type VdevSessionCounters,
 } from './vdev-device-session.ts';
 import type { VdevQueues } from './vdev-rings.ts';
-import type { DeviceChain } from './vring-device.ts';
-import { VRING_AVAIL_F_NO_INTERRUPT } from './vring-constants.ts';
+import type { DeviceChain } from '../../virtio/vring-device.ts';
+import { VRING_AVAIL_F_NO_INTERRUPT } from '../../virtio/vring-constants.ts';
 import { BASE, NUM, V0_DA, V1_DA, VDEV_ID, VdevBench } from './vdev-test-support.ts';
 
 type S = VdevQueues;

@@ -4,10 +4,10 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FW_RSC_ADDR_ANY } from '../rsc/rsc-constants.ts';
+import { FW_RSC_ADDR_ANY } from '../../rsc/rsc-constants.ts';
 import { LiveVdevFields } from './vdev-locate.ts';
 import { mapVdevRings, overlaps, type VdevQueues } from './vdev-rings.ts';
-import { vringSize } from './vring-layout.ts';
+import { vringSize } from '../../virtio/vring-layout.ts';
 import { ALIGN, BASE, MEM_SIZE, NUM, V0_DA, V1_DA, VdevBench } from './vdev-test-support.ts';
 
 const SIZE = vringSize(NUM, ALIGN);

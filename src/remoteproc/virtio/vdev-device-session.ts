@@ -5,9 +5,9 @@
 // in as a VdevDeviceRole. OpenAMP's VIRTIO_DEV_DEVICE handshake (reference/peers.md §2; virtio 1.x
 // §2.1 status field, §3.1 device initialization, seen from the device).
 
-import { RprocError, hex } from '../util/errors.ts';
-import { DeviceDiagnostics, errorText, type DiagnosticCounters } from './device-diagnostics.ts';
-import { VIRTIO_CONFIG_S_DRIVER_OK, VIRTIO_CONFIG_S_FAILED } from './virtio-device.ts';
+import { RprocError, hex } from '../../util/errors.ts';
+import { DeviceDiagnostics, errorText, type DiagnosticCounters } from '../../virtio/device-diagnostics.ts';
+import { VIRTIO_CONFIG_S_DRIVER_OK, VIRTIO_CONFIG_S_FAILED } from '../../virtio/virtio-device.ts';
 import { LiveVdevFields, type VdevLocation } from './vdev-locate.ts';
 import { mapVdevRings, type VdevQueues, type VdevRing } from './vdev-rings.ts';
 

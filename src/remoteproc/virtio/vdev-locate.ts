@@ -4,12 +4,12 @@
 // vring da/notifyid) at offsets fixed when the table was parsed. Used by every device-side virtio
 // device (rpmsg remote, console); OpenAMP's handle_rsc_table / rproc_virtio_* accessors in device role.
 
-import { ByteView } from '../util/bytes.ts';
-import { RprocError, hex } from '../util/errors.ts';
-import { FW_RSC_VDEV, FW_RSC_VDEV_VRING, vringOffset } from '../rsc/rsc-layout.ts';
-import { parseRscTable } from '../rsc/rsc-parse.ts';
-import type { RscVdev } from '../rsc/rsc-types.ts';
-import { vringGeometryProblem } from './vring-layout.ts';
+import { ByteView } from '../../util/bytes.ts';
+import { RprocError, hex } from '../../util/errors.ts';
+import { FW_RSC_VDEV, FW_RSC_VDEV_VRING, vringOffset } from '../../rsc/rsc-layout.ts';
+import { parseRscTable } from '../../rsc/rsc-parse.ts';
+import type { RscVdev } from '../../rsc/rsc-types.ts';
+import { vringGeometryProblem } from '../../virtio/vring-layout.ts';
 
 export interface VringGeometry {
   readonly num: number;

@@ -4,11 +4,11 @@
 // rproc_virtio_create_vdev / rpmsg_init_vdev reading the table after their DRIVER_OK wait
 // (reference/peers.md §2.3; the table layout is rsc_table.h's fw_rsc_vdev_vring).
 
-import { hex } from '../util/errors.ts';
-import { FW_RSC_ADDR_ANY } from '../rsc/rsc-constants.ts';
-import { errorText } from './device-diagnostics.ts';
-import { VirtqueueDevice, type VringTranslate } from './vring-device.ts';
-import { vringSize } from './vring-layout.ts';
+import { hex } from '../../util/errors.ts';
+import { FW_RSC_ADDR_ANY } from '../../rsc/rsc-constants.ts';
+import { errorText } from '../../virtio/device-diagnostics.ts';
+import { VirtqueueDevice, type VringTranslate } from '../../virtio/vring-device.ts';
+import { vringSize } from '../../virtio/vring-layout.ts';
 import type { LiveVdevFields, VdevLocation } from './vdev-locate.ts';
 
 const U32_MAX = 0xffff_ffff;
