@@ -15,7 +15,7 @@ import { parseNotes, type ElfNote } from '../elf/elf-core-notes.ts';
 import { writeCoredumpFile, type DumpSegment, type RprocCoredump } from './coredump.ts';
 import { ELF_DEFAULT_OPS } from './elf-defaults.ts';
 import { RPROC_WATCHDOG } from './rproc-state.ts';
-import { helloElf, rig, settle, type Rig, type RigOptions } from './testing/rproc-fixtures.ts';
+import { helloElf, rig, settle, type Rig, type RigOptions } from '../../test/support/rproc-fixtures.ts';
 
 const RAM_DA = 0x8000_0000;
 

@@ -17,6 +17,7 @@ import type { CrashDetail, Rproc } from '../remoteproc/rproc.ts';
 import { AddressMap } from './address-map.ts';
 import { CORE_WORD, CoreBlock, HOST_EVENT, notifyBit } from './core-block.ts';
 import type { CoreExecution, CoreSink } from './core-execution.ts';
+import { coreKind } from './core-kind.ts';
 import type { CoreFault } from './core-messages.ts';
 import type { ElfNote } from '../elf/elf-core-notes.ts';
 import { DmaPool } from './dma-pool.ts';
@@ -54,6 +55,7 @@ export class SocCore {
   private readonly memory: PhysMemory;
   private readonly execution: CoreExecution;
   private readonly uartInput: UartInput;
+  private readonly hasUartInput: boolean;
   private readonly events: SocCoreEvents;
   private rprocRef: Rproc | undefined;
   /** The notes of this run's last fault (its registers), for the coredump; cleared at start. */
@@ -85,11 +87,15 @@ export class SocCore {
         this.rproc.reportCrash(RPROC_WATCHDOG, { message: `watchdog bite: no kick for ${period} ms` }),
     };
     const coreOptions = options.coreOptions ?? {};
+    // What runs the core is the registry's to say (core-kind.ts): ENODEV here if no engine registered.
+    const kind = coreKind(spec.kind, spec.name);
+    this.hasUartInput = kind.uartInput === true;
     this.execution =
       options.scheduler === undefined
-        ? new WorkerExecution(spec, index, memory, this.block, sink, coreOptions, options.group)
+        ? new WorkerExecution(spec, kind, index, memory, this.block, sink, coreOptions, options.group)
         : new ScheduledExecution({
             spec,
+            kind,
             index,
             memory,
             map: this.map,
@@ -111,7 +117,7 @@ export class SocCore {
    * no UART: EOPNOTSUPP.
    */
   get uart(): UartInput {
-    if (this.spec.kind !== 'rv32')
+    if (!this.hasUartInput)
       throw new RprocError(
         'EOPNOTSUPP',
         'uart-input',

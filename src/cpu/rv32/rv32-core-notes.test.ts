@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NT } from '../../elf/elf-constants.ts';
 import { PRSTATUS32 } from '../../elf/elf-core-notes.ts';
-import { asm } from './testing/asm.ts';
-import { ENGINES, RAM_BASE, makeHart, poke32 } from './testing/test-hart.ts';
+import { asm } from '../../../test/support/rv32/asm.ts';
+import { ENGINES, RAM_BASE, makeHart, poke32 } from '../../../test/support/rv32/test-hart.ts';
 import { CORE_CSRS, rv32CoreNotes, rv32CoreTdesc, signalOf } from './rv32-core-notes.ts';
 import { CAUSE, INTERRUPT_BIT } from './trap.ts';
 
