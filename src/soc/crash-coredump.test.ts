@@ -44,7 +44,7 @@ async function crashDump(
     ...SOC_OPTIONS[where],
   });
   const rproc = soc.rproc('rproc0');
-  rproc.coredumpMode = mode;
+  rproc.coredump.mode = mode;
   try {
     await soc.start();
     await rproc.boot();

@@ -97,7 +97,7 @@ for (const mode of ['worker', 'deterministic'] as const)
     it('crash: an unhandled store fault becomes a crash report in shell_crash; exit ends the core', async () => {
       const { soc, waitFor } = await shell(mode);
       const rproc = soc.rproc('rproc0');
-      rproc.recoveryDisabled = true;
+      rproc.crash.recoveryDisabled = true;
       try {
         const crash = rproc.next('crash');
         await soc.core('rproc0').uart.send('crash\r');
