@@ -4,15 +4,20 @@
 // Ctrl-A Ctrl-A sends one Ctrl-A, any other key after Ctrl-A is dropped. A pipe is passed through
 // byte for byte (no escapes) and its end is reported once every byte is in the core's UART ring.
 
+import type { SocCore } from '../soc/soc-core.ts';
+import type { VirtualSoc } from '../soc/virtual-soc.ts';
+import type { CliIo } from './io.ts';
+
 /** Ctrl-A, QEMU's default escape character (-echr). */
 export const ESCAPE_CHAR = 0x01;
 
+/** Plain newlines: Node's raw mode (libuv) keeps the terminal's output newline translation. */
 export const ESCAPE_HELP = [
   'C-a h    print this help',
   'C-a x    exit (shut the core down and end the run)',
   'C-a C-a  send C-a',
   '',
-].join('\r\n');
+].join('\n');
 
 export type TermAction =
   | { readonly kind: 'send'; readonly bytes: Uint8Array }
@@ -132,4 +137,75 @@ export function connectUartStdin(o: UartStdinOptions): UartStdin {
   o.input.on('end', onEnd);
   o.input.resume();
   return { raw, close };
+}
+
+/** How long the core's UART must stay quiet after the end of piped input before the run ends, ms. */
+export const UART_SETTLE_MS = 500;
+/** How long a firmware may leave piped input unread, printing nothing, before the run gives up, ms. */
+export const UART_UNREAD_GIVE_UP_MS = 10_000;
+
+export interface UartConsoleOptions {
+  readonly soc: VirtualSoc;
+  /** The core whose UART0 the terminal drives (the run's core). */
+  readonly core: SocCore;
+  readonly io: CliIo;
+  readonly input: TermInput;
+  /** End the run. */
+  readonly stop: () => void;
+}
+
+/**
+ * `rproc run --uart-stdin`: the terminal drives `core`'s UART; the run ends on Ctrl-A x, when the
+ * firmware exits (test finisher), or — for piped input — once the firmware has read every byte and
+ * its UART has been quiet for UART_SETTLE_MS (virtual ms in deterministic mode, so the output
+ * repeats); a firmware that leaves input unread and prints nothing for UART_UNREAD_GIVE_UP_MS ends
+ * it too, with a note saying how much it did not read.
+ */
+export function uartConsole(o: UartConsoleOptions): UartStdin {
+  const { soc, core, io } = o;
+  const uart = core.uart; // EOPNOTSUPP for a core without one, before the terminal changes mode
+  const scheduler = soc.scheduler;
+  let outputs = 0;
+  const onUart = (e: { readonly core: string }): void => {
+    if (e.core === core.name) outputs++;
+  };
+  const onExit = (e: { readonly core: string }): void => {
+    if (e.core === core.name) o.stop();
+  };
+  soc.on('uart', onUart);
+  soc.on('exit', onExit);
+  const wait = (ms: number): Promise<void> =>
+    scheduler !== undefined ? scheduler.delay(ms) : new Promise((resolve) => setTimeout(resolve, ms));
+  const settle = async (): Promise<void> => {
+    let stillFor = 0;
+    for (;;) {
+      const seen = outputs;
+      const unread = uart.pending;
+      await wait(UART_SETTLE_MS);
+      const quiet = outputs === seen;
+      if (quiet && uart.pending === 0) break;
+      stillFor = quiet && uart.pending === unread ? stillFor + UART_SETTLE_MS : 0;
+      if (stillFor >= UART_UNREAD_GIVE_UP_MS) {
+        io.err(`uart: ${core.name} left ${uart.pending} bytes of input unread\n`);
+        break;
+      }
+    }
+    o.stop();
+  };
+  const term = connectUartStdin({
+    input: o.input,
+    send: (bytes) => uart.send(bytes),
+    say: (text) => io.err(text),
+    quit: o.stop,
+    ended: () => void settle().catch(() => o.stop()),
+  });
+  if (term.raw) io.err(`uart: the terminal is ${core.name}'s UART0; C-a x quits, C-a h for help\n`);
+  return {
+    raw: term.raw,
+    close: () => {
+      term.close();
+      soc.off('uart', onUart);
+      soc.off('exit', onExit);
+    },
+  };
 }
