@@ -51,18 +51,21 @@ export const CORE_CSRS = [
   'mhartid',
 ] as const satisfies readonly (keyof typeof CSR)[];
 
+/** CSRs that hold code addresses: gdb shows them with the symbol (mepc = <crash_store+10>). */
+const CODE_CSRS: ReadonlySet<string> = new Set(['mtvec', 'mepc']);
+
 /**
- * The target description gdb reads from NT_GDB_TDESC: RV32 integer registers and the CSRs above.
- * Register numbers follow gdb's RISC-V numbering (x0..x31 = 0..31, pc = 32, CSR n = 65 + n).
+ * The target description gdb reads from NT_GDB_TDESC: RV32 integer registers and the CSRs above,
+ * found by name (gdb/riscv-tdep.c checks the org.gnu.gdb.riscv.cpu and .csr features by name).
  */
 export function rv32CoreTdesc(): string {
-  const x = Array.from(
-    { length: 32 },
-    (_, i) =>
-      `<reg name="${i === 0 ? 'zero' : `x${i}`}" bitsize="32" type="${i === 1 ? 'code_ptr' : i === 2 ? 'data_ptr' : 'int'}" regnum="${i}"/>`,
-  );
+  const x = Array.from({ length: 32 }, (_, i) => {
+    const type = i === 1 ? 'code_ptr' : i === 2 ? 'data_ptr' : 'int';
+    return `<reg name="${i === 0 ? 'zero' : `x${i}`}" bitsize="32" type="${type}"/>`;
+  });
   const csrs = CORE_CSRS.map(
-    (name) => `<reg name="${name}" bitsize="32" type="int" regnum="${65 + CSR[name]}" group="system"/>`,
+    (name) =>
+      `<reg name="${name}" bitsize="32" type="${CODE_CSRS.has(name) ? 'code_ptr' : 'uint32'}" group="system"/>`,
   );
   return [
     '<?xml version="1.0"?>',
@@ -71,7 +74,7 @@ export function rv32CoreTdesc(): string {
     '<architecture>riscv:rv32</architecture>',
     '<feature name="org.gnu.gdb.riscv.cpu">',
     ...x,
-    '<reg name="pc" bitsize="32" type="code_ptr" regnum="32"/>',
+    '<reg name="pc" bitsize="32" type="code_ptr"/>',
     '</feature>',
     '<feature name="org.gnu.gdb.riscv.csr">',
     ...csrs,
