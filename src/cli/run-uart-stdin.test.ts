@@ -29,9 +29,14 @@ describe('rproc run --uart-stdin (piped)', () => {
     it(`${mode.length === 0 ? 'worker' : 'deterministic'}: the firmware reads the pipe; the run ends when output settles`, () => {
       const r = rproc(['run', SHELL, '--uart-stdin', ...mode], 'echo one two\rpeek 0x4\rnope\r');
       assert.equal(r.status, 0, r.stderr);
-      // The UART goes to stdout as the firmware writes it: prompt, echo of the typed line, reply.
+      // The UART goes to stdout as the firmware writes it: prompt, echo of the typed line, reply —
+      // between the run's own timestamped event lines (a trace line may come in the middle).
+      const uart = r.stdout
+        .split('\n')
+        .filter((l) => !/^\s+\d+\.\d+s /.test(l))
+        .join('\n');
       assert.match(
-        r.stdout,
+        uart,
         /^shell: type help\n> echo one two\none two\n> peek 0x4\npeek: access fault at 0x00000004\n> nope\nnope: unknown command \(try help\)\n> $/m,
       );
       assert.match(r.stdout, /state running → offline/);
