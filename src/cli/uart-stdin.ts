@@ -9,7 +9,7 @@ import type { VirtualSoc } from '../soc/virtual-soc.ts';
 import type { CliIo } from './io.ts';
 
 /** Ctrl-A, QEMU's default escape character (-echr). */
-export const ESCAPE_CHAR = 0x01;
+const ESCAPE_CHAR = 0x01;
 
 /** Plain newlines: Node's raw mode (libuv) keeps the terminal's output newline translation. */
 export const ESCAPE_HELP = [
@@ -140,9 +140,9 @@ export function connectUartStdin(o: UartStdinOptions): UartStdin {
 }
 
 /** How long the core's UART must stay quiet after the end of piped input before the run ends, ms. */
-export const UART_SETTLE_MS = 500;
+const UART_SETTLE_MS = 500;
 /** How long a firmware may leave piped input unread, printing nothing, before the run gives up, ms. */
-export const UART_UNREAD_GIVE_UP_MS = 10_000;
+const UART_UNREAD_GIVE_UP_MS = 10_000;
 
 export interface UartConsoleOptions {
   readonly soc: VirtualSoc;

@@ -26,7 +26,7 @@ export const PLIC_REG = {
 } as const;
 
 /** The window QEMU virt maps (VIRT_PLIC_SIZE for its hart contexts). */
-export const PLIC_SIZE = 0x60_0000;
+const PLIC_SIZE = 0x60_0000;
 
 const WORDS = Math.ceil(PLIC_SOURCES / 32);
 

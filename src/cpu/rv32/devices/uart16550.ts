@@ -36,7 +36,7 @@ const LSR_INT_ANY = 0x1e;
 const MSR = { CTS: 0x10, DSR: 0x20, DCD: 0x80, ANY_DELTA: 0x0f } as const;
 
 /** FIFO depth of the 16550A. */
-export const UART_FIFO_SIZE = 16;
+const UART_FIFO_SIZE = 16;
 /** FCR trigger level bits → bytes (UART_FCR_ITL_1..4). */
 const TRIGGER_LEVELS = [1, 4, 8, 14] as const;
 /** QEMU virt's baud base (serial_mm_init in hw/riscv/virt.c). */
