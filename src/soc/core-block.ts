@@ -325,6 +325,11 @@ export class CoreBlock {
     }
   }
 
+  /** The host events posted and not yet taken by the core (HOST_EVENT bits). */
+  hostEventsPending(): number {
+    return Atomics.load(this.words, this.base + CORE_WORD.HOST_EVENTS);
+  }
+
   /** Take (and clear) the pending host events (HOST_EVENT bits). */
   takeHostEvents(): number {
     if (Atomics.load(this.words, this.base + CORE_WORD.HOST_EVENTS) === 0) return 0;

@@ -30,6 +30,12 @@ export interface CoreExecution extends UartInputPort {
   kick(notifyId: number): void;
   /** Post host events (HOST_EVENT bits) and wake the core. */
   raise(events: number): void;
+  /**
+   * Resolves once the core has taken the host events `bits` (or is not running), or after
+   * `timeoutMs`; true when taken. A core takes its events before it next touches its rings, so
+   * after this nothing the core does belongs to the session the events ended.
+   */
+  hostEventsTaken(bits: number, timeoutMs: number): Promise<boolean>;
   /** Listen to the core's mailbox and run its watchdog (attach to a core already running). */
   startServices(): void;
   /** Stop listening and watching; the core itself runs on (detach). */

@@ -31,6 +31,8 @@ import { UartInput } from './uart-input.ts';
 import { UartRxRing } from './uart-rx-ring.ts';
 
 const OVERFLOW = notifyBit(31);
+/** How long an attach waits for the core to see the previous detach (HOST_EVENT.DETACHED). */
+const DETACH_SEEN_MS = 250;
 
 export interface SocCoreEvents {
   uart(core: SocCore, text: string): void;
@@ -157,7 +159,15 @@ export class SocCore {
       },
       kick: (_rproc, notifyId) => this.execution.kick(notifyId),
       daToVa: (_rproc, da, len) => this.daToVa(da, len),
-      attach: () => this.execution.startServices(),
+      attach: async () => {
+        // After a detach, the core may still be finishing a round of its old session (a reply
+        // published, the buffer it came in not yet returned) when the host attaches again and
+        // zeroes the rings it reuses: a late store of the old used.idx into the fresh ring breaks
+        // it. The core takes DETACHED before it touches its rings again, so wait for that
+        // (bounded: firmware that never reads its events gets the attach anyway).
+        await this.execution.hostEventsTaken(HOST_EVENT.DETACHED, DETACH_SEEN_MS);
+        this.execution.startServices();
+      },
       detach: () => {
         this.execution.stopServices();
         // The table is clean again (rproc_detach restored it): tell the firmware to start over.

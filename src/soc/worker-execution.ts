@@ -238,6 +238,17 @@ export class WorkerExecution implements CoreExecution {
     this.wakeBlock.wake();
   }
 
+  async hostEventsTaken(bits: number, timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    // The core thread clears the word at its next step, normally within microseconds of the wake
+    // raise() gave it; polling on timers costs the host nothing meanwhile.
+    while (this.running && (this.block.hostEventsPending() & bits) !== 0) {
+      if (performance.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    return true;
+  }
+
   poke(): void {
     this.wakeBlock.wake();
   }
