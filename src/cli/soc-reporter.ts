@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import type { RprocCoredump } from '../remoteproc/coredump.ts';
 import type { VirtualSoc } from '../soc/virtual-soc.ts';
 import { hex } from '../util/errors.ts';
+import { escapeControl } from '../util/escape-control.ts';
 import { paint, type CliIo } from './io.ts';
 
 export type ReportEvent = { readonly event: string; readonly core?: string } & Readonly<
@@ -61,7 +62,7 @@ export class SocReporter {
   attach(soc: VirtualSoc): void {
     soc.on('uart', ({ core, text }) => {
       for (const line of text.replace(/\n$/, '').split('\n'))
-        this.say({ event: 'uart', core, text: line }, `uart: ${line}`);
+        this.say({ event: 'uart', core, text: line }, `uart: ${escapeControl(line)}`);
     });
     soc.rpmsg.on('channel', ({ action, channel, device }) => {
       const core = device.vdev.parentName;
@@ -168,7 +169,7 @@ export class SocReporter {
       const fresh = text.startsWith(before) ? text.slice(before.length) : text;
       this.traceSeen.set(c.name, text);
       for (const line of fresh.split('\n').filter((l) => l !== ''))
-        this.say({ event: 'trace', core: c.name, text: line }, `trace0: ${line}`);
+        this.say({ event: 'trace', core: c.name, text: line }, `trace0: ${escapeControl(line)}`);
     }
   }
 

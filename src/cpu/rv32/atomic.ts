@@ -89,12 +89,17 @@ function execDeviceAtomic(h: Hart, op: number, rd: number, addr: number, src: nu
   } else {
     bus.write(addr, 4, combine(op, old, src));
   }
-  if (bus.faulted) {
+  if (writeFaulted(bus)) {
     h.trap(fault, addr, pc);
     return false;
   }
   if (rd !== 0) h.x[rd] = result;
   return true;
+}
+
+/** Whether the bus faulted (a separate call: the read's check narrowed `bus.faulted` to false). */
+function writeFaulted(bus: Hart['bus']): boolean {
+  return bus.faulted;
 }
 
 /** The value an AMO writes, from the old value and rs2. */
