@@ -12,8 +12,11 @@ export interface CoreSink {
   fault(fault: CoreFault): void;
   /** The firmware finished (test finisher, or main returned) with this code. */
   exit(code: number): void;
-  /** The core rang the host's mailbox: `mask` holds the notify ids (CoreBlock encoding). */
-  interrupt(mask: number): void;
+  /**
+   * The core rang the host's mailbox: `mask` holds the notify ids (CoreBlock encoding). Returns
+   * whether any of them had work (a queue with news): false for a spurious ring.
+   */
+  interrupt(mask: number): boolean;
   /** The core's watchdog bit after `periodMs` without a kick. */
   watchdogBite(periodMs: number): void;
 }

@@ -59,7 +59,7 @@ export interface VirtioDevice {
    * 10 per 5 s), so that one core flooding one kind of problem silences neither its other
    * warnings nor another core's.
    */
-  warn(key: string, message: string): void;
+  warn(key: string, message: string | (() => string)): void;
   /**
    * The remote broke the ring protocol (a virtqueue is broken): the device cannot go on. The
    * transport reports a fatal crash of the processor (Linux: the virtio device needs a reset, and

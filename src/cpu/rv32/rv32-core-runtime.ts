@@ -61,7 +61,10 @@ export class Rv32CoreRuntime {
 
   constructor(host: Rv32CoreHost) {
     this.host = host;
-    this.uart = new Uart16550((text) => host.post({ type: 'uart', text }));
+    this.uart = new Uart16550(
+      (text) => host.block.postUart(text, (t) => host.post({ type: 'uart', text: t })),
+      () => host.block.uartRoom(),
+    );
     this.clint = new Clint(() => this.updateIrqs(), host.clockNs);
     this.mailbox = new MailboxDevice(host.block, () => this.updateIrqs());
     const ram: RamRegion[] = host.map.windows.map((w, i) => {

@@ -229,7 +229,7 @@ class RprocVirtioDevice implements VirtioDevice {
     this.rproc.log(level, message);
   }
 
-  warn(key: string, message: string): void {
+  warn(key: string, message: string | (() => string)): void {
     this.transport.warn(this.rproc, key, message);
   }
 
@@ -280,11 +280,13 @@ export class RprocVirtio implements VdevHooks {
   }
 
   /** A rate-limited warning in `rproc`'s log (each processor has its own budget per key). */
-  warn(rproc: Rproc, key: string, message: string): void {
+  warn(rproc: Rproc, key: string, message: string | (() => string)): void {
     let limiter = this.limiters.get(rproc);
     if (limiter === undefined) this.limiters.set(rproc, (limiter = new RateLimiter(this.rateLimit)));
     const allowed = limiter.allow(key);
-    if (allowed !== false) rproc.log('warn', withSuppressed(message, allowed));
+    // The text is made only when it is printed: a flood of suppressed warnings costs a map lookup.
+    if (allowed !== false)
+      rproc.log('warn', withSuppressed(typeof message === 'string' ? message : message(), allowed));
   }
 
   /** The virtio device of `vdev` while it is registered (tests and tools). */

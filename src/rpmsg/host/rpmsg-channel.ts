@@ -23,7 +23,7 @@ export interface ChannelOwner {
     channel: RpmsgChannel,
   ): RpmsgEndpoint;
   /** The virtio device, for rate-limited warnings in its processor's log. */
-  readonly vdev: { warn(key: string, message: string): void };
+  readonly vdev: { warn(key: string, message: string | (() => string)): void };
 }
 
 export class RpmsgChannel {
@@ -74,7 +74,7 @@ export class RpmsgChannel {
   }
 
   /** A rate-limited warning about this channel in its processor's log (drivers refusing it, ...). */
-  warn(key: string, message: string): void {
+  warn(key: string, message: string | (() => string)): void {
     this.owner.vdev.warn(key, message);
   }
 

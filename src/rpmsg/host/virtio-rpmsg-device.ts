@@ -30,6 +30,9 @@ import {
   type TxBuffer,
 } from './rpmsg-endpoint.ts';
 
+/** Messages one RX interrupt handles before the rest wait for the next turn (Linux NAPI's weight). */
+const RX_BUDGET = 64;
+
 /** Channels one device may have (name-service announcements beyond are refused); see RpmsgHostOptions. */
 export const RPMSG_DEFAULT_MAX_CHANNELS = 1024;
 
@@ -123,6 +126,8 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
   readonly rxHeldPerEndpoint: number;
   private readonly dma: DmaRegion;
   private nsEnabled = false;
+  /** The RX queue had more than RX_BUDGET messages: the rest are taken in a later turn. */
+  private rxPassDueFlag = false;
   private removedFlag = false;
   private brokenReason: string | undefined;
 
@@ -184,6 +189,11 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
 
   get broken(): string | undefined {
     return this.brokenReason;
+  }
+
+  /** Messages are waiting for a later RX pass (a burst beyond RX_BUDGET). */
+  get rxPassDue(): boolean {
+    return this.rxPassDueFlag;
   }
 
   /** Every live channel, oldest first. */
@@ -292,7 +302,8 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
     this.stats.rxDropped++;
     this.vdev.warn(
       'rx-dropped',
-      `${this.vdev.name}: ${queue} (endpoint ${ept.addr}) is full: message dropped, ${total} so far (the reader is not reading)`,
+      () =>
+        `${this.vdev.name}: ${queue} (endpoint ${ept.addr}) is full: message dropped, ${total} so far (the reader is not reading)`,
     );
   }
 
@@ -312,7 +323,8 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
       this.stats.nsMalformed++;
       this.vdev.warn(
         'ns-malformed',
-        `${this.vdev.name}: malformed ns msg (${hex(data.length)} bytes from ${hex(src)}, expected 0x28)`,
+        () =>
+          `${this.vdev.name}: malformed ns msg (${hex(data.length)} bytes from ${hex(src)}, expected 0x28)`,
       );
       return;
     }
@@ -320,7 +332,7 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
       this.stats.nsMalformed++;
       this.vdev.warn(
         'ns-malformed',
-        `${this.vdev.name}: ns msg names an impossible channel "${msg.name}" at ${hex(msg.addr)}`,
+        () => `${this.vdev.name}: ns msg names an impossible channel "${msg.name}" at ${hex(msg.addr)}`,
       );
       return;
     }
@@ -332,7 +344,8 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
         this.stats.nsRefused++;
         this.vdev.warn(
           'ns-refused',
-          `${this.vdev.name}: rpmsg_destroy_channel failed: no channel "${msg.name}" at ${hex(msg.addr)}`,
+          () =>
+            `${this.vdev.name}: rpmsg_destroy_channel failed: no channel "${msg.name}" at ${hex(msg.addr)}`,
         );
         return;
       }
@@ -341,7 +354,10 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
     }
     if (existing !== undefined) {
       this.stats.nsRefused++;
-      this.vdev.warn('ns-refused', `${this.vdev.name}: channel ${msg.name}:${hex(msg.addr)} already exist`);
+      this.vdev.warn(
+        'ns-refused',
+        () => `${this.vdev.name}: channel ${msg.name}:${hex(msg.addr)} already exist`,
+      );
       return;
     }
     if (this.channels.size >= this.maxChannels) {
@@ -349,7 +365,8 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
       this.stats.nsOverLimit++;
       this.vdev.warn(
         'ns-limit',
-        `${this.vdev.name}: channel "${msg.name}" at ${hex(msg.addr)} refused: the device has ${this.maxChannels} channels, its limit (${this.stats.nsOverLimit} refused so far)`,
+        () =>
+          `${this.vdev.name}: channel "${msg.name}" at ${hex(msg.addr)} refused: the device has ${this.maxChannels} channels, its limit (${this.stats.nsOverLimit} refused so far)`,
       );
       return;
     }
@@ -574,8 +591,20 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
 
   /** The RX queue's interrupt: handle every used buffer, re-post it, kick once. */
   private onRx(): void {
+    // A pass is already due (a flood was cut short): it will take these too, in order.
+    if (this.rxPassDueFlag) return;
     let consumed = 0;
     for (;;) {
+      if (consumed >= RX_BUDGET) {
+        // NAPI's weight: one remote's burst is handled in slices, so that the other cores' messages
+        // (and everything else the host does) get their turns in between.
+        this.rxPassDueFlag = true;
+        setImmediate(() => {
+          this.rxPassDueFlag = false;
+          if (!this.removedFlag) this.onRx();
+        });
+        break;
+      }
       const clamped = this.rvq.stats.lenClamped;
       const index = this.rvq.takeUsed();
       if (index === undefined) break;
@@ -586,7 +615,7 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
         this.stats.rxMalformed++;
         this.vdev.warn(
           'rx-malformed',
-          `${this.vdev.name}: inbound msg too big: ${this.rvq.lastWarning ?? ''}`,
+          () => `${this.vdev.name}: inbound msg too big: ${this.rvq.lastWarning ?? ''}`,
         );
         this.repost(index);
         continue;
@@ -608,7 +637,8 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
       this.stats.rxMalformed++;
       this.vdev.warn(
         'rx-malformed',
-        `${this.vdev.name}: inbound message of ${hex(usedLen)} bytes (used.len) is shorter than its 0x10-byte header`,
+        () =>
+          `${this.vdev.name}: inbound message of ${hex(usedLen)} bytes (used.len) is shorter than its 0x10-byte header`,
       );
       return false;
     }
@@ -617,7 +647,8 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
       this.stats.rxMalformed++;
       this.vdev.warn(
         'rx-malformed',
-        `${this.vdev.name}: inbound msg too big: hdr.len ${hex(hdr.len)} in a ${hex(usedLen)}-byte buffer`,
+        () =>
+          `${this.vdev.name}: inbound msg too big: hdr.len ${hex(hdr.len)} in a ${hex(usedLen)}-byte buffer`,
       );
       return false;
     }
@@ -629,7 +660,8 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
       // not flood the log.
       this.vdev.warn(
         'rx-no-recipient',
-        `${this.vdev.name}: msg received with no recipient: dst ${hex(hdr.dst)} from ${hex(hdr.src)} (${this.stats.rxNoRecipient} so far)`,
+        () =>
+          `${this.vdev.name}: msg received with no recipient: dst ${hex(hdr.dst)} from ${hex(hdr.src)} (${this.stats.rxNoRecipient} so far)`,
       );
       return false;
     }
