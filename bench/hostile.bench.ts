@@ -36,10 +36,11 @@ async function echoRate(ch: RpmsgChannel, during: () => Promise<void>): Promise<
     w?.();
   });
   const payload = new Uint8Array(64).fill(0x42);
+  const live = (): boolean => running;
   const pump = (async () => {
-    while (running) {
-      while (inFlight >= WINDOW && running) await new Promise<void>((r) => (wake = r));
-      if (!running) break;
+    while (live()) {
+      while (inFlight >= WINDOW && live()) await new Promise<void>((r) => (wake = r));
+      if (!live()) break;
       inFlight++;
       await ept.send(payload);
     }

@@ -24,7 +24,7 @@ enum scenario {
   SC_NS_FLOOD = 4,       /* 100,000 NS CREATEs of distinct names, then quiet */
   SC_NS_CHURN = 5,       /* NS CREATE / DESTROY of one name, for ever */
   SC_SQUAT = 6,          /* announces "rpmsg-echo", as the healthy core does, and counts what it gets */
-  SC_USED_IDX_JUMP = 7,  /* vring0's used.idx moved 100 past what it holds */
+  SC_USED_IDX_JUMP = 7,  /* vring0's used.idx moved 1000 past what it holds (more than the ring) */
   SC_USED_ID_RANGE = 8,  /* a used entry naming descriptor num + 5 */
   SC_DESC_LOOP = 9,      /* every descriptor of both rings made a chain to itself */
   SC_DESC_ADDR = 10,     /* every descriptor pointed at 0xfffffffffffff000, length 0xffffffff */
@@ -218,7 +218,7 @@ static void attack(uint32_t sc) {
     case SC_NS_CHURN:
       for (uint32_t i = 0;; i++) send_ns(0x3000u, "churn", i & 1u);
     case SC_USED_IDX_JUMP:
-      rdev.tx.used->idx = (uint16_t)(rdev.tx.used_idx + 100u);
+      rdev.tx.used->idx = (uint16_t)(rdev.tx.used_idx + 1000u);
       mbox_notify(rdev.tx.notifyid);
       serve_forever();
     case SC_USED_ID_RANGE: {

@@ -3,6 +3,7 @@
 // on virtual time (scheduler/scheduled-execution.ts). Either way the driver starts and stops the
 // core, kicks it, and hears from it through a CoreSink.
 
+import type { DoorbellModeration } from './doorbell-moderation.ts';
 import type { CoreFault } from './core-messages.ts';
 
 /** What the platform driver does with what its core reports. */
@@ -23,6 +24,8 @@ export interface CoreSink {
 
 export interface CoreExecution {
   readonly running: boolean;
+  /** How the host moderates this core's doorbell (worker cores: doorbell-moderation.ts). */
+  readonly moderation?: DoorbellModeration;
   /** Release the core at `bootAddr`; starts the host's services for it too (startServices). */
   start(bootAddr: number): Promise<void>;
   /** Halt the core and stop its services; resolves once it is still. */

@@ -207,6 +207,11 @@ export class SocCore {
     }
   }
 
+  /** Doorbell-storm moderation of this core (worker cores), for diagnostics and tests. */
+  get moderation(): CoreExecution['moderation'] {
+    return this.execution.moderation;
+  }
+
   /** UART characters this core dropped because the host was behind (its output is bounded). */
   get uartDropped(): number {
     return this.block.uartDropped();

@@ -64,6 +64,21 @@ export async function until(what: string, cond: () => boolean, ms = 10_000): Pro
   }
 }
 
+/** `p`, or a failure naming `what` after `ms`. */
+export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Echoes on the healthy core, 8 in flight, until stopped; counts replies. */
 export class EchoLoad {
   replies = 0;
@@ -82,18 +97,27 @@ export class EchoLoad {
       w?.();
     });
     const payload = new Uint8Array(64).fill(0x42);
+    this.stopWaiting = () => wake?.();
     this.done = (async () => {
-      while (this.running) {
-        while (inFlight >= 8 && this.running) await new Promise<void>((r) => (wake = r));
-        if (!this.running) break;
+      while (this.live()) {
+        while (inFlight >= 8 && this.live()) await new Promise<void>((r) => (wake = r));
+        if (!this.live()) break;
         inFlight++;
         await ept.send(payload, { timeoutMs: 10_000 });
       }
     })();
   }
 
+  private readonly stopWaiting: () => void;
+
+  /** Read through a call: the pump's loop must see stop() change it. */
+  private live(): boolean {
+    return this.running;
+  }
+
   async stop(): Promise<number> {
     this.running = false;
+    this.stopWaiting();
     await this.done;
     return this.replies;
   }
@@ -144,7 +168,8 @@ export class HostileRig {
   /** Boot rproc0 with `scenario` patched in (a fresh run id: attacks that crash it run once). */
   async attack(scenario: number): Promise<Attack> {
     const rproc = this.hostile;
-    assert.equal(rproc.state, 'offline');
+    // A test that failed half-way left it up: start from offline whatever happened.
+    await this.settle();
     const run = ++this.runs + (process.pid << 8);
     const name = `hostile-${scenario}-${run}.elf`;
     const image = patchElfU32(patchElfU32(HOSTILE, 'hostile_scenario', scenario), 'hostile_run', run >>> 0);
@@ -182,14 +207,19 @@ export class HostileRig {
 
   /** Stop the hostile core (after any recovery in flight), and check the healthy one still answers. */
   async end(): Promise<void> {
-    const rproc = this.hostile;
-    await until('the hostile core to settle', () => !rproc.lifecycleBusy, 20_000);
-    if (rproc.state !== 'offline') await rproc.shutdown();
-    assert.equal(rproc.state, 'offline');
+    await this.settle();
+    assert.equal(this.hostile.state, 'offline');
     assert.equal(this.soc.rproc('rproc1').state, 'running');
     const load = new EchoLoad(this.healthy);
     await until('an echo after the attack', () => load.replies > 0);
     await load.stop();
+  }
+
+  /** The hostile core offline, after whatever recovery was under way. */
+  private async settle(): Promise<void> {
+    const rproc = this.hostile;
+    await until('the hostile core to settle', () => !rproc.lifecycleBusy, 20_000);
+    if (rproc.state !== 'offline') await rproc.shutdown();
   }
 
   async close(): Promise<void> {
