@@ -10,11 +10,9 @@ import { RPMSG_CREATE_EPT_IOCTL } from '../../src/rpmsg/host/rpmsg-ctrl.ts';
 import { RPMSG_TTY_HIGH_WATER_MARK } from '../../src/rpmsg/host/rpmsg-tty.ts';
 import { RPMSG_MTU } from '../../src/rpmsg/rpmsg-wire.ts';
 import { CORE_WORD, UART_PENDING_LIMIT } from '../../src/soc/core-block.ts';
-import { HostileRig, SC, sleep, until } from './hostile-rig.ts';
+import { ATTACK_MS, HostileRig, SC, sleep, until } from './hostile-rig.ts';
 
-const ATTACK_MS = 500;
-
-describe('hostile firmware: floods', { timeout: 120_000 }, () => {
+describe('hostile firmware: floods', { timeout: 120_000 + 20 * ATTACK_MS }, () => {
   let rig: HostileRig;
   before(async () => {
     rig = await HostileRig.start();

@@ -36,6 +36,12 @@ export const SC = {
   UART_FLOOD: 17,
 } as const;
 
+/**
+ * How long a timed attack lasts: 500 ms in `npm test`; HOSTILE_SOAK_MS=60000 (for instance) makes
+ * every timed attack a soak of that length.
+ */
+export const ATTACK_MS = Number(process.env['HOSTILE_SOAK_MS'] ?? 500);
+
 /** How much the host's heap may grow while an attack runs (after a full collection): 32 MiB. */
 export const HEAP_BOUND = 32 * 1024 * 1024;
 

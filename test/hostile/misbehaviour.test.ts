@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isRprocError } from '../../src/util/errors.ts';
 import { escapeControl } from '../../src/util/escape-control.ts';
-import { HostileRig, SC, sleep, until } from './hostile-rig.ts';
+import { ATTACK_MS, HostileRig, SC, sleep, until } from './hostile-rig.ts';
 
-describe('hostile firmware: storms, garbage and silence', { timeout: 120_000 }, () => {
+describe('hostile firmware: storms, garbage and silence', { timeout: 120_000 + 20 * ATTACK_MS }, () => {
   let rig: HostileRig;
   before(async () => {
     rig = await HostileRig.start();
@@ -25,7 +25,7 @@ describe('hostile firmware: storms, garbage and silence', { timeout: 120_000 }, 
     rig.hostile.on('log', onLog);
     const before = rig.hostile.crashCounter;
     const a = await rig.attack(SC.DOORBELL_STORM);
-    await rig.echoing(() => sleep(1000));
+    await rig.echoing(() => sleep(2 * ATTACK_MS));
     rig.hostile.off('log', onLog);
     const moderation = rig.soc.core('rproc0').moderation;
     assert.ok(moderation !== undefined && moderation.backoffs > 0, 'the storm was backed off');
@@ -64,7 +64,7 @@ describe('hostile firmware: storms, garbage and silence', { timeout: 120_000 }, 
       return a.device();
     })();
     assert.ok(dev !== undefined);
-    await rig.echoing(() => sleep(500));
+    await rig.echoing(() => sleep(ATTACK_MS));
     assert.equal(dev.broken, undefined);
     assert.equal(a.rproc.state, 'running');
     assert.equal(a.rproc.crashCounter, before);

@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RprocEvents } from '../../src/remoteproc/rproc.ts';
-import { EchoLoad, HostileRig, SC, sleep, until, within } from './hostile-rig.ts';
+import { ATTACK_MS, EchoLoad, HostileRig, SC, sleep, until, within } from './hostile-rig.ts';
 
-describe('hostile firmware: rings', { timeout: 120_000 }, () => {
+describe('hostile firmware: rings', { timeout: 120_000 + 20 * ATTACK_MS }, () => {
   let rig: HostileRig;
   before(async () => {
     rig = await HostileRig.start();
@@ -68,7 +68,7 @@ describe('hostile firmware: rings', { timeout: 120_000 }, () => {
     it(`${what}: the host never reads descriptors back, nothing happens to it`, async () => {
       const before = rig.hostile.crashCounter;
       const a = await rig.attack(scenario);
-      await rig.echoing(() => sleep(500));
+      await rig.echoing(() => sleep(ATTACK_MS));
       const dev = a.device();
       assert.ok(dev !== undefined);
       assert.equal(dev.broken, undefined);
