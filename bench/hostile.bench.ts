@@ -100,7 +100,7 @@ const bench: Bench = {
         flood.push(
           await echoRate(ch, async () => {
             // The whole flood: until the trace says it is done (100,000 announcements).
-            while (!/ns flood done/.test(hostile.readTrace(0) ?? '')) await sleep(10);
+            while (!/ns flood done/.test(hostile.resources.readTrace(0) ?? '')) await sleep(10);
           }),
         );
         floodMs = performance.now() - t0;

@@ -203,7 +203,9 @@ export class SocCore {
         );
         continue;
       }
-      rproc.carveouts.add(new MemEntry({ name: c.name, da, len: c.size, buffer: { da, pa: c.pa, va } }));
+      rproc.resources.carveouts.add(
+        new MemEntry({ name: c.name, da, len: c.size, buffer: { da, pa: c.pa, va } }),
+      );
     }
   }
 
@@ -248,7 +250,7 @@ export class SocCore {
     }
     // An id ≥ 31 was rung: every id of every vdev may be pending.
     let maxId = 0;
-    for (const v of rproc.vdevs) for (const r of v.vrings) maxId = Math.max(maxId, r.notifyId);
+    for (const v of rproc.resources.vdevs) for (const r of v.vrings) maxId = Math.max(maxId, r.notifyId);
     for (let id = 0; id <= maxId; id++) if (rproc.vqInterrupt(id)) handled = true;
     return handled;
   }

@@ -23,7 +23,7 @@ describe('hostile firmware: storms, garbage and silence', { timeout: 120_000 + 2
     const logs: string[] = [];
     const onLog = (e: { message: string }): void => void logs.push(e.message);
     rig.hostile.on('log', onLog);
-    const before = rig.hostile.crashCounter;
+    const before = rig.hostile.crash.count;
     const a = await rig.attack(SC.DOORBELL_STORM);
     await rig.echoing(() => sleep(2 * ATTACK_MS));
     rig.hostile.off('log', onLog);
@@ -32,7 +32,7 @@ describe('hostile firmware: storms, garbage and silence', { timeout: 120_000 + 2
     const unknown = logs.filter((l) => /interrupt for unknown notify id 0x11/.test(l));
     assert.ok(unknown.length >= 1 && unknown.length <= 10, `${unknown.length} warnings`);
     assert.equal(a.rproc.state, 'running');
-    assert.equal(a.rproc.crashCounter, before);
+    assert.equal(a.rproc.crash.count, before);
     // The other processor's warnings have their own budget: the storm used up rproc0's only.
     const healthy = rig.soc.rproc('rproc1');
     const heard = healthy.next('log', (e) => e.message === 'rproc1 still heard');
@@ -44,8 +44,10 @@ describe('hostile firmware: storms, garbage and silence', { timeout: 120_000 + 2
 
   it('a trace buffer of escape sequences without a NUL: read up to its length, printed escaped', async () => {
     const a = await rig.attack(SC.TRACE_NO_NUL);
-    await rig.echoing(() => until('the trace filled', () => (a.rproc.readTrace(0) ?? '').length === 4096));
-    const text = a.rproc.readTrace(0) ?? '';
+    await rig.echoing(() =>
+      until('the trace filled', () => (a.rproc.resources.readTrace(0) ?? '').length === 4096),
+    );
+    const text = a.rproc.resources.readTrace(0) ?? '';
     assert.equal(text.length, 4096, 'bounded by the trace entry, no NUL needed');
     assert.ok(!text.includes('\0'));
     const printed = escapeControl(text);
@@ -57,7 +59,7 @@ describe('hostile firmware: storms, garbage and silence', { timeout: 120_000 + 2
   });
 
   it('garbage over the loaded table after boot (status, features, config_len, vrings, trace): never believed', async () => {
-    const before = rig.hostile.crashCounter;
+    const before = rig.hostile.crash.count;
     const a = await rig.attack(SC.RSC_GARBAGE);
     const dev = await (async () => {
       await until('the device', () => a.device() !== undefined);
@@ -67,18 +69,18 @@ describe('hostile firmware: storms, garbage and silence', { timeout: 120_000 + 2
     await rig.echoing(() => sleep(ATTACK_MS));
     assert.equal(dev.broken, undefined);
     assert.equal(a.rproc.state, 'running');
-    assert.equal(a.rproc.crashCounter, before);
+    assert.equal(a.rproc.crash.count, before);
     // The host's own view is unchanged: features as negotiated, config refused beyond the parsed 0 bytes.
     assert.equal(dev.vdev.features, 1);
     assert.equal(dev.vdev.configGet(0, 4), undefined);
     // The trace entry as parsed at boot: its da and len, not the 0 / 0xffffffff written since.
-    assert.equal((a.rproc.readTrace(0) ?? '').length <= 4096, true);
+    assert.equal((a.rproc.resources.readTrace(0) ?? '').length <= 4096, true);
     rig.assertHeapBounded(a);
     await rig.end();
   });
 
   it('a remote that never services its rings: trySend ENOMEM once the TX buffers are out, send ETIMEDOUT, shutdown works', async () => {
-    const before = rig.hostile.crashCounter;
+    const before = rig.hostile.crash.count;
     const a = await rig.attack(SC.NEVER_SERVICE);
     const ch = await rig.soc.rpmsg.waitForChannel('svc-dead', { rproc: a.rproc, timeoutMs: 10_000 });
     const ept = ch.open();
@@ -92,7 +94,7 @@ describe('hostile firmware: storms, garbage and silence', { timeout: 120_000 + 2
       );
       assert.ok(isRprocError(e, 'ETIMEDOUT'), String(e));
     });
-    assert.equal(a.rproc.crashCounter, before);
+    assert.equal(a.rproc.crash.count, before);
     rig.assertHeapBounded(a);
     const t0 = performance.now();
     await rig.end();

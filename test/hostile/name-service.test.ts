@@ -70,7 +70,7 @@ describe('hostile firmware: name service', { timeout: 120_000 + 20 * ATTACK_MS }
     const dev = a.device();
     assert.ok(dev !== undefined);
     assert.equal(dev.stats.tx, 0, 'nothing was sent to the squatter');
-    assert.doesNotMatch(a.rproc.readTrace(0) ?? '', /squat: message/);
+    assert.doesNotMatch(a.rproc.resources.readTrace(0) ?? '', /squat: message/);
     await rig.end();
   });
 });

@@ -36,7 +36,7 @@ describe('hostile firmware: rings', { timeout: 120_000 + 20 * ATTACK_MS }, () =>
       const crashes: RprocEvents['crash'][] = [];
       const onCrash = (e: RprocEvents['crash']): void => void crashes.push(e);
       rig.hostile.on('crash', onCrash);
-      const before = rig.hostile.crashCounter;
+      const before = rig.hostile.crash.count;
       const recovered = rig.hostile.next('recovery', (e) => e.phase !== 'start');
       const a = await rig.attack(scenario);
       await rig.echoing(async () => {
@@ -53,7 +53,7 @@ describe('hostile firmware: rings', { timeout: 120_000 + 20 * ATTACK_MS }, () =>
       const load = new EchoLoad(ch);
       await until('an echo from the recovered core', () => load.replies > 0);
       await load.stop();
-      assert.equal(a.rproc.crashCounter, before + 1);
+      assert.equal(a.rproc.crash.count, before + 1);
       rig.hostile.off('crash', onCrash);
       rig.assertHeapBounded(a);
       await rig.end();
@@ -66,14 +66,14 @@ describe('hostile firmware: rings', { timeout: 120_000 + 20 * ATTACK_MS }, () =>
   ];
   for (const [what, scenario] of ignored) {
     it(`${what}: the host never reads descriptors back, nothing happens to it`, async () => {
-      const before = rig.hostile.crashCounter;
+      const before = rig.hostile.crash.count;
       const a = await rig.attack(scenario);
       await rig.echoing(() => sleep(ATTACK_MS));
       const dev = a.device();
       assert.ok(dev !== undefined);
       assert.equal(dev.broken, undefined);
       assert.equal(a.rproc.state, 'running');
-      assert.equal(a.rproc.crashCounter, before);
+      assert.equal(a.rproc.crash.count, before);
       // The host still posts: a send to the remote goes out (whatever its own SDK makes of its rings).
       const ch = rig.soc.rpmsg.channel('hostile-echo', { rproc: a.rproc });
       assert.ok(ch !== undefined);
@@ -89,15 +89,15 @@ describe('hostile firmware: rings', { timeout: 120_000 + 20 * ATTACK_MS }, () =>
   ];
   for (const [len, scenario] of lengths) {
     it(`100 messages returned with used.len ${len}: dropped and counted, buffers re-posted, no crash`, async () => {
-      const before = rig.hostile.crashCounter;
+      const before = rig.hostile.crash.count;
       const a = await rig.attack(scenario);
       await rig.echoing(() => until('100 malformed', () => (a.device()?.stats.rxMalformed ?? 0) >= 100));
       const dev = a.device();
       assert.ok(dev !== undefined);
       assert.equal(dev.stats.rxMalformed, 100);
       assert.equal(dev.broken, undefined);
-      assert.equal(a.rproc.crashCounter, before);
-      await until('the trace', () => /lengths sent/.test(a.rproc.readTrace(0) ?? ''));
+      assert.equal(a.rproc.crash.count, before);
+      await until('the trace', () => /lengths sent/.test(a.rproc.resources.readTrace(0) ?? ''));
       rig.assertHeapBounded(a);
       await rig.end();
     });

@@ -96,7 +96,7 @@ async function brokenUntilRestart(rig: Rig, reason: RegExp, crash: RprocEvents['
   for (let i = 0; i < 100; i++) lb.rproc.vqInterrupt(i % 2);
   await lb.idle();
   assert.equal(lb.hostErrors.length, 1);
-  assert.equal(lb.rproc.crashCounter, 1);
+  assert.equal(lb.rproc.crash.count, 1);
   // The remote restarts: a fresh device, fresh rings, traffic again.
   await lb.rproc.shutdown();
   await lb.boot();
@@ -206,7 +206,7 @@ describe('TC-V: virtio and vrings against a hostile remote', () => {
   for (const c of v03) {
     it(`TC-V03 ${c.what}: the queue breaks, 'error' names the value, the processor crashes (virtio); sends fail with EIO until a restart`, async () => {
       const rig = await setup({ num: 8 });
-      rig.lb.rproc.recoveryDisabled = true;
+      rig.lb.rproc.crash.recoveryDisabled = true;
       const crash = rig.lb.rproc.next('crash');
       c.act(rig);
       await rig.lb.idle();
@@ -314,7 +314,7 @@ describe('TC-V: virtio and vrings against a hostile remote', () => {
 
   it('TC-V07 a fixed vring da inside the pool is honoured and written back; one outside fails the boot naming it', async () => {
     const ok = await createLoopback({ core: echoCore(), firmware: { vringDa: [0x9008_0000, 0x9009_0000] } });
-    assert.equal(ok.rproc.carveouts.findByName('vdev0vring0')?.buffer?.da, 0x9008_0000);
+    assert.equal(ok.rproc.resources.carveouts.findByName('vdev0vring0')?.buffer?.da, 0x9008_0000);
     const got: number[] = [];
     const ept = ok.host.channels[0]?.open((d) => got.push(d.length));
     await ept?.send(new Uint8Array(3));
@@ -325,7 +325,7 @@ describe('TC-V: virtio and vrings against a hostile remote', () => {
     const bad = new Loopback({ core: passiveCore(), firmware: { vringDa: [0x1234_0000, undefined] } });
     const e = await rejectsWith(bad.rproc.boot(), 'ENOMEM');
     assert.match(e.message, /0x12340000/);
-    assert.ok(bad.rproc.idle);
+    assert.ok(bad.rproc.resources.idle);
     assert.equal(bad.platform.pool.outstanding, 0);
     await bad.close();
   });
@@ -772,7 +772,7 @@ describe('other things a remote can write', () => {
     const rig = await setup({ num: 16 });
     const { lb } = rig;
     // A broken ring crashes the processor; without recovery it stays crashed for the checks below.
-    lb.rproc.recoveryDisabled = true;
+    lb.rproc.crash.recoveryDisabled = true;
     await checkAsyncProperty(
       'rpmsg-host-hostile-remote',
       fc.asyncProperty(fc.array(action, { maxLength: 30 }), async (actions) => {
@@ -785,7 +785,7 @@ describe('other things a remote can write', () => {
         const ept = lb.host.channels[0]?.open(() => undefined);
         assert.ok(ept !== undefined);
         const errorsBefore = lb.hostErrors.length;
-        const crashesBefore = lb.rproc.crashCounter;
+        const crashesBefore = lb.rproc.crash.count;
         for (const a of actions) {
           switch (a.kind) {
             case 'send': {
@@ -833,9 +833,9 @@ describe('other things a remote can write', () => {
           assert.match(errors[0] ?? '', /0x[0-9a-f]+/);
           // ... and crashed the processor, once.
           assert.equal(lb.rproc.state, 'crashed');
-          assert.equal(lb.rproc.crashCounter, crashesBefore + 1);
+          assert.equal(lb.rproc.crash.count, crashesBefore + 1);
         } else {
-          assert.equal(lb.rproc.crashCounter, crashesBefore, 'no crash without a broken ring');
+          assert.equal(lb.rproc.crash.count, crashesBefore, 'no crash without a broken ring');
         }
       }),
       { numRuns: 60 },
