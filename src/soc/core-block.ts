@@ -62,14 +62,25 @@ export const CORE_WORD = {
    */
   GROUP_CONTROL: 17,
   /**
+   * The UART receive ring (uart-rx-ring.ts): bytes the host wrote (HEAD, host-owned) and the core's
+   * UART took (TAIL, core-owned), both counting from 0 and wrapping at 2^32.
+   */
+  UART_RX_HEAD: 18,
+  UART_RX_TAIL: 19,
+  /**
    * UART characters the core has posted to the host and the host has not handled yet: the core
    * posts only while this stays under UART_PENDING_LIMIT (its UART reads "busy" at the limit, and a
    * line written anyway is dropped and counted in UART_DROPPED), so a core printing in a loop cannot
    * fill the host's message queue.
    */
-  UART_PENDING: 18,
-  UART_DROPPED: 19,
+  UART_PENDING: 20,
+  UART_DROPPED: 21,
+  /** First word of the ring's bytes (UART_RX_RING_BYTES of them), to the end of the block. */
+  UART_RX_RING: 32,
 } as const;
+
+/** Bytes of a core's UART receive ring: a few lines of typing; the host queues the rest. */
+export const UART_RX_RING_BYTES = 256;
 
 /** UART characters one core may have on their way to the host (see CORE_WORD.UART_PENDING). */
 export const UART_PENDING_LIMIT = 64 * 1024;
@@ -139,7 +150,7 @@ export class SpinBudget {
 export const CORE_SPIN_MIN_US = 4;
 export const CORE_SPIN_MAX_US = 50;
 
-export const CORE_BLOCK_WORDS = 32;
+export const CORE_BLOCK_WORDS = CORE_WORD.UART_RX_RING + UART_RX_RING_BYTES / 4;
 
 export const RUN_STATE = {
   HALTED: 0,

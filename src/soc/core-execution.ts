@@ -5,6 +5,7 @@
 
 import type { DoorbellModeration } from './doorbell-moderation.ts';
 import type { CoreFault } from './core-messages.ts';
+import type { UartInputPort } from './uart-input.ts';
 
 /** What the platform driver does with what its core reports. */
 export interface CoreSink {
@@ -22,7 +23,8 @@ export interface CoreSink {
   watchdogBite(periodMs: number): void;
 }
 
-export interface CoreExecution {
+/** Also the port the host's UART input goes through (poke the core, retry on its clock). */
+export interface CoreExecution extends UartInputPort {
   readonly running: boolean;
   /** How the host moderates this core's doorbell (worker cores: doorbell-moderation.ts). */
   readonly moderation?: DoorbellModeration;
