@@ -1,0 +1,39 @@
+// StrykerJS configuration for `npm run mutate` (scripts/mutate.mjs): one trust-boundary module per
+// run, chosen by STRYKER_MODULE from scripts/mutate-modules.mjs. Tests run through the TAP runner:
+// each covering test file is executed as `node --import tsx <file>` (node:test prints TAP when its
+// output is not a terminal), in a sandbox copy of the tree. Reports and the incremental file go under
+// reports/mutation/ (not committed).
+import { MUTATE_MODULES } from './scripts/mutate-modules.mjs';
+
+const name = process.env.STRYKER_MODULE ?? '';
+const mod = MUTATE_MODULES[name];
+if (mod === undefined) {
+  throw new Error(`STRYKER_MODULE must be one of ${Object.keys(MUTATE_MODULES).join(', ')} (got "${name}")`);
+}
+
+export default {
+  testRunner: 'tap',
+  plugins: ['@stryker-mutator/tap-runner'],
+  mutate: mod.mutate,
+  tap: {
+    testFiles: mod.tests,
+    nodeArgs: ['--import', 'tsx', '--test-reporter=tap', '{{testFile}}'],
+    forceBail: true,
+  },
+  // Coverage per test file: a mutant runs only the files that reach it.
+  coverageAnalysis: 'perTest',
+  concurrency: Number(process.env.STRYKER_CONCURRENCY ?? 2),
+  // Generous: the machine this runs on is often shared, and a slow run must not pass as a timeout.
+  timeoutMS: 20000,
+  timeoutFactor: 2,
+  incremental: true,
+  incrementalFile: `reports/mutation/${name}/stryker-incremental.json`,
+  reporters: ['clear-text', 'progress-append-only', 'json', 'html'],
+  jsonReporter: { fileName: `reports/mutation/${name}/mutation.json` },
+  htmlReporter: { fileName: `reports/mutation/${name}/mutation.html` },
+  clearTextReporter: { allowColor: false, logTests: false },
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: true,
+  ignorePatterns: ['dist', 'bench/results', 'firmware/build', 'reports', 'tmp', '.stryker-tmp'],
+  thresholds: { high: 95, low: 90, break: null },
+};
