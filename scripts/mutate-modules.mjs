@@ -41,7 +41,6 @@ export const MUTATE_MODULES = {
       'src/virtio/vring-driver.ts',
       'src/virtio/vring-layout.ts',
       'src/virtio/vring-memory.ts',
-      'src/virtio/vring-raw.ts',
     ],
     tests: [
       'src/virtio/vring-boundaries.test.ts',
