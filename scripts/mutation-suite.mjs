@@ -1,0 +1,13 @@
+// The test "file" StrykerJS runs for a module (see stryker.config.mjs): imports, in order, the test
+// files scripts/mutate-modules.mjs lists for STRYKER_MODULE, so that node:test runs them all in this
+// one process. One process per mutant instead of one per test file: on a small machine the start-up
+// of a tsx process costs more than most of these test files, and the boundary tables come first so
+// that a mutant they kill fails within the first second (the TAP runner bails at the first failure).
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import { MUTATE_MODULES } from './mutate-modules.mjs';
+
+const name = process.env.STRYKER_MODULE ?? '';
+const mod = MUTATE_MODULES[name];
+if (mod === undefined) throw new Error(`mutation-suite: STRYKER_MODULE "${name}" is not a module`);
+for (const file of mod.tests) await import(pathToFileURL(resolve(file)).href);
