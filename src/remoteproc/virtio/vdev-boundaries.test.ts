@@ -271,6 +271,17 @@ describe('the device session at its boundaries', () => {
       supported: 0xffff_ffff,
       labels: ['vring0 (a)', 'vring1 (b)'],
       memoryName: 'the test memory',
+      stats: {
+        handshakes: 0,
+        resets: 0,
+        configErrors: 0,
+        queueErrors: 0,
+        callbackErrors: 0,
+        kicks: 0,
+        kicksSuppressed: 0,
+        internalErrors: 0,
+      },
+      exclusiveBatches: false,
       role: { open: (q) => q, work: () => 0, arm: () => true, dropped: () => undefined },
     });
 
