@@ -15,7 +15,7 @@ import type { RprocOps } from '../remoteproc/rproc-ops.ts';
 import { DoorbellQueue } from './doorbell-queue.ts';
 import { VirtioDriverRegistry, type VirtioDevice, type VirtioDriver } from '../virtio/virtio-device.ts';
 import { RpmsgHost, type RpmsgHostOptions } from '../rpmsg/host/rpmsg-host.ts';
-import type { VirtioRpmsgDevice } from '../rpmsg/host/virtio-rpmsg-device.ts';
+import type { VirtioRpmsgBus } from '../rpmsg/host/virtio-rpmsg-bus.ts';
 import { RpmsgVirtioDevice } from '../rpmsg/remote/rpmsg-virtio-device.ts';
 import type { RemoteTranslate, RpmsgRemoteOptions } from '../rpmsg/remote/remote-types.ts';
 import type { RemoteEndpoint } from '../rpmsg/remote/remote-endpoint.ts';
@@ -147,8 +147,8 @@ export class Loopback<C extends RemoteCore> {
   }
 
   /** The rpmsg device of the (first) vdev while it is up. */
-  get device(): VirtioRpmsgDevice | undefined {
-    return this.host.rpmsgDevices[0];
+  get device(): VirtioRpmsgBus | undefined {
+    return this.host.buses[0];
   }
 
   /** The virtio device the transport created for vdev0. */

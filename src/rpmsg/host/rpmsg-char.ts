@@ -7,7 +7,7 @@
 import { ERRNO, RprocError } from '../../util/errors.ts';
 import { RPMSG_ADDR_ANY } from '../rpmsg-wire.ts';
 import type { RpmsgEndpoint } from './rpmsg-endpoint.ts';
-import type { VirtioRpmsgDevice } from './virtio-rpmsg-device.ts';
+import type { VirtioRpmsgBus } from './virtio-rpmsg-bus.ts';
 
 /** struct rpmsg_endpoint_info as the ioctls carry it (name cut to 31 characters). */
 export interface RpmsgEndpointInfo {
@@ -38,14 +38,14 @@ export class RpmsgEptDev {
   readonly info: RpmsgEndpointInfo;
   /** The N of /dev/rpmsgN. */
   readonly minor: number;
-  private readonly device: VirtioRpmsgDevice;
+  private readonly device: VirtioRpmsgBus;
   private readonly onDestroyed: (dev: RpmsgEptDev) => void;
   private file: RpmsgEptFile | undefined;
   private destroyedFlag = false;
 
   /** @internal made by RpmsgCtrlDev */
   constructor(
-    device: VirtioRpmsgDevice,
+    device: VirtioRpmsgBus,
     info: RpmsgEndpointInfo,
     minor: number,
     onDestroyed: (dev: RpmsgEptDev) => void,

@@ -10,7 +10,7 @@ import type { VirtioDevice, VirtioDriver } from '../../virtio/virtio-device.ts';
 import { RPMSG_BUF_SIZE, RPMSG_HDR_SIZE, VIRTIO_RPMSG_F_NS } from '../rpmsg-wire.ts';
 import type { RpmsgChannel } from './rpmsg-channel.ts';
 import type { RpmsgEndpoint } from './rpmsg-endpoint.ts';
-import { VirtioRpmsgDevice, type RpmsgBufferConfig } from './virtio-rpmsg-device.ts';
+import { VirtioRpmsgBus, type RpmsgBufferConfig } from './virtio-rpmsg-bus.ts';
 import { RpmsgCtrlDev } from './rpmsg-ctrl.ts';
 
 /** An rpmsg driver, bound to channels by name (Linux: the id_table of struct rpmsg_driver). */
@@ -29,12 +29,12 @@ export interface RpmsgHostEvents extends Record<string, unknown> {
   channel: {
     readonly action: 'add' | 'remove';
     readonly channel: RpmsgChannel;
-    readonly device: VirtioRpmsgDevice;
+    readonly device: VirtioRpmsgBus;
   };
   /** An rpmsg device came up (DRIVER_OK) or went away (remote stopped or crashed). */
-  device: { readonly action: 'add' | 'remove'; readonly device: VirtioRpmsgDevice };
+  device: { readonly action: 'add' | 'remove'; readonly device: VirtioRpmsgBus };
   /** The remote broke a ring or the protocol; the device stops until the remote restarts. */
-  error: { readonly device: VirtioRpmsgDevice; readonly reason: string };
+  error: { readonly device: VirtioRpmsgBus; readonly reason: string };
 }
 
 export interface RpmsgHostOptions {
@@ -47,8 +47,8 @@ export interface RpmsgHostOptions {
 export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
   private readonly config: RpmsgBufferConfig;
   private readonly drivers: RpmsgDriver[] = [];
-  private readonly devices = new Map<VirtioDevice, VirtioRpmsgDevice>();
-  private readonly ctrls = new Map<VirtioRpmsgDevice, RpmsgCtrlDev>();
+  private readonly devices = new Map<VirtioDevice, VirtioRpmsgBus>();
+  private readonly ctrls = new Map<VirtioRpmsgBus, RpmsgCtrlDev>();
   /** The virtio driver to register with a transport (RprocVirtio's registry). */
   readonly virtioDriver: VirtioDriver;
 
@@ -88,7 +88,8 @@ export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
     return [...this.devices.values()].flatMap((d) => [...d.channelList]);
   }
 
-  get rpmsgDevices(): VirtioRpmsgDevice[] {
+  /** One rpmsg bus per virtio rpmsg device probed (Linux: one virtproc_info each). */
+  get buses(): VirtioRpmsgBus[] {
     return [...this.devices.values()];
   }
 
@@ -97,7 +98,7 @@ export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
    * The control device of `device` (/dev/rpmsg_ctrlN, rpmsg-ctrl.ts): endpoint devices made
    * through it go away with the device, their readers getting EPIPE.
    */
-  ctrl(device: VirtioRpmsgDevice): RpmsgCtrlDev {
+  ctrl(device: VirtioRpmsgBus): RpmsgCtrlDev {
     if (device.removed) throw new RprocError('ENODEV', 'rpmsg-ctrl', `${device.deviceName} is gone`);
     let ctrl = this.ctrls.get(device);
     if (ctrl === undefined) this.ctrls.set(device, (ctrl = new RpmsgCtrlDev(device)));
@@ -127,7 +128,7 @@ export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
   }
 
   private probe(vdev: VirtioDevice): void {
-    const dev = new VirtioRpmsgDevice(vdev, this.config, {
+    const dev = new VirtioRpmsgBus(vdev, this.config, {
       channelAdded: (channel) => {
         this.emit('channel', { action: 'add', channel, device: dev });
         void this.bind(channel);
@@ -173,4 +174,4 @@ export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
   }
 }
 
-export type { RpmsgChannel, RpmsgEndpoint, VirtioRpmsgDevice };
+export type { RpmsgChannel, RpmsgEndpoint, VirtioRpmsgBus };

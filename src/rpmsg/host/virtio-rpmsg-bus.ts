@@ -59,7 +59,7 @@ export interface RpmsgDeviceStats {
 export interface RpmsgDeviceEvents {
   channelAdded(channel: RpmsgChannel): void;
   channelRemoved(channel: RpmsgChannel): void;
-  error(device: VirtioRpmsgDevice, reason: string): void;
+  error(device: VirtioRpmsgBus, reason: string): void;
 }
 
 interface TxWaiter {
@@ -70,7 +70,7 @@ interface TxWaiter {
   timer: NodeJS.Timeout | undefined;
 }
 
-export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
+export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
   readonly vdev: VirtioDevice;
   readonly stats: RpmsgDeviceStats = {
     rx: 0,
