@@ -1,7 +1,7 @@
 // Reads an ELF32/ELF64 firmware image of either byte order into exact, plain data and collects
 // every problem it finds, each with its file offset; parseElf and elfSanityCheck are the strict
 // entry points. Mirrors rproc_elf_sanity_check and rproc_elf_get_boot_addr of
-// drivers/remoteproc/remoteproc_elf_loader.c, plus the stricter checks of reference §4.2 and §10.
+// drivers/remoteproc/remoteproc_elf_loader.c, plus the stricter checks of docs/decisions.md.
 
 import { rangeFits, type ByteView, type Endian } from '../util/bytes.ts';
 import { hex, RprocError } from '../util/errors.ts';

@@ -1,4 +1,4 @@
-// Coredumps (reference/linux-remoteproc.md §8.4): the ELF core a crash produces — header, one
+// Coredumps (remoteproc_coredump.c): the ELF core a crash produces — header, one
 // PT_LOAD per segment with offsets right after the headers, RWX, contents equal to device memory,
 // 0xff where memory does not translate — checked with our reader and with binutils' readelf when
 // it is installed; the modes; platform segments replacing the default ones; ELF64 info.

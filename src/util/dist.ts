@@ -1,6 +1,6 @@
 // Whether the compiled JavaScript in dist/ (npm run build; npm ci runs it) matches the sources:
-// worker cores start in ~50 ms from compiled code instead of ~1 s through tsx, but stale code
-// must never run, so dist/ is used only while no file under src/ is newer than dist/.stamp.
+// worker cores start far faster from compiled code than through tsx, but stale code must never
+// run, so dist/ is used only while no file under src/ is newer than dist/.stamp.
 
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// Ring-level malformed-input cases (reference §9.6 TC-V03 and the §6.7 defences, plus the device
+// Ring-level malformed-input cases (TC-V03 of docs/malformed-input-cases.md and virtio_ring.c's defences, plus the device
 // side's mirror image): a remote writing garbage into the used ring, or a driver writing garbage
 // into the avail ring and descriptors. Each must end with no exception, no hang, the queue marked
 // broken (driver) / the chain refused (device) with a reason that names the bad value in hex, and

@@ -2,7 +2,7 @@
 // resolve the live resource table and the vdev entry in it, poll the host-written status for
 // DRIVER_OK, build both queues at the handshake (validated, see vdev-rings.ts), start over when the
 // host resets the status, kick the host and report queue failures. The device's own protocol plugs
-// in as a VdevDeviceRole. OpenAMP's VIRTIO_DEV_DEVICE handshake (reference/peers.md §2; virtio 1.x
+// in as a VdevDeviceRole. OpenAMP's VIRTIO_DEV_DEVICE handshake (OpenAMP lib/remoteproc/remoteproc_virtio.c; virtio 1.x
 // §2.1 status field, §3.1 device initialization, seen from the device).
 
 import { RprocError, hex } from '../../util/errors.ts';

@@ -2,7 +2,7 @@
 // DRIVER_OK: read the host's vring setup (da, notifyid, and num/align it may have overwritten)
 // once, validate it, map both rings and negotiate features. Plays the part of OpenAMP's
 // rproc_virtio_create_vdev / rpmsg_init_vdev reading the table after their DRIVER_OK wait
-// (reference/peers.md §2.3; the table layout is rsc_table.h's fw_rsc_vdev_vring).
+// (OpenAMP's rproc_virtio_create_vdev; the table layout is rsc_table.h's fw_rsc_vdev_vring).
 
 import { hex } from '../../util/errors.ts';
 import { FW_RSC_ADDR_ANY } from '../../rsc/rsc-constants.ts';

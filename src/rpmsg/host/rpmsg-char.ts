@@ -163,7 +163,7 @@ export class RpmsgEptFile {
    * write(): one message to info.dst, resolving with its length. Blocking writes wait for a TX
    * buffer (up to rpmsg_send's 15 s, then ETIMEDOUT); O_NONBLOCK ones fail with EAGAIN when none is
    * free (Linux passes on rpmsg_trysend's ENOMEM; EAGAIN is what a non-blocking write means, and
-   * what the reference's TC-M11 asks for). EMSGSIZE above the MTU, EPIPE once the endpoint is gone.
+   * what TC-M11 of docs/malformed-input-cases.md asks for). EMSGSIZE above the MTU, EPIPE once the endpoint is gone.
    */
   async write(data: Uint8Array): Promise<number> {
     const ept = this.ept;

@@ -1,5 +1,5 @@
 // The host against a misbehaving remote: every TC-V* and TC-M* case of
-// reference/linux-remoteproc.md §9.6–§9.7 as a named test, plus what else a remote can write (used
+// docs/malformed-input-cases.md as a named test, plus what else a remote can write (used
 // rings, buffer contents, the live table, doorbells). For each: no exception, hang or leak; the
 // problem counted or reported with the value in hex; the buffer recycled (Linux loses it) and later
 // traffic working where the ring is intact; a broken ring marks the device broken ('error'), sends

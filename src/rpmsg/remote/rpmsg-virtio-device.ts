@@ -3,7 +3,7 @@
 // vdev session (DRIVER_OK wait, validated vrings, host resets: src/remoteproc/virtio/vdev-device-session.ts),
 // announces endpoints with name-service messages, sends on vring0 and receives on vring1.
 // Everything the host writes is validated; service() never throws.
-// Plays the part of OpenAMP's rpmsg_virtio.c in VIRTIO_DEV_DEVICE role (reference: peers.md §2).
+// Plays the part of OpenAMP's rpmsg_virtio.c in VIRTIO_DEV_DEVICE role (lib/rpmsg/rpmsg_virtio.c).
 
 import { errorText, type DeviceDiagnostics } from '../../virtio/device-diagnostics.ts';
 import { ERRNO, RprocError, hex, type ErrnoName } from '../../util/errors.ts';
