@@ -30,7 +30,7 @@ import {
 } from './elf-structs.ts';
 import { ELF_PARSE_OP as OP, type ElfHeader, type ElfImage, type ElfReadResult } from './elf-types.ts';
 
-export type { ElfHeader, ElfImage, ElfProgramHeader, ElfReadResult, ElfSection } from './elf-types.ts';
+export type { ElfImage, ElfReadResult } from './elf-types.ts';
 
 const SANITY_OP = 'elf-sanity-check';
 /** "\x7fELF" read as a big-endian word, so that a bad magic prints in file byte order. */

@@ -125,7 +125,7 @@ export class SpinBudget {
 }
 
 /** A core's WFI polling budget, µs: up to one host reply's worth of time. */
-export const CORE_SPIN_MIN_US = 4;
+const CORE_SPIN_MIN_US = 4;
 export const CORE_SPIN_MAX_US = 50;
 
 export const CORE_BLOCK_WORDS = 32;
@@ -141,17 +141,6 @@ const OVERFLOW_BIT = 31;
 
 export function notifyBit(notifyId: number): number {
   return notifyId >= 0 && notifyId < OVERFLOW_BIT ? 1 << notifyId : 1 << OVERFLOW_BIT;
-}
-
-/** Expand a pending mask into notify ids; the overflow bit means "every id up to maxId". */
-export function pendingIds(mask: number, maxId: number): number[] {
-  const ids: number[] = [];
-  if ((mask & (1 << OVERFLOW_BIT)) !== 0) {
-    for (let id = 0; id <= maxId; id++) ids.push(id);
-    return ids;
-  }
-  for (let id = 0; id < OVERFLOW_BIT; id++) if ((mask & (1 << id)) !== 0) ids.push(id);
-  return ids;
 }
 
 export class CoreBlock {

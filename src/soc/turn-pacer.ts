@@ -13,7 +13,7 @@ const MACROTASK_MS = 1;
 
 const SETTLED: Promise<void> = Promise.resolve();
 
-export function nextTurn(): Promise<void> {
+function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 

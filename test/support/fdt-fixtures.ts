@@ -11,8 +11,8 @@ import { ByteView } from '../../src/util/bytes.ts';
 import { RprocError } from '../../src/util/errors.ts';
 import { FDT_HEADER, FDT_MAGIC, FDT_TOKEN } from '../../src/soc/fdt/fdt-constants.ts';
 
-export const TESTDATA = join(import.meta.dirname, '..', 'fixtures', 'fdt');
-export const BOARDS = join(import.meta.dirname, '..', '..', 'src', 'soc', 'fdt', 'boards');
+const TESTDATA = join(import.meta.dirname, '..', 'fixtures', 'fdt');
+const BOARDS = join(import.meta.dirname, '..', '..', 'src', 'soc', 'fdt', 'boards');
 export const AMP_BOARD_DTS = join(TESTDATA, 'amp-board.dts');
 export const AMP_BOARD_DTB = join(TESTDATA, 'amp-board.dtb');
 export const DEFAULT_BOARD_DTS = join(BOARDS, 'default-board.dts');
@@ -153,7 +153,7 @@ export function u32At(bytes: Uint8Array, off: number): number {
 }
 
 /** The RprocError `fn` throws (fails the test if it throws anything else or nothing). */
-export function rprocErrorOf(fn: () => unknown): RprocError {
+function rprocErrorOf(fn: () => unknown): RprocError {
   try {
     fn();
   } catch (e) {

@@ -19,7 +19,7 @@ import type { RemoteTranslate, RpmsgRemoteOptions } from '../../src/rpmsg/remote
 import { findRpmsgVdev } from '../../src/rpmsg/remote/rpmsg-vdev-locate.ts';
 
 export const RAM_BASE = 0x8000_0000;
-export const RAM_SIZE = 0x10_0000;
+const RAM_SIZE = 0x10_0000;
 export const TABLE_DA = RAM_BASE + 0x100;
 export const VRING0_DA = RAM_BASE + 0x1_0000;
 export const VRING1_DA = RAM_BASE + 0x2_0000;

@@ -79,11 +79,9 @@ export const OP = {
 } as const;
 
 export type OpName = keyof typeof OP;
-export type Op = (typeof OP)[OpName];
 
 /** First system operation id: ops ≥ this (and ILLEGAL) end a translated block. */
-export const FIRST_SYSTEM_OP = OP.FENCE_I;
-export const OP_COUNT = OP.AMOMAXU_W + 1;
+const FIRST_SYSTEM_OP = OP.FENCE_I;
 
 const NAMES: string[] = [];
 for (const [name, id] of Object.entries(OP))

@@ -14,7 +14,7 @@ export const RPMSG_CREATE_EPT_IOCTL = 0x4028b501;
 /** _IOW(0xb5, 0x3, ...): create a channel (an rpmsg device) — not offered here, see ioctl(). */
 export const RPMSG_CREATE_DEV_IOCTL = 0x4028b503;
 /** _IOW(0xb5, 0x4, ...): release a channel made with RPMSG_CREATE_DEV_IOCTL. */
-export const RPMSG_RELEASE_DEV_IOCTL = 0x4028b504;
+const RPMSG_RELEASE_DEV_IOCTL = 0x4028b504;
 
 /** sizeof(struct rpmsg_endpoint_info): char name[32]; __u32 src; __u32 dst. */
 export const RPMSG_ENDPOINT_INFO_SIZE = 40;

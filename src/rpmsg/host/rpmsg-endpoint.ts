@@ -50,7 +50,7 @@ export interface EndpointTransport {
   destroyEndpoint(ept: RpmsgEndpoint): void;
 }
 
-export const DEFAULT_SEND_TIMEOUT_MS = 15_000;
+const DEFAULT_SEND_TIMEOUT_MS = 15_000;
 
 export class RpmsgEndpoint {
   readonly addr: number;

@@ -9,7 +9,6 @@ import { VIRTIO_ID_RPMSG } from '../../rsc/rsc-constants.ts';
 import type { VirtioDevice, VirtioDriver } from '../../virtio/virtio-device.ts';
 import { RPMSG_BUF_SIZE, RPMSG_HDR_SIZE, VIRTIO_RPMSG_F_NS } from '../rpmsg-wire.ts';
 import type { RpmsgChannel } from './rpmsg-channel.ts';
-import type { RpmsgEndpoint } from './rpmsg-endpoint.ts';
 import { VirtioRpmsgBus, type RpmsgBufferConfig } from './virtio-rpmsg-bus.ts';
 import { RpmsgCtrlDev } from './rpmsg-ctrl.ts';
 
@@ -174,4 +173,4 @@ export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
   }
 }
 
-export type { RpmsgChannel, RpmsgEndpoint, VirtioRpmsgBus };
+export type { RpmsgChannel, VirtioRpmsgBus };

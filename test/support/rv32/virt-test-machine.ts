@@ -10,7 +10,7 @@ import { Bus, type MmioRegion } from '../../../src/cpu/rv32/bus.ts';
 import { Hart, type EngineKind, type FatalTrap, type MisalignedPolicy } from '../../../src/cpu/rv32/hart.ts';
 import { CAUSE, IRQ } from '../../../src/cpu/rv32/trap.ts';
 
-export const VIRT = {
+const VIRT = {
   RAM_BASE: 0x8000_0000,
   UART: 0x1000_0000,
   FINISHER: 0x0010_0000,
