@@ -84,7 +84,7 @@ function vringRun(a: Arena, count: number, publishEach: boolean): number {
     if (!publishEach) driver.kickPrepare();
     for (let k = 0; k < BURST; k++) {
       const c = device.getAvail(chain);
-      if (c === undefined) throw new Error(`device saw no chain: ${device.error ?? 'empty'}`);
+      if (c === undefined) throw new Error(`device saw no chain: ${device.broken?.message ?? 'empty'}`);
       const view = c.buffers[0]?.view;
       if (view !== undefined) dst.set(view);
       sink += dst[7] ?? 0;

@@ -16,6 +16,8 @@
 // core that wakes passes the wake-up on to up to two of them (a tree: 16 cores in 4 steps), on
 // the cores' time instead of the host's.
 
+import { RprocError } from '../util/errors.ts';
+
 /** Word offsets inside a core's block. */
 export const CORE_WORD = {
   /** Bumped by every event that should wake the core from WFI (doorbell, timer, halt request). */
@@ -153,7 +155,7 @@ export class CoreBlock {
     this.words = words;
     this.base = coreIndex * CORE_BLOCK_WORDS;
     if (this.base + CORE_BLOCK_WORDS > words.length)
-      throw new RangeError(`no device words for core ${coreIndex}`);
+      throw new RprocError('EINVAL', 'core-block', `no device words for core ${coreIndex}`);
   }
 
   load(word: number): number {

@@ -20,6 +20,7 @@ import { RpmsgVirtioDevice } from '../rpmsg/remote/rpmsg-virtio-device.ts';
 import type { RemoteTranslate, RpmsgRemoteOptions } from '../rpmsg/remote/remote-types.ts';
 import type { RemoteEndpoint } from '../rpmsg/remote/remote-endpoint.ts';
 import { rpmsgFirmware, type RpmsgFirmwareOptions } from './rpmsg-firmware.ts';
+import { RprocError } from '../util/errors.ts';
 
 /** What a remote core gets from the board when it starts. */
 export interface RemoteContext {
@@ -142,7 +143,7 @@ export class Loopback<C extends RemoteCore> {
   /** The running core, or a failed assertion. */
   get c(): C {
     const c = this.coreValue;
-    if (c === undefined) throw new Error('no remote core is running');
+    if (c === undefined) throw new RprocError('ENODEV', 'loopback', 'no remote core is running');
     return c;
   }
 
@@ -166,7 +167,8 @@ export class Loopback<C extends RemoteCore> {
 
   private startCore(): void {
     const table = this.translate(this.tableDa, this.tableSize);
-    if (table === undefined) throw new Error('the loaded table is not in fake RAM');
+    if (table === undefined)
+      throw new RprocError('EFAULT', 'loopback', 'the loaded table is not in fake RAM');
     this.crashed = false;
     this.paused = false; // a pause holds one run of the core, not the next boot
     const self: { core?: C } = {};

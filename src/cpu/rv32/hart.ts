@@ -15,6 +15,7 @@ import { Jit, type JitProbation } from './jit.ts';
 import { execSystem } from './system.ts';
 import { CAUSE, INTERRUPT_BIT, highestInterrupt, type IrqLine } from './trap.ts';
 import { WARMUP_RAM, warmUpInterpreter } from './warmup.ts';
+import { RprocError } from '../../util/errors.ts';
 
 /**
  * Instructions per engine call: short enough for prompt interrupt checks, long enough to amortise
@@ -168,7 +169,8 @@ export class Hart {
     this.pc = this.resetPc;
     const mainBase = options.mainRam ?? this.resetPc;
     const main = this.bus.ramAt(mainBase) ?? this.bus.ram[0];
-    if (main === undefined) throw new RangeError('an rv32 hart needs at least one RAM region');
+    if (main === undefined)
+      throw new RprocError('EINVAL', 'rv32-core', 'an rv32 hart needs at least one RAM region');
     this.main = main;
     this.sharedMain = main.shared;
     this.watch = new CodeWatch(this.bus.ram);

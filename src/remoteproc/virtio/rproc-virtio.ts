@@ -33,7 +33,7 @@ const UNKNOWN_ID_LOG_LIMIT = 10;
 
 /** What the interrupt path needs of a queue, whatever its token type. */
 interface BoundQueue {
-  readonly vq: { moreUsed(): boolean; readonly broken: string | undefined };
+  readonly vq: { moreUsed(): boolean; readonly broken: RprocError | undefined };
   readonly vring: RprocVring;
   readonly callback: (() => void) | undefined;
 }

@@ -60,7 +60,7 @@ async function brokenUntilRestart(rig: Rig, reason: RegExp): Promise<void> {
   const { lb, ept } = rig;
   assert.equal(lb.hostErrors.length, 1, `one 'error' event: ${lb.hostErrors.join('; ')}`);
   assert.match(lb.hostErrors[0] ?? '', reason);
-  assert.match(lb.device?.broken ?? '', reason);
+  assert.match(lb.device?.broken?.message ?? '', reason);
   assert.equal(ept.trySend(enc.encode('x')), -ERRNO.EIO);
   const e = await rejectsWith(ept.send(enc.encode('x')), 'EIO');
   assert.match(e.message, reason);

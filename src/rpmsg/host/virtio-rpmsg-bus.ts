@@ -106,7 +106,7 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
   private readonly dma: DmaRegion;
   private nsEnabled = false;
   private removedFlag = false;
-  private brokenReason: string | undefined;
+  private brokenError: RprocError | undefined;
 
   constructor(vdev: VirtioDevice, config: RpmsgBufferConfig, events: RpmsgDeviceEvents) {
     this.vdev = vdev;
@@ -162,8 +162,9 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
     return this.removedFlag;
   }
 
-  get broken(): string | undefined {
-    return this.brokenReason;
+  /** Why the bus stopped (EIO naming how the remote broke a queue), or undefined. */
+  get broken(): RprocError | undefined {
+    return this.brokenError;
   }
 
   get channelList(): readonly RpmsgChannel[] {
@@ -240,7 +241,10 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
     ept.markDestroyed(new RprocError('EPIPE', 'rpmsg', `endpoint ${ept.addr} destroyed`));
   }
 
-  /** Announce a local service to the remote (NS CREATE from `ept`), if the remote supports NS. */
+  /**
+   * Announce a local service to the remote (NS CREATE from `ept`), if the remote supports NS: 0, or
+   * -EOPNOTSUPP without VIRTIO_RPMSG_F_NS, as rpmsg_ns's announce returns a status.
+   */
   announce(name: string, ept: RpmsgEndpoint, destroy = false): number {
     if (!this.nsEnabled) return -ERRNO.EOPNOTSUPP;
     return this.trySendRaw(
@@ -322,7 +326,7 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
 
   private checkSend(src: number, dst: number, len: number): number {
     if (this.removedFlag) return -ERRNO.EPIPE;
-    if (this.brokenReason !== undefined) return -ERRNO.EIO;
+    if (this.brokenError !== undefined) return -ERRNO.EIO;
     if (src === RPMSG_ADDR_ANY || dst === RPMSG_ADDR_ANY) return -ERRNO.EINVAL;
     if (
       !Number.isInteger(src) ||
@@ -338,6 +342,7 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
     return 0;
   }
 
+  /** rpmsg_send_offchannel_raw without waiting: 0, or a negative errno (the hot path's status). */
   trySendRaw(src: number, dst: number, data: Uint8Array): number {
     const bad = this.checkSend(src, dst, data.length);
     if (bad !== 0) return bad;
@@ -378,7 +383,7 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
           dst,
           len: data.length,
           mtu: this.mtu,
-          broken: this.brokenReason,
+          broken: this.brokenError,
         });
       }
       await this.waitTxBuffer(ticket, deadline, timeoutMs);
@@ -386,7 +391,7 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
   }
 
   getTxBuffer(): TxBuffer | undefined {
-    if (this.removedFlag || this.brokenReason !== undefined) return undefined;
+    if (this.removedFlag || this.brokenError !== undefined) return undefined;
     const index = this.takeTxIndex();
     const payload = index === undefined ? undefined : this.txPayloads[index];
     if (index === undefined || payload === undefined) return undefined;
@@ -519,7 +524,7 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
       if (!this.receiveOne(index, this.rvq.usedLen)) this.repost(index);
     }
     const broken = this.rvq.broken;
-    if (broken !== undefined && this.brokenReason === undefined) this.markBroken(broken);
+    if (broken !== undefined && this.brokenError === undefined) this.markBroken(broken);
     if (consumed > 0) this.kickRx();
   }
 
@@ -601,17 +606,18 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
     if (this.rvq.kick()) this.stats.rxKicks++;
   }
 
-  private markBroken(reason: string): void {
-    this.brokenReason = reason;
-    this.vdev.log('error', `${this.vdev.name}: virtqueue broken: ${reason}`);
-    this.events.error(this, reason);
-    for (const w of this.txWaiters.splice(0)) this.settleWaiter(w, new RprocError('EIO', 'rpmsg', reason));
+  private markBroken(broken: RprocError): void {
+    this.brokenError = broken;
+    this.vdev.log('error', `${this.vdev.name}: virtqueue broken: ${broken.detail}`);
+    this.events.error(this, broken.detail);
+    for (const w of this.txWaiters.splice(0))
+      this.settleWaiter(w, new RprocError('EIO', 'rpmsg', broken.detail, { cause: broken }));
   }
 
   /** Called when the TX queue reports a violation during reclaim. */
   checkTxQueue(): void {
     const broken = this.svq.broken;
-    if (broken !== undefined && this.brokenReason === undefined) this.markBroken(broken);
+    if (broken !== undefined && this.brokenError === undefined) this.markBroken(broken);
   }
 }
 
@@ -621,7 +627,7 @@ interface SendContext {
   readonly dst: number;
   readonly len: number;
   readonly mtu: number;
-  readonly broken: string | undefined;
+  readonly broken: RprocError | undefined;
 }
 
 function sendError(err: number, c: SendContext): RprocError {
@@ -646,7 +652,8 @@ function sendError(err: number, c: SendContext): RprocError {
         'rpmsg-send',
         c.broken === undefined
           ? `send on ${c.device} failed`
-          : `${c.device} is broken until the remote restarts: ${c.broken}`,
+          : `${c.device} is broken until the remote restarts: ${c.broken.detail}`,
+        c.broken === undefined ? {} : { cause: c.broken },
       );
     default:
       return new RprocError('EIO', 'rpmsg-send', `send on ${c.device} failed (${err})`);
