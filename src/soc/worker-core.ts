@@ -33,7 +33,7 @@ const PRELOAD_FLAGS = new Set(['--import', '--loader', '--experimental-loader', 
 /**
  * The parent's Node options minus those that preload tsx (`node --import tsx`, the tsx CLI's own
  * --require/--import): a worker inherits them by default and would load tsx again in every core —
- * ~0.2 s of CPU per core, most of a core's boot time — although the compiled worker needs no tsx
+ * most of a core's boot time — although the compiled worker needs no tsx
  * and the development bootstrap (*.mjs) registers it itself.
  */
 export function workerExecArgv(parent: readonly string[] = process.execArgv): string[] {

@@ -119,7 +119,7 @@ describe('firmware/tests programs against qemu-system-riscv32 -M virt', () => {
           '-kernel',
           join(TESTS_DIR, 'prebuilt', name),
         ],
-        // Generous: under a loaded CI machine qemu-system takes many times its usual ~0.3 s.
+        // Generous: a loaded CI machine slows qemu-system down many times.
         { encoding: 'latin1', timeout: 90_000 },
       );
       // qemu exits 0 on SIGTERM, so a timeout must be told apart from a pass.
