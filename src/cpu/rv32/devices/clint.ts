@@ -14,7 +14,7 @@ const NEVER = 2n ** 64n - 1n;
 const NS_PER_TICK = 1e9 / CLINT_HZ;
 
 /** Nanoseconds of host time since the call. */
-function hostClockNs(): () => number {
+export function hostClockNs(): () => number {
   const t0 = performance.now();
   return () => (performance.now() - t0) * 1e6;
 }
