@@ -58,11 +58,11 @@ const ENTRY_FLAGS = new Map<string, boolean>([
 /**
  * The parent's Node options minus those that preload tsx (`node --import tsx`, the tsx CLI's own
  * --require/--import): a worker inherits them by default and would load tsx again in every core —
- * ~0.2 s of CPU per core, most of a core's boot time — although the compiled worker needs no tsx
- * and the development bootstrap (*.mjs) registers it itself; and minus those that say what the
- * host runs (ENTRY_FLAGS: `node -e`, `node --test`). Per-process options are left to spawnWorker.
+ * most of a core's boot time — although the compiled worker needs no tsx and the development
+ * bootstrap (*.mjs) registers it itself; and minus those that say what the host runs
+ * (ENTRY_FLAGS: `node -e`, `node --test`). Per-process options are left to spawnWorker.
  */
-export function workerExecArgv(parent: readonly string[] = process.execArgv): string[] {
+function workerExecArgv(parent: readonly string[] = process.execArgv): string[] {
   const out: string[] = [];
   for (let i = 0; i < parent.length; i++) {
     const arg = parent[i] ?? '';

@@ -27,8 +27,8 @@ const LISTEN_SLICE_MS = 1000;
  * How long the listener keeps polling the doorbell after the last sign of life (an interrupt, or
  * a kick that asks for an answer) before it sleeps in Atomics.waitAsync, in µs, adapted like a
  * core's WFI polling (SpinBudget). Polling goes through setImmediate, so the event loop keeps
- * running; an answer that comes meanwhile is picked up within a loop turn (~µs) instead of a
- * wake-up through the loop (~10–30 µs), and costs the core no notify.
+ * running; an answer that comes meanwhile is picked up within a loop turn instead of a wake-up
+ * through the loop (many times dearer), and costs the core no notify.
  */
 const LISTEN_POLL_MIN_US = 10;
 const LISTEN_POLL_MAX_US = 50;
@@ -41,8 +41,8 @@ const owed = new Map<Int32Array, CoreBlock[]>();
 let notifiedThisTurn = false;
 
 /**
- * Ring a core's doorbell. WAKE moves at once, so a core that polls sees it within ~100 ns. A
- * sleeping core needs a notify, which costs the host ~10 µs of its own time on this VM: the first
+ * Ring a core's doorbell. WAKE moves at once, so a core that polls sees it at its next poll. A
+ * sleeping core needs a notify, which costs the host time of its own (a futex wake): the first
  * one of a turn of the host's code is sent at once (a lone message keeps its latency), later ones
  * are owed and settled by endTurn() (a burst over many cores costs the host two notifies).
  */

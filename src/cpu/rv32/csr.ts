@@ -38,10 +38,8 @@ export const CSR = {
 /** misa of RV32IMAC: MXL = 1 (32-bit), extensions A (bit 0), C (2), I (8), M (12). */
 export const MISA_RV32IMAC = 0x4000_1105;
 
-export const MSTATUS_MIE = 1 << 3;
-export const MSTATUS_MPIE = 1 << 7;
 /** mstatus.MPP (bits 12:11) always reads 3 = M: there is no other mode to return to. */
-export const MSTATUS_MPP_M = 3 << 11;
+const MSTATUS_MPP_M = 3 << 11;
 
 /** mie's writable bits: MSIE, MTIE, MEIE. */
 const MIE_MASK = MIP_MASK;

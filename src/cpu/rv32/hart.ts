@@ -15,11 +15,12 @@ import { Jit, type JitProbation } from './jit.ts';
 import { execSystem } from './system.ts';
 import { CAUSE, INTERRUPT_BIT, highestInterrupt, type IrqLine } from './trap.ts';
 import { WARMUP_RAM, warmUpInterpreter } from './warmup.ts';
+import { RprocError } from '../../util/errors.ts';
 
 /**
- * Instructions per engine call: short enough for prompt interrupt checks (~0.2 ms), long enough
- * to amortise entering the translated code. With the translator as it is now (heat counted by
- * the interpreter, probation), 16, 32 and 64 Ki measured the same on the benchmark within noise.
+ * Instructions per engine call: short enough for prompt interrupt checks, long enough to amortise
+ * entering the translated code. With the translator as it is now (heat counted by the
+ * interpreter, probation), 16, 32 and 64 Ki gave the same rv32 bench figures within noise.
  */
 const SLICE = 1 << 16;
 
@@ -168,7 +169,8 @@ export class Hart {
     this.pc = this.resetPc;
     const mainBase = options.mainRam ?? this.resetPc;
     const main = this.bus.ramAt(mainBase) ?? this.bus.ram[0];
-    if (main === undefined) throw new RangeError('an rv32 hart needs at least one RAM region');
+    if (main === undefined)
+      throw new RprocError('EINVAL', 'rv32-core', 'an rv32 hart needs at least one RAM region');
     this.main = main;
     this.sharedMain = main.shared;
     this.watch = new CodeWatch(this.bus.ram);

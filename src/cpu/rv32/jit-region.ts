@@ -12,9 +12,9 @@
 import { decode, type Decoded } from './decode.ts';
 import { OP, isSystemOp } from './opcodes.ts';
 
-export const MAX_BLOCK_INSNS = 64;
-export const MAX_REGION_BLOCKS = 64;
-export const MAX_REGION_INSNS = 768;
+const MAX_BLOCK_INSNS = 64;
+const MAX_REGION_BLOCKS = 64;
+const MAX_REGION_INSNS = 768;
 
 /** How a block ends. */
 export type BlockEnd =
@@ -68,7 +68,7 @@ function isBranch(op: number): boolean {
   return op >= OP.BEQ && op <= OP.BGEU;
 }
 
-export function scanBlock(fetch: Fetch16, start: number): Block {
+function scanBlock(fetch: Fetch16, start: number): Block {
   const insns: Insn[] = [];
   let pc = start >>> 0;
   for (;;) {

@@ -43,10 +43,10 @@ interface Translated {
 }
 
 /*
- * Probation. A new region's function runs unoptimised (V8's baseline code, about 30 MIPS here,
- * against 150–250 for the optimised interpreter) until TurboFan has compiled it on its background
- * thread, which takes 2–30 ms, and more when the other core is busy. V8 only decides to optimise a
- * function after it has run for a while (here about 20–40 thousand guest instructions), so a new
+ * Probation. A new region's function runs unoptimised (V8's baseline code, several times slower
+ * than the optimised interpreter) until TurboFan has compiled it on its background thread, which
+ * takes milliseconds, more when the other core is busy. V8 only decides to optimise a function
+ * after it has run for a while (tens of thousands of guest instructions), so a new
  * region runs normally for its first PROBATION_WARM instructions, with each call timed. After that,
  * while its calls still run slowly, the interpreter executes its code for COOL_MS at a time and
  * the region is tried again. The first window measuring at least FAST_MIPS ends probation, and

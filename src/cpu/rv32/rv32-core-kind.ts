@@ -12,8 +12,8 @@ import type { EngineKind } from './hart.ts';
 import { Rv32CoreRuntime, type SliceState } from './rv32-core-runtime.ts';
 
 /**
- * Instructions an rv32 core runs before the group serves its other cores: ~0.1–0.2 ms, a tenth of
- * a lone core's slice, so that one busy hart delays the doorbells of its group mates that little.
+ * Instructions an rv32 core runs before the group serves its other cores: a tenth of a lone core's
+ * slice, so that one busy hart delays the doorbells of its group mates that little.
  */
 const GROUP_SLICE = 20_000;
 

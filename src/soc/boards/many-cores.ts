@@ -4,6 +4,7 @@
 
 import { buildFdt, cells, flag, node, reg, ref, str, strs, u32, type NodeSpec } from '../fdt/fdt-builder.ts';
 import type { Fdt } from '../fdt/fdt-tree.ts';
+import { RprocError } from '../../util/errors.ts';
 
 const RAM_BASE = 0x8000_0000;
 const PER_CORE = 0x40_0000;
@@ -18,7 +19,8 @@ function region(label: string, name: string, pa: number, size: number): NodeSpec
 }
 
 export function manyCoreBoard(cores: number, firmware = 'rpmsg-echo'): Fdt {
-  if (!Number.isInteger(cores) || cores < 1 || cores > 64) throw new RangeError(`1..64 cores, not ${cores}`);
+  if (!Number.isInteger(cores) || cores < 1 || cores > 64)
+    throw new RprocError('EINVAL', 'board', `a many-cores board has 1..64 cores, not ${cores}`);
   const reserved: NodeSpec[] = [];
   const procs: NodeSpec[] = [];
   for (let i = 0; i < cores; i++) {

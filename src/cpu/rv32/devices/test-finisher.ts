@@ -4,9 +4,9 @@
 import type { MmioRegion, Width } from '../bus.ts';
 import { RV32_MAP } from './rv32-memory-map.ts';
 
-export const FINISHER_PASS = 0x5555;
-export const FINISHER_FAIL = 0x3333;
-export const FINISHER_RESET = 0x7777;
+const FINISHER_PASS = 0x5555;
+const FINISHER_FAIL = 0x3333;
+const FINISHER_RESET = 0x7777;
 
 export type FinisherOutcome =
   { readonly kind: 'pass' } | { readonly kind: 'fail'; readonly code: number } | { readonly kind: 'reset' };
