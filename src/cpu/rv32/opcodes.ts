@@ -76,6 +76,11 @@ export const OP = {
   AMOMAX_W: 66,
   AMOMINU_W: 67,
   AMOMAXU_W: 68,
+  /**
+   * Not an instruction: what the decode cache holds at a pc where the hart must stop or trap
+   * before the instruction runs (a debugger breakpoint, an execute trigger; debug-points.ts).
+   */
+  BREAKPOINT: 69,
 } as const;
 
 export type OpName = keyof typeof OP;
@@ -83,7 +88,7 @@ export type Op = (typeof OP)[OpName];
 
 /** First system operation id: ops ≥ this (and ILLEGAL) end a translated block. */
 export const FIRST_SYSTEM_OP = OP.FENCE_I;
-export const OP_COUNT = OP.AMOMAXU_W + 1;
+export const OP_COUNT = OP.BREAKPOINT + 1;
 
 const NAMES: string[] = [];
 for (const [name, id] of Object.entries(OP))

@@ -39,6 +39,16 @@ describe('firmware/tests programs', () => {
         assert.match(r.output, /misa=40001105/);
         assert.match(r.output, /instret_delta=00000003/);
       });
+      it(`${where}: sdtrig passes (breakpoint.S behaviour), with our trigger count and mtval`, () => {
+        const r = runVirt('sdtrig-virt.elf', engine, shared);
+        assert.deepEqual(r.outcome, { kind: 'pass' }, r.output);
+        assert.match(r.output, /triggers=00000004/);
+        assert.match(r.output, /tinfo=00000044/);
+        assert.match(r.output, /tcontrol_traps=00000001/);
+        // As QEMU since its watchpoint-tval fix: the pc for execute, the address for loads/stores.
+        assert.match(r.output, /exec_tval_is_pc=00000001/);
+        assert.match(r.output, /load_tval_is_addr=00000001/);
+      });
       it(`${where}: atomics passes; SC after a trap fails`, () => {
         const r = runVirt('atomics-virt.elf', engine, shared);
         assert.deepEqual(r.outcome, { kind: 'pass' }, r.output);
@@ -102,7 +112,7 @@ describe('compute against qemu-riscv32', () => {
 describe('firmware/tests programs against qemu-system-riscv32 -M virt', () => {
   // Optional oracle: Debian's qemu-system-misc is not installed by CI (yet), so this skips there.
   const qemu = findTool('qemu-system-riscv32');
-  for (const name of ['compute-virt.elf', 'traps-virt.elf', 'atomics-virt.elf']) {
+  for (const name of ['compute-virt.elf', 'traps-virt.elf', 'atomics-virt.elf', 'sdtrig-virt.elf']) {
     it(
       `${name} passes on QEMU too`,
       { skip: qemu === undefined ? 'qemu-system-riscv32 not installed' : false },
