@@ -61,6 +61,12 @@ export const CORE_WORD = {
    * message is on its way and takes event-loop turns until it has handled it.
    */
   GROUP_CONTROL: 17,
+  /**
+   * Bumped by the host after it posts a debug request to a lone core's worker (which looks at it
+   * between slices and then takes the request with receiveMessageOnPort: its loop never yields to
+   * the event loop). Cores in a group get theirs as group control messages.
+   */
+  DEBUG_SEQ: 18,
 } as const;
 
 /**

@@ -18,6 +18,7 @@ import { AddressMap } from './address-map.ts';
 import { CORE_WORD, CoreBlock, HOST_EVENT, notifyBit } from './core-block.ts';
 import type { CoreExecution, CoreSink } from './core-execution.ts';
 import type { CoreFault } from './core-messages.ts';
+import { CoreDebugPort } from './debug/core-debug-port.ts';
 import { DmaPool } from './dma-pool.ts';
 import type { CoreSpec } from './board.ts';
 import type { CoreGroup } from './group/core-group.ts';
@@ -48,6 +49,8 @@ export class SocCore {
   readonly block: CoreBlock;
   readonly map: AddressMap;
   readonly pool: DmaPool | undefined;
+  /** The core's debug port: rv32 cores have one (halt, step, registers, breakpoints); js cores none. */
+  readonly debugPort: CoreDebugPort | undefined;
   private readonly memory: PhysMemory;
   private readonly execution: CoreExecution;
   private readonly events: SocCoreEvents;
@@ -77,6 +80,7 @@ export class SocCore {
       interrupt: (mask) => this.interrupt(mask),
       watchdogBite: (period) =>
         this.rproc.reportCrash(RPROC_WATCHDOG, { message: `watchdog bite: no kick for ${period} ms` }),
+      debugStop: (stop) => this.debugPort?.stopped(stop),
     };
     const coreOptions = options.coreOptions ?? {};
     this.execution =
@@ -92,6 +96,7 @@ export class SocCore {
             scheduler: options.scheduler,
             options: coreOptions,
           });
+    this.debugPort = spec.kind === 'rv32' ? new CoreDebugPort(spec.name, index, this.execution) : undefined;
   }
 
   get name(): string {
@@ -148,11 +153,14 @@ export class SocCore {
         `${this.name}: boot address ${hex(bootAddr)} is not a 32-bit address`,
       );
     }
-    await this.execution.start(Number(bootAddr));
+    await this.execution.start(Number(bootAddr), this.debugPort?.startSetup());
+    this.debugPort?.running(true);
   }
 
   async stopCore(): Promise<void> {
+    const wasRunning = this.execution.running;
     await this.execution.stop();
+    if (wasRunning) this.debugPort?.running(false);
   }
 
   /** @internal handle what this core has rung, if anything, now. */

@@ -27,6 +27,12 @@ export interface MmioRegion {
   /** Read `width` bytes at `offset` from the region base; the result is masked to the width. */
   read(offset: number, width: Width): number;
   write(offset: number, width: Width, value: number): void;
+  /**
+   * A debugger's read (bus.peek): the value read would give, without its side effects, or
+   * undefined when the register cannot be read without them. Absent: the region is not readable
+   * by a debugger at all.
+   */
+  peek?(offset: number, width: Width): number | undefined;
   readonly name?: string;
 }
 
@@ -219,6 +225,21 @@ export class Bus {
       return;
     }
     this.faulted = true;
+  }
+
+  /**
+   * One byte as a debugger sees it: RAM, or a device register that can be read without side
+   * effects (MmioRegion.peek, read as the aligned word holding it); undefined otherwise.
+   */
+  peekByte(addr: number): number | undefined {
+    addr >>>= 0;
+    const r = this.ramAt(addr);
+    if (r !== undefined) return r.u8[addr - r.base];
+    const m = this.mmioAt(addr);
+    const word = (addr & ~3) >>> 0;
+    if (m?.peek === undefined || word - m.base + 4 > m.size || word < m.base) return undefined;
+    const v = m.peek(word - m.base, 4);
+    return v === undefined ? undefined : (v >>> (8 * (addr & 3))) & 0xff;
   }
 
   /** A misaligned or region-crossing RAM load: every byte must be RAM, else the access faults. */

@@ -8,6 +8,7 @@ import { CORE_WORD, type CoreBlock } from '../core-block.ts';
 import { TurnPacer } from '../turn-pacer.ts';
 import type { CoreKind } from '../board.ts';
 import type { CoreMessage, CoreWorkerData } from '../core-messages.ts';
+import { debugError, type DebugReply } from '../debug/debug-protocol.ts';
 import { diedMessage, type GroupMember } from './group-member.ts';
 import type { GroupControl, GroupReport } from './group-messages.ts';
 
@@ -54,6 +55,15 @@ export class GroupLoop {
     this.handledSeq = msg.seq;
     if (msg.type === 'close') {
       this.closing = true;
+      return;
+    }
+    if (msg.type === 'debug') {
+      const member = this.members.get(msg.core);
+      const reply: DebugReply =
+        member === undefined
+          ? debugError('ENODEV', `core ${msg.core} is not running in this group`)
+          : member.debug(msg.req);
+      this.post({ type: 'core', core: msg.core, msg: { type: 'debug-reply', id: msg.id, reply } });
       return;
     }
     this.booting++;

@@ -6,6 +6,7 @@ import { AddressMap } from '../address-map.ts';
 import type { CoreKind } from '../board.ts';
 import { CORE_WORD, CoreBlock, RUN_STATE } from '../core-block.ts';
 import type { CoreMessage, CoreWorkerData } from '../core-messages.ts';
+import { debugError, type DebugReply, type DebugRequest } from '../debug/debug-protocol.ts';
 import type { PhysMemory } from '../phys-memory.ts';
 import { JsCoreRuntime } from '../../cpu/js/js-core-runtime.ts';
 import { Rv32CoreRuntime } from '../../cpu/rv32/rv32-core-runtime.ts';
@@ -30,6 +31,8 @@ export interface GroupMember {
   finish(): void;
   /** An exception escaped while serving the core: what killed a lone core's thread kills only this core. */
   fail(e: unknown): void;
+  /** A debug request from the host (group control message), answered at once. */
+  debug(req: DebugRequest): DebugReply;
 }
 
 /** The fault a lone core's thread death would have produced (worker-core.ts). */
@@ -80,10 +83,14 @@ class JsMember implements GroupMember {
     this.dead = true;
     this.post(diedMessage(e));
   }
+
+  debug(): DebugReply {
+    return debugError('EOPNOTSUPP', 'a js core has no debug port');
+  }
 }
 
-/** What a slice ended in, for serve(): whether the hart waits in WFI or sits still for good. */
-type Rv32Phase = 'busy' | 'idle' | 'stopped';
+/** What a slice ended in, for serve(): whether the hart waits in WFI, is held by a debugger, or sits still for good. */
+type Rv32Phase = 'busy' | 'idle' | 'stopped' | 'halted';
 
 class Rv32Member implements GroupMember {
   readonly index: number;
@@ -107,6 +114,8 @@ class Rv32Member implements GroupMember {
 
   serve(): number {
     if (this.phase === 'stopped') return 0;
+    // Held by a debugger: nothing to do until a debug request resumes it.
+    if (this.phase === 'halted' && this.runtime.debugHalted) return 0;
     // In WFI the hart runs again only once an interrupt it waits for is pending (Rv32CoreRuntime.run).
     if (this.phase === 'idle' && !this.runtime.interruptPending()) return 0;
     this.phase = this.runtime.slice(GROUP_SLICE);
@@ -114,7 +123,14 @@ class Rv32Member implements GroupMember {
   }
 
   deadlineMs(): number | undefined {
-    return this.phase === 'stopped' ? undefined : this.runtime.msUntilTimer();
+    return this.phase === 'stopped' || this.runtime.debugHalted ? undefined : this.runtime.msUntilTimer();
+  }
+
+  debug(req: DebugRequest): DebugReply {
+    const reply = this.runtime.debugRequest(req);
+    // Resumed: serve it again at the next pass.
+    if (req.op === 'resume' && this.phase === 'halted') this.phase = 'busy';
+    return reply;
   }
 
   beforeSleep(): void {
@@ -147,5 +163,10 @@ export async function createMember(
     return new JsMember(data.coreIndex, runtime, block, post);
   }
   const engine = data.options['engine'] === 'interpreter' ? 'interpreter' : 'jit';
-  return new Rv32Member(data.coreIndex, new Rv32CoreRuntime({ ...host, engine }), block, post);
+  const runtime = new Rv32CoreRuntime({
+    ...host,
+    engine,
+    ...(data.debug === undefined ? {} : { debug: data.debug }),
+  });
+  return new Rv32Member(data.coreIndex, runtime, block, post);
 }

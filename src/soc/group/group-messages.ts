@@ -5,6 +5,7 @@
 // through shared memory as for any core.
 
 import type { CoreKind } from '../board.ts';
+import { isDebugRequest, type DebugRequest } from '../debug/debug-protocol.ts';
 import { isCoreMessage, type CoreMessage, type CoreWorkerData } from '../core-messages.ts';
 import type { PhysMemoryShared } from '../phys-memory.ts';
 
@@ -25,7 +26,15 @@ export type GroupControl =
       readonly kind: CoreKind;
       readonly data: CoreWorkerData;
     }
-  | { readonly type: 'close'; readonly seq: number };
+  | { readonly type: 'close'; readonly seq: number }
+  /** A debug request to core `core`; answered with a 'debug-reply' core message carrying `id`. */
+  | {
+      readonly type: 'debug';
+      readonly seq: number;
+      readonly core: number;
+      readonly id: number;
+      readonly req: DebugRequest;
+    };
 
 /** Group thread → host. */
 export type GroupReport =
@@ -37,6 +46,15 @@ export type GroupReport =
 export function isGroupControl(x: unknown): x is GroupControl {
   if (typeof x !== 'object' || x === null || !('type' in x) || !('seq' in x)) return false;
   if (typeof x.seq !== 'number') return false;
+  if (x.type === 'debug')
+    return (
+      'core' in x &&
+      typeof x.core === 'number' &&
+      'id' in x &&
+      typeof x.id === 'number' &&
+      'req' in x &&
+      isDebugRequest(x.req)
+    );
   return x.type === 'close' || (x.type === 'add-core' && 'kind' in x && 'data' in x);
 }
 

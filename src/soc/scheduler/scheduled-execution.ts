@@ -4,7 +4,9 @@
 // and the watchdog all on the scheduler's clock. The host's side of the mailbox is served between
 // quanta: the ids the core rang go to the sink right after it ran, at the virtual time it stopped
 // at (or, for a js program that rang from a promise continuation, at the next tick), and a kick
-// marks the core runnable for the next tick.
+// marks the core runnable for the next tick. Debug requests are answered at once (between quanta
+// the core is at an instruction boundary); while a debugger holds the core, the scheduler holds
+// too: virtual time stands still, so no host timer on the SoC's clock (a run's --timeout) fires.
 
 import { RprocError } from '../../util/errors.ts';
 import type { AddressMap } from '../address-map.ts';
@@ -12,6 +14,8 @@ import type { CoreSpec } from '../board.ts';
 import { CORE_WORD, RUN_STATE, type CoreBlock } from '../core-block.ts';
 import type { CoreExecution, CoreSink } from '../core-execution.ts';
 import type { CoreMessage } from '../core-messages.ts';
+import { DebugLink } from '../debug/debug-link.ts';
+import { debugError, type DebugReply, type DebugRequest, type DebugSetup } from '../debug/debug-protocol.ts';
 import type { PhysMemory } from '../phys-memory.ts';
 import { Watchdog } from '../watchdog.ts';
 import { JsCoreRuntime } from '../../cpu/js/js-core-runtime.ts';
@@ -28,6 +32,8 @@ interface InThreadCore {
   /** The host kicked it. */
   kicked(): void;
   halt(): void;
+  /** The core's debug port, answering at once; undefined for a core without one (js). */
+  readonly debug?: (req: DebugRequest) => DebugReply;
 }
 
 export interface ScheduledExecutionOptions {
@@ -47,18 +53,47 @@ export class ScheduledExecution implements CoreExecution, ScheduledClient {
   private readonly watchdog: Watchdog;
   private core: InThreadCore | undefined;
   private servicesOn = false;
+  private readonly debugLink: DebugLink;
 
   constructor(o: ScheduledExecutionOptions) {
     this.o = o;
     this.order = o.index;
     this.watchdog = new Watchdog(o.block, (period) => o.sink.watchdogBite(period));
+    this.debugLink = new DebugLink(
+      (id, req) => {
+        const debug = this.core?.debug;
+        if (debug === undefined) throw new Error(`${o.spec.name} is not running or has no debug port`);
+        this.debugLink.reply(id, debug(req));
+      },
+      {
+        stop: (stop) => o.sink.debugStop(stop),
+        held: (on) => {
+          if (on) this.watchdog.pause();
+          else {
+            this.watchdog.resume(o.scheduler.now / 1e6);
+            o.scheduler.wake();
+          }
+        },
+      },
+    );
+    o.scheduler.addHold(() => this.debugLink.held);
   }
 
   get running(): boolean {
     return this.core !== undefined;
   }
 
-  async start(bootAddr: number): Promise<void> {
+  get debugHeld(): boolean {
+    return this.debugLink.held;
+  }
+
+  debug(req: DebugRequest): Promise<DebugReply> {
+    if (this.core?.debug === undefined)
+      return Promise.resolve(debugError('ENODEV', `${this.o.spec.name} is not running or has no debug port`));
+    return this.debugLink.request(req);
+  }
+
+  async start(bootAddr: number, debug?: DebugSetup): Promise<void> {
     const { o } = this;
     if (this.core !== undefined)
       throw new RprocError('EBUSY', 'core-start', `${o.spec.name} is already running`);
@@ -66,7 +101,7 @@ export class ScheduledExecution implements CoreExecution, ScheduledClient {
     o.block.store(CORE_WORD.EXIT_CODE, 0);
     this.startServices();
     try {
-      this.core = o.spec.kind === 'js' ? await this.jsCore(bootAddr) : this.rv32Core(bootAddr);
+      this.core = o.spec.kind === 'js' ? await this.jsCore(bootAddr) : this.rv32Core(bootAddr, debug);
     } catch (e) {
       // A core that cannot even be built (its windows are not RAM) never ran: nothing to report.
       this.stopServices();
@@ -85,6 +120,7 @@ export class ScheduledExecution implements CoreExecution, ScheduledClient {
     this.o.scheduler.remove(this);
     this.o.block.store(CORE_WORD.RUN, RUN_STATE.HALTED);
     core.halt();
+    this.debugLink.closed(`${this.o.spec.name} stopped`);
     return Promise.resolve();
   }
 
@@ -179,10 +215,16 @@ export class ScheduledExecution implements CoreExecution, ScheduledClient {
       case 'exit':
         this.o.sink.exit(msg.code);
         return;
+      case 'debug-stop':
+        this.debugLink.stopped(msg.stop);
+        return;
+      case 'debug-reply':
+        // In the host thread replies come back as return values (debug()), never as messages.
+        return;
     }
   }
 
-  private rv32Core(bootAddr: number): InThreadCore {
+  private rv32Core(bootAddr: number, debug: DebugSetup | undefined): InThreadCore {
     const { o } = this;
     const sched = o.scheduler;
     const startNs = sched.now;
@@ -205,11 +247,14 @@ export class ScheduledExecution implements CoreExecution, ScheduledClient {
       // Probation times V8 on host time to pick an engine for a region; without it the run is a
       // function of the firmware and the host's inputs only.
       jitProbation: null,
+      ...(debug === undefined ? {} : { debug }),
       post: (msg) => this.post(msg),
     });
-    let state: 'busy' | 'idle' | 'stopped' = 'busy';
+    let state: 'busy' | 'idle' | 'stopped' | 'halted' = 'busy';
     return {
-      runnable: () => state === 'busy' || (state === 'idle' && runtime.interruptPending()),
+      runnable: () =>
+        !runtime.debugHalted &&
+        (state === 'busy' || state === 'halted' || (state === 'idle' && runtime.interruptPending())),
       runFor: (budgetNs) => {
         const base = runtime.hart.instret;
         quantumInstret = base;
@@ -221,12 +266,13 @@ export class ScheduledExecution implements CoreExecution, ScheduledClient {
         return Math.ceil((runtime.hart.instret - base) * nsPerInsn);
       },
       deadlineNs: () => {
-        if (state !== 'idle') return undefined;
+        if (state !== 'idle' || runtime.debugHalted) return undefined;
         const t = runtime.timerDeadlineNs();
         return t === undefined ? undefined : startNs + Math.ceil(t);
       },
       kicked: () => undefined,
       halt: () => runtime.flush(),
+      debug: (req) => runtime.debugRequest(req),
     };
   }
 
