@@ -17,6 +17,7 @@ import type { CrashDetail, Rproc } from '../remoteproc/rproc.ts';
 import { AddressMap } from './address-map.ts';
 import { CORE_WORD, CoreBlock, HOST_EVENT, notifyBit } from './core-block.ts';
 import type { CoreExecution, CoreSink } from './core-execution.ts';
+import { coreKind } from './core-kind.ts';
 import type { CoreFault } from './core-messages.ts';
 import { CoreDebugPort } from './debug/core-debug-port.ts';
 import { DmaPool } from './dma-pool.ts';
@@ -83,11 +84,14 @@ export class SocCore {
       debugStop: (stop) => this.debugPort?.stopped(stop),
     };
     const coreOptions = options.coreOptions ?? {};
+    // What runs the core is the registry's to say (core-kind.ts): ENODEV here if no engine registered.
+    const kind = coreKind(spec.kind, spec.name);
     this.execution =
       options.scheduler === undefined
-        ? new WorkerExecution(spec, index, memory, this.block, sink, coreOptions, options.group)
+        ? new WorkerExecution(spec, kind, index, memory, this.block, sink, coreOptions, options.group)
         : new ScheduledExecution({
             spec,
+            kind,
             index,
             memory,
             map: this.map,
@@ -202,7 +206,9 @@ export class SocCore {
         );
         continue;
       }
-      rproc.carveouts.add(new MemEntry({ name: c.name, da, len: c.size, buffer: { da, pa: c.pa, va } }));
+      rproc.resources.carveouts.add(
+        new MemEntry({ name: c.name, da, len: c.size, buffer: { da, pa: c.pa, va } }),
+      );
     }
   }
 
@@ -215,7 +221,7 @@ export class SocCore {
     }
     // An id ≥ 31 was rung: every id of every vdev may be pending.
     let maxId = 0;
-    for (const v of rproc.vdevs) for (const r of v.vrings) maxId = Math.max(maxId, r.notifyId);
+    for (const v of rproc.resources.vdevs) for (const r of v.vrings) maxId = Math.max(maxId, r.notifyId);
     for (let id = 0; id <= maxId; id++) rproc.vqInterrupt(id);
   }
 

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CSR } from './csr.ts';
-import { asm } from './testing/asm.ts';
-import { DATA, ENGINES, RAM_BASE, makeHart, peek32, poke32 } from './testing/test-hart.ts';
+import { asm } from '../../../test/support/rv32/asm.ts';
+import { DATA, ENGINES, RAM_BASE, makeHart, peek32, poke32 } from '../../../test/support/rv32/test-hart.ts';
 import { CAUSE } from './trap.ts';
 import { MCONTROL, TINFO, TRIGGER_COUNT, TRIGGER_CSR, Triggers } from './triggers.ts';
 import type { Hart } from './hart.ts';

@@ -6,7 +6,7 @@
 // throws an RprocError naming the value. Events: 'stop' when the core stopped by itself, 'online'
 // and 'offline' when it starts and stops running.
 
-import { TypedEmitter } from '../../remoteproc/typed-emitter.ts';
+import { TypedEmitter } from '../../util/typed-emitter.ts';
 import { RprocError, hex } from '../../util/errors.ts';
 import type { CoreExecution } from '../core-execution.ts';
 import type { DebugPoint, DebugReply, DebugRequest, DebugSetup, DebugStop } from './debug-protocol.ts';

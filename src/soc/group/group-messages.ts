@@ -4,7 +4,6 @@
 // core's board index so that the host routes them to that core. Doorbells and halt requests go
 // through shared memory as for any core.
 
-import type { CoreKind } from '../board.ts';
 import { isDebugRequest, type DebugRequest } from '../debug/debug-protocol.ts';
 import { isCoreMessage, type CoreMessage, type CoreWorkerData } from '../core-messages.ts';
 import type { PhysMemoryShared } from '../phys-memory.ts';
@@ -23,7 +22,7 @@ export type GroupControl =
   | {
       readonly type: 'add-core';
       readonly seq: number;
-      readonly kind: CoreKind;
+      /** The core; its engine module says what runs it. */
       readonly data: CoreWorkerData;
     }
   | { readonly type: 'close'; readonly seq: number }
@@ -55,7 +54,7 @@ export function isGroupControl(x: unknown): x is GroupControl {
       'req' in x &&
       isDebugRequest(x.req)
     );
-  return x.type === 'close' || (x.type === 'add-core' && 'kind' in x && 'data' in x);
+  return x.type === 'close' || (x.type === 'add-core' && 'data' in x);
 }
 
 export function isGroupReport(x: unknown): x is GroupReport {
