@@ -31,6 +31,8 @@ export class GroupLoop {
   /** The seq of the last control message handled: GROUP_CONTROL ahead of it means one is on its way. */
   private handledSeq: number;
   private booting = 0;
+  /** Cores being built (join), by board index. */
+  private readonly joining = new Map<number, Promise<void>>();
   private closing = false;
 
   constructor(
@@ -53,16 +55,28 @@ export class GroupLoop {
       return;
     }
     if (msg.type === 'debug') {
-      const member = this.members.get(msg.core);
-      const reply: DebugReply =
-        member === undefined
-          ? debugError('ENODEV', `core ${msg.core} is not running in this group`)
-          : member.debug(msg.req);
-      this.post({ type: 'core', core: msg.core, msg: { type: 'debug-reply', id: msg.id, reply } });
+      const { core, id, req } = msg;
+      const answer = (): void => {
+        const member = this.members.get(core);
+        const reply: DebugReply =
+          member === undefined
+            ? debugError('ENODEV', `core ${core} is not running in this group`)
+            : member.debug(req);
+        this.post({ type: 'core', core, msg: { type: 'debug-reply', id, reply } });
+      };
+      // A core still being built answers once it is (requests keep their order).
+      const joining = this.joining.get(core);
+      if (joining === undefined) answer();
+      else void joining.then(answer);
       return;
     }
     this.booting++;
-    void this.join(msg.data).finally(() => this.booting--);
+    const core = msg.data.coreIndex;
+    const joining = this.join(msg.data).finally(() => {
+      this.booting--;
+      if (this.joining.get(core) === joining) this.joining.delete(core);
+    });
+    this.joining.set(core, joining);
   }
 
   private async join(data: CoreWorkerData): Promise<void> {
