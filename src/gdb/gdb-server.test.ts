@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { parseElf } from '../elf/elf-reader.ts';
 import { readSymbols } from '../elf/elf-symbols.ts';
 import { defaultFirmwareStore, prebuiltPath } from '../cli/soc-setup.ts';
+import { manyCoreBoard } from '../soc/boards/many-cores.ts';
 import { VirtualSoc } from '../soc/virtual-soc.ts';
 import type { CoreDebugPort } from '../soc/debug/core-debug-port.ts';
 import { RspClient } from '../../test/support/rsp-client.ts';
@@ -367,5 +368,66 @@ describe('GDB stub at packet level', () => {
     await c.closedByPeer();
     assert.equal(kills.length, before + 1);
     while (server.connected) await new Promise((r) => setTimeout(r, 10));
+  });
+});
+
+describe('GDB stub, all-stop over two rv32 cores', () => {
+  it('lists both cores as threads, stops both when one stops, and reports a stop that happened meanwhile at the next resume', async () => {
+    const soc = new VirtualSoc({
+      board: manyCoreBoard(2, 'echo.elf', 'rv32'),
+      firmwareStore: defaultFirmwareStore(),
+      autoBoot: false,
+      // Worker threads: under the scheduler a core held by gdb stops the SoC's clock, and the core
+      // resumed behind gdb's back below would not run.
+    });
+    const ports = soc.cores.flatMap((c) => (c.debugPort === undefined ? [] : [c.debugPort]));
+    assert.equal(ports.length, 2);
+    const [p1, p2] = ports;
+    assert.ok(p1 !== undefined && p2 !== undefined);
+    for (const p of ports) p.holdAtNextStart();
+    await soc.start();
+    for (const c of soc.cores) await c.rproc.boot();
+    const server = await GdbServer.listen({ cores: ports, port: 0 });
+    const c = await RspClient.connect(server.address().port);
+    try {
+      assert.match(await c.request(GDB13_SUPPORTED), /swbreak\+/);
+      assert.equal(await c.request('qfThreadInfo'), 'm1,2');
+      assert.equal(await c.request('?'), 'T05thread:1;');
+      assert.equal(await c.request(`Z0,${MAIN.toString(16)},2`), 'OK');
+      // One core resumed behind gdb's back (the monitor's cont) stops at the breakpoint while gdb
+      // has everything stopped: that stop is kept, and the next resume reports it, running nothing.
+      const kept = p2.next('stop');
+      await p2.resume();
+      assert.deepEqual(await kept, { pc: MAIN, reason: { kind: 'breakpoint', hard: false } });
+      c.write(framePacket('vCont;c'));
+      assert.equal(await c.packet(), 'T05thread:2;swbreak:;');
+      assert.equal(await c.request('Hg1'), 'OK');
+      assert.equal((await c.request('g')).slice(32 * 8), le32(ENTRY), 'core 1 did not run');
+      // Now both run: the first at main stops the other (all-stop), one reply.
+      assert.equal(await c.request(`z0,${MAIN.toString(16)},2`), 'OK');
+      assert.equal(await c.request(`Z0,${(MAIN + 2).toString(16)},2`), 'OK');
+      c.write(framePacket('vCont;c'));
+      assert.match(await c.packet(), /^T05thread:[12];swbreak:;$/);
+      for (const p of ports) assert.equal(p.held, true, `${p.name} held`);
+      assert.equal(await c.request(`z0,${(MAIN + 2).toString(16)},2`), 'OK');
+      // Step core 1 only; core 2 stays where it is.
+      assert.equal(await c.request('Hg2'), 'OK');
+      const pc2 = (await c.request('g')).slice(32 * 8);
+      assert.equal(await c.request('vCont;s:1'), 'T05thread:1;');
+      // A stop makes its core the current one (as QEMU): look at core 2 again.
+      assert.equal(await c.request('Hg2'), 'OK');
+      assert.equal((await c.request('g')).slice(32 * 8), pc2, 'core 2 did not move');
+      assert.equal(await c.request('T2'), 'OK');
+      assert.equal(await c.request('T3'), 'E03');
+      c.write(framePacket('vCont;c'));
+      await new Promise((r) => setTimeout(r, 50));
+      c.write('\x03');
+      assert.match(await c.packet(), /^T02thread:[12];$/);
+      assert.equal(await c.request('D'), 'OK');
+    } finally {
+      c.close();
+      await server.close();
+      await soc.close();
+    }
   });
 });

@@ -182,7 +182,11 @@ export class GdbSession {
       if (tid === except) continue;
       try {
         const stop = await core.halt();
-        if (stop.reason.kind !== 'halt' && !this.pending.has(tid)) this.pending.set(tid, stop);
+        // A core that had stopped by itself (its event may still be on its way) keeps that stop;
+        // one that was only held (halted, at its entry point, after a step) has nothing to report.
+        const k = stop.reason.kind;
+        if ((k === 'breakpoint' || k === 'watch' || k === 'fault') && !this.pending.has(tid))
+          this.pending.set(tid, stop);
       } catch (e) {
         // A core that stopped running meanwhile (recovery) is no thread any more.
         this.o.log?.(`gdb: halting ${core.name}: ${e instanceof Error ? e.message : String(e)}`);
