@@ -431,3 +431,47 @@ describe('GDB stub, all-stop over two rv32 cores', () => {
     }
   });
 });
+
+describe('GDB stub and a faulting core', () => {
+  it('stops a core at an unhandled fault (SIGSEGV) before its crash report, which continuing lets go', async () => {
+    const soc = new VirtualSoc({
+      firmwareStore: defaultFirmwareStore(),
+      autoBoot: false,
+      firmware: { rproc0: 'crash.elf' },
+      scheduler: true,
+    });
+    await soc.start();
+    const rproc = soc.rproc('rproc0');
+    rproc.crash.recoveryDisabled = true;
+    await rproc.boot();
+    const ports = soc.cores.flatMap((c) => (c.debugPort === undefined ? [] : [c.debugPort]));
+    const server = await GdbServer.listen({ cores: ports, port: 0 });
+    const c = await RspClient.connect(server.address().port);
+    const crashes: string[] = [];
+    rproc.on('crash', (e) => crashes.push(e.typeName));
+    try {
+      await c.request(GDB13_SUPPORTED);
+      assert.match(await c.request('?'), /^T05thread:1;$/);
+      c.write(framePacket('vCont;c'));
+      const ch = await soc.rpmsg.waitForChannel('crasher', 20_000);
+      await ch.open().send(new TextEncoder().encode('store'));
+      assert.equal(await c.packet(), 'T0bthread:1;');
+      assert.deepEqual(crashes, [], 'not reported yet');
+      const crashStore = Number(
+        readSymbols(parseElf(readFileSync(prebuiltPath('crash.elf')))).symbols.find(
+          (s) => s.name === 'crash_store',
+        )?.value,
+      );
+      const pc = Buffer.from(await c.request('p20'), 'hex').readUInt32LE(0);
+      assert.ok(pc >= crashStore && pc < crashStore + 16, `pc ${pc.toString(16)} in crash_store`);
+      assert.equal(await c.request(`p${(34 + 0x342).toString(16)}`), le32(7), 'mcause: store access fault');
+      const crashed = rproc.next('crash');
+      c.write(framePacket('vCont;c'));
+      assert.equal((await crashed).typeName, 'mmufault');
+    } finally {
+      c.close();
+      await server.close();
+      await soc.close();
+    }
+  });
+});
