@@ -62,12 +62,23 @@ export const CORE_WORD = {
    */
   GROUP_CONTROL: 17,
   /**
+   * The UART receive ring (uart-rx-ring.ts): bytes the host wrote (HEAD, host-owned) and the core's
+   * UART took (TAIL, core-owned), both counting from 0 and wrapping at 2^32.
+   */
+  UART_RX_HEAD: 18,
+  UART_RX_TAIL: 19,
+  /**
    * Bumped by the host after it posts a debug request to a lone core's worker (which looks at it
    * between slices and then takes the request with receiveMessageOnPort: its loop never yields to
    * the event loop). Cores in a group get theirs as group control messages.
    */
-  DEBUG_SEQ: 18,
+  DEBUG_SEQ: 20,
+  /** First word of the ring's bytes (UART_RX_RING_BYTES of them), to the end of the block. */
+  UART_RX_RING: 32,
 } as const;
+
+/** Bytes of a core's UART receive ring: a few lines of typing; the host queues the rest. */
+export const UART_RX_RING_BYTES = 256;
 
 /**
  * Bits of HOST_EVENTS. DETACHED: the host let go of the core's virtio devices (rproc_detach) and
@@ -134,7 +145,7 @@ export class SpinBudget {
 export const CORE_SPIN_MIN_US = 4;
 export const CORE_SPIN_MAX_US = 50;
 
-export const CORE_BLOCK_WORDS = 32;
+export const CORE_BLOCK_WORDS = CORE_WORD.UART_RX_RING + UART_RX_RING_BYTES / 4;
 
 export const RUN_STATE = {
   HALTED: 0,

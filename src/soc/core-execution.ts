@@ -5,6 +5,7 @@
 
 import type { CoreFault } from './core-messages.ts';
 import type { DebugReply, DebugRequest, DebugSetup, DebugStop } from './debug/debug-protocol.ts';
+import type { UartInputPort } from './uart-input.ts';
 
 /** What the platform driver does with what its core reports. */
 export interface CoreSink {
@@ -21,7 +22,8 @@ export interface CoreSink {
   debugStop(stop: DebugStop): void;
 }
 
-export interface CoreExecution {
+/** Also the port the host's UART input goes through (poke the core, retry on its clock). */
+export interface CoreExecution extends UartInputPort {
   readonly running: boolean;
   /** Whether a debugger holds the core (halted): its watchdog is paused meanwhile. */
   readonly debugHeld: boolean;

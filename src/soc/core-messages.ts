@@ -12,6 +12,7 @@ import {
   type DebugSetup,
   type DebugStop,
 } from './debug/debug-protocol.ts';
+import type { ElfNote } from '../elf/elf-core-notes.ts';
 
 /** workerData of every core worker. */
 export interface CoreWorkerData {
@@ -36,6 +37,12 @@ export interface CoreFault {
   readonly pc?: number;
   readonly cause?: number;
   readonly tval?: number;
+  /**
+   * The core's state when it stopped, as ELF core notes (NT_PRSTATUS with the registers...), built
+   * by the core's engine, which alone knows its register layout; the platform driver hands them to
+   * the coredump. Cores that cannot tell (js cores, a dead thread) leave it out.
+   */
+  readonly notes?: readonly ElfNote[];
 }
 
 export type CoreMessage =

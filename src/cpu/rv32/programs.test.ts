@@ -49,6 +49,11 @@ describe('firmware/tests programs', () => {
         assert.match(r.output, /exec_tval_is_pc=00000001/);
         assert.match(r.output, /load_tval_is_addr=00000001/);
       });
+      it(`${where}: uart passes (receive side and its PLIC interrupt, in loopback)`, () => {
+        const r = runVirt('uart-virt.elf', engine, shared);
+        assert.deepEqual(r.outcome, { kind: 'pass' }, r.output);
+        assert.match(r.output, /uart: PASS/);
+      });
       it(`${where}: atomics passes; SC after a trap fails`, () => {
         const r = runVirt('atomics-virt.elf', engine, shared);
         assert.deepEqual(r.outcome, { kind: 'pass' }, r.output);
@@ -112,7 +117,7 @@ describe('compute against qemu-riscv32', () => {
 describe('firmware/tests programs against qemu-system-riscv32 -M virt', () => {
   // Optional oracle: Debian's qemu-system-misc is not installed by CI (yet), so this skips there.
   const qemu = findTool('qemu-system-riscv32');
-  for (const name of ['compute-virt.elf', 'traps-virt.elf', 'atomics-virt.elf', 'sdtrig-virt.elf']) {
+  for (const name of ['compute-virt.elf', 'traps-virt.elf', 'atomics-virt.elf', 'uart-virt.elf', 'sdtrig-virt.elf']) {
     it(
       `${name} passes on QEMU too`,
       { skip: qemu === undefined ? 'qemu-system-riscv32 not installed' : false },
