@@ -491,11 +491,13 @@ export class GdbSession {
     for (const [core] of plan) {
       const tid = this.tidOf(core);
       const kept = this.pending.get(tid);
-      if (kept !== undefined) {
-        this.pending.delete(tid);
-        await this.report(tid, kept, false);
-        return;
-      }
+      if (kept === undefined) continue;
+      this.pending.delete(tid);
+      // A kept stop at a breakpoint or watch point gdb has removed since is dropped, as gdbserver
+      // does: the core stopped before the instruction, so it just runs on from there.
+      if (!this.stillSet(core, kept)) continue;
+      await this.report(tid, kept, false);
+      return;
     }
     const steppers = [...plan].filter(([, act]) => act === 's').map(([core]) => core);
     this.running = true;
@@ -512,6 +514,16 @@ export class GdbSession {
     }
     this.running = false;
     await this.report(this.tidOf(stepper), stop, false);
+  }
+
+  /** Whether the breakpoint or watch point a kept stop is about is still inserted. */
+  private stillSet(core: CoreDebugPort, stop: DebugStop): boolean {
+    const r = stop.reason;
+    if (r.kind === 'breakpoint')
+      return core.debugPoints.some((p) => p.type === (r.hard ? 'hard' : 'soft') && p.addr === stop.pc);
+    if (r.kind === 'watch')
+      return core.debugPoints.some((p) => p.type === 'watch' && p.access === r.access && p.addr === r.addr);
+    return true;
   }
 
   /** (A method: a field read after an await must not be narrowed by the assignment before it.) */
