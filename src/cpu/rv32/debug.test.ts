@@ -3,7 +3,10 @@
 // when the code around it was translated before the stop point was set.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { VirtTestMachine } from '../../../test/support/rv32/virt-test-machine.ts';
 import { CSR } from './csr.ts';
 import { asm } from '../../../test/support/rv32/asm.ts';
 import { DATA, ENGINES, RAM_BASE, makeHart, peek32, poke32 } from '../../../test/support/rv32/test-hart.ts';
@@ -380,4 +383,23 @@ describe('trigger CSRs', () => {
       { index: 0, debugger: false, execute: false, load: false, store: true, addr: 0x80, len: 2 },
     ]);
   });
+});
+
+describe('the checked mode (a data watch point is set)', () => {
+  const TESTS = join(import.meta.dirname, '..', '..', '..', 'firmware', 'tests', 'prebuilt');
+  for (const name of ['compute-virt.elf', 'traps-virt.elf', 'atomics-virt.elf']) {
+    it(`${name}: with a watch point that never hits, the same output and the same instructions retired`, () => {
+      const run = (watched: boolean) => {
+        const m = new VirtTestMachine({ engine: 'jit' });
+        m.load(readFileSync(join(TESTS, name)));
+        if (watched) assert.equal(m.hart.claimTrigger('access', 0x10, 4), true);
+        return m.runToEnd(50_000_000);
+      };
+      const plain = run(false);
+      const checked = run(true);
+      assert.deepEqual(checked.outcome, { kind: 'pass' }, checked.output);
+      assert.equal(checked.output, plain.output);
+      assert.equal(checked.instret, plain.instret);
+    });
+  }
 });

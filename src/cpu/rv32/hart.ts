@@ -597,11 +597,38 @@ export class Hart {
       const pc = this.pc | 0;
       if (this.watchCheck(pc)) break;
       this.brk = 0;
-      n += interpret(this, 1, NO_HEAT, 0);
+      // The checked instruction, and the instructions after it up to the next access (or jump).
+      n += interpret(this, Math.min(budget - n, 1 + this.accessFreeRunAfter(pc)), NO_HEAT, 0);
       // A system op (run() executes it, then calls again), a trap, an exit request.
       if (this.brk !== 0) break;
     }
     return n;
+  }
+
+  /**
+   * How many instructions after the one at pc, in a straight line, make no memory access (nor are
+   * a stop point or system op): the interpreter may run them unchecked. A control transfer counts
+   * and ends the run (where it leads is checked next); so does an instruction not decoded yet. None
+   * when the one at pc itself transfers control (or is not decoded).
+   */
+  private accessFreeRunAfter(pc: number): number {
+    const dc = this.dcache;
+    const first = ENTRY * ((pc >>> 1) & dc.mask);
+    if (dc.e[first] !== pc) return 0;
+    const firstInfo = dc.e[first + 1] ?? 0;
+    const firstOp = firstInfo & 0xff;
+    if (firstOp >= OP.JAL && firstOp <= OP.BGEU) return 0;
+    let k = 0;
+    for (let a = (pc + 2 + ((firstInfo >>> 23) & 2)) | 0; k < 64; k++) {
+      const i = ENTRY * ((a >>> 1) & dc.mask);
+      if (dc.e[i] !== a) return k;
+      const info = dc.e[i + 1] ?? 0;
+      const op = info & 0xff;
+      if ((op >= OP.LB && op <= OP.SW) || op >= OP.FENCE || op === OP.ILLEGAL) return k;
+      if (op >= OP.JAL && op <= OP.BGEU) return k + 1;
+      a = (a + 2 + ((info >>> 23) & 2)) | 0;
+    }
+    return k;
   }
 
   /**
