@@ -110,13 +110,15 @@ for (const mode of ['worker', 'deterministic'] as const) {
       try {
         // The host talks to the firmware once it announces its channel: two messages, one after the other.
         const echoes: string[] = [];
-        void r.soc.rpmsg.waitForChannel('rpmsg-echo', GDB_TIMEOUT_MS).then(async (ch) => {
-          const ept = ch.open((data) => {
-            echoes.push(new TextDecoder().decode(data));
-            if (echoes.length === 1) void ept.send(new TextEncoder().encode('second'));
+        void r.soc.rpmsg
+          .waitForChannel('rpmsg-echo', { rproc: 'rproc0', timeoutMs: GDB_TIMEOUT_MS })
+          .then(async (ch) => {
+            const ept = ch.open((data) => {
+              echoes.push(new TextDecoder().decode(data));
+              if (echoes.length === 1) void ept.send(new TextEncoder().encode('second'));
+            });
+            await ept.send(new TextEncoder().encode('first'));
           });
-          await ept.send(new TextEncoder().encode('first'));
-        });
         const out = await runGdb(r.server.address().port, [
           'file firmware/prebuilt/echo-debug.elf',
           'directory firmware',

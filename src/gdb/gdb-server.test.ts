@@ -453,7 +453,7 @@ describe('GDB stub and a faulting core', () => {
       await c.request(GDB13_SUPPORTED);
       assert.match(await c.request('?'), /^T05thread:1;$/);
       c.write(framePacket('vCont;c'));
-      const ch = await soc.rpmsg.waitForChannel('crasher', 20_000);
+      const ch = await soc.rpmsg.waitForChannel('crasher', { rproc: 'rproc0', timeoutMs: 20_000 });
       await ch.open().send(new TextEncoder().encode('store'));
       assert.equal(await c.packet(), 'T0bthread:1;');
       assert.deepEqual(crashes, [], 'not reported yet');

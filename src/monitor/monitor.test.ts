@@ -45,7 +45,7 @@ describe('monitor', () => {
     await soc.start();
     soc.rproc('rproc0').crash.recoveryDisabled = true;
     await soc.rproc('rproc0').boot();
-    await soc.rpmsg.waitForChannel('rpmsg-echo', 20_000);
+    await soc.rpmsg.waitForChannel('rpmsg-echo', { rproc: 'rproc0', timeoutMs: 20_000 });
   });
 
   after(async () => {

@@ -3,6 +3,7 @@
 // on virtual time (scheduler/scheduled-execution.ts). Either way the driver starts and stops the
 // core, kicks it, talks to its debug port, and hears from it through a CoreSink.
 
+import type { DoorbellModeration } from './doorbell-moderation.ts';
 import type { CoreFault } from './core-messages.ts';
 import type { DebugReply, DebugRequest, DebugSetup, DebugStop } from './debug/debug-protocol.ts';
 import type { UartInputPort } from './uart-input.ts';
@@ -14,8 +15,11 @@ export interface CoreSink {
   fault(fault: CoreFault): void;
   /** The firmware finished (test finisher, or main returned) with this code. */
   exit(code: number): void;
-  /** The core rang the host's mailbox: `mask` holds the notify ids (CoreBlock encoding). */
-  interrupt(mask: number): void;
+  /**
+   * The core rang the host's mailbox: `mask` holds the notify ids (CoreBlock encoding). Returns
+   * whether any of them had work (a queue with news): false for a spurious ring.
+   */
+  interrupt(mask: number): boolean;
   /** The core's watchdog bit after `periodMs` without a kick. */
   watchdogBite(periodMs: number): void;
   /** The core stopped for a debugger by itself (debug port cores). */
@@ -25,6 +29,8 @@ export interface CoreSink {
 /** Also the port the host's UART input goes through (poke the core, retry on its clock). */
 export interface CoreExecution extends UartInputPort {
   readonly running: boolean;
+  /** How the host moderates this core's doorbell (worker cores: doorbell-moderation.ts). */
+  readonly moderation?: DoorbellModeration;
   /** Whether a debugger holds the core (halted): its watchdog is paused meanwhile. */
   readonly debugHeld: boolean;
   /**
@@ -38,6 +44,12 @@ export interface CoreExecution extends UartInputPort {
   kick(notifyId: number): void;
   /** Post host events (HOST_EVENT bits) and wake the core. */
   raise(events: number): void;
+  /**
+   * Resolves once the core has taken the host events `bits` (or is not running), or after
+   * `timeoutMs`; true when taken. A core takes its events before it next touches its rings, so
+   * after this nothing the core does belongs to the session the events ended.
+   */
+  hostEventsTaken(bits: number, timeoutMs: number): Promise<boolean>;
   /** Listen to the core's mailbox and run its watchdog (attach to a core already running). */
   startServices(): void;
   /** Stop listening and watching; the core itself runs on (detach). */

@@ -102,7 +102,7 @@ for (const [where, options] of MODES) {
         const echoed = symbol('echoed');
         await port.insert({ type: 'watch', access: 'write', addr: echoed, len: 4 });
         await port.resume();
-        const ch = await soc.rpmsg.waitForChannel('rpmsg-echo', 20_000);
+        const ch = await soc.rpmsg.waitForChannel('rpmsg-echo', { rproc: 'rproc0', timeoutMs: 20_000 });
         const replies: string[] = [];
         const ept = ch.open((data) => replies.push(new TextDecoder().decode(data)));
         const watched = nextStop(port);
