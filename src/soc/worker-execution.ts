@@ -223,6 +223,7 @@ export class WorkerExecution implements CoreExecution {
     if (this.runner.running)
       throw new RprocError('EBUSY', 'core-start', `${this.spec.name} is already running`);
     this.startServices();
+    if (debug?.hold === true) this.debugLink.startsHeld();
     // Before the thread starts: it reads its polling limit from the first WFI on.
     setRunning(this, true);
     try {
@@ -239,6 +240,7 @@ export class WorkerExecution implements CoreExecution {
     } catch (e) {
       setRunning(this, false);
       this.stopServices();
+      this.debugLink.closed(`${this.spec.name} did not start`);
       throw e;
     }
   }

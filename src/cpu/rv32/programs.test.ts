@@ -117,7 +117,13 @@ describe('compute against qemu-riscv32', () => {
 describe('firmware/tests programs against qemu-system-riscv32 -M virt', () => {
   // Optional oracle: Debian's qemu-system-misc is not installed by CI (yet), so this skips there.
   const qemu = findTool('qemu-system-riscv32');
-  for (const name of ['compute-virt.elf', 'traps-virt.elf', 'atomics-virt.elf', 'uart-virt.elf', 'sdtrig-virt.elf']) {
+  for (const name of [
+    'compute-virt.elf',
+    'traps-virt.elf',
+    'atomics-virt.elf',
+    'uart-virt.elf',
+    'sdtrig-virt.elf',
+  ]) {
     it(
       `${name} passes on QEMU too`,
       { skip: qemu === undefined ? 'qemu-system-riscv32 not installed' : false },

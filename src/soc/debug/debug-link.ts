@@ -75,6 +75,14 @@ export class DebugLink {
     this.events.stop(stop);
   }
 
+  /**
+   * The core starts held at its entry point (DebugSetup.hold): held from now on, before its own
+   * report of that stop arrives (a core in a thread may take a while to be built).
+   */
+  startsHeld(): void {
+    this.setHeld(true);
+  }
+
   /** The core stopped running: whatever is pending fails, and nothing holds it any more. */
   closed(why: string): void {
     for (const id of [...this.pending.keys()]) this.settle(id, debugError('ENODEV', why));

@@ -89,6 +89,7 @@ export class ScheduledExecution implements CoreExecution, ScheduledClient {
     o.block.store(CORE_WORD.RUN, RUN_STATE.RUNNING);
     o.block.store(CORE_WORD.EXIT_CODE, 0);
     this.startServices();
+    if (debug?.hold === true) this.debugLink.startsHeld();
     try {
       const core = o.kind.engine.scheduled(
         {
@@ -108,6 +109,7 @@ export class ScheduledExecution implements CoreExecution, ScheduledClient {
     } catch (e) {
       // A core that cannot even be built (its windows are not RAM) never ran: nothing to report.
       this.stopServices();
+      this.debugLink.closed(`${o.spec.name} did not start`);
       o.block.store(CORE_WORD.RUN, RUN_STATE.HALTED);
       throw e;
     }
