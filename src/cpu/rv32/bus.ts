@@ -228,18 +228,25 @@ export class Bus {
   }
 
   /**
-   * One byte as a debugger sees it: RAM, or a device register that can be read without side
-   * effects (MmioRegion.peek, read as the aligned word holding it); undefined otherwise.
+   * What a debugger reads at addr: `width` bytes of RAM (little-endian), or a device register that
+   * can be read without side effects (MmioRegion.peek, a load of that width); undefined otherwise.
    */
-  peekByte(addr: number): number | undefined {
+  peek(addr: number, width: Width): number | undefined {
     addr >>>= 0;
     const r = this.ramAt(addr);
-    if (r !== undefined) return r.u8[addr - r.base];
+    if (r !== undefined) {
+      let v = 0;
+      for (let i = width - 1; i >= 0; i--) {
+        const b = this.ramAt(addr + i);
+        if (b === undefined) return undefined;
+        v = (v << 8) | (b.u8[addr + i - b.base] ?? 0);
+      }
+      return v >>> 0;
+    }
     const m = this.mmioAt(addr);
-    const word = (addr & ~3) >>> 0;
-    if (m?.peek === undefined || word - m.base + 4 > m.size || word < m.base) return undefined;
-    const v = m.peek(word - m.base, 4);
-    return v === undefined ? undefined : (v >>> (8 * (addr & 3))) & 0xff;
+    if (m?.peek === undefined || addr % width !== 0 || addr - m.base + width > m.size) return undefined;
+    const v = m.peek(addr - m.base, width);
+    return v === undefined ? undefined : width === 4 ? v >>> 0 : v & (width === 1 ? 0xff : 0xffff);
   }
 
   /** A misaligned or region-crossing RAM load: every byte must be RAM, else the access faults. */

@@ -157,11 +157,21 @@ export class Rv32DebugAgent implements DebugTarget {
       return debugError('EINVAL', `bad memory range ${hex(addr)}, length ${len}`);
     const n = Math.min(len, DEBUG_READ_MAX, 0x1_0000_0000 - addr);
     const out = new Uint8Array(n);
+    const bus = this.hart.bus;
     let got = 0;
-    for (; got < n; got++) {
-      const b = this.hart.bus.peekByte(addr + got);
-      if (b === undefined) break;
-      out[got] = b;
+    while (got < n) {
+      const a = addr + got;
+      // RAM byte by byte; device registers as aligned words where they can be (most are 32-bit),
+      // else as bytes (the UART's).
+      const word = bus.ramAt(a) === undefined && a % 4 === 0 && n - got >= 4;
+      const v = bus.peek(a, word ? 4 : 1);
+      if (v === undefined) break;
+      out[got++] = v & 0xff;
+      if (word) {
+        out[got++] = (v >>> 8) & 0xff;
+        out[got++] = (v >>> 16) & 0xff;
+        out[got++] = (v >>> 24) & 0xff;
+      }
     }
     if (got === 0 && n > 0)
       return debugError('EFAULT', `no readable memory at ${hex(addr)} in this core's view`);

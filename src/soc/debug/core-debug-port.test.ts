@@ -87,6 +87,11 @@ for (const [where, options] of MODES) {
         await assert.rejects(port.readMemory(0x4000_0000, 4), /EFAULT.*0x40000000/);
         // The CLINT reads without side effects; mtime moves.
         assert.equal((await port.readMemory(0x0200_bff8, 8)).length, 8);
+        // The UART's status reads (THRE | TEMT), its receive register does not (it would take a byte).
+        assert.deepEqual(await port.readMemory(0x1000_0005, 1), Uint8Array.of(0x60));
+        await assert.rejects(port.readMemory(0x1000_0000, 1), /EFAULT.*0x10000000/);
+        // The PLIC's claim register shows what a claim would return, and claims nothing.
+        assert.deepEqual(await port.readMemory(0x0c20_0004, 4), new Uint8Array(4));
 
         const step = await port.step();
         assert.equal(step.reason.kind, 'step');
