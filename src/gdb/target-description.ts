@@ -5,42 +5,7 @@
 // (mstatus = 802), so that register numbers in scripts written against QEMU mean the same here.
 
 import { hex } from '../util/errors.ts';
-
-/** x0..x31 by ABI name (GDB's 32bit-cpu.xml). */
-const GPR_NAMES = [
-  'zero',
-  'ra',
-  'sp',
-  'gp',
-  'tp',
-  't0',
-  't1',
-  't2',
-  'fp',
-  's1',
-  'a0',
-  'a1',
-  'a2',
-  'a3',
-  'a4',
-  'a5',
-  'a6',
-  'a7',
-  's2',
-  's3',
-  's4',
-  's5',
-  's6',
-  's7',
-  's8',
-  's9',
-  's10',
-  's11',
-  't3',
-  't4',
-  't5',
-  't6',
-];
+import { RV32_GPR_NAMES } from '../soc/debug/debug-protocol.ts';
 
 export const REG_PC = 32;
 export const REG_PRIV = 33;
@@ -98,7 +63,7 @@ function reg(name: string, regnum: number, type: string, group?: string): string
 
 /** target.xml, one file (no xi:include). */
 export function targetXml(): string {
-  const cpu = GPR_NAMES.map((n, i) =>
+  const cpu = RV32_GPR_NAMES.map((n, i) =>
     reg(
       n,
       i,

@@ -15,6 +15,7 @@ import {
   type RprocCrashType,
 } from '../remoteproc/rproc-state.ts';
 import { describeStop } from '../soc/debug/core-debug-port.ts';
+import { RV32_GPR_NAMES } from '../soc/debug/debug-protocol.ts';
 import type { SocCore } from '../soc/soc-core.ts';
 import type { VirtualSoc } from '../soc/virtual-soc.ts';
 import { RprocError, hex } from '../util/errors.ts';
@@ -47,41 +48,6 @@ const HELP = [
   'x/NFU ADDR [CORE]           N units (U: b, h, w; default w) at ADDR in hex (F: x) or decimal (d, u)',
   'help                        this text',
   'quit                        end the run',
-];
-
-const ABI = [
-  'zero',
-  'ra',
-  'sp',
-  'gp',
-  'tp',
-  't0',
-  't1',
-  't2',
-  's0',
-  's1',
-  'a0',
-  'a1',
-  'a2',
-  'a3',
-  'a4',
-  'a5',
-  'a6',
-  'a7',
-  's2',
-  's3',
-  's4',
-  's5',
-  's6',
-  's7',
-  's8',
-  's9',
-  's10',
-  's11',
-  't3',
-  't4',
-  't5',
-  't6',
 ];
 
 /** A number as the user types it: 0x… hex, or decimal. */
@@ -209,7 +175,9 @@ export class Monitor {
       for (let i = 0; i < 32; i += 4) {
         const row: string[] = [];
         for (let j = i; j < i + 4; j++)
-          row.push(`${(ABI[j] ?? '').padEnd(4)} ${((regs[j] ?? 0) >>> 0).toString(16).padStart(8, '0')}`);
+          row.push(
+            `${(RV32_GPR_NAMES[j] ?? '').padEnd(4)} ${((regs[j] ?? 0) >>> 0).toString(16).padStart(8, '0')}`,
+          );
         out.push(row.join('  '));
       }
       return `${core.name}:\n${out.join('\n')}\n`;

@@ -9,6 +9,42 @@ import type { ErrnoName } from '../../util/errors.ts';
 
 export type DebugAccess = 'read' | 'write' | 'access';
 
+/** x0..x31 by their ABI names, in the order 'read-regs' gives them (pc follows as the 33rd). */
+export const RV32_GPR_NAMES: readonly string[] = [
+  'zero',
+  'ra',
+  'sp',
+  'gp',
+  'tp',
+  't0',
+  't1',
+  't2',
+  'fp',
+  's1',
+  'a0',
+  'a1',
+  'a2',
+  'a3',
+  'a4',
+  'a5',
+  'a6',
+  'a7',
+  's2',
+  's3',
+  's4',
+  's5',
+  's6',
+  's7',
+  's8',
+  's9',
+  's10',
+  's11',
+  't3',
+  't4',
+  't5',
+  't6',
+];
+
 /** Why a core stopped for the debugger. */
 export type DebugStopReason =
   /** Asked to (a debugger interrupt, all-stop, the monitor's stop). */
