@@ -4,7 +4,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'firmware/', 'bench/results/', 'coverage/', 'tmp/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'firmware/',
+      'bench/results/',
+      'coverage/',
+      'tmp/',
+      'reports/',
+      '.stryker-tmp/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -1,20 +1,23 @@
 // StrykerJS configuration for `npm run mutate` (scripts/mutate.mjs): one trust-boundary module per
-// run, chosen by STRYKER_MODULE from scripts/mutate-modules.mjs. Tests run through the TAP runner:
-// scripts/mutation-suite.mjs imports the module's test files into one `node --import tsx` process
-// whose node:test output is TAP, in a sandbox copy of the tree. Reports and the incremental file go under
-// reports/mutation/ (not committed).
+// run, chosen by STRYKER_MODULE from scripts/mutate-modules.mjs (unset: every module in one run, as
+// a plain `npx stryker run` does). Tests run through the TAP runner: scripts/mutation-suite.mjs
+// imports the module's test files into one `node --import tsx` process whose node:test output is
+// TAP, in a sandbox copy of the tree. Reports and the incremental file go under reports/mutation/
+// (not committed).
 import { MUTATE_MODULES } from './scripts/mutate-modules.mjs';
 
 const name = process.env.STRYKER_MODULE ?? '';
-const mod = MUTATE_MODULES[name];
-if (mod === undefined) {
+if (name !== '' && !(name in MUTATE_MODULES)) {
   throw new Error(`STRYKER_MODULE must be one of ${Object.keys(MUTATE_MODULES).join(', ')} (got "${name}")`);
 }
+const mutate =
+  name === '' ? Object.values(MUTATE_MODULES).flatMap((m) => m.mutate) : MUTATE_MODULES[name].mutate;
+const reportDir = `reports/mutation/${name === '' ? 'all' : name}`;
 
 export default {
   testRunner: 'tap',
   plugins: ['@stryker-mutator/tap-runner'],
-  mutate: mod.mutate,
+  mutate,
   tap: {
     testFiles: ['scripts/mutation-suite.mjs'],
     nodeArgs: ['--import', 'tsx', '--test-reporter=tap', '{{testFile}}'],
@@ -30,10 +33,10 @@ export default {
   timeoutMS: 20000,
   timeoutFactor: 2,
   incremental: true,
-  incrementalFile: `reports/mutation/${name}/stryker-incremental.json`,
+  incrementalFile: `${reportDir}/stryker-incremental.json`,
   reporters: ['clear-text', 'progress-append-only', 'json', 'html'],
-  jsonReporter: { fileName: `reports/mutation/${name}/mutation.json` },
-  htmlReporter: { fileName: `reports/mutation/${name}/mutation.html` },
+  jsonReporter: { fileName: `${reportDir}/mutation.json` },
+  htmlReporter: { fileName: `${reportDir}/mutation.html` },
   clearTextReporter: { allowColor: false, logTests: false },
   tempDirName: '.stryker-tmp',
   cleanTempDir: true,

@@ -53,7 +53,7 @@ export const MUTATE_MODULES = {
   },
   rpmsg: {
     what: 'rpmsg wire and name service',
-    mutate: ['src/rpmsg/rpmsg-wire.ts', 'src/rpmsg/host/virtio-rpmsg-device.ts'],
+    mutate: ['src/rpmsg/rpmsg-wire.ts', 'src/rpmsg/host/virtio-rpmsg-bus.ts'],
     tests: [
       'src/rpmsg/host/rpmsg-boundaries.test.ts',
       'src/rpmsg/host/rpmsg-hostile.test.ts',

@@ -8,6 +8,12 @@ import { resolve } from 'node:path';
 import { MUTATE_MODULES } from './mutate-modules.mjs';
 
 const name = process.env.STRYKER_MODULE ?? '';
-const mod = MUTATE_MODULES[name];
-if (mod === undefined) throw new Error(`mutation-suite: STRYKER_MODULE "${name}" is not a module`);
-for (const file of mod.tests) await import(pathToFileURL(resolve(file)).href);
+if (name !== '' && !(name in MUTATE_MODULES)) {
+  throw new Error(`mutation-suite: STRYKER_MODULE "${name}" is not a module`);
+}
+// Unset: every module's tests (a whole-tree `npx stryker run`), each file once.
+const files =
+  name === ''
+    ? [...new Set(Object.values(MUTATE_MODULES).flatMap((m) => m.tests))]
+    : MUTATE_MODULES[name].tests;
+for (const file of files) await import(pathToFileURL(resolve(file)).href);

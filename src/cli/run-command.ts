@@ -19,6 +19,7 @@ import { SocReporter } from './soc-reporter.ts';
 import { createSoc } from './soc-setup.ts';
 import { escapeControl } from '../util/escape-control.ts';
 import { uartConsole, type UartStdin } from './uart-stdin.ts';
+import { DEBUG_RUN_HELP, DEBUG_RUN_OPTIONS, DebugRun, parseDebugRunOptions } from './gdb-options.ts';
 
 /** How long replies may take after the last --send or the end of --console input, ms. */
 const REPLY_GRACE_MS = 1000;
@@ -82,6 +83,8 @@ export const runCommand: Command = {
     '  --coredump DIR          write a coredump there when the core crashes (and how to open it in gdb)',
     '  --deterministic         run the cores in this thread on virtual time: the same output every run',
     '                          (--timeout then counts virtual seconds)',
+    ...DEBUG_RUN_HELP,
+    '                          (--timeout does not count time a debugger holds a core)',
     '  --json                  one JSON event per line',
   ].join('\n'),
   options: {
@@ -93,6 +96,7 @@ export const runCommand: Command = {
     coredump: { type: 'string' },
     'uart-stdin': { type: 'boolean' },
     deterministic: { type: 'boolean' },
+    ...DEBUG_RUN_OPTIONS,
   },
   positionals: [1, 1],
   async run({ io, json, values, positionals }) {
@@ -107,10 +111,18 @@ export const runCommand: Command = {
     const uartStdin = values['uart-stdin'] === true;
     if (uartStdin && consoleName !== undefined)
       throw new UsageError('--uart-stdin and --console both want stdin: choose one');
-    const limit = timeoutMs ?? (sends.length > 0 && consoleName === undefined ? REPLY_GRACE_MS : undefined);
+    const debugOptions = parseDebugRunOptions(values);
+    // A debugging session ends when you say (Ctrl-C, gdb's kill, the monitor's quit), not after the replies.
+    const debugging = debugOptions.gdb !== undefined || debugOptions.monitor;
+    const limit =
+      timeoutMs ?? (sends.length > 0 && consoleName === undefined && !debugging ? REPLY_GRACE_MS : undefined);
     // A bounded run goes as fast as it can; one that waits for Ctrl-C or the terminal keeps virtual
     // time in step with host time, so that a firmware's timers do not race ahead meanwhile.
-    const interactive = consoleName !== undefined || (uartStdin && process.stdin.isTTY);
+    const interactive =
+      consoleName !== undefined ||
+      (uartStdin && process.stdin.isTTY) ||
+      debugOptions.gdb !== undefined ||
+      debugOptions.monitor;
     const pace = limit !== undefined && !interactive ? 'asap' : 'realtime';
     const { soc, firmwareName } = await createSoc({
       board,
@@ -129,6 +141,13 @@ export const runCommand: Command = {
     const onSigint = (): void => stopRequested();
     process.once('SIGINT', onSigint);
     let term: UartStdin | undefined;
+    const debug = new DebugRun(soc, debugOptions, {
+      say: (e, text) => reporter.say(e, text),
+      out: (text) => io.out(text),
+      json,
+      stop: () => stopRequested(),
+      ...(dumpDir === undefined ? {} : { coredumpDir: dumpDir }),
+    });
     try {
       const fw = await soc.firmwareStore.request(firmwareName ?? file);
       const core = pickCore(soc, fw.bytes, coreName);
@@ -137,6 +156,7 @@ export const runCommand: Command = {
       if (uartStdin) term = uartConsole({ soc, core, io, input: process.stdin, stop: stopRequested });
       // gdb opens the dump of a machine it knows with the firmware's symbols.
       const gdbFirmware = parseElf(fw.bytes).header.machine === EM.EM_NONE ? undefined : file;
+      debug.prepare(core);
       await soc.start();
       await core.rproc.setFirmware(firmwareName ?? file);
       if (dumpDir !== undefined) {
@@ -152,9 +172,13 @@ export const runCommand: Command = {
       }
       reporter.followTraces(soc);
       await core.rproc.boot();
+      await debug.start(gdbFirmware);
 
       for (const s of sends) {
-        const ch = await soc.rpmsg.waitForChannel(s.channel, { rproc: core.rproc, timeoutMs: 10_000 });
+        const ch = await soc.rpmsg.waitForChannel(s.channel, {
+          rproc: core.rproc,
+          timeoutMs: debug.channelWaitMs(10_000),
+        });
         const ept = ch.open((data, src) => {
           const text = new TextDecoder().decode(data);
           reporter.say(
@@ -170,7 +194,10 @@ export const runCommand: Command = {
       }
 
       if (consoleName !== undefined) {
-        const ch = await soc.rpmsg.waitForChannel(consoleName, { rproc: core.rproc, timeoutMs: 10_000 });
+        const ch = await soc.rpmsg.waitForChannel(consoleName, {
+          rproc: core.rproc,
+          timeoutMs: debug.channelWaitMs(10_000),
+        });
         const ept = ch.open((data) => io.out(escapeControl(new TextDecoder().decode(data)) + '\n'));
         const rl = createInterface({ input: process.stdin });
         rl.on('line', (line) => {
@@ -185,16 +212,20 @@ export const runCommand: Command = {
         });
       }
 
-      let timer: NodeJS.Timeout | undefined;
+      let cancelTimeout = (): void => undefined;
+      // Virtual time stands still while a debugger holds a core; on host time the run does not
+      // count that time either (gdb-options.ts).
       if (limit !== undefined && scheduler !== undefined)
         void scheduler.delay(limit).then(() => stopRequested());
-      else if (limit !== undefined) timer = setTimeout(() => stopRequested(), limit);
+      else if (limit !== undefined) cancelTimeout = debug.afterRunningFor(limit, () => stopRequested());
       await stopped;
-      clearTimeout(timer);
+      cancelTimeout();
+      await debug.close();
       reporter.flushTraces(soc);
       if (core.rproc.state === 'running' || core.rproc.state === 'crashed') await core.rproc.shutdown();
       return EXIT.OK;
     } finally {
+      await debug.close();
       term?.close();
       process.off('SIGINT', onSigint);
       reporter.stop();

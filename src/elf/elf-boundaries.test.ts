@@ -267,7 +267,7 @@ const READ: readonly ReadBoundary[] = [
       return moved.e('e_phoff', tableAt).resize(tableAt + 0x3f);
     },
     refused:
-      /^error EINVAL @148: program header table at 0x94 \(2 × 32 bytes\) runs past the end of the image at 0xd3$/
+      /^error EINVAL @148: program header table at 0x94 \(2 × 32 bytes\) runs past the end of the image at 0xd3$/,
   },
   {
     check: 'p_filesz ≤ p_memsz',

@@ -20,6 +20,7 @@ import { RateLimiter, withSuppressed } from '../util/rate-limit.ts';
 import type { CoreExecution, CoreSink } from './core-execution.ts';
 import { coreKind } from './core-kind.ts';
 import type { CoreFault } from './core-messages.ts';
+import { CoreDebugPort } from './debug/core-debug-port.ts';
 import type { ElfNote } from '../elf/elf-core-notes.ts';
 import { DmaPool } from './dma-pool.ts';
 import type { CoreSpec } from './board.ts';
@@ -55,6 +56,8 @@ export class SocCore {
   readonly block: CoreBlock;
   readonly map: AddressMap;
   readonly pool: DmaPool | undefined;
+  /** The core's debug port: rv32 cores have one (halt, step, registers, breakpoints); js cores none. */
+  readonly debugPort: CoreDebugPort | undefined;
   private readonly memory: PhysMemory;
   private readonly execution: CoreExecution;
   private readonly uartInput: UartInput;
@@ -90,6 +93,7 @@ export class SocCore {
       interrupt: (mask) => this.interrupt(mask),
       watchdogBite: (period) =>
         this.rproc.reportCrash(RPROC_WATCHDOG, { message: `watchdog bite: no kick for ${period} ms` }),
+      debugStop: (stop) => this.debugPort?.stopped(stop),
     };
     const coreOptions = options.coreOptions ?? {};
     // What runs the core is the registry's to say (core-kind.ts): ENODEV here if no engine registered.
@@ -109,6 +113,7 @@ export class SocCore {
             scheduler: options.scheduler,
             options: coreOptions,
           });
+    this.debugPort = spec.kind === 'rv32' ? new CoreDebugPort(spec.name, index, this.execution) : undefined;
     this.uartInput = new UartInput(new UartRxRing(this.block), this.execution);
   }
 
@@ -198,11 +203,14 @@ export class SocCore {
     // What a previous run left on its way is lost with its thread: the new one starts with room.
     this.block.store(CORE_WORD.UART_PENDING, 0);
     this.faultNotes = undefined;
-    await this.execution.start(Number(bootAddr));
+    await this.execution.start(Number(bootAddr), this.debugPort?.startSetup());
+    this.debugPort?.running(true);
   }
 
   async stopCore(): Promise<void> {
+    const wasRunning = this.execution.running;
     await this.execution.stop();
+    if (wasRunning) this.debugPort?.running(false);
   }
 
   /** @internal handle what this core has rung, if anything, now. */

@@ -31,9 +31,7 @@ import { CoreGroup } from './group/core-group.ts';
  * By default a core has a thread of its own while the cores and the host thread together have no
  * more threads than there are CPUs; beyond that the cores share CPUs - 1 threads, one CPU being
  * the host's, so that every thread keeps a CPU and may poll instead of paying a futex wake-up per
- * message (bench/README.md soc-scale: on 2 vCPUs, 4–16 cores in one group thread cost 2.3–6.2 µs
- * per echo, in two threads 3.0–32 µs, in a thread each 4–15 µs, and 2 cores in a thread each
- * 6.6–70 µs).
+ * message (bench/README.md soc-scale has the figures per board size and thread count).
  */
 function coreGroups(memory: PhysMemory, cores: number, coreThreads?: number): CoreGroup[] {
   if (coreThreads !== undefined && !Number.isFinite(coreThreads))

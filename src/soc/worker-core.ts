@@ -6,7 +6,13 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { RprocError } from '../util/errors.ts';
 import { CORE_WORD, RUN_STATE, type CoreBlock } from './core-block.ts';
-import { isCoreMessage, type CoreFault, type CoreWorkerData } from './core-messages.ts';
+import {
+  isCoreMessage,
+  type CoreDebugMessage,
+  type CoreFault,
+  type CoreWorkerData,
+} from './core-messages.ts';
+import type { DebugReply, DebugRequest, DebugStop } from './debug/debug-protocol.ts';
 
 export interface WorkerCoreEvents {
   uart(text: string): void;
@@ -14,6 +20,10 @@ export interface WorkerCoreEvents {
   fault(fault: CoreFault): void;
   /** The firmware finished (test finisher, or main returned) with this code. */
   exit(code: number): void;
+  /** The core stopped for a debugger by itself. */
+  debugStop(stop: DebugStop): void;
+  /** The core answered debug request `id`. */
+  debugReply(id: number, reply: DebugReply): void;
 }
 
 /** How long a halted core may take to notice before its worker is terminated. */
@@ -26,6 +36,8 @@ export interface CoreRunner {
   start(data: CoreWorkerData): Promise<void>;
   /** Halt the core; resolves once it is still. */
   stop(): Promise<void>;
+  /** Post debug request `id` to the core (its answer comes through debugReply); throws when it is not running. */
+  debug(id: number, req: DebugRequest): void;
 }
 
 const PRELOAD_FLAGS = new Set(['--import', '--loader', '--experimental-loader', '--require', '-r']);
@@ -58,11 +70,11 @@ const ENTRY_FLAGS = new Map<string, boolean>([
 /**
  * The parent's Node options minus those that preload tsx (`node --import tsx`, the tsx CLI's own
  * --require/--import): a worker inherits them by default and would load tsx again in every core —
- * ~0.2 s of CPU per core, most of a core's boot time — although the compiled worker needs no tsx
- * and the development bootstrap (*.mjs) registers it itself; and minus those that say what the
- * host runs (ENTRY_FLAGS: `node -e`, `node --test`). Per-process options are left to spawnWorker.
+ * most of a core's boot time — although the compiled worker needs no tsx and the development
+ * bootstrap (*.mjs) registers it itself; and minus those that say what the host runs
+ * (ENTRY_FLAGS: `node -e`, `node --test`). Per-process options are left to spawnWorker.
  */
-export function workerExecArgv(parent: readonly string[] = process.execArgv): string[] {
+function workerExecArgv(parent: readonly string[] = process.execArgv): string[] {
   const out: string[] = [];
   for (let i = 0; i < parent.length; i++) {
     const arg = parent[i] ?? '';
@@ -154,6 +166,12 @@ export class WorkerCore implements CoreRunner {
         case 'exit':
           this.events.exit(msg.code);
           return;
+        case 'debug-stop':
+          this.events.debugStop(msg.stop);
+          return;
+        case 'debug-reply':
+          this.events.debugReply(msg.id, msg.reply);
+          return;
       }
     });
     worker.on('error', (e: unknown) => {
@@ -173,6 +191,16 @@ export class WorkerCore implements CoreRunner {
       worker.once('online', resolve);
       worker.once('error', reject);
     });
+  }
+
+  debug(id: number, req: DebugRequest): void {
+    const worker = this.worker;
+    if (worker === undefined) throw new Error('the core is not running');
+    const msg: CoreDebugMessage = { type: 'debug', id, req };
+    worker.postMessage(msg);
+    // After the post: the core takes the message when it sees the word move.
+    Atomics.add(this.block.words, this.block.base + CORE_WORD.DEBUG_SEQ, 1);
+    this.block.wake();
   }
 
   /** Halt the core; resolves once its thread is gone. */

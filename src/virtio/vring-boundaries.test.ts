@@ -113,7 +113,7 @@ describe('vring driver: every check on the used ring at its boundary', () => {
       const bad = driverWith(b.posted);
       b.firstInvalid(bad);
       takeAll(bad);
-      assert.match(bad.driver.broken ?? '(not broken)', b.broken);
+      assert.match(bad.driver.broken?.detail ?? '(not broken)', b.broken);
       assert.equal(bad.driver.stats.violations, 1);
     });
   }
@@ -640,13 +640,13 @@ describe('vring device: every check on the avail ring and descriptors at its bou
       const ok = deviceRig(opts);
       b.lastValid(ok);
       assert.deepEqual(takeChains(ok), b.heads);
-      assert.equal(ok.device.error, undefined);
+      assert.equal(ok.device.broken, undefined);
       assert.equal(ok.device.stats.rejected, 0);
 
       const bad = deviceRig(opts);
       b.firstInvalid(bad);
       takeChains(bad);
-      assert.match(bad.device.error ?? '(no error)', b.error);
+      assert.match(bad.device.broken?.detail ?? '(no error)', b.error);
       assert.equal(bad.device.stats.rejected, 1);
       assert.equal(bad.device.availCount(), 0, 'a stopped device offers nothing');
     });

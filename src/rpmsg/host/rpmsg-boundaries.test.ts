@@ -10,7 +10,7 @@ import { RPMSG_ADDR_ANY, RPMSG_NS_ADDR, RPMSG_NS_MSG_SIZE, decodeNsMsg, encodeNs
 import { createLoopback, type Loopback } from '../../testing/loopback.ts';
 import { hostileCore, type HostileRemote } from '../../testing/hostile-remote.ts';
 import type { RpmsgEndpoint } from './rpmsg-endpoint.ts';
-import type { VirtioRpmsgDevice } from './virtio-rpmsg-device.ts';
+import type { VirtioRpmsgBus } from './virtio-rpmsg-bus.ts';
 
 const SVC = 0x400;
 const RX_BUF = 512;
@@ -21,7 +21,7 @@ interface Rig {
   readonly ept: RpmsgEndpoint;
   /** Payload lengths delivered to the endpoint, in order, with their first byte. */
   readonly got: Uint8Array[];
-  readonly device: VirtioRpmsgDevice;
+  readonly device: VirtioRpmsgBus;
 }
 
 async function setup(maxChannelsPerDevice?: number): Promise<Rig> {

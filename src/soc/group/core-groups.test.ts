@@ -45,7 +45,7 @@ async function echoMany(ch: RpmsgChannel, tag: string, count: number): Promise<v
 
 /** The channels of core `core`'s rpmsg device. */
 function channelsOf(soc: VirtualSoc, core: string): RpmsgChannel[] {
-  const dev = soc.rpmsg.rpmsgDevices.find((d) => d.vdev.parentName === core);
+  const dev = soc.rpmsg.buses.find((d) => d.vdev.parentName === core);
   return dev === undefined ? [] : [...dev.channelList];
 }
 
