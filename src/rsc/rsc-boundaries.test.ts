@@ -5,7 +5,7 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ErrnoName } from '../util/errors.ts';
+import { hex, type ErrnoName } from '../util/errors.ts';
 import type { Severity } from '../util/problems.ts';
 import { FW_RSC_CARVEOUT, FW_RSC_TRACE, FW_RSC_VDEV, FW_RSC_VDEV_VRING } from './rsc-layout.ts';
 import { RSC_CARVEOUT, RSC_DEVMEM, RSC_TRACE, RSC_VDEV } from './rsc-constants.ts';
@@ -607,4 +607,85 @@ describe('resource table: every check at its boundary', () => {
     assert.equal(e.config.length, 5);
     assert.equal(e.configLen, 5);
   });
+});
+
+/** The overlap problems of a table, in the order reported. */
+function overlaps(bytes: Uint8Array): string[] {
+  return parseRscTable(bytes)
+    .problems.filter((p) => p.message.includes(' overlaps '))
+    .map((p) => p.message);
+}
+
+/** A vendor entry (type 128, no body): four bytes that overlap whatever they sit inside. */
+const VENDOR = entry(128, 0);
+
+describe('resource table: an entry cut off by the table end still reaches to it', () => {
+  // A truncated entry claims its whole body, which runs past the table end: an entry placed
+  // anywhere after its start overlaps it, whatever kind it is and whichever part is missing.
+  const CASES: readonly { what: string; size: number; bytes: Uint8Array }[] = [
+    { what: 'carveout', size: 0x30, bytes: carveout(RSC_CARVEOUT) },
+    { what: 'devmem', size: 0x30, bytes: carveout(RSC_DEVMEM) },
+    { what: 'trace', size: 0x30, bytes: trace() },
+    { what: 'vdev, fixed part cut', size: 0x2c, bytes: vdev() },
+    // The fixed part and vring 0 are whole; vring 1 runs past the end.
+    { what: 'vdev, vrings cut', size: 0x50, bytes: vdev() },
+  ];
+  for (const c of CASES) {
+    it(`${c.what}: a vendor entry in its last 4 bytes overlaps it`, () => {
+      const at = c.size - 4;
+      const bytes = table({
+        size: c.size,
+        entries: [
+          { at: 0x18, bytes: c.bytes },
+          { at, bytes: VENDOR },
+        ],
+      });
+      const problems = parseRscTable(bytes).problems.map((p) => p.message);
+      assert.ok(
+        problems.some((m) => m.includes('is truncated')),
+        problems.join('\n'),
+      );
+      assert.deepEqual(overlaps(bytes), [
+        `resource entry 1 at offset ${hex(at)} overlaps resource entry 0 at 0x18..${hex(c.size)} (offset[1] at 0x14)`,
+      ]);
+    });
+  }
+});
+
+describe('resource table: overlap is judged against the furthest reach so far', () => {
+  const CASES: readonly { what: string; size: number; entries: RawEntry[]; expected: string[] }[] = [
+    {
+      // B ends before C starts, but A still covers C.
+      what: 'a short entry inside a long one does not hide a later one inside the long one',
+      size: 0x54,
+      entries: [
+        { at: 0x1c, bytes: carveout(RSC_CARVEOUT) },
+        { at: 0x24, bytes: VENDOR },
+        { at: 0x2c, bytes: VENDOR },
+      ],
+      expected: [
+        'resource entry 1 at offset 0x24 overlaps resource entry 0 at 0x1c..0x54 (offset[1] at 0x14)',
+        'resource entry 2 at offset 0x2c overlaps resource entry 0 at 0x1c..0x54 (offset[2] at 0x18)',
+      ],
+    },
+    {
+      // B starts inside A and reaches further; C starts after A's end but inside B.
+      what: 'an overlapping entry that reaches further than the first becomes the one to beat',
+      size: 0x78,
+      entries: [
+        { at: 0x1c, bytes: trace() },
+        { at: 0x40, bytes: carveout(RSC_CARVEOUT) },
+        { at: 0x50, bytes: VENDOR },
+      ],
+      expected: [
+        'resource entry 1 at offset 0x40 overlaps resource entry 0 at 0x1c..0x4c (offset[1] at 0x14)',
+        'resource entry 2 at offset 0x50 overlaps resource entry 1 at 0x40..0x78 (offset[2] at 0x18)',
+      ],
+    },
+  ];
+  for (const c of CASES) {
+    it(c.what, () => {
+      assert.deepEqual(overlaps(table({ size: c.size, entries: c.entries })), c.expected);
+    });
+  }
 });
