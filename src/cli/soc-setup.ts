@@ -1,20 +1,10 @@
 // Building a virtual SoC for the CLI: the board (default, or a .dtb/.dts file), a firmware store
 // over the committed prebuilt ELFs plus the bundled js firmware and any file the user names.
 
-import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { addBundledJsFirmware } from '../cpu/js/bundled-firmware.ts';
-import { FirmwareStore } from '../remoteproc/firmware-store.ts';
+import { basename } from 'node:path';
+import { defaultFirmwareStore } from '../soc/default-firmware.ts';
 import { loadBoard } from '../soc/fdt/load-board.ts';
 import { VirtualSoc, type VirtualSocOptions } from '../soc/virtual-soc.ts';
-
-export const PREBUILT_DIR = fileURLToPath(new URL('../../firmware/prebuilt', import.meta.url));
-
-export function defaultFirmwareStore(): FirmwareStore {
-  const store = new FirmwareStore([PREBUILT_DIR]);
-  addBundledJsFirmware(store);
-  return store;
-}
 
 export async function createSoc(
   options: { board?: string | undefined; firmwareFile?: string | undefined } & Omit<
@@ -32,8 +22,4 @@ export async function createSoc(
   }
   const { firmwareFile: _f, board: _b, ...rest } = options;
   return { soc: new VirtualSoc({ ...rest, board, firmwareStore: store }), firmwareName };
-}
-
-export function prebuiltPath(name: string): string {
-  return join(PREBUILT_DIR, name);
 }

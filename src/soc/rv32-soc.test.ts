@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { VirtualSoc } from './virtual-soc.ts';
-import { defaultFirmwareStore } from '../cli/soc-setup.ts';
+import { defaultFirmwareStore } from './default-firmware.ts';
 import { readElf } from '../elf/elf-reader.ts';
 import { PT } from '../elf/elf-constants.ts';
 import type { RpmsgChannel } from '../rpmsg/host/rpmsg-channel.ts';

@@ -5,7 +5,8 @@
 // or timer behind.
 
 import { availableParallelism } from 'node:os';
-import { FirmwareStore } from '../remoteproc/firmware-store.ts';
+import type { FirmwareStore } from '../remoteproc/firmware-store.ts';
+import { defaultFirmwareStore } from './default-firmware.ts';
 import { rprocAlloc, type Rproc } from '../remoteproc/rproc.ts';
 import { RprocRegistry } from '../remoteproc/rproc-registry.ts';
 import { RprocVirtio } from '../remoteproc/rproc-virtio.ts';
@@ -52,7 +53,10 @@ function coreGroups(memory: PhysMemory, cores: number, coreThreads?: number): Co
 export interface VirtualSocOptions {
   /** The board; the embedded default board when absent. */
   readonly board?: Fdt;
-  /** Where firmware names are looked up; a store over `firmwareDirs` when absent. */
+  /**
+   * Where firmware names are looked up; when absent, a store over `firmwareDirs` followed by the
+   * firmware that ships with the package (default-firmware.ts), so that the default board boots.
+   */
   readonly firmwareStore?: FirmwareStore;
   readonly firmwareDirs?: readonly string[];
   readonly rpmsg?: RpmsgHostOptions;
@@ -105,7 +109,7 @@ export class VirtualSoc extends TypedEmitter<SocEvents> {
     super();
     this.board = boardFromFdt(options.board ?? defaultBoard());
     this.memory = PhysMemory.create(this.board.ram, this.board.cores.length * CORE_BLOCK_WORDS);
-    this.firmwareStore = options.firmwareStore ?? new FirmwareStore(options.firmwareDirs ?? []);
+    this.firmwareStore = options.firmwareStore ?? defaultFirmwareStore(options.firmwareDirs);
     this.rpmsg = new RpmsgHost(options.rpmsg);
     this.rpmsg.registerDriver(this.tty);
     const drivers = new VirtioDriverRegistry();
