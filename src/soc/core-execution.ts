@@ -3,15 +3,15 @@
 // on virtual time (scheduler/scheduled-execution.ts). Either way the driver starts and stops the
 // core, kicks it, and hears from it through a CoreSink.
 
-import type { CoreFault } from './core-messages.ts';
+import type { CoreExitCause, CoreFault } from './core-messages.ts';
 
 /** What the platform driver does with what its core reports. */
 export interface CoreSink {
   uart(text: string): void;
   /** The core faulted or its thread died: a crash report. */
   fault(fault: CoreFault): void;
-  /** The firmware finished (test finisher, or main returned) with this code. */
-  exit(code: number): void;
+  /** The firmware finished (test finisher) or the core was halted, with this code. */
+  exit(code: number, cause: CoreExitCause): void;
   /** The core rang the host's mailbox: `mask` holds the notify ids (CoreBlock encoding). */
   interrupt(mask: number): void;
   /** The core's watchdog bit after `periodMs` without a kick. */

@@ -17,7 +17,7 @@ import type { CrashDetail, Rproc } from '../remoteproc/rproc.ts';
 import { AddressMap } from './address-map.ts';
 import { CORE_WORD, CoreBlock, HOST_EVENT, notifyBit } from './core-block.ts';
 import type { CoreExecution, CoreSink } from './core-execution.ts';
-import type { CoreFault } from './core-messages.ts';
+import type { CoreExitCause, CoreFault } from './core-messages.ts';
 import { DmaPool } from './dma-pool.ts';
 import type { CoreSpec } from './board.ts';
 import type { CoreGroup } from './group/core-group.ts';
@@ -30,7 +30,7 @@ const OVERFLOW = notifyBit(31);
 
 export interface SocCoreEvents {
   uart(core: SocCore, text: string): void;
-  exit(core: SocCore, code: number): void;
+  exit(core: SocCore, code: number, cause: CoreExitCause): void;
 }
 
 export interface SocCoreOptions {
@@ -73,7 +73,7 @@ export class SocCore {
     const sink: CoreSink = {
       uart: (text) => this.events.uart(this, text),
       fault: (fault) => this.onFault(fault),
-      exit: (code) => this.events.exit(this, code),
+      exit: (code, cause) => this.events.exit(this, code, cause),
       interrupt: (mask) => this.interrupt(mask),
       watchdogBite: (period) =>
         this.rproc.reportCrash(RPROC_WATCHDOG, { message: `watchdog bite: no kick for ${period} ms` }),

@@ -25,6 +25,13 @@ import { SocCore } from './soc-core.ts';
 import { bootLoaderStart } from './boot-loader.ts';
 import { SocScheduler, type SocSchedulerOptions } from './scheduler/soc-scheduler.ts';
 import { CoreGroup } from './group/core-group.ts';
+import type { CoreExitCause } from './core-messages.ts';
+import {
+  describeFirmwareExit,
+  isFirmwareExit,
+  shutDownAfterExit,
+  type FirmwareExitCause,
+} from './firmware-exit.ts';
 
 /**
  * The groups the worker cores of a board with `cores` cores run in: none when every core can have a
@@ -85,8 +92,17 @@ export interface VirtualSocOptions {
 export interface SocEvents extends Record<string, unknown> {
   /** A line (or chunk) the core printed on its UART. */
   uart: { readonly core: string; readonly text: string };
-  /** The firmware ended (test finisher or main returned). */
-  exit: { readonly core: string; readonly code: number };
+  /**
+   * The firmware ended through the test finisher (firmware-exit.ts); the processor is then shut
+   * down (its state becomes offline). `code`: 0 for pass, the failure code, 0x7777 for reset.
+   */
+  exit: {
+    readonly core: string;
+    readonly code: number;
+    readonly cause: FirmwareExitCause;
+    /** How it ended, in words ("test finisher FAIL, code 3"). */
+    readonly reason: string;
+  };
 }
 
 export class VirtualSoc extends TypedEmitter<SocEvents> {
@@ -133,7 +149,7 @@ export class VirtualSoc extends TypedEmitter<SocEvents> {
         this.memory,
         {
           uart: (c, text) => this.emit('uart', { core: c.name, text }),
-          exit: (c, code) => this.emit('exit', { core: c.name, code }),
+          exit: (c, code, cause) => this.onExit(c, code, cause),
         },
         {
           ...(options.coreOptions === undefined ? {} : { coreOptions: options.coreOptions }),
@@ -158,6 +174,14 @@ export class VirtualSoc extends TypedEmitter<SocEvents> {
     });
     // Life-cycle operations take no virtual time (soc-scheduler.ts): no core runs meanwhile.
     this.scheduler?.addHold(() => this.cores.some((c) => c.rproc.lifecycleBusy));
+  }
+
+  /** A core's firmware ended: say so, then shut its processor down (offline). */
+  private onExit(core: SocCore, code: number, cause: CoreExitCause): void {
+    if (!isFirmwareExit(cause)) return;
+    const reason = describeFirmwareExit(code, cause);
+    this.emit('exit', { core: core.name, code, cause, reason });
+    void shutDownAfterExit(core.rproc, reason);
   }
 
   core(name: string): SocCore {

@@ -6,14 +6,14 @@
 import { Worker } from 'node:worker_threads';
 import { RprocError } from '../util/errors.ts';
 import { CORE_WORD, RUN_STATE, type CoreBlock } from './core-block.ts';
-import { isCoreMessage, type CoreFault, type CoreWorkerData } from './core-messages.ts';
+import { isCoreMessage, type CoreExitCause, type CoreFault, type CoreWorkerData } from './core-messages.ts';
 
 export interface WorkerCoreEvents {
   uart(text: string): void;
   /** The core faulted or its worker died: the platform reports a crash. */
   fault(fault: CoreFault): void;
-  /** The firmware finished (test finisher, or main returned) with this code. */
-  exit(code: number): void;
+  /** The firmware finished (test finisher) or the core was halted, with this code. */
+  exit(code: number, cause: CoreExitCause): void;
 }
 
 /** How long a halted core may take to notice before its worker is terminated. */
@@ -95,7 +95,7 @@ export class WorkerCore implements CoreRunner {
           this.events.fault(msg.fault);
           return;
         case 'exit':
-          this.events.exit(msg.code);
+          this.events.exit(msg.code, msg.cause);
           return;
       }
     });

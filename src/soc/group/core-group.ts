@@ -184,7 +184,7 @@ export class CoreGroup {
         member.events.fault(m.fault);
         return;
       case 'exit':
-        member.events.exit(m.code);
+        member.events.exit(m.code, m.cause);
         return;
     }
   }

@@ -177,7 +177,7 @@ export class ScheduledExecution implements CoreExecution, ScheduledClient {
         this.o.sink.fault(msg.fault);
         return;
       case 'exit':
-        this.o.sink.exit(msg.code);
+        this.o.sink.exit(msg.code, msg.cause);
         return;
     }
   }
