@@ -38,10 +38,7 @@ describe('FirmwareStore', () => {
   });
 
   it('refuses an empty name with EINVAL', async () => {
-    await assert.rejects(
-      new FirmwareStore().request(''),
-      /^RprocError: EINVAL: empty firmware name$|EINVAL: empty firmware name/,
-    );
+    await assert.rejects(new FirmwareStore().request(''), /EINVAL: empty firmware name/);
   });
 
   it(
