@@ -5,7 +5,7 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -121,11 +121,16 @@ for (const mode of ['worker', 'deterministic'] as const)
         );
         const readelf = requireTool('riscv64-unknown-elf-readelf', 'readelf');
         if ('tool' in readelf) {
-          const path = join(mkdtempSync(join(tmpdir(), 'rproc-core-')), 'core.elf');
-          writeFileSync(path, bytes);
-          const out = spawnSync(readelf.tool, ['-h', '-l', path], { encoding: 'utf8' }).stdout;
-          assert.match(out, /Type:\s+CORE/);
-          assert.match(out, /LOAD\s+0x[0-9a-f]+ 0x80000000 0x80000000/);
+          const dir = mkdtempSync(join(tmpdir(), 'rproc-core-'));
+          try {
+            const path = join(dir, 'core.elf');
+            writeFileSync(path, bytes);
+            const out = spawnSync(readelf.tool, ['-h', '-l', path], { encoding: 'utf8' }).stdout;
+            assert.match(out, /Type:\s+CORE/);
+            assert.match(out, /LOAD\s+0x[0-9a-f]+ 0x80000000 0x80000000/);
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
         }
         assert.equal((await recovered).phase, 'done');
         const again = await soc.rpmsg.waitForChannel('crasher', 10_000);
