@@ -4,9 +4,9 @@
 // The tests get a temporary folder of their own (TMPDIR): whatever they leave in it — a test or a
 // spawned rproc that forgot to clean up — fails the run, with the names of what was left.
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { constants, tmpdir, userInfo } from 'node:os';
 import { join, relative } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
 const filters = process.argv.slice(2);
@@ -41,24 +41,43 @@ const testTmp = mkdtempSync(join(tmpdir(), 'rproc-tests-'));
 // tsx keeps its transform cache in the temporary folder: share the usual one, it is not ours to check.
 const tsxCache = `tsx-${userInfo().uid}`;
 if (existsSync(join(tmpdir(), tsxCache))) symlinkSync(join(tmpdir(), tsxCache), join(testTmp, tsxCache));
-let status;
+// The tests run in a process group of their own: a signal to this script (Ctrl-C, the fuzz
+// script's time limit) reaches every test process, and the temporary folder is still checked.
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, TMPDIR: testTmp },
+  detached: true,
+});
+let signalled;
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'])
+  process.on(sig, () => {
+    signalled = sig;
+    try {
+      process.kill(-child.pid, sig);
+    } catch {
+      // Already gone.
+    }
+  });
+const code = await new Promise((resolve) =>
+  child.on('close', (c, sig) => resolve(c ?? (sig === null ? 1 : 128 + constants.signals[sig]))),
+);
+let status = signalled === undefined ? code : 128 + constants.signals[signalled];
+if (signalled !== undefined) {
+  // Interrupted: nothing of the group may outlive the run and write into the folder after it is gone.
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // All gone already.
+  }
+}
 try {
-  const result = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', '--test', '--test-reporter=spec', ...files],
-    {
-      cwd: root,
-      stdio: 'inherit',
-      env: { ...process.env, TMPDIR: testTmp },
-    },
-  );
-  status = result.status ?? 1;
   const left = readdirSync(testTmp).filter((n) => !n.startsWith('tsx-'));
   if (left.length > 0) {
     console.error(
       `run-tests: the tests left ${left.length} temporary file(s) or folder(s): ${left.join(', ')}`,
     );
-    status = status === 0 ? 1 : status;
+    if (status === 0) status = 1;
   }
 } finally {
   rmSync(testTmp, { recursive: true, force: true });
