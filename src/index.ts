@@ -1,7 +1,10 @@
 // The package's main entry point ('remoteproc-ts'): what most programs need from every layer —
 // remote processors and their ops, firmware lookup, rpmsg channels and endpoints, the virtual SoC
 // and its boards, the error class. Each layer has a fuller entry point of its own
-// ('remoteproc-ts/elf', '/rsc', '/remoteproc', '/virtio', '/rpmsg', '/console', '/soc').
+// ('remoteproc-ts/elf', '/rsc', '/remoteproc', '/virtio', '/rpmsg', '/console', '/soc', '/testing').
+// Importing it registers the built-in core kinds (js, rv32), so that a VirtualSoc runs out of the box.
+
+import './cpu/core-kinds.ts';
 
 export { ERRNO, RprocError, hex, isRprocError, type ErrnoName } from './util/errors.ts';
 export { parseElf, readElf, elfSanityCheck } from './elf/index.ts';

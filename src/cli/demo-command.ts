@@ -6,6 +6,7 @@
 // --coredump the dump goes to a temporary folder that is removed when the demo ends.
 
 import { join } from 'node:path';
+import '../cpu/core-kinds.ts';
 import type { RpmsgChannel } from '../rpmsg/host/rpmsg-channel.ts';
 import { VirtualSoc } from '../soc/virtual-soc.ts';
 import { RprocError, hex } from '../util/errors.ts';
@@ -161,7 +162,7 @@ async function story(ctx: CommandContext, dumpDir: string, temporary: boolean): 
     socReporter.flushTraces(soc);
 
     reporter.heading('Crash, coredump and recovery');
-    rproc.coredumpMode = 'enabled';
+    rproc.coredump.mode = 'enabled';
     const dumped = { ok: false };
     rproc.once('coredump', (dump) => {
       const note = temporary ? ' (temporary: removed when the demo ends; --coredump DIR keeps it)' : '';

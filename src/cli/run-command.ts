@@ -7,6 +7,7 @@
 // says how it went (run-outcome.ts, docs/cli.md). With --deterministic the cores run in the host
 // thread on the SoC's virtual clock: times, --timeout and the output itself are then reproducible.
 
+import '../cpu/core-kinds.ts';
 import { defaultFirmwareStore } from '../soc/default-firmware.ts';
 import { boardFromFdt } from '../soc/board.ts';
 import { loadBoard } from '../soc/fdt/load-board.ts';
@@ -205,12 +206,12 @@ async function runSoc(ctx: CommandContext, o: RunOptions): Promise<CommandResult
 /** --coredump DIR: every crash of every core leaves an ELF core file there. */
 function saveCoredumps(soc: VirtualSoc, socReporter: SocReporter, dir: string): void {
   for (const core of soc.cores) {
-    core.rproc.coredumpMode = 'enabled';
+    core.rproc.coredump.mode = 'enabled';
     core.rproc.on('coredump', (dump) => {
       socReporter.saveCoredump(
         core.name,
         dump,
-        freeCoredumpPath(dir, `${core.name}-core-${core.rproc.crashCounter}`),
+        freeCoredumpPath(dir, `${core.name}-core-${core.rproc.crash.count}`),
       );
     });
   }

@@ -68,7 +68,7 @@ export class RunOutcome {
         rec.streak = rightAfter ? rec.streak + 1 : 0;
         if (rec.streak < this.crashLoop || rec.loopStopped) return;
         // Handled synchronously inside the crash handling, before recovery would start.
-        rproc.recoveryDisabled = true;
+        rproc.crash.recoveryDisabled = true;
         rec.loopStopped = true;
         reporter.say(
           { event: 'crash-loop', core: c.name, count: rec.streak, windowMs: CRASH_LOOP_WINDOW_MS },

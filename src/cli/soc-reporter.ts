@@ -151,7 +151,7 @@ export class SocReporter {
     for (const c of soc.cores) {
       if (c.rproc.state !== 'running' && c.rproc.state !== 'attached') continue;
       // Remote-written memory: readTrace bounds the read by the buffer's length and decodes leniently.
-      const text = c.rproc.readTrace(0);
+      const text = c.rproc.resources.readTrace(0);
       if (text === undefined) continue;
       const before = this.traceSeen.get(c.name) ?? '';
       if (text === before) continue;

@@ -1,6 +1,7 @@
 // Public surface of the remoteproc core: allocating a remote processor with a platform's ops, its
 // power-refcounted life cycle, crashes, recovery and coredumps, firmware lookup, the registry, the
-// virtio transport and the sysfs/debugfs/cdev control views. Mirrors remoteproc_core.c,
+// virtio transport (host side, and the vdev/vring helpers a remote's device side uses) and the
+// sysfs/debugfs/cdev control views. Mirrors remoteproc_core.c,
 // remoteproc_virtio.c, remoteproc_coredump.c and include/linux/remoteproc.h.
 
 export {
@@ -34,7 +35,29 @@ export {
 } from './coredump.ts';
 export type { RprocSubdev } from './subdev.ts';
 export { RprocVdev, type RprocVdevInit, type RprocVring, type VdevHooks } from './vdev.ts';
-export { RprocVirtio } from './rproc-virtio.ts';
+export type { RprocCrashControl } from './rproc-crash.ts';
+export type { RprocCoredumpControl } from './rproc-coredump.ts';
+export type { RprocResourceView } from './rproc-resource-view.ts';
 export type { DevmemMapping, RprocIommu, TraceBuffer } from './resources.ts';
-export { TypedEmitter, type EventMap } from './typed-emitter.ts';
+export { RprocVirtio } from './virtio/rproc-virtio.ts';
+export {
+  LiveVdevFields,
+  findVdev,
+  hasVdev,
+  type FindVdevOptions,
+  type LiveVringFields,
+  type VdevLocation,
+  type VringGeometry,
+} from './virtio/vdev-locate.ts';
+export { mapVdevRings, type VdevQueues, type VdevRing, type VdevRingParams } from './virtio/vdev-rings.ts';
+export {
+  VdevDeviceSession,
+  type DeviceTranslate,
+  type VdevDeviceRole,
+  type VdevDeviceSessionOptions,
+  type VdevDeviceState,
+  type VdevDropCause,
+  type VdevSessionCounters,
+} from './virtio/vdev-device-session.ts';
+export { TypedEmitter, type EventMap } from '../util/typed-emitter.ts';
 export * from './control/index.ts';

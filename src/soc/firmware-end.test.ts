@@ -6,6 +6,7 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import '../cpu/core-kinds.ts';
 import { VirtualSoc, type SocEvents } from './virtual-soc.ts';
 import { defaultFirmwareStore } from './default-firmware.ts';
 import { failingFirmware, passingFirmware } from '../../test/support/tiny-firmware.ts';

@@ -17,6 +17,7 @@ import { PT } from '../elf/elf-constants.ts';
 import type { RpmsgChannel } from '../rpmsg/host/rpmsg-channel.ts';
 import type { RprocCoredump } from '../remoteproc/coredump.ts';
 import { requireTool } from '../../test/support/cross-tools.ts';
+import '../cpu/core-kinds.ts';
 
 type Mode = 'worker' | 'deterministic';
 
@@ -84,7 +85,7 @@ for (const mode of ['worker', 'deterministic'] as const)
     it('crashes on command, dumps its memory, recovers and echoes again', async () => {
       const soc = rv32Soc(mode, 'crash.elf');
       const rproc = soc.rproc('rproc0');
-      rproc.coredumpMode = 'enabled';
+      rproc.coredump.mode = 'enabled';
       try {
         await soc.start();
         await rproc.boot();
@@ -145,7 +146,7 @@ for (const mode of ['worker', 'deterministic'] as const)
     it('reports an illegal instruction with the function it happened in', async () => {
       const soc = rv32Soc(mode, 'crash.elf');
       const rproc = soc.rproc('rproc0');
-      rproc.recoveryDisabled = true;
+      rproc.crash.recoveryDisabled = true;
       try {
         await soc.start();
         await rproc.boot();
@@ -167,7 +168,7 @@ for (const mode of ['worker', 'deterministic'] as const)
     it('bites when the watchdog sample stops kicking', async () => {
       const soc = rv32Soc(mode, 'watchdog.elf');
       const rproc = soc.rproc('rproc0');
-      rproc.recoveryDisabled = true;
+      rproc.crash.recoveryDisabled = true;
       try {
         await soc.start();
         await rproc.boot();
@@ -194,7 +195,7 @@ for (const mode of ['worker', 'deterministic'] as const)
           await echoAll(ch, [new Uint8Array([i])], 5000);
           await rproc.shutdown();
           assert.equal(soc.core('rproc0').running, false);
-          assert.ok(rproc.idle);
+          assert.ok(rproc.resources.idle);
           assert.equal(soc.core('rproc0').pool?.outstanding, 0);
           global.gc?.();
           heap.push(process.memoryUsage().heapUsed);

@@ -8,6 +8,7 @@ import { VirtualSoc } from './virtual-soc.ts';
 import { manyCoreBoard } from './boards/many-cores.ts';
 import { defaultFirmwareStore } from './default-firmware.ts';
 import type { RpmsgChannel } from '../rpmsg/host/rpmsg-channel.ts';
+import '../cpu/core-kinds.ts';
 
 const CORES = 16;
 const ENDPOINTS = 4;
@@ -53,7 +54,7 @@ async function bootAndEchoAll(soc: VirtualSoc): Promise<void> {
       ),
     );
     for (const c of soc.cores) await c.rproc.shutdown();
-    assert.ok(soc.cores.every((c) => !c.running && c.rproc.idle));
+    assert.ok(soc.cores.every((c) => !c.running && c.rproc.resources.idle));
   } finally {
     await soc.close();
   }

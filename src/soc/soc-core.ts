@@ -18,6 +18,7 @@ import type { CrashDetail, Rproc } from '../remoteproc/rproc.ts';
 import { AddressMap } from './address-map.ts';
 import { CORE_WORD, CoreBlock, HOST_EVENT, notifyBit } from './core-block.ts';
 import type { CoreExecution, CoreSink } from './core-execution.ts';
+import { coreKind } from './core-kind.ts';
 import type { CoreExitCause, CoreFault } from './core-messages.ts';
 import { DmaPool } from './dma-pool.ts';
 import { parseFwOptionalTable } from './optional-rsc-table.ts';
@@ -81,11 +82,14 @@ export class SocCore {
         this.rproc.reportCrash(RPROC_WATCHDOG, { message: `watchdog bite: no kick for ${period} ms` }),
     };
     const coreOptions = options.coreOptions ?? {};
+    // What runs the core is the registry's to say (core-kind.ts): ENODEV here if no engine registered.
+    const kind = coreKind(spec.kind, spec.name);
     this.execution =
       options.scheduler === undefined
-        ? new WorkerExecution(spec, index, memory, this.block, sink, coreOptions, options.group)
+        ? new WorkerExecution(spec, kind, index, memory, this.block, sink, coreOptions, options.group)
         : new ScheduledExecution({
             spec,
+            kind,
             index,
             memory,
             map: this.map,
@@ -197,7 +201,9 @@ export class SocCore {
         );
         continue;
       }
-      rproc.carveouts.add(new MemEntry({ name: c.name, da, len: c.size, buffer: { da, pa: c.pa, va } }));
+      rproc.resources.carveouts.add(
+        new MemEntry({ name: c.name, da, len: c.size, buffer: { da, pa: c.pa, va } }),
+      );
     }
   }
 
@@ -210,7 +216,7 @@ export class SocCore {
     }
     // An id ≥ 31 was rung: every id of every vdev may be pending.
     let maxId = 0;
-    for (const v of rproc.vdevs) for (const r of v.vrings) maxId = Math.max(maxId, r.notifyId);
+    for (const v of rproc.resources.vdevs) for (const r of v.vrings) maxId = Math.max(maxId, r.notifyId);
     for (let id = 0; id <= maxId; id++) rproc.vqInterrupt(id);
   }
 
