@@ -8,7 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultBoard } from '../../src/soc/fdt/boards/default-board.ts';
 import { writeFdt } from '../../src/soc/fdt/fdt-writer.ts';
-import { removeScratch, rproc, scratchDir, STACK_FRAME } from './cli-process.ts';
+import { spawnSync } from 'node:child_process';
+import { ROOT, removeScratch, rproc, scratchDir, STACK_FRAME } from './cli-process.ts';
 
 const dir = scratchDir('errors');
 after(() => removeScratch(dir));
@@ -136,6 +137,24 @@ describe('one line, no stack trace, for every bad input', () => {
       assert.doesNotMatch(r.stdout + r.stderr, STACK_FRAME);
     });
   }
+
+  it('anything unexpected is one "internal error" line asking for a bug report, exit 1, no stack trace', () => {
+    // The last-resort handler of the real process entry, faced with an exception nobody caught.
+    const script = [
+      `import { runRproc } from ${JSON.stringify(join(ROOT, 'src', 'cli', 'process-entry.ts'))};`,
+      `await runRproc(['--version']);`,
+      `setImmediate(() => { throw new TypeError('nobody expected this'); });`,
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(
+      r.stderr,
+      'rproc: internal error: TypeError: nobody expected this (this is a bug in rproc: please report it with the command line that caused it)\n',
+    );
+  });
 
   it('with --json a failure is also an error event, and every stdout line is JSON', async () => {
     const r = await rproc(['run', 'no/such.elf', '--json']);
