@@ -19,8 +19,19 @@ const tsc = require.resolve('typescript/bin/tsc');
 const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
 const keep = process.argv.includes('--keep');
 const ENTRY_POINTS = Object.keys(pkg.exports).filter((k) => k !== './package.json');
-/** Nothing of the tests may ship: test files, their support and rigs, testing/ folders, sources. */
-const FORBIDDEN = [/\.test\./, /test-support/, /test-rig/, /(^|\/)testing\//, /^src\//, /^test\//, /\.map$/];
+/**
+ * Nothing of the tests may ship: test files, their support and rigs, testing/ folders other than
+ * the public `remoteproc-ts/testing` entry (dist/testing/), sources, source maps.
+ */
+const FORBIDDEN = [
+  /\.test\./,
+  /test-support/,
+  /test-rig/,
+  /(^|\/)testing\/(?<!^dist\/testing\/)/,
+  /^src\//,
+  /^test\//,
+  /\.map$/,
+];
 
 let failures = 0;
 function check(ok, what, detail = '') {

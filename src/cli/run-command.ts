@@ -13,7 +13,7 @@ import { boardFromFdt } from '../soc/board.ts';
 import { loadBoard } from '../soc/fdt/load-board.ts';
 import { VirtualSoc } from '../soc/virtual-soc.ts';
 import type { SocScheduler } from '../soc/scheduler/soc-scheduler.ts';
-import { RprocError } from '../util/errors.ts';
+import { RprocError, hex } from '../util/errors.ts';
 import { ChannelDirectory, WaitAborted } from './channels.ts';
 import { hostClock, virtualClock, whenAborted } from './clock.ts';
 import type { Command, CommandContext, CommandResult } from './command.ts';
@@ -145,7 +145,7 @@ async function runSoc(ctx: CommandContext, o: RunOptions): Promise<CommandResult
       const ept = ch.open((data, src) => {
         const text = decoder.decode(data);
         reporter.say(
-          { event: 'rx', core, channel: ch.name, src: `0x${src.toString(16)}`, text },
+          { event: 'rx', core, channel: ch.name, src: hex(src), text },
           `${ch.name} ← ${JSON.stringify(text)}`,
         );
       });
