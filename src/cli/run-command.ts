@@ -109,8 +109,14 @@ async function runSoc(ctx: CommandContext, o: RunOptions): Promise<CommandResult
     why = reason;
     done.abort();
   };
+  // A channel wait gives up on a signal or when the cores have ended, but not when --timeout ends
+  // the run: it has the same deadline, and a channel that never came is then the run's failure.
+  const coresEnded = new AbortController();
+  const waitsEnd = AbortSignal.any([abort, coresEnded.signal]);
   outcome.onEnded = () => {
-    if (outcome.allEnded(plan.boot)) finish(`every core it booted has ended (${plan.boot.join(', ')})`);
+    if (!outcome.allEnded(plan.boot)) return;
+    coresEnded.abort();
+    finish(`every core it booted has ended (${plan.boot.join(', ')})`);
   };
   // Whatever the cores do, the process stays up until the run ends (no exit 13 with idle cores).
   const keepAlive = setInterval(() => undefined, 1 << 30);
@@ -133,13 +139,16 @@ async function runSoc(ctx: CommandContext, o: RunOptions): Promise<CommandResult
     if (!ending.aborted)
       reporter.say({ event: 'ready', cores: plan.boot }, `ready: ${plan.boot.join(', ')} booted`);
     const timeoutWhy = o.timeoutMs === undefined ? undefined : `--timeout ${o.timeoutMs / 1000}`;
+    // --timeout counts from the start of the command (virtual 0 in deterministic mode), boots included.
     if (o.timeoutMs !== undefined)
-      void clock.sleep(o.timeoutMs, ending).then((elapsed) => elapsed && finish(`${timeoutWhy} reached`));
+      void clock
+        .sleep(Math.max(0, o.timeoutMs - clock.nowMs()), ending)
+        .then((elapsed) => elapsed && finish(`${timeoutWhy} reached`));
     const waitMs = (): number =>
       o.timeoutMs === undefined ? CHANNEL_WAIT_MS : Math.max(1, o.timeoutMs - clock.nowMs());
     const waitWhy = timeoutWhy ?? `no --timeout: channels are waited for ${CHANNEL_WAIT_MS / 1000} s`;
     for (const s of o.sends) {
-      const ch = await channels.wait(s.channel, clock, waitMs(), waitWhy, ending);
+      const ch = await channels.wait(s.channel, clock, waitMs(), waitWhy, waitsEnd);
       const core = channels.coreOf(ch);
       const decoder = new TextDecoder();
       const ept = ch.open((data, src) => {
@@ -160,7 +169,7 @@ async function runSoc(ctx: CommandContext, o: RunOptions): Promise<CommandResult
         .sleep(REPLY_GRACE_MS, ending)
         .then((elapsed) => elapsed && finish(`replies had ${REPLY_GRACE_MS / 1000} s after the last --send`));
     if (o.console !== undefined) {
-      const ch = await channels.wait(o.console, clock, waitMs(), waitWhy, ending);
+      const ch = await channels.wait(o.console, clock, waitMs(), waitWhy, waitsEnd);
       bridge = new ConsoleBridge({
         channel: ch,
         core: channels.coreOf(ch),
