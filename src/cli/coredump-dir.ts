@@ -2,7 +2,7 @@
 // cannot be made, and a free file name in it for each dump (an earlier run's dumps are kept).
 
 import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { ERRNO, RprocError, type ErrnoName } from '../util/errors.ts';
 
 export function prepareCoredumpDir(dir: string, op: string): void {
@@ -32,4 +32,10 @@ export function freeCoredumpPath(dir: string, base: string): string {
     const path = join(dir, n === 1 ? `${base}.elf` : `${base}-${n}.elf`);
     if (!existsSync(path)) return path;
   }
+}
+
+/** A firmware's path for the gdb command line: relative to the current folder when inside it. */
+export function shortPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' || rel.startsWith('..') ? path : rel;
 }

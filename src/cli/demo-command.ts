@@ -13,17 +13,21 @@ import { RprocError, hex } from '../util/errors.ts';
 import { ChannelDirectory, WaitAborted } from './channels.ts';
 import { hostClock, virtualClock, whenAborted, type CliClock } from './clock.ts';
 import type { Command, CommandContext, CommandResult } from './command.ts';
-import { prepareCoredumpDir } from './coredump-dir.ts';
+import { prepareCoredumpDir, shortPath } from './coredump-dir.ts';
 import { SocReporter } from './soc-reporter.ts';
 import { makeTempDir, removeTempDir } from './temp-dirs.ts';
 
 /**
- * The rv32 core runs the C echo sample (real machine code); the js core runs the crasher program,
- * an echo service that can also die on command.
+ * The rv32 core runs the C crash sample (real machine code: an echo service that faults on
+ * command, so that the dump holds its registers and gdb shows the backtrace); the js core runs
+ * the rpmsg-echo program.
  */
-const DEMO_FIRMWARE: Readonly<Record<string, string>> = { rproc0: 'echo.elf', rproc1: 'crasher' };
+const DEMO_FIRMWARE: Readonly<Record<string, string>> = { rproc0: 'crash.elf', rproc1: 'rpmsg-echo' };
 /** Which channel each core's demo firmware announces. */
-const DEMO_CHANNEL: Readonly<Record<string, string>> = { rproc0: 'rpmsg-echo', rproc1: 'crasher' };
+const DEMO_CHANNEL: Readonly<Record<string, string>> = { rproc0: 'crasher', rproc1: 'rpmsg-echo' };
+/** The core the demo crashes, and the message that makes its firmware fault. */
+const CRASH_CORE = 'rproc0';
+const CRASH_COMMAND = 'store';
 const ECHO_COUNT = 200;
 /** How long the demo waits for a channel or an echo (on its clock). */
 const WAIT_MS = 5000;
@@ -125,7 +129,7 @@ async function story(ctx: CommandContext, dumpDir: string, temporary: boolean): 
     socReporter.followTraces(soc);
     for (const c of cores) await c.rproc.boot();
 
-    const rproc = soc.rproc('rproc1');
+    const rproc = soc.rproc(CRASH_CORE);
     reporter.heading('Name service');
     const found: [string, RpmsgChannel][] = [];
     for (const c of cores) {
@@ -165,20 +169,38 @@ async function story(ctx: CommandContext, dumpDir: string, temporary: boolean): 
     rproc.coredump.mode = 'enabled';
     const dumped = { ok: false };
     rproc.once('coredump', (dump) => {
-      const note = temporary ? ' (temporary: removed when the demo ends; --coredump DIR keeps it)' : '';
-      dumped.ok = socReporter.saveCoredump(rproc.name, dump, join(dumpDir, `${rproc.name}-core.elf`), note);
+      const path = join(dumpDir, `${rproc.name}-core.elf`);
+      if (temporary) {
+        const note = ' (temporary: removed when the demo ends; --coredump DIR keeps it)';
+        dumped.ok = socReporter.saveCoredump(rproc.name, dump, path, { note });
+        return;
+      }
+      const source = rproc.loadedFirmware?.source;
+      const firmware = source === undefined ? undefined : shortPath(source);
+      dumped.ok = socReporter.saveCoredump(
+        rproc.name,
+        dump,
+        path,
+        firmware === undefined ? {} : { firmware },
+      );
     });
     const recovered = rproc.next('recovery', (e) => e.phase !== 'start');
     reporter.say(
-      { event: 'inject', core: rproc.name, command: 'mmu' },
+      { event: 'inject', core: rproc.name, command: CRASH_COMMAND },
       'asking the firmware to store to an unmapped address',
     );
-    await ch.open().send(new TextEncoder().encode('mmu'));
+    await ch.open().send(new TextEncoder().encode(CRASH_COMMAND));
     const outcome = await Promise.race([recovered, whenAborted(abort).then(() => undefined)]);
     if (outcome === undefined) return;
     if (!dumped.ok) throw new RprocError('EIO', 'demo', 'the crash left no coredump');
     if (outcome.phase === 'failed') throw outcome.error ?? new RprocError('EIO', 'demo', 'recovery failed');
-    const again = await channels.wait('crasher', clock, WAIT_MS, 'the demo waits 5 s', abort);
+    const again = await channels.wait(
+      DEMO_CHANNEL[CRASH_CORE] ?? '',
+      clock,
+      WAIT_MS,
+      'the demo waits 5 s',
+      abort,
+    );
     const rtt = await roundTrip(again, new TextEncoder().encode('back again'), clock, abort);
     reporter.say(
       {

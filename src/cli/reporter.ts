@@ -33,6 +33,8 @@ export class Reporter {
   /** Runs before every event (deterministic mode prints the trace read so far first). */
   beforeEvent: (() => void) | undefined;
   private inBefore = false;
+  /** Raw output (a serial console) left a line open: the next text line starts on a line of its own. */
+  private rawLineOpen = false;
 
   constructor(io: CliIo, options: ReporterOptions) {
     this.io = io;
@@ -91,6 +93,10 @@ export class Reporter {
       return;
     }
     if (text === undefined) return;
+    if (this.rawLineOpen) {
+      this.io.out('\n');
+      this.rawLineOpen = false;
+    }
     const t = paint(
       this.io,
       'dim',
@@ -98,6 +104,13 @@ export class Reporter {
     );
     const who = e.core === undefined ? '' : `${paint(this.io, 'cyan', e.core)} `;
     this.text(`${t} ${who}${text}\n`);
+  }
+
+  /** Text as it is on stdout (a core's UART as a serial console), in text mode only. */
+  raw(text: string): void {
+    if (this.json || text === '') return;
+    this.io.out(text);
+    this.rawLineOpen = !text.endsWith('\n');
   }
 
   /** A heading in text mode; nothing in JSON mode. */

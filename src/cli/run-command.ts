@@ -1,7 +1,7 @@
 // `rproc run [FIRMWARE] [--core NAME=FILE]...`: boot the board's auto-boot cores and the firmware
 // given, and show what they do — states, the firmware loaded, trace and UART output, channels,
-// crashes and recoveries — optionally sending to channels (--send CHANNEL=TEXT) or connecting
-// stdin/stdout to one (--console CHANNEL). It ends at --timeout, when every core it booted has
+// crashes and recoveries — optionally sending to channels (--send CHANNEL=TEXT), connecting
+// stdin/stdout to one (--console CHANNEL) or to a core's UART (--uart-stdin, uart-stdin.ts). It ends at --timeout, when every core it booted has
 // ended by itself (test finisher, crash loop), when the work asked for is done, when the cores go
 // idle (deterministic mode) or on a signal, always shutting every core down first. The exit status
 // says how it went (run-outcome.ts, docs/cli.md). With --deterministic the cores run in the host
@@ -14,17 +14,20 @@ import { loadBoard } from '../soc/fdt/load-board.ts';
 import { VirtualSoc } from '../soc/virtual-soc.ts';
 import type { SocScheduler } from '../soc/scheduler/soc-scheduler.ts';
 import { RprocError, hex } from '../util/errors.ts';
+import { parseElf } from '../elf/elf-reader.ts';
+import { EM } from '../elf/elf-constants.ts';
 import { ChannelDirectory, WaitAborted } from './channels.ts';
 import { hostClock, virtualClock, whenAborted } from './clock.ts';
-import type { Command, CommandContext, CommandResult } from './command.ts';
+import { UsageError, type Command, type CommandContext, type CommandResult } from './command.ts';
 import { ConsoleBridge } from './console-bridge.ts';
-import { freeCoredumpPath, prepareCoredumpDir } from './coredump-dir.ts';
+import { freeCoredumpPath, prepareCoredumpDir, shortPath } from './coredump-dir.ts';
 import { firmwareEvent } from './firmware-event.ts';
 import { reportError, userErrorLine } from './main-errors.ts';
 import { DEFAULT_CRASH_LOOP, MAX_TIMEOUT_S, parseRunOptions, type RunOptions } from './run-options.ts';
 import { RunOutcome } from './run-outcome.ts';
-import { planRun } from './run-setup.ts';
+import { planRun, type RunPlan } from './run-setup.ts';
 import { SocReporter } from './soc-reporter.ts';
+import { uartConsole, type UartStdin } from './uart-stdin.ts';
 
 /** How long replies may take after the last --send or the end of --console input, ms. */
 export const REPLY_GRACE_MS = 1000;
@@ -49,7 +52,11 @@ export const runCommand: Command = {
     `                         (without it: channels are waited for ${CHANNEL_WAIT_MS / 1000} s, and the run goes on until`,
     '                         the cores end, replies to --send had 1 s, the cores go idle (--deterministic)',
     '                         or Ctrl-C)',
-    '  --coredump DIR         write a coredump there whenever a core crashes (made if missing)',
+    "  --uart-stdin           the terminal is the UART of FIRMWARE's core (else the first --core's, else the",
+    "                         first auto-boot core's): raw on a TTY (Ctrl-A x quits, Ctrl-A h helps); a pipe",
+    '                         ends the run once its bytes are in and the output went quiet',
+    '  --coredump DIR         write a coredump there whenever a core crashes (made if missing), and print',
+    '                         how to open it in gdb-multiarch',
     '  --allow-crash          crashes are expected: a crash alone does not make the exit status 3',
     `  --crash-loop N         stop a core that crashes again right after recovery N times in a row`,
     `                         (default ${DEFAULT_CRASH_LOOP}; exit status 4)`,
@@ -70,14 +77,25 @@ export const runCommand: Command = {
     deterministic: { type: 'boolean' },
     'allow-crash': { type: 'boolean' },
     'crash-loop': { type: 'string' },
+    'uart-stdin': { type: 'boolean' },
   },
   positionals: [0, 1],
   async run(ctx) {
-    return runSoc(ctx, parseRunOptions(ctx.values, ctx.positionals));
+    const options = parseRunOptions(ctx.values, ctx.positionals);
+    const uartStdin = ctx.values['uart-stdin'] === true;
+    if (uartStdin && options.console !== undefined)
+      throw new UsageError('--uart-stdin and --console both want stdin: choose one');
+    return runSoc(ctx, options, uartStdin);
   },
 };
 
-async function runSoc(ctx: CommandContext, o: RunOptions): Promise<CommandResult> {
+/** The core --uart-stdin drives: FIRMWARE's, else the first --core's, else the first one booted. */
+function uartCore(o: RunOptions, plan: RunPlan): string {
+  const wanted = o.firmware === undefined ? o.cores[0]?.core : [...plan.images.keys()].at(-1);
+  return wanted ?? plan.boot[0] ?? '';
+}
+
+async function runSoc(ctx: CommandContext, o: RunOptions, uartStdin: boolean): Promise<CommandResult> {
   const { reporter, abort } = ctx;
   if (o.console !== undefined) reporter.textOnStderr();
   if (o.coredumpDir !== undefined) prepareCoredumpDir(o.coredumpDir, 'run');
@@ -86,7 +104,8 @@ async function runSoc(ctx: CommandContext, o: RunOptions): Promise<CommandResult
   const plan = await planRun(boardFromFdt(board), store, o);
   // A bounded run goes as fast as it can; one that waits for Ctrl-C, the cores or the terminal
   // keeps virtual time in step with host time, so that a firmware's timers do not race ahead.
-  const bounded = (o.timeoutMs !== undefined || o.sends.length > 0) && o.console === undefined;
+  const interactive = o.console !== undefined || (uartStdin && process.stdin.isTTY);
+  const bounded = (o.timeoutMs !== undefined || o.sends.length > 0) && !interactive;
   const soc = new VirtualSoc({
     board,
     firmwareStore: store,
@@ -98,7 +117,8 @@ async function runSoc(ctx: CommandContext, o: RunOptions): Promise<CommandResult
   const clock = scheduler === undefined ? hostClock(ctx.startedAt) : virtualClock(scheduler);
   if (clock.virtual) reporter.useClock(clock.nowMs, true);
   const socReporter = new SocReporter(reporter);
-  socReporter.attach(soc);
+  const uartName = uartStdin ? uartCore(o, plan) : undefined;
+  socReporter.attach(soc, uartName === undefined ? {} : { rawUart: uartName });
   const channels = new ChannelDirectory(soc);
   const outcome = new RunOutcome(soc, clock, reporter, o);
   const done = new AbortController();
@@ -121,9 +141,19 @@ async function runSoc(ctx: CommandContext, o: RunOptions): Promise<CommandResult
   // Whatever the cores do, the process stays up until the run ends (no exit 13 with idle cores).
   const keepAlive = setInterval(() => undefined, 1 << 30);
   let bridge: ConsoleBridge | undefined;
+  let term: UartStdin | undefined;
   try {
+    // Connected before boot: what is typed (or piped) meanwhile waits for the firmware's UART.
+    if (uartName !== undefined)
+      term = uartConsole({
+        soc,
+        core: soc.core(uartName),
+        io: reporter.io,
+        input: process.stdin,
+        stop: () => finish(`--uart-stdin: the ${uartName} UART console ended`),
+      });
     await soc.start();
-    if (o.coredumpDir !== undefined) saveCoredumps(soc, socReporter, o.coredumpDir);
+    if (o.coredumpDir !== undefined) saveCoredumps(soc, socReporter, o.coredumpDir, plan);
     socReporter.followTraces(soc);
     for (const name of plan.boot) {
       if (ending.aborted) break;
@@ -187,7 +217,8 @@ async function runSoc(ctx: CommandContext, o: RunOptions): Promise<CommandResult
       scheduler !== undefined &&
       o.timeoutMs === undefined &&
       o.sends.length === 0 &&
-      o.console === undefined
+      o.console === undefined &&
+      !uartStdin
     )
       void untilIdle(soc, scheduler, ending).then((idle) => idle && finish('the cores went idle'));
     await whenAborted(ending);
@@ -202,6 +233,7 @@ async function runSoc(ctx: CommandContext, o: RunOptions): Promise<CommandResult
     clearInterval(keepAlive);
     done.abort();
     bridge?.close();
+    term?.close();
     socReporter.flushTraces(soc);
     await Promise.all(outcome.pending);
     await shutDownEverything(soc, reporter);
@@ -213,14 +245,24 @@ async function runSoc(ctx: CommandContext, o: RunOptions): Promise<CommandResult
 }
 
 /** --coredump DIR: every crash of every core leaves an ELF core file there. */
-function saveCoredumps(soc: VirtualSoc, socReporter: SocReporter, dir: string): void {
+function saveCoredumps(soc: VirtualSoc, socReporter: SocReporter, dir: string, plan: RunPlan): void {
   for (const core of soc.cores) {
     core.rproc.coredump.mode = 'enabled';
     core.rproc.on('coredump', (dump) => {
+      // gdb opens the dump of a machine it knows with the firmware's symbols (a file, not a js
+      // program): where the command line's image was read from, else where the store found it.
+      const fw = plan.images.get(core.name) ?? core.rproc.loadedFirmware;
+      const firmware =
+        fw === undefined ||
+        fw.source.startsWith('memory:') ||
+        parseElf(fw.bytes).header.machine === EM.EM_NONE
+          ? undefined
+          : shortPath(fw.source);
       socReporter.saveCoredump(
         core.name,
         dump,
         freeCoredumpPath(dir, `${core.name}-core-${core.rproc.crash.count}`),
+        firmware === undefined ? {} : { firmware },
       );
     });
   }

@@ -1,8 +1,8 @@
 // Prints what happens on a virtual SoC as it happens: processor states (an offline that follows a
 // firmware's own end carries the reason), crashes with their report, recoveries, coredumps,
 // channels coming and going, firmware exits, UART and trace output — through a Reporter (text, or
-// JSON events). In deterministic mode the trace is read before every event instead of on a host
-// timer, so that the whole output is reproducible.
+// JSON events); a coredump's line says how to open it in gdb. In deterministic mode the trace is
+// read before every event instead of on a host timer, so that the whole output is reproducible.
 
 import { writeFileSync } from 'node:fs';
 import type { RprocCoredump } from '../remoteproc/coredump.ts';
@@ -10,6 +10,11 @@ import type { VirtualSoc } from '../soc/virtual-soc.ts';
 import { hex } from '../util/errors.ts';
 import { paint } from './io.ts';
 import type { Reporter } from './reporter.ts';
+
+/** `word` as one shell word: as is when it is plain, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
 
 export class SocReporter {
   readonly reporter: Reporter;
@@ -31,8 +36,16 @@ export class SocReporter {
     return paint(this.reporter.io, style, text);
   }
 
-  attach(soc: VirtualSoc): void {
+  /**
+   * Print the SoC's events as they come. `rawUart` names a core whose UART output goes to stdout
+   * as it is, in text mode (a serial console: `rproc run --uart-stdin`), instead of line events.
+   */
+  attach(soc: VirtualSoc, options: { readonly rawUart?: string } = {}): void {
     soc.on('uart', ({ core, text }) => {
+      if (!this.reporter.json && core === options.rawUart) {
+        this.reporter.raw(text);
+        return;
+      }
       for (const line of text.replace(/\n$/, '').split('\n'))
         this.say({ event: 'uart', core, text: line }, `uart: ${line}`);
     });
@@ -121,7 +134,12 @@ export class SocReporter {
    * the recovery's — in deterministic mode the file is written while no core runs, so the output
    * does not depend on how fast the disk is.
    */
-  saveCoredump(core: string, dump: RprocCoredump, path: string, note = ''): boolean {
+  saveCoredump(
+    core: string,
+    dump: RprocCoredump,
+    path: string,
+    options: { readonly firmware?: string; readonly note?: string } = {},
+  ): boolean {
     try {
       writeFileSync(path, dump.bytes());
     } catch (e) {
@@ -132,9 +150,14 @@ export class SocReporter {
       );
       return false;
     }
+    // With the firmware's ELF (its symbols) gdb shows where the core stopped: the dump's notes
+    // hold the registers (docs/debugging.md, "Coredumps").
+    const { firmware, note = '' } = options;
+    const gdb =
+      firmware === undefined ? undefined : `gdb-multiarch ${shellWord(firmware)} ${shellWord(path)}`;
     this.say(
-      { event: 'coredump', core, path, size: dump.size },
-      `coredump: ${dump.size} bytes written to ${path}${note}`,
+      { event: 'coredump', core, path, size: dump.size, ...(gdb === undefined ? {} : { gdb }) },
+      `coredump: ${dump.size} bytes written to ${path}${gdb === undefined ? '' : `; open it with: ${gdb}`}${note}`,
     );
     return true;
   }
