@@ -31,9 +31,12 @@ export class ChannelDirectory {
     });
   }
 
-  /** The live channel named `name`, if one is announced now. */
+  /**
+   * The live channel named `name`, if one is announced now, on whichever core announced it: a run's
+   * --send and --console name a channel, not a core (the first core to announce it is taken).
+   */
   find(name: string): RpmsgChannel | undefined {
-    return this.soc.rpmsg.channels.find((c) => c.name === name);
+    return this.soc.rpmsg.channel(name, { anyDevice: true });
   }
 
   /** The core whose firmware announced `channel`. */

@@ -7,6 +7,7 @@ import { createInterface, type Interface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { RpmsgChannel } from '../rpmsg/host/rpmsg-channel.ts';
 import { hex } from '../util/errors.ts';
+import { escapeControl } from '../util/escape-control.ts';
 import type { Reporter } from './reporter.ts';
 
 export interface ConsoleBridgeOptions {
@@ -31,7 +32,7 @@ export class ConsoleBridge {
       const text = decoder.decode(data);
       if (reporter.json)
         reporter.say({ event: 'rx', core, channel: channel.name, src: hex(src), text }, undefined);
-      else reporter.io.out(text.endsWith('\n') ? text : `${text}\n`);
+      else reporter.io.out(`${escapeControl(text.replace(/\n$/, ''))}\n`);
     });
     this.rl = createInterface({ input: o.input, terminal: false, crlfDelay: Infinity });
     this.rl.on('line', (line) => {

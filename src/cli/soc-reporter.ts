@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import type { RprocCoredump } from '../remoteproc/coredump.ts';
 import type { VirtualSoc } from '../soc/virtual-soc.ts';
 import { hex } from '../util/errors.ts';
+import { escapeControl } from '../util/escape-control.ts';
 import { paint } from './io.ts';
 import type { Reporter } from './reporter.ts';
 
@@ -47,7 +48,7 @@ export class SocReporter {
         return;
       }
       for (const line of text.replace(/\n$/, '').split('\n'))
-        this.say({ event: 'uart', core, text: line }, `uart: ${line}`);
+        this.say({ event: 'uart', core, text: line }, `uart: ${escapeControl(line)}`);
     });
     soc.on('exit', ({ core, code, cause, reason }) => {
       this.exitReason.set(core, reason);
@@ -65,8 +66,8 @@ export class SocReporter {
           device: device.deviceName,
         },
         action === 'add'
-          ? `channel ${this.paint('green', channel.name)} announced at remote address ${hex(channel.dst)} (${device.deviceName})`
-          : `channel ${channel.name} removed`,
+          ? `channel ${this.paint('green', escapeControl(channel.name))} announced at remote address ${hex(channel.dst)} (${device.deviceName})`
+          : `channel ${escapeControl(channel.name)} removed`,
       );
     });
     soc.rpmsg.on('error', ({ device, reason }) =>
@@ -181,7 +182,7 @@ export class SocReporter {
       const fresh = text.startsWith(before) ? text.slice(before.length) : text;
       this.traceSeen.set(c.name, text);
       for (const line of fresh.split('\n').filter((l) => l !== ''))
-        this.reporter.say({ event: 'trace', core: c.name, text: line }, `trace0: ${line}`);
+        this.reporter.say({ event: 'trace', core: c.name, text: line }, `trace0: ${escapeControl(line)}`);
     }
   }
 

@@ -44,7 +44,7 @@ describe('the default firmware store', () => {
           ['rproc1', 'rpmsg-echo', 'running'],
         ],
       );
-      const ch = await soc.rpmsg.waitForChannel('rpmsg-echo');
+      const ch = await soc.rpmsg.waitForChannel('rpmsg-echo', { rproc: 'rproc1' });
       assert.equal(ch.name, 'rpmsg-echo');
     } finally {
       await soc.close();
