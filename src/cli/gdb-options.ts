@@ -19,11 +19,11 @@ export const DEBUG_RUN_OPTIONS: OptionSpec = {
 };
 
 export const DEBUG_RUN_HELP: readonly string[] = [
-  "  --gdb PORT              serve gdb on 127.0.0.1:PORT (QEMU's -gdb tcp::PORT; HOST:PORT listens on HOST;",
-  '                          0 picks a free port); `target remote :PORT` in gdb; kill in gdb ends the run',
-  "  --gdb-wait              hold the rv32 cores at their entry point until gdb continues (QEMU's -S)",
-  '  --monitor               monitor commands from stdin, one per line (info cores, stop/cont CORE,',
-  '                          x/4w ADDR, coredump CORE, help); gdb reaches them with `monitor CMD`',
+  "  --gdb PORT             serve gdb on 127.0.0.1:PORT (QEMU's -gdb tcp::PORT; HOST:PORT listens on HOST;",
+  '                         0 picks a free port); `target remote :PORT` in gdb; kill in gdb ends the run',
+  "  --gdb-wait             hold the rv32 cores at their entry point until gdb continues (QEMU's -S)",
+  '  --monitor              monitor commands from stdin, one per line (info cores, stop/cont CORE,',
+  '                         x/4w ADDR, coredump CORE, help); gdb reaches them with `monitor CMD`',
 ];
 
 /** Longest wait setTimeout takes: a channel wait while a debugger may hold the cores has no bound. */

@@ -5,12 +5,13 @@
 // gdb's `monitor`; and Ctrl-C (SIGINT to gdb) stopping a core that spins, then `kill`. Skipped with
 // a reason when gdb-multiarch is missing (CI installs it and requires it).
 
+import '../cpu/core-kinds.ts';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { defaultFirmwareStore } from '../cli/soc-setup.ts';
+import { defaultFirmwareStore } from '../soc/default-firmware.ts';
 import { Monitor } from '../monitor/monitor.ts';
 import { bootLoaderStart } from '../soc/boot-loader.ts';
 import { VirtualSoc } from '../soc/virtual-soc.ts';

@@ -4,12 +4,13 @@
 // a client that leaves mid-packet, an oversized packet, a second client — which get error replies or
 // a closed connection, never a dead host.
 
+import '../cpu/core-kinds.ts';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { parseElf } from '../elf/elf-reader.ts';
 import { readSymbols } from '../elf/elf-symbols.ts';
-import { defaultFirmwareStore } from '../cli/soc-setup.ts';
+import { defaultFirmwareStore } from '../soc/default-firmware.ts';
 import { prebuiltPath } from '../../test/support/prebuilt.ts';
 import { manyCoreBoard } from '../soc/boards/many-cores.ts';
 import { VirtualSoc } from '../soc/virtual-soc.ts';

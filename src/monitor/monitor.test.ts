@@ -2,13 +2,14 @@
 // core states, stop/cont through the debug port, x through a core's view (rv32 and js), the
 // registers, crash and recover, a coredump file readelf can read, the channels, and one-line errors.
 
+import '../cpu/core-kinds.ts';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseElf } from '../elf/elf-reader.ts';
-import { defaultFirmwareStore } from '../cli/soc-setup.ts';
+import { defaultFirmwareStore } from '../soc/default-firmware.ts';
 import { prebuiltPath } from '../../test/support/prebuilt.ts';
 import { VirtualSoc } from '../soc/virtual-soc.ts';
 import { Monitor } from './monitor.ts';

@@ -4,7 +4,7 @@
 // core, kicks it, talks to its debug port, and hears from it through a CoreSink.
 
 import type { DoorbellModeration } from './doorbell-moderation.ts';
-import type { CoreFault } from './core-messages.ts';
+import type { CoreExitCause, CoreFault } from './core-messages.ts';
 import type { DebugReply, DebugRequest, DebugSetup, DebugStop } from './debug/debug-protocol.ts';
 import type { UartInputPort } from './uart-input.ts';
 
@@ -13,8 +13,8 @@ export interface CoreSink {
   uart(text: string): void;
   /** The core faulted or its thread died: a crash report. */
   fault(fault: CoreFault): void;
-  /** The firmware finished (test finisher, or main returned) with this code. */
-  exit(code: number): void;
+  /** The firmware finished (test finisher) or the core was halted, with this code. */
+  exit(code: number, cause: CoreExitCause): void;
   /**
    * The core rang the host's mailbox: `mask` holds the notify ids (CoreBlock encoding). Returns
    * whether any of them had work (a queue with news): false for a spurious ring.

@@ -45,10 +45,17 @@ export interface CoreFault {
   readonly notes?: readonly ElfNote[];
 }
 
+/**
+ * Why a core stopped running its firmware: through the test finisher (QEMU virt's sifive_test:
+ * 'pass' is 0x5555, 'fail' is (code << 16) | 0x3333, 'reset' is 0x7777), or because the host
+ * halted it ('halt': a js core reports its end on every halt).
+ */
+export type CoreExitCause = 'pass' | 'fail' | 'reset' | 'halt';
+
 export type CoreMessage =
   | { readonly type: 'uart'; readonly text: string }
   | { readonly type: 'fault'; readonly fault: CoreFault }
-  | { readonly type: 'exit'; readonly code: number }
+  | { readonly type: 'exit'; readonly code: number; readonly cause: CoreExitCause }
   /** The core stopped for the debugger by itself (breakpoint, watch point, fault, held at entry). */
   | { readonly type: 'debug-stop'; readonly stop: DebugStop }
   /** The answer to the host's debug request `id`. */

@@ -1,11 +1,12 @@
 // One remote core of the virtual SoC and the platform driver that runs it: the RprocOps a
 // remoteproc platform driver provides (prepare registers the board's reserved-memory carveouts,
-// start releases the core at the boot address, stop halts it, kick rings the mailbox, daToVa uses
-// the core's own address map, attach/detach for a core a boot loader started), and what it does
-// with what the core reports: mailbox interrupts become rproc_vq_interrupt calls, faults and
-// watchdog bites become crash reports. The core itself executes on host time in a worker thread of
-// its own or shared with its core group (worker-execution.ts, group/), or on virtual time in the
-// host thread under the SoC scheduler (scheduler/). Mirrors a platform driver such as stm32_rproc.c.
+// parse_fw takes a missing resource table as none (stm32-style), start releases the core at the
+// boot address, stop halts it, kick rings the mailbox, daToVa uses the core's own address map,
+// attach/detach for a core a boot loader started), and what it does with what the core reports:
+// mailbox interrupts become rproc_vq_interrupt calls, faults and watchdog bites become crash
+// reports. The core itself executes on host time in a worker thread of its own or shared with its
+// core group (worker-execution.ts, group/), or on virtual time in the host thread under the SoC
+// scheduler (scheduler/). Mirrors a platform driver such as stm32_rproc.c.
 
 import { RprocError, hex } from '../util/errors.ts';
 import { parseElf } from '../elf/elf-reader.ts';
@@ -19,10 +20,11 @@ import { CORE_WORD, CoreBlock, HOST_EVENT, UART_PENDING_LIMIT, notifyBit } from 
 import { RateLimiter, withSuppressed } from '../util/rate-limit.ts';
 import type { CoreExecution, CoreSink } from './core-execution.ts';
 import { coreKind } from './core-kind.ts';
-import type { CoreFault } from './core-messages.ts';
+import type { CoreExitCause, CoreFault } from './core-messages.ts';
 import { CoreDebugPort } from './debug/core-debug-port.ts';
 import type { ElfNote } from '../elf/elf-core-notes.ts';
 import { DmaPool } from './dma-pool.ts';
+import { parseFwOptionalTable } from './optional-rsc-table.ts';
 import type { CoreSpec } from './board.ts';
 import type { CoreGroup } from './group/core-group.ts';
 import type { PhysMemory } from './phys-memory.ts';
@@ -38,7 +40,7 @@ const DETACH_SEEN_MS = 250;
 
 export interface SocCoreEvents {
   uart(core: SocCore, text: string): void;
-  exit(core: SocCore, code: number): void;
+  exit(core: SocCore, code: number, cause: CoreExitCause): void;
 }
 
 export interface SocCoreOptions {
@@ -89,7 +91,7 @@ export class SocCore {
     const sink: CoreSink = {
       uart: (text) => this.onUart(text),
       fault: (fault) => this.onFault(fault),
-      exit: (code) => this.events.exit(this, code),
+      exit: (code, cause) => this.events.exit(this, code, cause),
       interrupt: (mask) => this.interrupt(mask),
       watchdogBite: (period) =>
         this.rproc.reportCrash(RPROC_WATCHDOG, { message: `watchdog bite: no kick for ${period} ms` }),
@@ -159,6 +161,7 @@ export class SocCore {
   ops(): RprocOps {
     return {
       prepare: (rproc) => this.registerCarveouts(rproc),
+      parseFw: parseFwOptionalTable,
       start: async (rproc) => {
         await this.startCore(rproc.bootAddr);
       },

@@ -9,6 +9,7 @@ import { CORE_WORD, RUN_STATE, type CoreBlock } from './core-block.ts';
 import {
   isCoreMessage,
   type CoreDebugMessage,
+  type CoreExitCause,
   type CoreFault,
   type CoreWorkerData,
 } from './core-messages.ts';
@@ -18,8 +19,8 @@ export interface WorkerCoreEvents {
   uart(text: string): void;
   /** The core faulted or its worker died: the platform reports a crash. */
   fault(fault: CoreFault): void;
-  /** The firmware finished (test finisher, or main returned) with this code. */
-  exit(code: number): void;
+  /** The firmware finished (test finisher) or the core was halted, with this code. */
+  exit(code: number, cause: CoreExitCause): void;
   /** The core stopped for a debugger by itself. */
   debugStop(stop: DebugStop): void;
   /** The core answered debug request `id`. */
@@ -164,7 +165,7 @@ export class WorkerCore implements CoreRunner {
           this.events.fault(msg.fault);
           return;
         case 'exit':
-          this.events.exit(msg.code);
+          this.events.exit(msg.code, msg.cause);
           return;
         case 'debug-stop':
           this.events.debugStop(msg.stop);

@@ -196,7 +196,7 @@ export class WorkerExecution implements CoreExecution {
     const events: WorkerCoreEvents = {
       uart: (text) => sink.uart(text),
       fault: (fault) => sink.fault(fault),
-      exit: (code) => sink.exit(code),
+      exit: (code, cause) => sink.exit(code, cause),
       debugStop: (stop) => this.debugLink.stopped(stop),
       debugReply: (id, reply) => this.debugLink.reply(id, reply),
     };

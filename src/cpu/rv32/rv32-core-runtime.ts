@@ -266,7 +266,7 @@ export class Rv32CoreRuntime implements DebugTarget {
     const f = this.finished;
     const code = f === undefined || f.kind === 'pass' ? 0 : f.kind === 'fail' ? f.code : 0x7777;
     this.host.block.store(CORE_WORD.EXIT_CODE, code);
-    this.host.post({ type: 'exit', code });
+    this.host.post({ type: 'exit', code, cause: f === undefined ? 'halt' : f.kind });
   }
 
   private faultOf(fatal: FatalTrap): CoreFault {

@@ -4,12 +4,13 @@
 // through the core's view, a single step, a watch point on a variable the firmware writes when a
 // message comes, a halt of a running core; and a halted core's watchdog does not bite.
 
+import '../../cpu/core-kinds.ts';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parseElf } from '../../elf/elf-reader.ts';
 import { readSymbols } from '../../elf/elf-symbols.ts';
-import { defaultFirmwareStore } from '../../cli/soc-setup.ts';
+import { defaultFirmwareStore } from '../default-firmware.ts';
 import { prebuiltPath } from '../../../test/support/prebuilt.ts';
 import { VirtualSoc, type VirtualSocOptions } from '../virtual-soc.ts';
 import type { CoreDebugPort } from './core-debug-port.ts';

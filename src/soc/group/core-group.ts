@@ -178,7 +178,7 @@ export class CoreGroup {
         member.events.fault(m.fault);
         return;
       case 'exit':
-        member.events.exit(m.code);
+        member.events.exit(m.code, m.cause);
         return;
       case 'debug-stop':
         member.events.debugStop(m.stop);

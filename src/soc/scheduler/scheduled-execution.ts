@@ -235,7 +235,7 @@ export class ScheduledExecution implements CoreExecution, ScheduledClient {
         this.o.sink.fault(msg.fault);
         return;
       case 'exit':
-        this.o.sink.exit(msg.code);
+        this.o.sink.exit(msg.code, msg.cause);
         return;
       case 'debug-stop':
         this.debugLink.stopped(msg.stop);
