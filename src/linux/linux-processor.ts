@@ -116,9 +116,10 @@ export class LinuxRemoteProcessor extends WatchedEmitter<ProcessorEvents> implem
     const state = await this.state();
     if (state !== 'offline') throw this.notOffline(state);
     let previous: string | undefined;
+    let name = await this.ctx.read(this.attr('firmware'), 'linux-start');
     if (options.firmware !== undefined) {
-      const { name } = await resolveFirmware(this.ctx, options.firmware);
-      const current = await this.ctx.read(this.attr('firmware'), 'linux-start');
+      const current = name;
+      name = (await resolveFirmware(this.ctx, options.firmware)).name;
       if (current !== name) {
         await this.ctx.write(this.attr('firmware'), name, 'linux-start', {
           EBUSY: `${this.label} left the offline state meanwhile (rproc_set_firmware: can't change firmware while running)`,
@@ -136,7 +137,7 @@ export class LinuxRemoteProcessor extends WatchedEmitter<ProcessorEvents> implem
     } catch (e) {
       // The user asked for this firmware to run, not for the attribute to keep naming one that did not.
       if (previous !== undefined) await this.restoreFirmware(previous, e);
-      throw e instanceof RprocError && e.code === 'ENOENT' ? await this.firmwareMissing(e) : e;
+      throw e instanceof RprocError && e.code === 'ENOENT' ? await this.firmwareMissing(e, name) : e;
     } finally {
       this.poller.kick();
     }
@@ -311,7 +312,29 @@ export class LinuxRemoteProcessor extends WatchedEmitter<ProcessorEvents> implem
     // remoteproc_cdev.c compares the written bytes by prefix over their length, with no newline
     // stripping; sysfs_streq allows one trailing newline. The bare word suits both.
     const path = this.ctx.cdev ? this.ctx.layout.rprocCdev(this.device) : this.attr('state');
-    await this.ctx.write(path, word, op, reasons);
+    try {
+      await this.ctx.write(path, word, op, reasons);
+    } catch (e) {
+      // A driver with rproc->sysfs_read_only makes `state` 0444 (rproc_is_visible): no udev rule helps.
+      if (e instanceof RprocError && e.code === 'EACCES' && !this.ctx.cdev) {
+        const mode = await this.ctx.io.mode(path).catch(() => undefined);
+        if (mode !== undefined && (mode & 0o222) === 0) {
+          const cdev = this.ctx.layout.rprocCdev(this.device);
+          const hasCdev = await this.ctx.io.exists(cdev).catch(() => false);
+          throw new RprocError(
+            'EACCES',
+            op,
+            `writing "${word}" to ${path}: the ${this.label} driver made its sysfs control read-only ` +
+              `(sysfs_read_only, mode 0${mode.toString(8)})` +
+              (hasCdev
+                ? `; ${cdev} exists: the cdev option writes "${word}" there instead`
+                : '; and there is no /dev/remoteprocN (CONFIG_REMOTEPROC_CDEV) to use instead'),
+            { cause: e },
+          );
+        }
+      }
+      throw e;
+    }
   }
 
   private notOffline(state: ProcessorState): RprocError {
@@ -361,8 +384,7 @@ export class LinuxRemoteProcessor extends WatchedEmitter<ProcessorEvents> implem
     }
   }
 
-  private async firmwareMissing(e: RprocError): Promise<RprocError> {
-    const name = await this.ctx.read(this.attr('firmware'), 'linux-start').catch(() => '?');
+  private async firmwareMissing(e: RprocError, name: string): Promise<RprocError> {
     const dirs = await firmwareSearchPath(this.ctx).then(
       (p) => p.dirs.join(', '),
       () => 'the firmware search path',
