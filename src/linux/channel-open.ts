@@ -34,10 +34,21 @@ async function bindChrdev(ctx: LinuxContext, id: string, previous: string | unde
     );
   }
   const override = layout.rpmsgAttr(id, 'driver_override');
+  // The override to put back: driver_override_show prints "(null)" when none is set.
+  const saved = await ctx.read(override, 'linux-open');
+  const previousOverride = saved === '(null)' ? undefined : saved;
   // driver_set_override: "\n" clears the override (an empty write never reaches store()).
-  const clearOverride = (): Promise<void> => ctx.write(override, '\n', 'linux-open');
+  const restoreOverride = (): Promise<void> => ctx.write(override, previousOverride ?? '\n', 'linux-open');
   const rebind = async (): Promise<void> => {
     if (previous !== undefined) await ctx.write(layout.rpmsgBind(previous), id, 'linux-open');
+  };
+  /** Undo steps fail quietly only when the channel itself has gone (the remote stopped). */
+  const unlessGone = async (step: () => Promise<void>): Promise<void> => {
+    try {
+      await step();
+    } catch (e) {
+      if (await ctx.io.exists(layout.rpmsgDevice(id)).catch(() => true)) throw e;
+    }
   };
   if (previous !== undefined) {
     await ctx.write(layout.rpmsgUnbind(previous), id, 'linux-open', {
@@ -51,22 +62,15 @@ async function bindChrdev(ctx: LinuxContext, id: string, previous: string | unde
       EBUSY: `channel ${id} was bound to another driver meanwhile`,
     });
   } catch (e) {
-    await clearOverride().catch(() => undefined);
+    await restoreOverride().catch(() => undefined);
     await rebind().catch(() => undefined);
     throw e;
   }
   return {
     undo: async () => {
-      await ctx.write(layout.rpmsgUnbind(RPMSG_CHRDEV_DRIVER), id, 'linux-close').catch((e: unknown) => {
-        // Unbinding a channel that went away (the remote stopped) is nothing to undo.
-        if (!(e instanceof RprocError && (e.code === 'ENODEV' || e.code === 'ENOENT'))) throw e;
-      });
-      await clearOverride().catch((e: unknown) => {
-        if (!(e instanceof RprocError && e.code === 'ENOENT')) throw e;
-      });
-      await rebind().catch((e: unknown) => {
-        if (!(e instanceof RprocError && (e.code === 'ENODEV' || e.code === 'ENOENT'))) throw e;
-      });
+      await unlessGone(() => ctx.write(layout.rpmsgUnbind(RPMSG_CHRDEV_DRIVER), id, 'linux-close'));
+      await unlessGone(restoreOverride);
+      await unlessGone(rebind);
     },
   };
 }
