@@ -9,6 +9,7 @@ import { CORE_WORD } from '../src/soc/core-block.ts';
 import { BareThreads, percentilesUs } from './bare-threads.ts';
 import { record, type Bench } from './bench.ts';
 import { warnIfStale } from './soc-bench-support.ts';
+import '../src/cpu/core-kinds.ts';
 
 const RTT_N = 2000;
 const WARMUP = 2000;

@@ -12,6 +12,7 @@ import { defaultFirmwareStore } from '../src/cli/soc-setup.ts';
 import { manyCoreBoard } from '../src/soc/boards/many-cores.ts';
 import { VirtualSoc } from '../src/soc/virtual-soc.ts';
 import { distIsFresh } from '../src/util/dist.ts';
+import '../src/cpu/core-kinds.ts';
 
 export function warnIfStale(): void {
   if (!distIsFresh()) {

@@ -7,6 +7,7 @@ import { addBundledJsFirmware } from '../cpu/js/bundled-firmware.ts';
 import { FirmwareStore } from '../remoteproc/firmware-store.ts';
 import { loadBoard } from '../soc/fdt/load-board.ts';
 import { VirtualSoc, type VirtualSocOptions } from '../soc/virtual-soc.ts';
+import '../cpu/core-kinds.ts';
 
 export const PREBUILT_DIR = fileURLToPath(new URL('../../firmware/prebuilt', import.meta.url));
 

@@ -14,9 +14,9 @@ import {
   type VdevDeviceOptions,
   type VdevDeviceState,
   type VdevSessionCounters,
-} from '../virtio/vdev-device-session.ts';
-import { findVdev, type VdevLocation } from '../virtio/vdev-locate.ts';
-import { overlaps, type VdevQueues, type VdevRing } from '../virtio/vdev-rings.ts';
+} from '../remoteproc/virtio/vdev-device-session.ts';
+import { findVdev, type VdevLocation } from '../remoteproc/virtio/vdev-locate.ts';
+import { overlaps, type VdevQueues, type VdevRing } from '../remoteproc/virtio/vdev-rings.ts';
 import { CONSOLE_DEVICE_IDS, CONSOLE_RECEIVEQ, CONSOLE_TRANSMITQ } from './console-constants.ts';
 
 const OP = 'console-device';

@@ -14,6 +14,7 @@ import { isRprocError } from '../util/errors.ts';
 import type { RpmsgChannel } from '../rpmsg/host/rpmsg-channel.ts';
 import { VIRTIO_ID_RPROC_SERIAL } from './console-constants.ts';
 import type { VirtioConsolePort } from './console-port.ts';
+import '../cpu/core-kinds.ts';
 
 /** Reads a port in the background; take(n) resolves with the next n bytes. */
 function reader(port: VirtioConsolePort): (n: number, timeoutMs?: number) => Promise<Buffer> {

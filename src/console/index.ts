@@ -32,4 +32,4 @@ export {
   LiveVdevFields,
   type VdevLocation,
   type VringGeometry,
-} from '../virtio/vdev-locate.ts';
+} from '../remoteproc/virtio/vdev-locate.ts';

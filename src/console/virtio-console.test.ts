@@ -20,8 +20,14 @@ import {
   VIRTIO_ID_CONSOLE,
   VIRTIO_ID_RPROC_SERIAL,
 } from './console-constants.ts';
-import { ConsoleRig, dualRig, type CoreContext, type DualCore, type RemoteCore } from './console-test-rig.ts';
-import { LiveVdevFields, findVdev } from '../virtio/vdev-locate.ts';
+import {
+  ConsoleRig,
+  dualRig,
+  type CoreContext,
+  type DualCore,
+  type RemoteCore,
+} from '../../test/support/console-rig.ts';
+import { LiveVdevFields, findVdev } from '../remoteproc/virtio/vdev-locate.ts';
 import type { VirtioConsolePort } from './console-port.ts';
 
 /** Accumulates everything a port delivers; take(n) waits for the next n bytes. */

@@ -5,7 +5,7 @@
 // implemented, so every device has exactly port 0 on queues 0 (receiveq) and 1 (transmitq).
 
 import { RprocError } from '../util/errors.ts';
-import { TypedEmitter } from '../remoteproc/typed-emitter.ts';
+import { TypedEmitter } from '../util/typed-emitter.ts';
 import type { VirtioDevice, VirtioDriver, VirtioDriverRegistry } from '../virtio/virtio-device.ts';
 import { VIRTIO_CONSOLE_F_SIZE, VIRTIO_ID_CONSOLE, VIRTIO_ID_RPROC_SERIAL } from './console-constants.ts';
 import { VirtioConsolePort, type ConsoleBufferConfig } from './console-port.ts';

@@ -14,7 +14,7 @@ import { EM, ET, PF, PT } from '../elf/elf-constants.ts';
 import { writeCoredumpFile, type DumpSegment, type RprocCoredump } from './coredump.ts';
 import { ELF_DEFAULT_OPS } from './elf-defaults.ts';
 import { RPROC_WATCHDOG } from './rproc-state.ts';
-import { helloElf, rig, settle, type Rig, type RigOptions } from './testing/rproc-fixtures.ts';
+import { helloElf, rig, settle, type Rig, type RigOptions } from '../../test/support/rproc-fixtures.ts';
 
 const RAM_DA = 0x8000_0000;
 

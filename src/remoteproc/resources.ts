@@ -11,7 +11,7 @@ import { RscTableWriter } from '../rsc/rsc-writer.ts';
 import type { RscCarveout, RscDevmem, RscEntry, RscTable, RscTrace, RscVdev } from '../rsc/rsc-types.ts';
 import { PAGE_SIZE, alignUp, vringSize } from '../virtio/vring-layout.ts';
 import { CarveoutList, MemEntry, type DmaAllocator } from './carveouts.ts';
-import { IdAllocator } from './id-allocator.ts';
+import { IdAllocator } from '../util/id-allocator.ts';
 import { RprocVdev, type RprocVring, type VdevHooks } from './vdev.ts';
 import type { Rproc } from './rproc.ts';
 

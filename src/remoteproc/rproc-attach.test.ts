@@ -19,7 +19,7 @@ import {
   u32,
   type Rig,
   type RigOptions,
-} from './testing/rproc-fixtures.ts';
+} from '../../test/support/rproc-fixtures.ts';
 
 const LIVE_DA = 0x8000_2000;
 const RAM_DA = 0x8000_0000;

@@ -12,7 +12,7 @@ import { FirmwareStore, type Firmware } from './firmware-store.ts';
 import type { RprocCoredump } from './coredump.ts';
 import type { RprocEvents } from './rproc.ts';
 import { RPROC_FATAL_ERROR, RPROC_MMUFAULT, RPROC_WATCHDOG } from './rproc-state.ts';
-import type { FakePlatform } from './testing/fake-platform.ts';
+import type { FakePlatform } from '../testing/fake-platform.ts';
 import {
   helloElf,
   helloTable,
@@ -22,7 +22,7 @@ import {
   settle,
   type Rig,
   type RigOptions,
-} from './testing/rproc-fixtures.ts';
+} from '../../test/support/rproc-fixtures.ts';
 
 /** A store that records each request as `request:<name>` on the platform. */
 class RecordingStore extends FirmwareStore {

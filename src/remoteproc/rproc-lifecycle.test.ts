@@ -9,8 +9,8 @@ import { RprocRegistry } from './rproc-registry.ts';
 import { rprocAlloc, type Rproc } from './rproc.ts';
 import type { RprocOps } from './rproc-ops.ts';
 import { RPROC_WATCHDOG, type RprocState } from './rproc-state.ts';
-import { FakePlatform } from './testing/fake-platform.ts';
-import { helloElf, installLiveTable, rejectsWith, rig, settle } from './testing/rproc-fixtures.ts';
+import { FakePlatform } from '../testing/fake-platform.ts';
+import { helloElf, installLiveTable, rejectsWith, rig, settle } from '../../test/support/rproc-fixtures.ts';
 import { buildRscTable } from '../rsc/rsc-build.ts';
 
 const ELF_OPS = ['sanityCheck', 'getBootAddr', 'parseFw', 'findLoadedRscTable', 'load'] as const;

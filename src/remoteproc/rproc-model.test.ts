@@ -20,7 +20,7 @@ import {
   rig,
   settle,
   type Rig,
-} from './testing/rproc-fixtures.ts';
+} from '../../test/support/rproc-fixtures.ts';
 
 const SPEC: readonly RscEntrySpec[] = [
   { kind: 'carveout', len: 0x2000, name: 'heap' },

@@ -2,7 +2,7 @@
 // index and device-tree phandle, with reference counting. Mirrors the rproc IDA, rproc_list and
 // rproc_get_by_phandle()/rproc_put() in drivers/remoteproc/remoteproc_core.c.
 
-import { IdAllocator } from './id-allocator.ts';
+import { IdAllocator } from '../util/id-allocator.ts';
 import type { Rproc } from './rproc.ts';
 
 export class RprocRegistry {

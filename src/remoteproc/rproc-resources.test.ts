@@ -27,7 +27,7 @@ import {
   rig,
   u32,
   type Rig,
-} from './testing/rproc-fixtures.ts';
+} from '../../test/support/rproc-fixtures.ts';
 
 const RAM_DA = 0x8000_0000;
 const POOL_START = 0x9000_0000;

@@ -9,7 +9,7 @@ import { buildRscTable } from '../rsc/rsc-build.ts';
 import type { RscEntrySpec } from '../rsc/rsc-types.ts';
 import { MemEntry } from './carveouts.ts';
 import type { Rproc } from './rproc.ts';
-import type { FakePlatform } from './testing/fake-platform.ts';
+import type { FakePlatform } from '../testing/fake-platform.ts';
 import {
   firmwareWithTable,
   installLiveTable,
@@ -17,7 +17,7 @@ import {
   rig,
   type Rig,
   type RigOptions,
-} from './testing/rproc-fixtures.ts';
+} from '../../test/support/rproc-fixtures.ts';
 import type { ErrnoName } from '../util/errors.ts';
 
 const PREPARES = ['prepare', 'sd:a:prepare', 'sd:b:prepare'];

@@ -12,6 +12,8 @@ export interface CoreWorkerData {
   readonly memory: PhysMemoryShared;
   readonly addressMap: readonly AddressWindow[];
   readonly bootAddr: number;
+  /** The module the thread loads the core's engine from (CoreKindDefinition.engineModule, core-kind.ts). */
+  readonly engineModule: string;
   /** Worker-kind specific settings (e.g. the rv32 core's slice size). */
   readonly options: Readonly<Record<string, string | number | boolean>>;
 }

@@ -11,6 +11,7 @@ import { VirtualSoc } from './virtual-soc.ts';
 import { defaultFirmwareStore } from '../cli/soc-setup.ts';
 import { defaultBoard } from './fdt/boards/default-board.ts';
 import type { Fdt } from './fdt/fdt-tree.ts';
+import '../cpu/core-kinds.ts';
 
 function earlyBootBoard(core: string): Fdt {
   const board = defaultBoard();

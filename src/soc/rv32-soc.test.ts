@@ -17,6 +17,7 @@ import { PT } from '../elf/elf-constants.ts';
 import type { RpmsgChannel } from '../rpmsg/host/rpmsg-channel.ts';
 import type { RprocCoredump } from '../remoteproc/coredump.ts';
 import { requireTool } from '../../test/support/cross-tools.ts';
+import '../cpu/core-kinds.ts';
 
 type Mode = 'worker' | 'deterministic';
 

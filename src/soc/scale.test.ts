@@ -8,6 +8,7 @@ import { VirtualSoc } from './virtual-soc.ts';
 import { manyCoreBoard } from './boards/many-cores.ts';
 import { defaultFirmwareStore } from '../cli/soc-setup.ts';
 import type { RpmsgChannel } from '../rpmsg/host/rpmsg-channel.ts';
+import '../cpu/core-kinds.ts';
 
 const CORES = 16;
 const ENDPOINTS = 4;

@@ -17,6 +17,7 @@ import type { CrashDetail, Rproc } from '../remoteproc/rproc.ts';
 import { AddressMap } from './address-map.ts';
 import { CORE_WORD, CoreBlock, HOST_EVENT, notifyBit } from './core-block.ts';
 import type { CoreExecution, CoreSink } from './core-execution.ts';
+import { coreKind } from './core-kind.ts';
 import type { CoreFault } from './core-messages.ts';
 import { DmaPool } from './dma-pool.ts';
 import type { CoreSpec } from './board.ts';
@@ -79,11 +80,14 @@ export class SocCore {
         this.rproc.reportCrash(RPROC_WATCHDOG, { message: `watchdog bite: no kick for ${period} ms` }),
     };
     const coreOptions = options.coreOptions ?? {};
+    // What runs the core is the registry's to say (core-kind.ts): ENODEV here if no engine registered.
+    const kind = coreKind(spec.kind, spec.name);
     this.execution =
       options.scheduler === undefined
-        ? new WorkerExecution(spec, index, memory, this.block, sink, coreOptions, options.group)
+        ? new WorkerExecution(spec, kind, index, memory, this.block, sink, coreOptions, options.group)
         : new ScheduledExecution({
             spec,
+            kind,
             index,
             memory,
             map: this.map,

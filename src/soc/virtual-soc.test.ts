@@ -12,6 +12,7 @@ import { readElf } from '../elf/elf-reader.ts';
 import { ET, PT } from '../elf/elf-constants.ts';
 import type { RprocCoredump } from '../remoteproc/coredump.ts';
 import type { RpmsgChannel } from '../rpmsg/host/rpmsg-channel.ts';
+import '../cpu/core-kinds.ts';
 
 type Mode = 'worker' | 'deterministic';
 

@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { CORE_SPIN_MAX_US, CORE_WORD, CoreBlock, SpinBudget } from './core-block.ts';
 import type { CoreExecution, CoreSink } from './core-execution.ts';
 import type { CoreSpec } from './board.ts';
+import type { CoreKindDefinition } from './core-kind.ts';
 import type { CoreGroup } from './group/core-group.ts';
 import type { PhysMemory } from './phys-memory.ts';
 import { Watchdog } from './watchdog.ts';
@@ -140,6 +141,7 @@ export class WorkerExecution implements CoreExecution {
   /** The words that wake the core's thread: its own, or its group leader's. */
   readonly wakeBlock: CoreBlock;
   private readonly spec: CoreSpec;
+  private readonly kind: CoreKindDefinition;
   private readonly index: number;
   private readonly memory: PhysMemory;
   private readonly sink: CoreSink;
@@ -158,6 +160,7 @@ export class WorkerExecution implements CoreExecution {
 
   constructor(
     spec: CoreSpec,
+    kind: CoreKindDefinition,
     index: number,
     memory: PhysMemory,
     block: CoreBlock,
@@ -166,6 +169,7 @@ export class WorkerExecution implements CoreExecution {
     group?: CoreGroup,
   ) {
     this.spec = spec;
+    this.kind = kind;
     this.index = index;
     this.memory = memory;
     this.block = block;
@@ -179,8 +183,8 @@ export class WorkerExecution implements CoreExecution {
     };
     this.runner =
       group === undefined
-        ? new WorkerCore(coreWorkerScript(spec.kind), block, events)
-        : group.runner(index, spec.kind, block, events);
+        ? new WorkerCore(coreWorkerScript(), block, events)
+        : group.runner(index, block, events);
     this.watchdog = new Watchdog(block, (period) => sink.watchdogBite(period));
   }
 
@@ -201,6 +205,7 @@ export class WorkerExecution implements CoreExecution {
         memory: this.memory.share(),
         addressMap: this.spec.addressMap,
         bootAddr,
+        engineModule: this.kind.engineModule().href,
         options: this.options,
       });
     } catch (e) {

@@ -1,8 +1,8 @@
-// Which script a worker thread of the virtual SoC starts: the compiled body when this code is itself
-// compiled or dist/ is fresh (fast start), else the .mjs bootstrap next to the TypeScript body that
-// loads it through tsx (DESIGN: tsx's loader does not reach `new Worker('./x.ts')` on Node 20).
+// Which script a worker thread of the virtual SoC starts, and which module it loads a core's engine
+// from: the compiled code when this code is itself compiled or dist/ is fresh (fast start), else the
+// .mjs bootstrap next to the TypeScript body that loads it through tsx (DESIGN: tsx's loader does
+// not reach `new Worker('./x.ts')` on Node 20) and the TypeScript module itself.
 
-import type { CoreKind } from './board.ts';
 import { distIsFresh, distUrl } from '../util/dist.ts';
 
 /** `body`: the worker's path under src/ without extension, e.g. 'soc/group/core-group-worker'. */
@@ -12,9 +12,20 @@ export function workerScriptUrl(body: string): URL {
   return new URL(`../${body}.mjs`, import.meta.url);
 }
 
-/** The script a lone core of each kind runs in its own thread. */
-export function coreWorkerScript(kind: CoreKind): URL {
-  return workerScriptUrl(kind === 'js' ? 'cpu/js/js-core-worker' : 'cpu/rv32/rv32-core-worker');
+/**
+ * A module a worker thread imports, by its path under src/ without extension (e.g. an engine,
+ * 'cpu/js/js-core-kind'): compiled exactly when the thread's own script is (workerScriptUrl), so a
+ * compiled thread never meets TypeScript and a tsx thread loads the sources being edited.
+ */
+export function threadModuleUrl(body: string): URL {
+  if (import.meta.url.endsWith('.js')) return new URL(`../${body}.js`, import.meta.url);
+  if (distIsFresh()) return distUrl(`${body}.js`);
+  return new URL(`../${body}.ts`, import.meta.url);
+}
+
+/** The script a lone core of any kind runs in its own thread (it loads the core's engine). */
+export function coreWorkerScript(): URL {
+  return workerScriptUrl('soc/core-worker');
 }
 
 /** The script of a core group's thread (several cores in one thread). */

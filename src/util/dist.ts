@@ -32,7 +32,7 @@ export function distIsFresh(): boolean {
   return cached;
 }
 
-/** The compiled counterpart of a file under src/ (e.g. 'cpu/js/js-core-worker.js'). */
+/** The compiled counterpart of a file under src/ (e.g. 'soc/core-worker.js'). */
 export function distUrl(relative: string): URL {
   return new URL(`../../dist/${relative}`, import.meta.url);
 }

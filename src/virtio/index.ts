@@ -1,6 +1,7 @@
 // Public surface of the virtio ring layer: split-ring constants and layout, the driver side
 // (virtio_ring.c's role: the host) and the device side (OpenAMP's VIRTIO_DEV_DEVICE role: the
-// remote) with the device side of a whole vdev, and raw field access for tests and hostile peers.
+// remote), and raw field access for tests and hostile peers. The remoteproc transport that puts
+// rings in a resource table's vdev lives in src/remoteproc/virtio/.
 
 export * from './vring-constants.ts';
 export * from './vring-layout.ts';
@@ -22,22 +23,3 @@ export {
   type VringTranslate,
 } from './vring-device.ts';
 export { RawVring, type RawDesc, type RawUsedElem } from './vring-raw.ts';
-export {
-  findVdev,
-  hasVdev,
-  LiveVdevFields,
-  type FindVdevOptions,
-  type LiveVringFields,
-  type VdevLocation,
-  type VringGeometry,
-} from './vdev-locate.ts';
-export { mapVdevRings, type VdevQueues, type VdevRing, type VdevRingParams } from './vdev-rings.ts';
-export {
-  VdevDeviceSession,
-  type DeviceTranslate,
-  type VdevDeviceRole,
-  type VdevDeviceSessionOptions,
-  type VdevDeviceState,
-  type VdevDropCause,
-  type VdevSessionCounters,
-} from './vdev-device-session.ts';

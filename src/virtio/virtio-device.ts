@@ -1,6 +1,6 @@
 // The generic virtio device model a virtio driver programs against: negotiated features, status,
 // config space, virtqueues and DMA-able buffer memory. A transport (remoteproc's, in
-// src/remoteproc/rproc-virtio.ts) implements it; drivers (rpmsg, console) register by device id.
+// src/remoteproc/virtio/rproc-virtio.ts) implements it; drivers (rpmsg, console) register by device id.
 // Mirrors include/linux/virtio.h, virtio_config.h and the driver matching of drivers/virtio/virtio.c.
 
 import type { VirtioFeatures } from './vring-constants.ts';

@@ -11,7 +11,7 @@ import { parseRscTable } from '../../rsc/rsc-parse.ts';
 import { RpmsgVirtioDevice } from '../../rpmsg/remote/rpmsg-virtio-device.ts';
 import { CONSOLE_DEVICE_IDS } from '../../console/console-constants.ts';
 import { VirtioConsoleDevice } from '../../console/console-device.ts';
-import { hasVdev } from '../../virtio/vdev-locate.ts';
+import { hasVdev } from '../../remoteproc/virtio/vdev-locate.ts';
 import type { RemoteTimers } from '../../rpmsg/remote/remote-types.ts';
 import type { AddressMap } from '../../soc/address-map.ts';
 import { CORE_WORD, HOST_EVENT, RUN_STATE, type CoreBlock } from '../../soc/core-block.ts';

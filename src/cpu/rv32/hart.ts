@@ -4,6 +4,7 @@
 // this class the rare paths: memory outside the main RAM fast path, stores into watched granules,
 // system instructions (system.ts) and traps. RISC-V privileged spec, "Machine-Level ISA".
 
+import { BRK_EXIT, BRK_SYSTEM, BRK_TRAP } from './brk.ts';
 import { Bus, type RamArea, type Width } from './bus.ts';
 import { CodeWatch, WATCH_CODE, WATCH_RESERVATION } from './code-watch.ts';
 import { CsrFile } from './csr.ts';
@@ -14,11 +15,6 @@ import { Jit, type JitProbation } from './jit.ts';
 import { execSystem } from './system.ts';
 import { CAUSE, INTERRUPT_BIT, highestInterrupt, type IrqLine } from './trap.ts';
 import { WARMUP_RAM, warmUpInterpreter } from './warmup.ts';
-
-/** `brk` bits: why an engine must leave its hot loop. */
-export const BRK_TRAP = 1; // the instruction at the exit trapped: pc is the handler, it did not retire
-export const BRK_SYSTEM = 2; // the instruction at pc is a system op: Hart.execSystem runs it
-export const BRK_EXIT = 4; // leave after this instruction (stop, halt, irq change, code change, fatal)
 
 /**
  * Instructions per engine call: short enough for prompt interrupt checks (~0.2 ms), long enough

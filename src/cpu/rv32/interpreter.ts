@@ -18,7 +18,8 @@
 //     otherwise be deoptimised and recompiled (50–150 ms each) whenever a program first uses an
 //     op, or a slow path, after that.
 
-import { BRK_SYSTEM, BRK_TRAP, type Hart } from './hart.ts';
+import { BRK_SYSTEM, BRK_TRAP } from './brk.ts';
+import type { Hart } from './hart.ts';
 import { CAUSE } from './trap.ts';
 
 /**

@@ -8,7 +8,8 @@
 // the heat-counting exits of the translator's mode, and the exit in front of a system op.
 
 import { MAJOR, encB, encI, encJ, encR, encS, encU } from './encode.ts';
-import { BRK_SYSTEM, type Hart } from './hart.ts';
+import { BRK_SYSTEM } from './brk.ts';
+import type { Hart } from './hart.ts';
 import { interpret } from './interpreter.ts';
 import { execSystem } from './system.ts';
 

@@ -11,7 +11,7 @@ import {
   RPROC_SET_SHUTDOWN_ON_RELEASE,
   RprocCdev,
 } from './cdev.ts';
-import { attachBench, fixtureBench } from './control-test-support.ts';
+import { attachBench, fixtureBench } from '../../../test/support/control-fixtures.ts';
 
 function rejects(code: ErrnoName, message?: RegExp): { name: string; code: ErrnoName; message?: RegExp } {
   return message === undefined ? { name: 'RprocError', code } : { name: 'RprocError', code, message };

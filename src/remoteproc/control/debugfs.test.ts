@@ -8,7 +8,7 @@ import type { ErrnoName } from '../../util/errors.ts';
 import type { RscEntrySpec } from '../../rsc/index.ts';
 import type { CoredumpMode } from '../rproc-state.ts';
 import { RprocDebugfs } from './debugfs.ts';
-import { attachBench, fixtureBench, settle } from './control-test-support.ts';
+import { attachBench, fixtureBench, settle } from '../../../test/support/control-fixtures.ts';
 
 function rejects(code: ErrnoName, message?: RegExp): { name: string; code: ErrnoName; message?: RegExp } {
   return message === undefined ? { name: 'RprocError', code } : { name: 'RprocError', code, message };

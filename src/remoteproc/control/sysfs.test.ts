@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { ErrnoName } from '../../util/errors.ts';
 import { RPROC_WATCHDOG } from '../rproc-state.ts';
 import { RprocSysfs, SYSFS_ATTRS } from './sysfs.ts';
-import { attachBench, fixtureBench, settle, HELLO_ELF } from './control-test-support.ts';
+import { attachBench, fixtureBench, settle, HELLO_ELF } from '../../../test/support/control-fixtures.ts';
 
 function rejects(code: ErrnoName, message?: RegExp): { name: string; code: ErrnoName; message?: RegExp } {
   return message === undefined ? { name: 'RprocError', code } : { name: 'RprocError', code, message };

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isRprocError, type RprocError } from '../../util/errors.ts';
 import { RPROC_WATCHDOG } from '../../remoteproc/rproc-state.ts';
-import { createLoopback, echoCore, type Loopback, type RpmsgCore } from '../testing/loopback.ts';
+import { createLoopback, echoCore, type Loopback, type RpmsgCore } from '../../testing/loopback.ts';
 import { endpointStream } from './endpoint-stream.ts';
 import type { RpmsgChannel } from './rpmsg-channel.ts';
 import type { RpmsgEndpoint } from './rpmsg-endpoint.ts';

@@ -17,11 +17,11 @@ import {
   VRING_AVAIL_F_NO_INTERRUPT,
   VRING_DESC_F_WRITE,
 } from '../../virtio/vring-constants.ts';
-import { rejectsWith } from '../../remoteproc/testing/rproc-fixtures.ts';
+import { rejectsWith } from '../../../test/support/rproc-fixtures.ts';
 import { findRpmsgVdev } from '../remote/rpmsg-vdev-locate.ts';
-import { createLoopback, echoCore, Loopback, passiveCore, type RemoteCore } from '../testing/loopback.ts';
-import { hostileCore } from '../testing/hostile-remote.ts';
-import { NS_FEATURE } from '../testing/rpmsg-firmware.ts';
+import { createLoopback, echoCore, Loopback, passiveCore, type RemoteCore } from '../../testing/loopback.ts';
+import { hostileCore } from '../../testing/hostile-remote.ts';
+import { NS_FEATURE } from '../../testing/rpmsg-firmware.ts';
 
 const EVENT_IDX = 1 << VIRTIO_RING_F_EVENT_IDX;
 const INDIRECT = 1 << VIRTIO_RING_F_INDIRECT_DESC;

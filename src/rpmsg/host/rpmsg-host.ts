@@ -4,7 +4,7 @@
 // rpmsg_core.c.
 
 import { RprocError } from '../../util/errors.ts';
-import { TypedEmitter } from '../../remoteproc/typed-emitter.ts';
+import { TypedEmitter } from '../../util/typed-emitter.ts';
 import { VIRTIO_ID_RPMSG } from '../../rsc/rsc-constants.ts';
 import type { VirtioDevice, VirtioDriver } from '../../virtio/virtio-device.ts';
 import { RPMSG_BUF_SIZE, RPMSG_HDR_SIZE, VIRTIO_RPMSG_F_NS } from '../rpmsg-wire.ts';

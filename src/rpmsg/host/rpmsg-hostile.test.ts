@@ -10,12 +10,12 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ERRNO, isRprocError } from '../../util/errors.ts';
 import { checkAsyncProperty } from '../../../test/support/property.ts';
-import { rejectsWith } from '../../remoteproc/testing/rproc-fixtures.ts';
+import { rejectsWith } from '../../../test/support/rproc-fixtures.ts';
 import { VIRTIO_RING_F_EVENT_IDX, VIRTIO_RING_F_INDIRECT_DESC } from '../../virtio/vring-constants.ts';
 import { RPMSG_ADDR_ANY, RPMSG_NS_ADDR, RPMSG_NS_DESTROY, encodeNsMsg } from '../rpmsg-wire.ts';
-import { createLoopback, echoCore, Loopback, passiveCore, type RemoteCore } from '../testing/loopback.ts';
-import { hostileCore, type HostileRemote } from '../testing/hostile-remote.ts';
-import type { RpmsgFirmwareOptions } from '../testing/rpmsg-firmware.ts';
+import { createLoopback, echoCore, Loopback, passiveCore, type RemoteCore } from '../../testing/loopback.ts';
+import { hostileCore, type HostileRemote } from '../../testing/hostile-remote.ts';
+import type { RpmsgFirmwareOptions } from '../../testing/rpmsg-firmware.ts';
 import { endpointStream } from './endpoint-stream.ts';
 import type { RpmsgEndpoint } from './rpmsg-endpoint.ts';
 

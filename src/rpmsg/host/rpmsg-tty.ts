@@ -6,7 +6,7 @@
 
 import { Duplex } from 'node:stream';
 import { RprocError } from '../../util/errors.ts';
-import { TypedEmitter } from '../../remoteproc/typed-emitter.ts';
+import { TypedEmitter } from '../../util/typed-emitter.ts';
 import type { RpmsgChannel } from './rpmsg-channel.ts';
 import type { RpmsgDriver } from './rpmsg-host.ts';
 

@@ -1,9 +1,9 @@
 // What the rpmsg remote keeps for one session: built on the queues the shared device-side vdev
-// session validated at DRIVER_OK (src/virtio/vdev-device-session.ts), dropped at the next host
+// session validated at DRIVER_OK (src/remoteproc/virtio/vdev-device-session.ts), dropped at the next host
 // reset: vring0 as TX, vring1 as RX, the name-service feature and TX buffers taken but not used yet.
 // OpenAMP's rpmsg_virtio_device state between rpmsg_init_vdev and rpmsg_deinit_vdev.
 
-import type { VdevQueues, VdevRing } from '../../virtio/vdev-rings.ts';
+import type { VdevQueues, VdevRing } from '../../remoteproc/virtio/vdev-rings.ts';
 import { VIRTIO_RPMSG_F_NS } from '../rpmsg-wire.ts';
 
 /** A TX chain taken from vring0: its head and its first writable buffer, clipped to bufSize. */

@@ -7,7 +7,7 @@ import type {
   VdevDeviceOptions,
   VdevDeviceState,
   VdevSessionCounters,
-} from '../../virtio/vdev-device-session.ts';
+} from '../../remoteproc/virtio/vdev-device-session.ts';
 
 /**
  * The remote's own address map: a view (never a copy) of `len` bytes at `addr`, or undefined when

@@ -1,6 +1,6 @@
 // The rpmsg remote's view of its own resource table: the rpmsg vdev entry (id 7) and the notify ids
 // the host assigned its vrings, on top of the generic device-side table walk and live-field reader
-// of src/virtio/vdev-locate.ts. Plays the part of OpenAMP's handle_rsc_table/rproc_virtio_*
+// of src/remoteproc/virtio/vdev-locate.ts. Plays the part of OpenAMP's handle_rsc_table/rproc_virtio_*
 // accessors in device role for rpmsg_virtio.c.
 
 import { VIRTIO_ID_RPMSG } from '../../rsc/rsc-constants.ts';
@@ -10,7 +10,7 @@ import {
   type LiveVringFields,
   type VdevLocation,
   type VringGeometry,
-} from '../../virtio/vdev-locate.ts';
+} from '../../remoteproc/virtio/vdev-locate.ts';
 
 const OP = 'rpmsg-remote';
 

@@ -1,6 +1,6 @@
 // The rpmsg remote (device) role over virtio: what firmware on a remote core uses to talk to a
 // Linux-compatible host through the rpmsg vdev of its resource table. Over the shared device-side
-// vdev session (DRIVER_OK wait, validated vrings, host resets: src/virtio/vdev-device-session.ts),
+// vdev session (DRIVER_OK wait, validated vrings, host resets: src/remoteproc/virtio/vdev-device-session.ts),
 // announces endpoints with name-service messages, sends on vring0 and receives on vring1.
 // Everything the host writes is validated; service() never throws.
 // Plays the part of OpenAMP's rpmsg_virtio.c in VIRTIO_DEV_DEVICE role (reference: peers.md §2).
@@ -9,8 +9,8 @@ import { errorText, type DeviceDiagnostics } from '../../virtio/device-diagnosti
 import { ERRNO, RprocError, hex, type ErrnoName } from '../../util/errors.ts';
 import { VIRTIO_RING_F_EVENT_IDX, VIRTIO_RING_F_INDIRECT_DESC } from '../../virtio/vring-constants.ts';
 import type { DeviceChain } from '../../virtio/vring-device.ts';
-import { VdevDeviceSession, type VdevDropCause } from '../../virtio/vdev-device-session.ts';
-import { overlaps, type VdevQueues } from '../../virtio/vdev-rings.ts';
+import { VdevDeviceSession, type VdevDropCause } from '../../remoteproc/virtio/vdev-device-session.ts';
+import { overlaps, type VdevQueues } from '../../remoteproc/virtio/vdev-rings.ts';
 import {
   RPMSG_ADDR_ANY,
   RPMSG_BUF_SIZE,

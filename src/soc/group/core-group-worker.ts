@@ -19,7 +19,7 @@ const loop = new GroupLoop(
   new CoreBlock(memory.device, data.leaderIndex),
   data.controlSeq,
   (report: GroupReport) => port.postMessage(report),
-  (kind, core, post) => createMember(kind, core, memory, post),
+  (core, post) => createMember(core, memory, post),
 );
 port.on('message', (msg: unknown) => {
   if (isGroupControl(msg)) loop.control(msg);

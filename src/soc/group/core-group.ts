@@ -13,7 +13,6 @@
 
 import { Worker } from 'node:worker_threads';
 import { RprocError } from '../../util/errors.ts';
-import type { CoreKind } from '../board.ts';
 import { CORE_WORD, CoreBlock, RUN_STATE } from '../core-block.ts';
 import type { CoreWorkerData } from '../core-messages.ts';
 import type { PhysMemory } from '../phys-memory.ts';
@@ -58,23 +57,18 @@ export class CoreGroup {
   }
 
   /** The runner of core `index` (its block and events) in this group. */
-  runner(index: number, kind: CoreKind, block: CoreBlock, events: WorkerCoreEvents): CoreRunner {
+  runner(index: number, block: CoreBlock, events: WorkerCoreEvents): CoreRunner {
     const members = this.members;
     return {
       get running() {
         return members.has(index);
       },
-      start: (data) => this.start(kind, data, block, events),
+      start: (data) => this.start(data, block, events),
       stop: () => this.stop(index),
     };
   }
 
-  private async start(
-    kind: CoreKind,
-    data: CoreWorkerData,
-    block: CoreBlock,
-    events: WorkerCoreEvents,
-  ): Promise<void> {
+  private async start(data: CoreWorkerData, block: CoreBlock, events: WorkerCoreEvents): Promise<void> {
     const index = data.coreIndex;
     if (this.members.has(index))
       throw new RprocError('EBUSY', 'core-start', `${data.coreName} is already running`);
@@ -94,7 +88,7 @@ export class CoreGroup {
     }
     // The thread died while it started: the core has had its crash report.
     if (this.members.get(index) !== member) return;
-    this.send(worker, { type: 'add-core', seq: this.seq + 1, kind, data });
+    this.send(worker, { type: 'add-core', seq: this.seq + 1, data });
   }
 
   private async stop(index: number): Promise<void> {

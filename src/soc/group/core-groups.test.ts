@@ -9,6 +9,7 @@ import { VirtualSoc } from '../virtual-soc.ts';
 import { manyCoreBoard } from '../boards/many-cores.ts';
 import { defaultFirmwareStore } from '../../cli/soc-setup.ts';
 import type { RpmsgChannel } from '../../rpmsg/host/rpmsg-channel.ts';
+import '../../cpu/core-kinds.ts';
 
 const encode = (s: string): Uint8Array => new TextEncoder().encode(s);
 const decode = (b: Uint8Array): string => new TextDecoder().decode(b);

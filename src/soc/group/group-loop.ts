@@ -6,7 +6,6 @@
 
 import { CORE_WORD, type CoreBlock } from '../core-block.ts';
 import { TurnPacer } from '../turn-pacer.ts';
-import type { CoreKind } from '../board.ts';
 import type { CoreMessage, CoreWorkerData } from '../core-messages.ts';
 import { diedMessage, type GroupMember } from './group-member.ts';
 import type { GroupControl, GroupReport } from './group-messages.ts';
@@ -20,11 +19,7 @@ function nap(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export type MemberFactory = (
-  kind: CoreKind,
-  data: CoreWorkerData,
-  post: (msg: CoreMessage) => void,
-) => Promise<GroupMember>;
+export type MemberFactory = (data: CoreWorkerData, post: (msg: CoreMessage) => void) => Promise<GroupMember>;
 
 export class GroupLoop {
   /** Served in the order they joined. */
@@ -57,14 +52,14 @@ export class GroupLoop {
       return;
     }
     this.booting++;
-    void this.join(msg.kind, msg.data).finally(() => this.booting--);
+    void this.join(msg.data).finally(() => this.booting--);
   }
 
-  private async join(kind: CoreKind, data: CoreWorkerData): Promise<void> {
+  private async join(data: CoreWorkerData): Promise<void> {
     const core = data.coreIndex;
     const post = (msg: CoreMessage): void => this.post({ type: 'core', core, msg });
     try {
-      this.members.set(core, await this.create(kind, data, post));
+      this.members.set(core, await this.create(data, post));
     } catch (e) {
       // A core that cannot even be built dies alone, as its own thread would have.
       post(diedMessage(e));

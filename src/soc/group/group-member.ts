@@ -1,20 +1,11 @@
-// A core as its group's thread serves it (group-loop.ts): a js core runtime stepped, or an rv32
-// hart run in short slices, behind one interface — the same runtime hooks the SoC scheduler drives
-// in the host thread (step/nextDeadline, slice/interruptPending), here on host time.
+// A core as its group's thread serves it (group-loop.ts), behind one interface whatever its kind:
+// each kind's engine (core-kind.ts; a js core runtime stepped, an rv32 hart run in short slices)
+// builds one, from the same runtime hooks the SoC scheduler drives in the host thread, here on
+// host time.
 
-import { AddressMap } from '../address-map.ts';
-import type { CoreKind } from '../board.ts';
-import { CORE_WORD, CoreBlock, RUN_STATE } from '../core-block.ts';
+import { coreContextOf, loadCoreEngine } from '../core-kind.ts';
 import type { CoreMessage, CoreWorkerData } from '../core-messages.ts';
 import type { PhysMemory } from '../phys-memory.ts';
-import { JsCoreRuntime } from '../../cpu/js/js-core-runtime.ts';
-import { Rv32CoreRuntime } from '../../cpu/rv32/rv32-core-runtime.ts';
-
-/**
- * Instructions an rv32 core runs before the group serves its other cores: ~0.1–0.2 ms, a tenth of
- * a lone core's slice, so that one busy hart delays the doorbells of its group mates that little.
- */
-const GROUP_SLICE = 20_000;
 
 export interface GroupMember {
   readonly index: number;
@@ -40,112 +31,12 @@ export function diedMessage(e: unknown): CoreMessage {
   };
 }
 
-class JsMember implements GroupMember {
-  readonly index: number;
-  private readonly runtime: JsCoreRuntime;
-  private readonly block: CoreBlock;
-  private readonly post: (msg: CoreMessage) => void;
-  private dead = false;
-
-  constructor(index: number, runtime: JsCoreRuntime, block: CoreBlock, post: (msg: CoreMessage) => void) {
-    this.index = index;
-    this.runtime = runtime;
-    this.block = block;
-    this.post = post;
-  }
-
-  // A lone js core's run() ends on `halted` too (a halt request, or a fault of its own).
-  shouldLeave(): boolean {
-    return this.dead || this.runtime.halted;
-  }
-
-  serve(): number {
-    return this.runtime.step();
-  }
-
-  deadlineMs(): number | undefined {
-    return this.runtime.nextDeadline();
-  }
-
-  // As JsCoreRuntime.run does before its WFI: acknowledge the mailbox once per sleep, not per step.
-  beforeSleep(): void {
-    this.block.takeH2C();
-  }
-
-  finish(): void {
-    if (!this.dead) this.runtime.shutdown();
-  }
-
-  fail(e: unknown): void {
-    this.dead = true;
-    this.post(diedMessage(e));
-  }
-}
-
-/** What a slice ended in, for serve(): whether the hart waits in WFI or sits still for good. */
-type Rv32Phase = 'busy' | 'idle' | 'stopped';
-
-class Rv32Member implements GroupMember {
-  readonly index: number;
-  private readonly runtime: Rv32CoreRuntime;
-  private readonly block: CoreBlock;
-  private readonly post: (msg: CoreMessage) => void;
-  private phase: Rv32Phase = 'busy';
-  private dead = false;
-
-  constructor(index: number, runtime: Rv32CoreRuntime, block: CoreBlock, post: (msg: CoreMessage) => void) {
-    this.index = index;
-    this.runtime = runtime;
-    this.block = block;
-    this.post = post;
-  }
-
-  // A lone rv32 core runs until the host halts it, even after it finished or faulted.
-  shouldLeave(): boolean {
-    return this.dead || this.block.load(CORE_WORD.RUN) !== RUN_STATE.RUNNING;
-  }
-
-  serve(): number {
-    if (this.phase === 'stopped') return 0;
-    // In WFI the hart runs again only once an interrupt it waits for is pending (Rv32CoreRuntime.run).
-    if (this.phase === 'idle' && !this.runtime.interruptPending()) return 0;
-    this.phase = this.runtime.slice(GROUP_SLICE);
-    return 1;
-  }
-
-  deadlineMs(): number | undefined {
-    return this.phase === 'stopped' ? undefined : this.runtime.msUntilTimer();
-  }
-
-  beforeSleep(): void {
-    // The hart's mailbox device acknowledges its own doorbells.
-  }
-
-  finish(): void {
-    if (!this.dead) this.runtime.flush();
-  }
-
-  fail(e: unknown): void {
-    this.dead = true;
-    this.post(diedMessage(e));
-  }
-}
-
-/** Build (and, for a js core, boot) a core of `kind` from the data a lone core's worker would get. */
+/** Build (and boot) the core `data` describes, with the engine its kind registered (core-kind.ts). */
 export async function createMember(
-  kind: CoreKind,
   data: CoreWorkerData,
   memory: PhysMemory,
   post: (msg: CoreMessage) => void,
 ): Promise<GroupMember> {
-  const block = new CoreBlock(memory.device, data.coreIndex);
-  const map = new AddressMap(data.addressMap);
-  const host = { coreName: data.coreName, memory, map, block, bootAddr: data.bootAddr, post };
-  if (kind === 'js') {
-    const runtime = new JsCoreRuntime(host);
-    await runtime.boot();
-    return new JsMember(data.coreIndex, runtime, block, post);
-  }
-  const engine = data.options['engine'] === 'interpreter' ? 'interpreter' : 'jit';
-  return new Rv32Member(data.coreIndex, new Rv32CoreRuntime({ ...host, engine }), block, post);
+  const engine = await loadCoreEngine(data.engineModule);
+  return engine.groupMember(coreContextOf(data, memory, post));
 }

@@ -4,7 +4,6 @@
 // core's board index so that the host routes them to that core. Doorbells and halt requests go
 // through shared memory as for any core.
 
-import type { CoreKind } from '../board.ts';
 import { isCoreMessage, type CoreMessage, type CoreWorkerData } from '../core-messages.ts';
 import type { PhysMemoryShared } from '../phys-memory.ts';
 
@@ -22,7 +21,7 @@ export type GroupControl =
   | {
       readonly type: 'add-core';
       readonly seq: number;
-      readonly kind: CoreKind;
+      /** The core; its engine module says what runs it. */
       readonly data: CoreWorkerData;
     }
   | { readonly type: 'close'; readonly seq: number };
@@ -37,7 +36,7 @@ export type GroupReport =
 export function isGroupControl(x: unknown): x is GroupControl {
   if (typeof x !== 'object' || x === null || !('type' in x) || !('seq' in x)) return false;
   if (typeof x.seq !== 'number') return false;
-  return x.type === 'close' || (x.type === 'add-core' && 'kind' in x && 'data' in x);
+  return x.type === 'close' || (x.type === 'add-core' && 'data' in x);
 }
 
 export function isGroupReport(x: unknown): x is GroupReport {

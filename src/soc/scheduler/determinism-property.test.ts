@@ -12,6 +12,7 @@ import { VirtualSoc } from '../virtual-soc.ts';
 import { defaultFirmwareStore } from '../../cli/soc-setup.ts';
 import { CORE_WORD } from '../core-block.ts';
 import { checkAsyncProperty } from '../../../test/support/property.ts';
+import '../../cpu/core-kinds.ts';
 
 type Step =
   | { readonly kind: 'echo'; readonly core: 0 | 1; readonly sizes: readonly number[] }

@@ -11,6 +11,7 @@ import { defaultFirmwareStore } from '../../cli/soc-setup.ts';
 import { CORE_WORD } from '../core-block.ts';
 import type { RpmsgChannel } from '../../rpmsg/host/rpmsg-channel.ts';
 import type { SocScheduler } from './soc-scheduler.ts';
+import '../../cpu/core-kinds.ts';
 
 function scheduledSoc(firmware: Record<string, string>, quantumNs?: number): VirtualSoc {
   return new VirtualSoc({

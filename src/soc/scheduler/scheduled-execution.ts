@@ -11,27 +11,16 @@ import type { AddressMap } from '../address-map.ts';
 import type { CoreSpec } from '../board.ts';
 import { CORE_WORD, RUN_STATE, type CoreBlock } from '../core-block.ts';
 import type { CoreExecution, CoreSink } from '../core-execution.ts';
+import type { CoreKindDefinition, ScheduledCore } from '../core-kind.ts';
 import type { CoreMessage } from '../core-messages.ts';
 import type { PhysMemory } from '../phys-memory.ts';
 import { Watchdog } from '../watchdog.ts';
-import { JsCoreRuntime } from '../../cpu/js/js-core-runtime.ts';
-import { Rv32CoreRuntime } from '../../cpu/rv32/rv32-core-runtime.ts';
 import type { ScheduledClient, SocScheduler } from './soc-scheduler.ts';
-
-/** One core runtime as the scheduler drives it; times are absolute virtual ns. */
-interface InThreadCore {
-  /** The core has work of its own (not in WFI, or something wakes it). */
-  runnable(): boolean;
-  /** Run for at most budgetNs from now; returns the virtual ns used. */
-  runFor(budgetNs: number): number;
-  deadlineNs(): number | undefined;
-  /** The host kicked it. */
-  kicked(): void;
-  halt(): void;
-}
 
 export interface ScheduledExecutionOptions {
   readonly spec: CoreSpec;
+  /** What runs the core (core-kind.ts). */
+  readonly kind: CoreKindDefinition;
   readonly index: number;
   readonly memory: PhysMemory;
   readonly map: AddressMap;
@@ -45,7 +34,7 @@ export class ScheduledExecution implements CoreExecution, ScheduledClient {
   readonly order: number;
   private readonly o: ScheduledExecutionOptions;
   private readonly watchdog: Watchdog;
-  private core: InThreadCore | undefined;
+  private core: ScheduledCore | undefined;
   private servicesOn = false;
 
   constructor(o: ScheduledExecutionOptions) {
@@ -66,7 +55,20 @@ export class ScheduledExecution implements CoreExecution, ScheduledClient {
     o.block.store(CORE_WORD.EXIT_CODE, 0);
     this.startServices();
     try {
-      this.core = o.spec.kind === 'js' ? await this.jsCore(bootAddr) : this.rv32Core(bootAddr);
+      const core = o.kind.engine.scheduled(
+        {
+          coreName: o.spec.name,
+          coreIndex: o.index,
+          memory: o.memory,
+          map: o.map,
+          block: o.block,
+          bootAddr,
+          options: o.options,
+          post: (msg) => this.post(msg),
+        },
+        o.scheduler,
+      );
+      this.core = core instanceof Promise ? await core : core;
     } catch (e) {
       // A core that cannot even be built (its windows are not RAM) never ran: nothing to report.
       this.stopServices();
@@ -166,8 +168,6 @@ export class ScheduledExecution implements CoreExecution, ScheduledClient {
     if (this.servicesOn) this.watchdog.check(nowNs / 1e6);
   }
 
-  // ---- the two kinds of core ------------------------------------------------------------
-
   private post(msg: CoreMessage): void {
     switch (msg.type) {
       case 'uart':
@@ -180,100 +180,5 @@ export class ScheduledExecution implements CoreExecution, ScheduledClient {
         this.o.sink.exit(msg.code);
         return;
     }
-  }
-
-  private rv32Core(bootAddr: number): InThreadCore {
-    const { o } = this;
-    const sched = o.scheduler;
-    const startNs = sched.now;
-    const nsPerInsn = 1e9 / sched.rv32Hz;
-    /** Instructions retired when the current quantum began; undefined between quanta. */
-    let quantumInstret: number | undefined;
-    const runtime: Rv32CoreRuntime = new Rv32CoreRuntime({
-      coreName: o.spec.name,
-      memory: o.memory,
-      map: o.map,
-      block: o.block,
-      bootAddr,
-      engine: o.options['engine'] === 'interpreter' ? 'interpreter' : 'jit',
-      // Inside a quantum the core's time moves with its instructions: a firmware that polls mtime
-      // sees it advance, and the same instruction always reads the same value.
-      clockNs: (): number =>
-        sched.now -
-        startNs +
-        (quantumInstret === undefined ? 0 : (runtime.hart.instret - quantumInstret) * nsPerInsn),
-      // Probation times V8 on host time to pick an engine for a region; without it the run is a
-      // function of the firmware and the host's inputs only.
-      jitProbation: null,
-      post: (msg) => this.post(msg),
-    });
-    let state: 'busy' | 'idle' | 'stopped' = 'busy';
-    return {
-      runnable: () => state === 'busy' || (state === 'idle' && runtime.interruptPending()),
-      runFor: (budgetNs) => {
-        const base = runtime.hart.instret;
-        quantumInstret = base;
-        try {
-          state = runtime.slice(Math.max(1, Math.floor(budgetNs / nsPerInsn)));
-        } finally {
-          quantumInstret = undefined;
-        }
-        return Math.ceil((runtime.hart.instret - base) * nsPerInsn);
-      },
-      deadlineNs: () => {
-        if (state !== 'idle') return undefined;
-        const t = runtime.timerDeadlineNs();
-        return t === undefined ? undefined : startNs + Math.ceil(t);
-      },
-      kicked: () => undefined,
-      halt: () => runtime.flush(),
-    };
-  }
-
-  private async jsCore(bootAddr: number): Promise<InThreadCore> {
-    const { o } = this;
-    const sched = o.scheduler;
-    const startNs = sched.now;
-    const runtime = new JsCoreRuntime({
-      coreName: o.spec.name,
-      memory: o.memory,
-      map: o.map,
-      block: o.block,
-      bootAddr,
-      clockMs: () => (sched.now - startNs) / 1e6,
-      ringHost: (id) => {
-        o.block.ringC2H(id);
-        sched.wake();
-      },
-      post: (msg) => this.post(msg),
-    });
-    await runtime.boot();
-    /** Whether the last step found nothing to do: the core waits for a kick or a timer. */
-    let idle = false;
-    let kicked = false;
-    const timerAt = (): number | undefined => {
-      const at = runtime.nextTimerAt();
-      // +1 ns: the timer must be due on the core's clock (ms, a float) at the ns it is scheduled for.
-      return at === undefined ? undefined : startNs + Math.ceil(at * 1e6) + 1;
-    };
-    return {
-      runnable: () => {
-        if (runtime.halted) return false;
-        if (!idle || kicked) return true;
-        const at = timerAt();
-        return at !== undefined && at <= sched.now;
-      },
-      runFor: () => {
-        kicked = false;
-        const work = runtime.step();
-        idle = work === 0;
-        return work * sched.jsWorkNs;
-      },
-      deadlineNs: () => (runtime.halted ? undefined : timerAt()),
-      kicked: () => {
-        kicked = true;
-      },
-      halt: () => runtime.shutdown(),
-    };
   }
 }

@@ -1,7 +1,0 @@
-// Worker bootstrap of the js core in a development checkout: tsx's loader does not reach code
-// started with `new Worker('./x.ts')` on Node 20 (tsx issue #354), so register it here and load
-// the TypeScript body. Compiled builds start dist/cpu/js/js-core-worker.js directly instead.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('./js-core-worker.ts');

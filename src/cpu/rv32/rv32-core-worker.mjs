@@ -1,7 +1,0 @@
-// Worker bootstrap of the rv32 core in a development checkout: tsx's loader does not reach code
-// started with `new Worker('./x.ts')` on Node 20 (tsx issue #354), so register it here and load
-// the TypeScript body. Compiled builds start dist/cpu/rv32/rv32-core-worker.js directly instead.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('./rv32-core-worker.ts');
