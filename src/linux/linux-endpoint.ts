@@ -127,14 +127,23 @@ export class LinuxChannelEndpoint implements ChannelEndpoint {
         data = await this.file.read(READ_MAX);
       } catch (e) {
         const code = errnoCode(e);
-        // rpmsg_char: EPIPE once the endpoint is destroyed; a hung-up tty may also give EIO.
-        if (code === 'EPIPE' || (this.options.stream && code === 'EIO')) {
+        // rpmsg_char: EPIPE once the endpoint is destroyed; a hung-up terminal gives EIO.
+        if (code === 'EPIPE' || code === 'EIO') {
           throw this.gone('the channel went away (the remote stopped, crashed or destroyed it)');
         }
         throw kernelError(e, { op: 'linux-receive', doing: `reading ${this.path}`, path: this.path });
       }
       if (data !== null) {
-        if (data.length > 0 || !this.options.stream) return data;
+        if (data.length > 0) return data;
+        // A tty reads 0 bytes once hung up. rpmsg_char reads 0 for an empty message, and never
+        // otherwise (a gone endpoint is EPIPE); a node that is not rpmsg_char may still hang up
+        // that way, so an empty read counts as a message only while the channel is there.
+        if (
+          !this.options.stream &&
+          (await this.ctx.io.exists(this.ctx.layout.rpmsgDevice(this.channel.id)))
+        ) {
+          return data;
+        }
         throw this.gone('hung up: the channel went away');
       }
       const now = Date.now();
