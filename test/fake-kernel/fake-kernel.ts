@@ -13,7 +13,8 @@ import { errnoError, type DeviceFile } from '../../src/linux/kernel-io.ts';
 import type { CoredumpMode, ProcessorState } from '../../src/platform/remote-processors.ts';
 import { cdevMatches, FakeEptdev, FakeTty } from './fake-devices.ts';
 import { programOf, type FakeProgram } from './fake-programs.ts';
-import { VTree } from './fake-vfs.ts';
+import type { VTree } from './fake-vfs.ts';
+import { kernelFiles } from './fake-sysfs.ts';
 
 export interface KernelFlavour {
   /** v5.19+: `start` on a running, attached or crashed processor takes another power reference. */
@@ -101,7 +102,6 @@ export interface WriteRecord {
 }
 
 const ANY = -1;
-const RPMSG_ADDR_ANY = 0xffff_ffff;
 
 export class FakeChannel {
   readonly name: string;
@@ -179,12 +179,6 @@ export class FakeRproc {
   }
 }
 
-/** sysfs_streq: equal, allowing one trailing newline on the written value. */
-function sysfsStreq(data: Uint8Array, word: string): boolean {
-  const text = new TextDecoder().decode(data);
-  return text === word || text === `${word}\n`;
-}
-
 export class FakeKernel {
   readonly flavour: KernelFlavour;
   readonly processors: FakeRproc[];
@@ -252,7 +246,7 @@ export class FakeKernel {
   }
 
   /** Record a write and its outcome, the way the tests audit what the backend did. */
-  private store(path: string, data: Uint8Array, fn: () => void): void {
+  store(path: string, data: Uint8Array, fn: () => void): void {
     const value = new TextDecoder().decode(data);
     try {
       fn();
@@ -491,204 +485,17 @@ export class FakeKernel {
     return ch;
   }
 
-  // ---- the files ----
-
-  rprocDir(r: FakeRproc): string {
-    return `/sys/devices/platform/soc/${r.node}/remoteproc/${r.device}`;
-  }
-
-  virtioDir(v: FakeVirtio): string {
-    return `${this.rprocDir(v.rproc)}/${v.rproc.device}#vdev0buffer/virtio${v.index}`;
-  }
-
-  /** Everything the kernel shows now. */
+  /** Everything the kernel shows now (fake-sysfs.ts). */
   tree(): VTree {
-    const t = new VTree();
-    const rel = (from: string, to: string): string => posix.relative(posix.dirname(from), to);
-    const link = (at: string, to: string): void => t.link(at, rel(at, to));
-    t.dir('/sys/class/remoteproc');
-    t.dir('/sys/bus/rpmsg/devices');
-    t.dir('/sys/kernel/debug', 0o700);
-    t.dir('/dev');
-    t.dir('/lib/firmware');
-    for (const r of this.processors) this.rprocFiles(t, r, link);
-    for (const driver of this.drivers()) {
-      const dir = `/sys/bus/rpmsg/drivers/${driver}`;
-      t.dir(dir);
-      t.file(`${dir}/bind`, {
-        mode: 0o200,
-        write: (d) => this.store(`${dir}/bind`, d, () => this.bind(driver, d, `${dir}/bind`)),
-      });
-      t.file(`${dir}/unbind`, {
-        mode: 0o200,
-        write: (d) => this.store(`${dir}/unbind`, d, () => this.unbind(driver, d, `${dir}/unbind`)),
-      });
-    }
-    for (const v of this.virtios) if (v !== undefined) this.virtioFiles(t, v, link);
-    t.file('/sys/module/firmware_class/parameters/path', {
-      mode: 0o644,
-      read: () => `${this.firmwarePath}\n`,
-      write: (d) =>
-        this.store('/sys/module/firmware_class/parameters/path', d, () => {
-          // param_set_copystring keeps the string as written, newline included (maxlen 256).
-          if (d.length + 1 > 256) throw errnoError('ENOSPC', 'write', 'firmware_class.path');
-          this.firmwarePath = new TextDecoder().decode(d);
-        }),
-    });
-    return t;
+    return kernelFiles(this);
   }
 
-  private rprocFiles(t: VTree, r: FakeRproc, link: (at: string, to: string) => void): void {
-    const dir = this.rprocDir(r);
-    const rw = r.sysfsReadOnly ? 0o444 : 0o644;
-    const attr = (name: string, read: () => string, write?: (d: Uint8Array, path: string) => void): void => {
-      const path = `${dir}/${name}`;
-      t.file(path, {
-        mode: write === undefined ? 0o444 : rw,
-        read: () => `${read()}\n`,
-        ...(write === undefined || r.sysfsReadOnly
-          ? {}
-          : { write: (d: Uint8Array) => this.store(path, d, () => write(d, path)) }),
-      });
-    };
-    attr('name', () => r.name);
-    attr(
-      'state',
-      () => r.state,
-      (d, path) => {
-        if (sysfsStreq(d, 'start')) this.rprocBoot(r, path);
-        else if (sysfsStreq(d, 'stop')) this.rprocShutdown(r, path);
-        else if (sysfsStreq(d, 'detach')) this.rprocDetach(r, path);
-        else {
-          this.log.push(`${r.device}: Unrecognised option: ${new TextDecoder().decode(d)}`);
-          throw errnoError('EINVAL', 'write', path);
-        }
-      },
-    );
-    attr(
-      'firmware',
-      () => (r.state === 'attached' ? 'unknown' : r.firmware),
-      (d, path) => {
-        if (r.state !== 'offline') throw errnoError('EBUSY', 'write', path);
-        const name = new TextDecoder().decode(d).split('\n')[0] ?? '';
-        if (name === '') throw errnoError('EINVAL', 'write', path);
-        r.firmware = name;
-      },
-    );
-    attr(
-      'recovery',
-      () => (r.recoveryDisabled ? 'disabled' : 'enabled'),
-      (d, path) => {
-        if (sysfsStreq(d, 'enabled')) {
-          r.recoveryDisabled = false;
-          this.triggerRecovery(r);
-        } else if (sysfsStreq(d, 'disabled')) r.recoveryDisabled = true;
-        else if (sysfsStreq(d, 'recover')) this.triggerRecovery(r);
-        else throw errnoError('EINVAL', 'write', path);
-      },
-    );
-    attr(
-      'coredump',
-      () => r.dumpConf,
-      (d, path) => {
-        if (r.state === 'crashed') throw errnoError('EBUSY', 'write', path);
-        const word = (['disabled', 'enabled', 'inline'] as const).find((w) => sysfsStreq(d, w));
-        if (word === undefined) throw errnoError('EINVAL', 'write', path);
-        r.dumpConf = word;
-      },
-    );
-    link(`/sys/class/remoteproc/${r.device}`, dir);
-    if (r.cdev) {
-      t.text(`${dir}/dev`, `245:${r.index}\n`);
-      t.chardev(`/dev/${r.device}`, 0o600, () => this.cdevOpen(r, `/dev/${r.device}`));
-    }
-    if (this.debugfs) {
-      const dbg = `/sys/kernel/debug/remoteproc/${r.device}`;
-      t.dir(dbg);
-      t.file(`${dbg}/name`, { mode: 0o400, read: () => `${r.name}\n` });
-      t.file(`${dbg}/crash`, {
-        mode: 0o200,
-        write: (d) =>
-          this.store(`${dbg}/crash`, d, () => {
-            // kstrtouint_from_user: decimal, 0x or 0 prefix, one trailing newline.
-            const text = new TextDecoder().decode(d).replace(/\n$/, '');
-            if (!/^(0x[0-9a-f]+|0[0-7]*|[1-9][0-9]*)$/i.test(text))
-              throw errnoError('EINVAL', 'write', `${dbg}/crash`);
-            const type = Number(
-              text.startsWith('0') && !text.startsWith('0x') ? Number.parseInt(text, 8) : text,
-            );
-            if (type > 0xffff_ffff) throw errnoError('ERANGE', 'write', `${dbg}/crash`);
-            if (r.state === 'offline') this.log.push(`${r.device}: crash reported while offline`);
-            this.reportCrash(r, type);
-          }),
-      });
-      if (r.state === 'running' && r.program !== undefined && r.program.trace !== '') {
-        // rproc_trace_read: the buffer up to its first NUL.
-        t.file(`${dbg}/trace0`, { mode: 0o400, read: () => r.trace });
-      }
-    }
-  }
-
-  private virtioFiles(t: VTree, v: FakeVirtio, link: (at: string, to: string) => void): void {
-    const vdir = this.virtioDir(v);
-    const hex = (n: number): string => `0x${(n === ANY ? RPMSG_ADDR_ANY : n).toString(16)}\n`;
-    const infra = (name: string, src: number, dst: number, driver: string): void => {
-      const id = `virtio${v.index}.${name}.${src}.${dst}`;
-      const dir = `${vdir}/${id}`;
-      t.text(`${dir}/name`, `${name}\n`);
-      t.text(`${dir}/src`, hex(src));
-      t.text(`${dir}/dst`, hex(dst));
-      t.text(`${dir}/announce`, 'false\n');
-      link(`${dir}/driver`, `/sys/bus/rpmsg/drivers/${driver}`);
-      link(`/sys/bus/rpmsg/devices/${id}`, dir);
-    };
-    infra('rpmsg_ns', 53, 53, 'rpmsg_ns');
-    infra('rpmsg_ctrl', 0, 0, 'rpmsg_ctrl');
-    for (const ch of v.channels) {
-      const dir = `${vdir}/${ch.id}`;
-      t.text(`${dir}/name`, `${ch.name}\n`);
-      t.text(`${dir}/src`, hex(ch.src));
-      t.text(`${dir}/dst`, hex(ch.dst));
-      t.text(`${dir}/announce`, 'false\n');
-      t.text(`${dir}/modalias`, `rpmsg:${ch.name}\n`);
-      t.file(`${dir}/driver_override`, {
-        mode: 0o644,
-        read: () => `${ch.override ?? '(null)'}\n`,
-        write: (d) =>
-          this.store(`${dir}/driver_override`, d, () => {
-            // driver_set_override: the name up to a newline; "\n" (or nothing) clears it.
-            const name = new TextDecoder().decode(d).split('\n')[0] ?? '';
-            ch.override = name === '' ? undefined : name;
-          }),
-      });
-      link(`/sys/bus/rpmsg/devices/${ch.id}`, dir);
-      if (ch.driver !== undefined) {
-        link(`${dir}/driver`, `/sys/bus/rpmsg/drivers/${ch.driver}`);
-        link(`/sys/bus/rpmsg/drivers/${ch.driver}/${ch.id}`, dir);
-      }
-      const ep = ch.eptdev;
-      if (ep !== undefined) {
-        const cdir = `${dir}/rpmsg/${ep.name}`;
-        t.text(`${cdir}/name`, `${ch.name}\n`);
-        // rpmsg_char.c src_show/dst_show: %d, so ANY is -1.
-        t.text(`${cdir}/src`, `${ch.src}\n`);
-        t.text(`${cdir}/dst`, `${ch.dst}\n`);
-        t.text(`${cdir}/dev`, `239:${ep.index}\n`);
-        link(`/sys/class/rpmsg/${ep.name}`, cdir);
-        t.chardev(`/dev/${ep.name}`, 0o600, () => ep.open(`/dev/${ep.name}`));
-      }
-      const tty = ch.tty;
-      if (tty !== undefined) {
-        const tdir = `${dir}/tty/${tty.name}`;
-        t.text(`${tdir}/dev`, `240:${tty.index}\n`);
-        link(`/sys/class/tty/${tty.name}`, tdir);
-        t.chardev(`/dev/${tty.name}`, 0o620, () => tty.open(`/dev/${tty.name}`));
-      }
-    }
+  virtioDevices(): FakeVirtio[] {
+    return this.virtios.filter((v): v is FakeVirtio => v !== undefined);
   }
 
   /** drivers/base/bus.c bind_store: find the device by name, match, probe. */
-  private bind(driver: string, data: Uint8Array, path: string): void {
+  bind(driver: string, data: Uint8Array, path: string): void {
     const name = new TextDecoder().decode(data).replace(/\n$/, '');
     const ch = this.channels().find((c) => c.id === name);
     if (ch === undefined || !this.matches(ch, driver)) throw errnoError('ENODEV', 'write', path);
@@ -696,7 +503,7 @@ export class FakeKernel {
     this.probe(ch, driver);
   }
 
-  private unbind(driver: string, data: Uint8Array, path: string): void {
+  unbind(driver: string, data: Uint8Array, path: string): void {
     const name = new TextDecoder().decode(data).replace(/\n$/, '');
     const ch = this.channels().find((c) => c.id === name);
     if (ch?.driver !== driver) throw errnoError('ENODEV', 'write', path);
@@ -704,7 +511,7 @@ export class FakeKernel {
   }
 
   /** remoteproc_cdev.c: write 1-10 bytes compared by prefix; release may shut down. */
-  private cdevOpen(r: FakeRproc, path: string): DeviceFile {
+  cdevOpen(r: FakeRproc, path: string): DeviceFile {
     return {
       read: () => Promise.reject(errnoError('EINVAL', 'read', path)),
       // eslint-disable-next-line @typescript-eslint/require-await -- a refusal is a rejection
