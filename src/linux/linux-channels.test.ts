@@ -272,6 +272,15 @@ describe('Linux backend: rpmsg channels', () => {
     }
   });
 
+  it('close() of the host ends a wait for a channel at once', async () => {
+    const f = board();
+    const waiting = f.host.waitForChannel('never', { anyProcessor: true }, { timeoutMs: 60_000 });
+    const started = Date.now();
+    await f.close();
+    await rejection(waiting, 'ECANCELED', /stopped waiting for channel "never": closed/);
+    assert.ok(Date.now() - started < 1000);
+  });
+
   it('close() of the host closes its endpoints and undoes their bindings', async () => {
     const f = board();
     await (await f.host.get('m4')).start();

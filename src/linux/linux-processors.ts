@@ -14,7 +14,7 @@ import {
   type RemoteProcessors,
   type WaitOptions,
 } from '../platform/remote-processors.ts';
-import { Backoff, sleep } from './backoff.ts';
+import { Backoff } from './backoff.ts';
 import { openChannel } from './channel-open.ts';
 import { errnoCode } from './kernel-io.ts';
 import { kernelError } from './kernel-errors.ts';
@@ -32,6 +32,9 @@ export class LinuxRemoteProcessors implements RemoteProcessors, ProcessorHost {
   readonly ctx: LinuxContext;
   private readonly processors = new Map<string, LinuxRemoteProcessor>();
   private readonly endpoints = new Set<LinuxChannelEndpoint>();
+  /** Waits for channels, cut short by close(). */
+  private readonly waits = new Set<() => void>();
+  private closed = false;
 
   constructor(options: LinuxOptions = {}) {
     this.ctx = new LinuxContext(options);
@@ -121,6 +124,13 @@ export class LinuxRemoteProcessors implements RemoteProcessors, ProcessorHost {
     // when a directory appears, so the bus is listed again on the back-off schedule.
     const backoff = new Backoff(this.ctx.channelPoll);
     for (;;) {
+      if (this.closed) {
+        throw new RprocError(
+          'ECANCELED',
+          'linux-wait-channel',
+          `stopped waiting for channel "${name}": closed`,
+        );
+      }
       const found = (await this.channels(scope)).find((c) => c.name === name);
       if (found !== undefined) return found;
       const now = Date.now();
@@ -132,8 +142,21 @@ export class LinuxRemoteProcessors implements RemoteProcessors, ProcessorHost {
           `no channel "${name}" announced ${where} within ${timeoutMs} ms (${this.ctx.layout.rpmsgDevices})`,
         );
       }
-      await sleep(Math.min(backoff.next(), deadline - now));
+      await this.pause(Math.min(backoff.next(), deadline - now));
     }
+  }
+
+  /** A wait between two looks at the bus that close() cuts short. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.waits.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.waits.add(wake);
+    });
   }
 
   channelsOf(processor: string): Promise<readonly ChannelInfo[]> {
@@ -153,6 +176,8 @@ export class LinuxRemoteProcessors implements RemoteProcessors, ProcessorHost {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    for (const wake of [...this.waits]) wake();
     for (const p of this.processors.values()) p.dispose();
     const errors: unknown[] = [];
     for (const endpoint of [...this.endpoints]) await endpoint.close().catch((e: unknown) => errors.push(e));
