@@ -274,6 +274,8 @@ export class VirtualSocProcessors implements RemoteProcessors {
   private readonly endpoints = new Set<ChannelEndpoint>();
   /** Channels with an endpoint open through this object: one opener at a time, as rpmsg_char. */
   private readonly opened = new Set<RpmsgChannel>();
+  /** Pending channel waits, ended by close(). */
+  private readonly waits = new Set<() => void>();
 
   constructor(soc: VirtualSoc) {
     this.soc = soc;
@@ -373,10 +375,18 @@ export class VirtualSocProcessors implements RemoteProcessors {
           ),
         );
       }, timeoutMs);
+      const cancel = (): void => {
+        done();
+        reject(
+          new RprocError('ECANCELED', 'soc-wait-channel', `stopped waiting for channel "${name}": closed`),
+        );
+      };
       const done = (): void => {
         clearTimeout(timer);
         this.soc.rpmsg.off('channel', listener);
+        this.waits.delete(cancel);
       };
+      this.waits.add(cancel);
       this.soc.rpmsg.on('channel', listener);
     });
   }
@@ -417,6 +427,7 @@ export class VirtualSocProcessors implements RemoteProcessors {
   }
 
   async close(): Promise<void> {
+    for (const cancel of [...this.waits]) cancel();
     for (const endpoint of [...this.endpoints]) await endpoint.close();
     for (const p of this.processors.values()) p.dispose();
   }
