@@ -198,7 +198,9 @@ export class SocCore {
         );
         continue;
       }
-      rproc.carveouts.add(new MemEntry({ name: c.name, da, len: c.size, buffer: { da, pa: c.pa, va } }));
+      rproc.resources.carveouts.add(
+        new MemEntry({ name: c.name, da, len: c.size, buffer: { da, pa: c.pa, va } }),
+      );
     }
   }
 
@@ -211,7 +213,7 @@ export class SocCore {
     }
     // An id ≥ 31 was rung: every id of every vdev may be pending.
     let maxId = 0;
-    for (const v of rproc.vdevs) for (const r of v.vrings) maxId = Math.max(maxId, r.notifyId);
+    for (const v of rproc.resources.vdevs) for (const r of v.vrings) maxId = Math.max(maxId, r.notifyId);
     for (let id = 0; id <= maxId; id++) rproc.vqInterrupt(id);
   }
 

@@ -153,7 +153,7 @@ export class Loopback<C extends RemoteCore> {
 
   /** The virtio device the transport created for vdev0. */
   get vdev(): VirtioDevice | undefined {
-    const v = this.rproc.vdevs[0];
+    const v = this.rproc.resources.vdevs[0];
     return v === undefined ? undefined : this.virtio.deviceOf(v);
   }
 

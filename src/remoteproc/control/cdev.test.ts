@@ -225,7 +225,7 @@ describe('cdev release', () => {
 
   it('a crashed processor is left alone by close (only running/attached are acted on)', async () => {
     const { rproc } = await fixtureBench();
-    rproc.recoveryDisabled = true;
+    rproc.crash.recoveryDisabled = true;
     const file = new RprocCdev(rproc).open();
     await file.write('start');
     file.ioctl(RPROC_SET_SHUTDOWN_ON_RELEASE, 1);
