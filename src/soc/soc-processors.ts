@@ -91,8 +91,8 @@ class SocProcessor extends WatchedEmitter<ProcessorEvents> implements RemoteProc
       device: r.devName,
       state: r.state,
       firmware: r.state === 'attached' ? 'unknown' : r.firmware,
-      recovery: r.recoveryDisabled ? 'disabled' : 'enabled',
-      coredump: r.coredumpMode,
+      recovery: r.crash.recoveryDisabled ? 'disabled' : 'enabled',
+      coredump: r.coredump.mode,
     });
   }
 
@@ -189,13 +189,13 @@ class SocProcessor extends WatchedEmitter<ProcessorEvents> implements RemoteProc
   }
 
   recovery(): Promise<RecoveryMode> {
-    return Promise.resolve(this.rproc.recoveryDisabled ? 'disabled' : 'enabled');
+    return Promise.resolve(this.rproc.crash.recoveryDisabled ? 'disabled' : 'enabled');
   }
 
   async setRecovery(mode: RecoveryMode): Promise<void> {
-    this.rproc.recoveryDisabled = mode === 'disabled';
+    this.rproc.crash.recoveryDisabled = mode === 'disabled';
     // recovery_store: "enabled" recovers a processor that crashed while it was disabled.
-    if (mode === 'enabled' && this.rproc.state === 'crashed') await this.rproc.recover();
+    if (mode === 'enabled' && this.rproc.state === 'crashed') await this.rproc.crash.recover();
   }
 
   async recover(): Promise<void> {
@@ -207,11 +207,11 @@ class SocProcessor extends WatchedEmitter<ProcessorEvents> implements RemoteProc
         `${this.label} is ${state}, not crashed: nothing to recover`,
       );
     }
-    await this.rproc.recover();
+    await this.rproc.crash.recover();
   }
 
   coredump(): Promise<CoredumpMode> {
-    return Promise.resolve(this.rproc.coredumpMode);
+    return Promise.resolve(this.rproc.coredump.mode);
   }
 
   setCoredump(mode: CoredumpMode): Promise<void> {
@@ -224,12 +224,12 @@ class SocProcessor extends WatchedEmitter<ProcessorEvents> implements RemoteProc
         ),
       );
     }
-    this.rproc.coredumpMode = mode;
+    this.rproc.coredump.mode = mode;
     return Promise.resolve();
   }
 
   trace(index = 0): Promise<string> {
-    const text = this.rproc.readTrace(index);
+    const text = this.rproc.resources.readTrace(index);
     if (text === undefined) {
       return Promise.reject(
         new RprocError(
