@@ -8,8 +8,9 @@ import { RprocError } from '../util/errors.ts';
 import { inspectCommand } from './inspect-command.ts';
 import { demoCommand } from './demo-command.ts';
 import { runCommand } from './run-command.ts';
+import { BOARD_COMMANDS } from './board-commands.ts';
 
-const COMMANDS: readonly Command[] = [demoCommand, runCommand, inspectCommand];
+const COMMANDS: readonly Command[] = [demoCommand, runCommand, inspectCommand, ...BOARD_COMMANDS];
 
 function globalHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
