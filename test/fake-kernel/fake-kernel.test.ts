@@ -213,6 +213,30 @@ describe('simulated kernel: remoteproc sysfs', () => {
   });
 });
 
+describe('simulated kernel: debugfs', () => {
+  const dbg = '/sys/kernel/debug/remoteproc/remoteproc0';
+  it('lays out name, recovery, crash and coredump, and trace0 while running', async () => {
+    const { k, io } = kernel();
+    assert.deepEqual(await io.readdir(dbg), ['coredump', 'crash', 'name', 'recovery']);
+    await io.writeFile(STATE, 'start');
+    assert.deepEqual(await io.readdir(dbg), ['coredump', 'crash', 'name', 'recovery', 'trace0']);
+    assert.equal(await text(io, `${dbg}/trace0`), 'all-echo: ready\n');
+    assert.equal(await io.mode(`${dbg}/crash`), 0o200);
+    k.dispose();
+  });
+
+  it('takes recovery and coredump words by prefix over the written length, as remoteproc_debugfs.c does', async () => {
+    const { k, io } = kernel();
+    await io.writeFile(`${dbg}/recovery`, 'd');
+    assert.equal(k.processor('m4').recoveryDisabled, true);
+    await io.writeFile(`${dbg}/coredump`, 'inl\n');
+    assert.equal(k.processor('m4').dumpConf, 'inline');
+    assert.equal(await errnoOf(io.writeFile(`${dbg}/recovery`, 'x')), 'EINVAL');
+    assert.equal(await errnoOf(io.writeFile(`${dbg}/recovery`, 'enabled!!!!')), 'EINVAL');
+    assert.equal(await errnoOf(io.writeFile(`${dbg}/crash`, 'two')), 'EINVAL');
+  });
+});
+
 describe('simulated kernel: /dev/remoteprocN', () => {
   const cdev = '/dev/remoteproc0';
   for (const [written, errno] of [

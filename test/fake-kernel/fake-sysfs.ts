@@ -135,6 +135,38 @@ function rprocFiles(k: FakeKernel, t: VTree, r: FakeRproc, link: Link): void {
     const dbg = `/sys/kernel/debug/remoteproc/${r.device}`;
     t.dir(dbg);
     t.file(`${dbg}/name`, { mode: 0o400, read: () => `${r.name}\n` });
+    // rproc_recovery_write / rproc_coredump_write: at most 10 / 20 bytes, one trailing newline
+    // dropped, then compared by prefix over the written length (so "e" means "enabled").
+    const debugWord = (d: Uint8Array, max: number, path: string, words: readonly string[]): string => {
+      if (d.length === 0 || d.length > max) throw errnoError('EINVAL', 'write', path);
+      const text = new TextDecoder().decode(d).replace(/\n$/, '');
+      const word = words.find((w) => text !== '' && w.startsWith(text));
+      if (word === undefined) throw errnoError('EINVAL', 'write', path);
+      return word;
+    };
+    t.file(`${dbg}/recovery`, {
+      mode: 0o600,
+      read: () => (r.recoveryDisabled ? 'disabled\n' : 'enabled\n'),
+      write: (d) =>
+        k.store(`${dbg}/recovery`, d, () => {
+          const word = debugWord(d, 10, `${dbg}/recovery`, ['enabled', 'disabled', 'recover']);
+          if (word !== 'recover') r.recoveryDisabled = word === 'disabled';
+          if (word !== 'disabled') k.triggerRecovery(r);
+        }),
+    });
+    t.file(`${dbg}/coredump`, {
+      mode: 0o600,
+      read: () => `${r.dumpConf}\n`,
+      write: (d) =>
+        k.store(`${dbg}/coredump`, d, () => {
+          if (r.state === 'crashed') throw errnoError('EBUSY', 'write', `${dbg}/coredump`);
+          r.dumpConf = debugWord(d, 20, `${dbg}/coredump`, [
+            'disabled',
+            'enabled',
+            'inline',
+          ]) as typeof r.dumpConf;
+        }),
+    });
     t.file(`${dbg}/crash`, {
       mode: 0o200,
       write: (d) =>
