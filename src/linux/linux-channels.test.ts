@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { isRprocError, type ErrnoName } from '../util/errors.ts';
 import { RPMSG_ADDR_ANY } from '../platform/remote-processors.ts';
 import { fakeLinux, type FakeLinux } from '../../test/fake-kernel/fake-linux.ts';
-import { memoryFirmwareFs, type FakeKernelOptions } from '../../test/fake-kernel/fake-kernel.ts';
+import { LINUX_5_15, memoryFirmwareFs, type FakeKernelOptions } from '../../test/fake-kernel/fake-kernel.ts';
 import { fakeFirmwareImage } from '../../test/fake-kernel/fake-programs.ts';
 
 function board(options: Partial<FakeKernelOptions> = {}): FakeLinux {
@@ -267,6 +267,28 @@ describe('Linux backend: rpmsg channels', () => {
       );
       await (await f.host.get('m4')).stop();
       await rejection(f.host.open(ch), 'EPIPE', /channel virtio0\.sensor\.-1\.1026 is gone/);
+    } finally {
+      await f.close();
+    }
+  });
+
+  it('on a 5.15 kernel binds rpmsg_chrdev to rpmsg-raw itself, and says rpmsg_tty is missing', async () => {
+    const f = board({ flavour: LINUX_5_15 });
+    try {
+      await (await f.host.get('m4')).start();
+      const raw = await f.host.waitForChannel('rpmsg-raw', { processor: 'm4' });
+      assert.equal(raw.driver, undefined);
+      const ep = await f.host.open(raw);
+      await ep.send('old kernel');
+      assert.equal(text(await ep.receive({ timeoutMs: 1000 })), 'old kernel');
+      await ep.close();
+      assert.equal(f.kernel.channel('rpmsg-raw').driver, undefined);
+      const tty = await f.host.waitForChannel('rpmsg-tty', { processor: 'm4' });
+      await rejection(
+        f.host.open(tty),
+        'ENODEV',
+        /rpmsg_tty is not loaded \(CONFIG_RPMSG_TTY, Linux ≥ 5\.16/,
+      );
     } finally {
       await f.close();
     }
