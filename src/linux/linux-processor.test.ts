@@ -382,25 +382,38 @@ describe('Linux backend: processors', () => {
     }
   });
 
-  it('re-reads state on a bounded schedule that backs off while idle, and not at all without listeners', async () => {
+  it('re-reads state on a bounded schedule that backs off while idle, and not at all without listeners', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     const f = board({}, {}, { statePoll: { minMs: 5, maxMs: 40 } });
-    let reads = 0;
+    let now = 0;
+    const readsAt: number[] = [];
     const read = f.io.readFile.bind(f.io);
     f.io.readFile = (path: string) => {
-      if (path === STATE) reads++;
+      if (path === STATE) readsAt.push(now);
       return read(path);
+    };
+    const advance = async (ms: number): Promise<void> => {
+      for (let i = 0; i < ms; i++) {
+        t.mock.timers.tick(1);
+        now++;
+        // Let the read the timer started finish (it resolves through promises only).
+        await new Promise((r) => setImmediate(r));
+      }
     };
     try {
       const m4 = await f.host.get('m4');
       const listener = (): void => undefined;
       m4.on('state', listener);
-      await new Promise((r) => setTimeout(r, 500));
+      await advance(0);
+      t.mock.timers.tick(0);
+      await advance(500);
       m4.off('state', listener);
-      const watched = reads;
-      // 0, 5, 10, 20, 40, 40, ... ms: about 15 reads in 500 ms; a busy loop would make thousands.
-      assert.ok(watched >= 5 && watched <= 20, `${watched} reads of state in 500 ms`);
-      await new Promise((r) => setTimeout(r, 200));
-      assert.ok(reads - watched <= 1, `${reads - watched} reads after the last listener left`);
+      // At once, then 5, 10, 20 ms apart, then every 40 ms: a busy loop would read thousands of times.
+      const expected = [0, 5, 15, 35];
+      for (let at = 75; at <= 500; at += 40) expected.push(at);
+      assert.deepEqual(readsAt, expected);
+      await advance(500);
+      assert.equal(readsAt.length, expected.length, 'no read after the last listener left');
     } finally {
       await f.close();
     }
