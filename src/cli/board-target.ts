@@ -3,23 +3,13 @@
 // or fake tree), or the virtual SoC of a board file (--board FILE, or --board default for the
 // embedded board) started with the cores its board auto-boots. Both are the same RemoteProcessors.
 
-import { fileURLToPath } from 'node:url';
-import { addBundledJsFirmware } from '../cpu/js/bundled-firmware.ts';
 import '../cpu/core-kinds.ts';
 import { LinuxRemoteProcessors } from '../linux/linux-processors.ts';
 import type { RemoteProcessors } from '../platform/remote-processors.ts';
-import { FirmwareStore } from '../remoteproc/firmware-store.ts';
 import { loadBoard } from '../soc/fdt/load-board.ts';
 import { VirtualSocProcessors } from '../soc/soc-processors.ts';
 import { VirtualSoc } from '../soc/virtual-soc.ts';
 import { UsageError, type OptionSpec, type OptionValues } from './command.ts';
-
-/** The firmware a board names: the shipped prebuilt ELFs and the bundled js programs. */
-function shippedFirmware(): FirmwareStore {
-  const store = new FirmwareStore([fileURLToPath(new URL('../../firmware/prebuilt', import.meta.url))]);
-  addBundledJsFirmware(store);
-  return store;
-}
 
 export const TARGET_OPTIONS: OptionSpec = {
   sysfs: { type: 'string' },
@@ -60,10 +50,8 @@ export async function openTarget(values: OptionValues): Promise<Target> {
         '--board selects the virtual SoC; --sysfs and --dev select Linux: give one or the other',
       );
     }
-    const soc = new VirtualSoc({
-      board: await loadBoard(board === 'default' ? undefined : board),
-      firmwareStore: shippedFirmware(),
-    });
+    // No store given: the SoC resolves firmware names against the shipped images (default-firmware.ts).
+    const soc = new VirtualSoc({ board: await loadBoard(board === 'default' ? undefined : board) });
     await soc.start();
     for (const core of soc.cores) await core.rproc.autoBootDone;
     const host = new VirtualSocProcessors(soc);

@@ -324,7 +324,7 @@ export class VirtualSocProcessors implements RemoteProcessors {
 
   private live(): { info: ChannelInfo; channel: RpmsgChannel }[] {
     const ttys = new Set(this.soc.tty.ports.map((p) => p.channel));
-    return this.soc.rpmsg.rpmsgDevices.flatMap((device) =>
+    return this.soc.rpmsg.buses.flatMap((device) =>
       device.channelList
         .filter((channel) => !channel.removed)
         .map((channel) => ({
