@@ -1,49 +1,66 @@
 // The board verbs: `rproc ls`, `start NAME [--firmware FILE]`, `stop NAME`, `state NAME [--watch]`,
 // `trace NAME`, `channels`, `send CHANNEL TEXT` and `console CHANNEL`, the same on a Linux system
 // (sysfs, /dev; docs/linux-boards.md) and on the virtual SoC (--board), through the platform
-// interface both implement. Each is one operation, as `echo start > .../state` is; failures are one
-// line naming the value and the file (exit status 1), bad usage exit status 2.
+// interface both implement. Each is one operation, as `echo start > .../state` is; exit statuses
+// and events as docs/cli.md ("Board verbs") lists them.
 
 import { existsSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { RprocError } from '../util/errors.ts';
+import { RprocError, hex } from '../util/errors.ts';
 import type {
   ChannelInfo,
   ChannelScope,
   FirmwareSpec,
   ProcessorEvents,
+  ProcessorInfo,
   RemoteProcessor,
   RemoteProcessors,
 } from '../platform/remote-processors.ts';
 import { EXIT, UsageError, type Command, type CommandContext, type OptionValues } from './command.ts';
+import type { Reporter } from './reporter.ts';
 import { ANNOUNCE_GRACE_MS, openTarget, TARGET_HELP, TARGET_OPTIONS, type Target } from './board-target.ts';
-import { BoardOutput, printable, table } from './board-output.ts';
+import { escapeLines, table } from './board-output.ts';
 
 /** How long a verb waits for the state change its write causes to show (Linux: the next poll). */
 const STATE_SETTLE_MS = 5000;
 /** How long `send` waits for a reply, and `console` for the last replies after the input ends. */
 const REPLY_WAIT_MS = 1000;
+/** Crash types the kernel names (rproc_crash_to_string); anything else is reported as unknown. */
+const CRASH_TYPES: readonly string[] = ['mmufault', 'watchdog', 'fatal error'];
 
 function seconds(values: OptionValues, name: string, fallbackMs: number | undefined): number | undefined {
   const raw = values[name];
   if (raw === undefined) return fallbackMs;
   const n = Number(raw);
   if (typeof raw !== 'string' || !Number.isFinite(n) || n <= 0 || n > 2_147_483) {
-    throw new UsageError(`--${name} takes a number of seconds above 0, not "${String(raw)}"`);
+    throw new UsageError(
+      `--${name} takes a number of seconds above 0 and at most 2147483, not "${String(raw)}"`,
+    );
   }
   return n * 1000;
 }
 
-async function withTarget<T>(
-  ctx: CommandContext,
-  fn: (t: Target, out: BoardOutput) => Promise<T>,
-): Promise<T> {
+async function withTarget<T>(ctx: CommandContext, fn: (t: Target) => Promise<T>): Promise<T> {
   const target = await openTarget(ctx.values);
   try {
-    return await fn(target, new BoardOutput(ctx.io, ctx.json));
+    return await fn(target);
   } finally {
     await target.close();
   }
+}
+
+/** Resolves after `ms` (never when undefined) or as soon as the command is aborted (a signal). */
+function untilAborted(abort: AbortSignal, ms: number | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (abort.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      abort.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = ms === undefined ? undefined : setTimeout(done, ms);
+    abort.addEventListener('abort', done, { once: true });
+  });
 }
 
 type StateEvent = ProcessorEvents['state'];
@@ -69,11 +86,19 @@ function nextState(
   });
 }
 
-function sayState(out: BoardOutput, p: RemoteProcessor, e: StateEvent): void {
-  out.say(
-    { event: 'state', processor: p.name, device: p.device, from: e.from, to: e.to },
-    `${p.device} (${p.name}): ${e.from} → ${e.to}`,
-  );
+function sayState(r: Reporter, p: RemoteProcessor, from: StateEvent['from'], to: StateEvent['to']): void {
+  r.say({ event: 'state', core: p.name, device: p.device, from, to }, `${p.device}: ${from} → ${to}`);
+}
+
+/** A processor as `ls` and `state` describe it: one `processor` event. */
+function sayProcessor(r: Reporter, p: ProcessorInfo, text: string | undefined): void {
+  const { name, ...rest } = p;
+  r.say({ event: 'processor', core: name, ...rest }, text);
+}
+
+/** The `core` field of a channel's events: absent for a channel no remote processor owns. */
+function coreOf(ch: ChannelInfo): { core?: string } {
+  return ch.processor === undefined ? {} : { core: ch.processor };
 }
 
 /** --firmware FILE: a local file is installed; anything else names a firmware already in place. */
@@ -111,7 +136,7 @@ async function findChannel(
 const PROCESSOR_HELP =
   '  --processor NAME        the processor whose channel it is (needed when several announce the name)';
 
-export const lsCommand: Command = {
+const lsCommand: Command = {
   name: 'ls',
   summary: 'List the remote processors: state, firmware, recovery, coredump',
   usage: '',
@@ -124,21 +149,22 @@ export const lsCommand: Command = {
   options: TARGET_OPTIONS,
   positionals: [0, 0],
   run: (ctx) =>
-    withTarget(ctx, async ({ host }, out) => {
+    withTarget(ctx, async ({ host }) => {
+      const r = ctx.reporter;
       const list = await host.list();
-      if (list.length === 0) out.text('no remote processors');
+      if (list.length === 0) r.raw('no remote processors\n');
       else
         for (const line of table([
           ['DEVICE', 'NAME', 'STATE', 'FIRMWARE', 'RECOVERY', 'COREDUMP'],
           ...list.map((p) => [p.device, p.name, p.state, p.firmware, p.recovery, p.coredump]),
         ]))
-          out.text(line);
-      for (const p of list) out.say({ event: 'processor', ...p }, undefined);
-      return EXIT.OK;
+          r.raw(`${escapeLines(line)}\n`);
+      for (const p of list) sayProcessor(r, p, undefined);
+      return { status: EXIT.OK, reason: `${list.length} remote processor(s)` };
     }),
 };
 
-export const startCommand: Command = {
+const startCommand: Command = {
   name: 'start',
   summary: 'Boot a remote processor, optionally with a firmware file installed first',
   usage: 'NAME',
@@ -153,23 +179,20 @@ export const startCommand: Command = {
   options: { ...TARGET_OPTIONS, firmware: { type: 'string' } },
   positionals: [1, 1],
   run: (ctx) =>
-    withTarget(ctx, async ({ host }, out) => {
+    withTarget(ctx, async ({ host }) => {
       const p = await host.get(ctx.positionals[0] ?? '');
       const firmware = firmwareSpec(ctx.values);
       const changed = nextState(p, STATE_SETTLE_MS, (e) => e.from === 'offline');
       await p.start(firmware === undefined ? {} : { firmware });
+      // The write succeeded: the processor left `offline`. Its new state shows at the next poll
+      // on Linux; if that takes longer than the settle time, the state read now is reported.
       const e = await changed;
-      if (e !== undefined) sayState(out, p, e);
-      else
-        out.say(
-          { event: 'started', processor: p.name, device: p.device },
-          `${p.device} (${p.name}): started`,
-        );
-      return EXIT.OK;
+      sayState(ctx.reporter, p, 'offline', e?.to ?? (await p.state()));
+      return { status: EXIT.OK, reason: `${p.name} started` };
     }),
 };
 
-export const stopCommand: Command = {
+const stopCommand: Command = {
   name: 'stop',
   summary: 'Shut a running or attached remote processor down',
   usage: 'NAME',
@@ -177,22 +200,18 @@ export const stopCommand: Command = {
   options: TARGET_OPTIONS,
   positionals: [1, 1],
   run: (ctx) =>
-    withTarget(ctx, async ({ host }, out) => {
+    withTarget(ctx, async ({ host }) => {
       const p = await host.get(ctx.positionals[0] ?? '');
+      const before = await p.state();
       const changed = nextState(p, STATE_SETTLE_MS, (e) => e.to === 'offline' || e.to === 'detached');
       await p.stop();
       const e = await changed;
-      if (e !== undefined) sayState(out, p, e);
-      else
-        out.say(
-          { event: 'stopped', processor: p.name, device: p.device },
-          `${p.device} (${p.name}): stopped`,
-        );
-      return EXIT.OK;
+      sayState(ctx.reporter, p, e?.from ?? before, e?.to ?? (await p.state()));
+      return { status: EXIT.OK, reason: `${p.name} stopped` };
     }),
 };
 
-export const stateCommand: Command = {
+const stateCommand: Command = {
   name: 'state',
   summary: "Print a remote processor's state, or follow its changes with --watch",
   usage: 'NAME',
@@ -200,51 +219,54 @@ export const stateCommand: Command = {
     'Options:',
     '  --watch                 print every change (and crash) until Ctrl-C or --timeout; Linux: `state` is',
     '                          re-read 25 ms after a change, backing off to once a second while nothing changes',
-    '  --timeout SECONDS       stop watching after this long',
+    '  --timeout SECONDS       stop watching after this long (exit status 0, or 3 if it crashed meanwhile)',
     ...TARGET_HELP,
   ].join('\n'),
   options: { ...TARGET_OPTIONS, watch: { type: 'boolean' }, timeout: { type: 'string' } },
   positionals: [1, 1],
   run: (ctx) =>
-    withTarget(ctx, async ({ host }, out) => {
+    withTarget(ctx, async ({ host }) => {
+      const r = ctx.reporter;
       const p = await host.get(ctx.positionals[0] ?? '');
       const timeoutMs = seconds(ctx.values, 'timeout', undefined);
       const watch = ctx.values['watch'] === true;
+      if (!watch && timeoutMs !== undefined) throw new UsageError('--timeout goes with --watch');
       // Watching starts before the first read, so that read is the baseline changes are seen from;
       // what changes meanwhile is printed after it.
       const held: (() => void)[] = [];
       let holding = true;
+      let crashes = 0;
       const emit = (print: () => void): void => (holding ? void held.push(print) : print());
-      const onState = (e: StateEvent): void => emit(() => sayState(out, p, e));
+      const onState = (e: StateEvent): void => emit(() => sayState(r, p, e.from, e.to));
       const onCrash = (e: ProcessorEvents['crash']): void =>
-        emit(() =>
-          out.say(
-            { event: 'crash', processor: p.name, device: p.device, type: e.type },
-            `${p.device} (${p.name}): crashed`,
-          ),
-        );
+        emit(() => {
+          crashes += 1;
+          const type = e.type !== undefined && CRASH_TYPES.includes(e.type) ? e.type : 'unknown';
+          r.say(
+            { event: 'crash', core: p.name, device: p.device, type, count: crashes },
+            `${p.device}: crashed (${type})`,
+          );
+        });
       if (watch) p.on('state', onState).on('crash', onCrash);
       try {
-        const state = await p.state();
-        out.say({ event: 'state', processor: p.name, device: p.device, state }, state);
+        const info = await p.info();
+        if (!watch) r.raw(`${info.state}\n`);
+        sayProcessor(r, info, watch ? `${p.device}: ${info.state}` : undefined);
         holding = false;
         for (const print of held.splice(0)) print();
-        if (!watch) return EXIT.OK;
-        await new Promise<void>((resolve) => {
-          const timer = timeoutMs === undefined ? undefined : setTimeout(resolve, timeoutMs);
-          process.once('SIGINT', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
+        if (!watch) return { status: EXIT.OK, reason: info.state };
+        await untilAborted(ctx.abort, timeoutMs);
       } finally {
         p.off('state', onState).off('crash', onCrash);
       }
-      return EXIT.OK;
+      // A signal's status is main's to give; a crash while watched fails the watch as it fails `run`.
+      return crashes > 0
+        ? { status: EXIT.CRASHED, reason: `${p.name} crashed ${crashes} time(s) while watched` }
+        : { status: EXIT.OK, reason: 'watch ended' };
     }),
 };
 
-export const traceCommand: Command = {
+const traceCommand: Command = {
   name: 'trace',
   summary: "Print a remote processor's trace buffer (debugfs traceN on Linux: needs root)",
   usage: 'NAME',
@@ -252,23 +274,24 @@ export const traceCommand: Command = {
   options: { ...TARGET_OPTIONS, index: { type: 'string' } },
   positionals: [1, 1],
   run: (ctx) =>
-    withTarget(ctx, async ({ host }, out) => {
+    withTarget(ctx, async ({ host }) => {
       const p = await host.get(ctx.positionals[0] ?? '');
       const raw = ctx.values['index'] ?? '0';
       const index = Number(raw);
-      if (typeof raw !== 'string' || !Number.isInteger(index) || index < 0) {
+      if (typeof raw !== 'string' || !/^\d+$/.test(raw) || !Number.isSafeInteger(index)) {
         throw new UsageError(`--index takes a trace buffer number, not "${String(raw)}"`);
       }
       const text = await p.trace(index);
-      out.say(
-        { event: 'trace', processor: p.name, device: p.device, index, text },
-        printable(text.replace(/\n$/, '')),
-      );
-      return EXIT.OK;
+      const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
+      for (const line of lines) {
+        ctx.reporter.say({ event: 'trace', core: p.name, index, text: line }, undefined);
+        ctx.reporter.raw(`${escapeLines(line)}\n`);
+      }
+      return { status: EXIT.OK, reason: `${lines.length} line(s)` };
     }),
 };
 
-export const channelsCommand: Command = {
+const channelsCommand: Command = {
   name: 'channels',
   summary: 'List the rpmsg channels: processor, name, addresses, how user space reaches them',
   usage: '',
@@ -282,14 +305,14 @@ export const channelsCommand: Command = {
   options: { ...TARGET_OPTIONS, processor: { type: 'string' } },
   positionals: [0, 0],
   run: (ctx) =>
-    withTarget(ctx, async ({ host, virtual }, out) => {
+    withTarget(ctx, async ({ host, virtual }) => {
+      const r = ctx.reporter;
       const processor = ctx.values['processor'];
       if (processor !== undefined && typeof processor !== 'string')
         throw new UsageError('--processor takes a name');
-      if (virtual) await new Promise((r) => setTimeout(r, ANNOUNCE_GRACE_MS));
+      if (virtual) await untilAborted(ctx.abort, ANNOUNCE_GRACE_MS);
       const list = await host.channels(processor === undefined ? undefined : { processor });
-      const hex = (n: number): string => `0x${n.toString(16)}`;
-      if (list.length === 0) out.text('no rpmsg channels');
+      if (list.length === 0) r.raw('no rpmsg channels\n');
       else
         for (const line of table([
           ['ID', 'PROCESSOR', 'NAME', 'SRC', 'DST', 'KIND', 'DRIVER'],
@@ -303,13 +326,27 @@ export const channelsCommand: Command = {
             c.driver ?? '-',
           ]),
         ]))
-          out.text(line);
-      for (const c of list) out.say({ event: 'channel', ...c, src: hex(c.src), dst: hex(c.dst) }, undefined);
-      return EXIT.OK;
+          r.raw(`${escapeLines(line)}\n`);
+      for (const c of list)
+        r.say(
+          {
+            event: 'rpmsg-device',
+            id: c.id,
+            ...coreOf(c),
+            channel: c.name,
+            src: hex(c.src),
+            dst: hex(c.dst),
+            announce: c.announce,
+            kind: c.kind,
+            ...(c.driver === undefined ? {} : { driver: c.driver }),
+          },
+          undefined,
+        );
+      return { status: EXIT.OK, reason: `${list.length} channel(s)` };
     }),
 };
 
-export const sendCommand: Command = {
+const sendCommand: Command = {
   name: 'send',
   summary: 'Send TEXT as one message to a channel and print the reply',
   usage: 'CHANNEL TEXT',
@@ -323,44 +360,41 @@ export const sendCommand: Command = {
   options: { ...TARGET_OPTIONS, processor: { type: 'string' }, timeout: { type: 'string' } },
   positionals: [2, 2],
   run: (ctx) =>
-    withTarget(ctx, async ({ host, virtual }, out) => {
+    withTarget(ctx, async ({ host, virtual }) => {
+      const r = ctx.reporter;
       const [name = '', text = ''] = ctx.positionals;
       const waitMs = seconds(ctx.values, 'timeout', REPLY_WAIT_MS) ?? REPLY_WAIT_MS;
       const ch = await findChannel(host, ctx.values, name, virtual ? Math.max(waitMs, 10_000) : waitMs);
       const ep = await host.open(ch);
+      const where = { ...coreOf(ch), channel: ch.name, id: ch.id };
       try {
         await ep.send(text);
-        out.say(
-          { event: 'tx', channel: ch.name, id: ch.id, processor: ch.processor, text },
-          `${ch.name} → ${JSON.stringify(text)}`,
-        );
+        r.say({ event: 'tx', ...where, text }, `${ch.name} → ${escapeLines(JSON.stringify(text))}`);
         try {
           const reply = new TextDecoder().decode(await ep.receive({ timeoutMs: waitMs }));
-          out.say(
-            { event: 'rx', channel: ch.name, id: ch.id, processor: ch.processor, text: reply },
-            `${ch.name} ← ${printable(JSON.stringify(reply))}`,
+          r.say(
+            { event: 'rx', ...where, src: hex(ch.dst), text: reply },
+            `${ch.name} ← ${escapeLines(JSON.stringify(reply))}`,
           );
         } catch (e) {
           if (!(e instanceof RprocError && e.code === 'ETIMEDOUT')) throw e;
-          out.say(
-            { event: 'no-reply', channel: ch.name, id: ch.id, waitedMs: waitMs },
-            `no reply within ${waitMs / 1000} s`,
-          );
+          r.say({ event: 'no-reply', ...where, waitedMs: waitMs }, `no reply within ${waitMs / 1000} s`);
         }
       } finally {
         await ep.close();
       }
-      return EXIT.OK;
+      return { status: EXIT.OK, reason: 'sent' };
     }),
 };
 
-export const consoleCommand: Command = {
+const consoleCommand: Command = {
   name: 'console',
   summary: 'Connect stdin and stdout to a channel (one message per input line)',
   usage: 'CHANNEL',
   help: [
     'CHANNEL is a channel name or id (rproc channels). Ends at the end of the input (replies get',
-    `${REPLY_WAIT_MS / 1000} s more), at Ctrl-C, or when the channel goes away (exit status 1).`,
+    `${REPLY_WAIT_MS / 1000} s more; exit status 0), when the channel goes away (1), or at Ctrl-C (130).`,
+    "stdout carries only the channel's data; anything else goes to stderr.",
     'Options:',
     PROCESSOR_HELP,
     ...TARGET_HELP,
@@ -368,7 +402,9 @@ export const consoleCommand: Command = {
   options: { ...TARGET_OPTIONS, processor: { type: 'string' } },
   positionals: [1, 1],
   run: (ctx) =>
-    withTarget(ctx, async ({ host, virtual }, out) => {
+    withTarget(ctx, async ({ host, virtual }) => {
+      const r = ctx.reporter;
+      r.textOnStderr();
       const ch = await findChannel(
         host,
         ctx.values,
@@ -376,40 +412,55 @@ export const consoleCommand: Command = {
         virtual ? 10_000 : REPLY_WAIT_MS,
       );
       const ep = await host.open(ch);
+      const where = { ...coreOf(ch), channel: ch.name, id: ch.id };
       const state = { ending: false };
       let sent: Promise<unknown> = Promise.resolve();
       const received = (async () => {
         for await (const data of ep.messages()) {
           const text = new TextDecoder().decode(data);
-          if (out.json) out.say({ event: 'rx', channel: ch.name, id: ch.id, text }, undefined);
-          else ctx.io.out(printable(ch.kind === 'tty' ? text : `${text}\n`));
+          r.say({ event: 'rx', ...where, src: hex(ch.dst), text }, undefined);
+          r.raw(escapeLines(ch.kind === 'tty' ? text : `${text}\n`));
         }
         if (!state.ending) throw new RprocError('EPIPE', 'console', `channel ${ch.id} went away`);
       })();
-      const input = createInterface({ input: process.stdin });
-      const finished = new Promise<void>((resolve) => {
+      // No raw mode: the terminal keeps its line editing, and Ctrl-C stays a SIGINT (ctx.abort).
+      const input = createInterface({ input: process.stdin, terminal: false, crlfDelay: Infinity });
+      const inputEnded = new Promise<void>((resolve) => {
         input.on('line', (line) => {
           sent = sent.then(async () => {
             await ep.send(ch.kind === 'tty' ? `${line}\n` : line);
-            out.say({ event: 'tx', channel: ch.name, id: ch.id, text: line }, undefined);
+            r.say({ event: 'tx', ...where, text: line }, undefined);
           });
         });
-        input.on('close', () => void sent.then(() => setTimeout(resolve, REPLY_WAIT_MS), resolve));
-        process.once('SIGINT', () => resolve());
+        input.on(
+          'close',
+          () =>
+            void sent.then(
+              () => resolve(),
+              () => resolve(),
+            ),
+        );
       });
+      const finished = inputEnded.then(() => untilAborted(ctx.abort, REPLY_WAIT_MS));
       try {
-        await Promise.race([finished, received]);
+        await Promise.race([finished, received, untilAborted(ctx.abort, undefined)]);
       } finally {
         state.ending = true;
         input.close();
+        process.stdin.pause();
+        process.stdin.unref();
         await ep.close();
         await received.catch(() => undefined);
       }
       await sent;
-      return EXIT.OK;
+      return { status: EXIT.OK, reason: 'input ended' };
     }),
 };
 
+/**
+ * On a signal a board verb closes what it opened (channel files, bindings it made, a --board SoC)
+ * and leaves the processors' states alone.
+ */
 export const BOARD_COMMANDS: readonly Command[] = [
   lsCommand,
   startCommand,
@@ -419,4 +470,4 @@ export const BOARD_COMMANDS: readonly Command[] = [
   channelsCommand,
   sendCommand,
   consoleCommand,
-];
+].map((c) => ({ ...c, onSignal: 'closing what it opened' }));
