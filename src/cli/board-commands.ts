@@ -63,6 +63,20 @@ function untilAborted(abort: AbortSignal, ms: number | undefined): Promise<void>
   });
 }
 
+/**
+ * `p`'s value, or undefined as soon as the command is aborted: a signal does not wait out a channel
+ * wait. What `p` does after that (target.close() ends its waits) is caught here, never unhandled.
+ */
+async function orAborted<T>(p: Promise<T>, abort: AbortSignal): Promise<T | undefined> {
+  const aborted = untilAborted(abort, undefined).then(() => undefined);
+  const result = await Promise.race([p, aborted]);
+  if (abort.aborted) p.catch(() => undefined);
+  return result;
+}
+
+/** The status of a verb a signal ended before it was done (main turns it into 128 + n). */
+const INTERRUPTED = { status: EXIT.FAILED, reason: 'interrupted' } as const;
+
 type StateEvent = ProcessorEvents['state'];
 
 /** Resolves with the first state change seen within `ms`, or undefined. */
@@ -364,14 +378,20 @@ const sendCommand: Command = {
       const r = ctx.reporter;
       const [name = '', text = ''] = ctx.positionals;
       const waitMs = seconds(ctx.values, 'timeout', REPLY_WAIT_MS) ?? REPLY_WAIT_MS;
-      const ch = await findChannel(host, ctx.values, name, virtual ? Math.max(waitMs, 10_000) : waitMs);
+      const ch = await orAborted(
+        findChannel(host, ctx.values, name, virtual ? Math.max(waitMs, 10_000) : waitMs),
+        ctx.abort,
+      );
+      if (ch === undefined) return INTERRUPTED;
       const ep = await host.open(ch);
       const where = { ...coreOf(ch), channel: ch.name, id: ch.id };
       try {
         await ep.send(text);
         r.say({ event: 'tx', ...where, text }, `${ch.name} → ${escapeLines(JSON.stringify(text))}`);
         try {
-          const reply = new TextDecoder().decode(await ep.receive({ timeoutMs: waitMs }));
+          const data = await orAborted(ep.receive({ timeoutMs: waitMs }), ctx.abort);
+          if (data === undefined) return INTERRUPTED;
+          const reply = new TextDecoder().decode(data);
           r.say(
             { event: 'rx', ...where, src: hex(ch.dst), text: reply },
             `${ch.name} ← ${escapeLines(JSON.stringify(reply))}`,
@@ -405,12 +425,11 @@ const consoleCommand: Command = {
     withTarget(ctx, async ({ host, virtual }) => {
       const r = ctx.reporter;
       r.textOnStderr();
-      const ch = await findChannel(
-        host,
-        ctx.values,
-        ctx.positionals[0] ?? '',
-        virtual ? 10_000 : REPLY_WAIT_MS,
+      const ch = await orAborted(
+        findChannel(host, ctx.values, ctx.positionals[0] ?? '', virtual ? 10_000 : REPLY_WAIT_MS),
+        ctx.abort,
       );
+      if (ch === undefined) return INTERRUPTED;
       const ep = await host.open(ch);
       const where = { ...coreOf(ch), channel: ch.name, id: ch.id };
       const state = { ending: false };

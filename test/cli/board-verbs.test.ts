@@ -231,6 +231,29 @@ describe('rproc board verbs on Linux (simulated kernel on disk)', () => {
     });
   }
 
+  it('send waiting for a channel ends at Ctrl-C with 130 at once, not at its --timeout', async () => {
+    const tree = new FakeTree({ processors: [{ name: 'm4' }] });
+    try {
+      const send = new RprocProcess(
+        ['send', 'nope', 'x', '--timeout', '60', '--json', '--sysfs', tree.sysfs, '--dev', tree.dev],
+        { timeoutMs: 30_000 },
+      );
+      await send.waitFor((e) => e.event === 'start');
+      const sent = Date.now();
+      send.child.kill('SIGINT');
+      const r = await send.done;
+      assert.equal(r.status, 130, r.stderr);
+      assert.equal(r.stderr, '');
+      assert.ok(Date.now() - sent < 20_000, `ended ${Date.now() - sent} ms after the signal`);
+      assert.deepEqual(
+        checkedEvents(r, 'send').map((e) => e.event),
+        ['start', 'signal', 'end'],
+      );
+    } finally {
+      tree.close();
+    }
+  });
+
   it('console: stdin to a tty channel, what comes back to stdout, status 0 at the end of input', async () => {
     // A tty channel: the pty standing in for /dev/ttyRPMSG0 may merge writes, as a tty does.
     const tree = new FakeTree({ processors: [{ name: 'm4', firmware: 'tty.elf' }] });
