@@ -70,7 +70,7 @@ export async function firmwareSearchPath(ctx: LinuxContext): Promise<FirmwareSea
 }
 
 /** The directory files are installed into: the option, else firmware_class.path, else /lib/firmware. */
-export async function installDir(ctx: LinuxContext): Promise<string> {
+async function installDir(ctx: LinuxContext): Promise<string> {
   if (ctx.firmwareDir !== undefined) return ctx.firmwareDir;
   return (await firmwareSearchPath(ctx)).custom ?? '/lib/firmware';
 }

@@ -7,7 +7,7 @@
 import { errnoError, type DeviceFile } from '../../src/linux/kernel-io.ts';
 
 /** virtio_rpmsg_bus.c: 512-byte buffers less the 16-byte header. */
-export const FAKE_MTU = 496;
+const FAKE_MTU = 496;
 
 export class FakeEptdev {
   readonly index: number;

@@ -23,7 +23,7 @@ export interface FakeProgram {
 
 const echo = (ctx: ProgramContext): void => ctx.reply(ctx.data);
 
-export const FAKE_PROGRAMS: Readonly<Record<string, FakeProgram>> = {
+const FAKE_PROGRAMS: Readonly<Record<string, FakeProgram>> = {
   crasher: {
     channels: ['crasher'],
     trace: 'crasher: ready\n',

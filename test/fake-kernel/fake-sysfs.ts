@@ -19,12 +19,12 @@ function sysfsStreq(data: Uint8Array, word: string): boolean {
 }
 
 /** Where a processor's device sits in /sys/devices (its class link points there). */
-export function rprocDir(r: FakeRproc): string {
+function rprocDir(r: FakeRproc): string {
   return `/sys/devices/platform/soc/${r.node}/remoteproc/${r.device}`;
 }
 
 /** The virtio device under the processor: rproc_rvdev_add_device makes rproc->dev its parent. */
-export function virtioDir(v: FakeVirtio): string {
+function virtioDir(v: FakeVirtio): string {
   return `${rprocDir(v.rproc)}/${v.rproc.device}#vdev0buffer/virtio${v.index}`;
 }
 
