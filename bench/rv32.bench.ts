@@ -92,7 +92,7 @@ const bench: Bench = {
         record(
           name,
           median(runs.map((r) => r.mips)),
-          baseline,
+          { name: 'qemu-riscv32/compute-mips', value: baseline },
           'MIPS',
           `${engine}, ${(instret / 1e6).toFixed(0)}M instructions, median of ${RUNS}; baseline qemu-riscv32 on ${(count / 1e6).toFixed(0)}M (${how})`,
         ),

@@ -7,7 +7,7 @@
 import { ERRNO } from '../src/util/errors.ts';
 import type { RpmsgEndpoint } from '../src/rpmsg/host/rpmsg-endpoint.ts';
 import { MULTI_ECHO_ENDPOINTS } from '../src/cpu/js/programs/multi-echo.ts';
-import { record, type BenchRecord } from './bench.ts';
+import { record, type Baseline, type BenchRecord } from './bench.ts';
 import { defaultFirmwareStore } from '../src/cli/soc-setup.ts';
 import { manyCoreBoard } from '../src/soc/boards/many-cores.ts';
 import { VirtualSoc } from '../src/soc/virtual-soc.ts';
@@ -37,6 +37,44 @@ export async function makeSoc(
   });
   await soc.start();
   return soc;
+}
+
+/** The js 'rpmsg-echo' firmware on a 1-core board, booted, its channel open. */
+export interface Echo {
+  readonly soc: VirtualSoc;
+  readonly ept: RpmsgEndpoint;
+  /** Round-trip times in ms of `n` echoes of `payload` after `warmup` untimed ones. */
+  rtt(payload: Uint8Array, n: number, warmup: number): Promise<Float64Array>;
+}
+
+export async function bootEcho(): Promise<Echo> {
+  const soc = await makeSoc(1, 'rpmsg-echo');
+  const core = soc.cores[0];
+  if (core === undefined) throw new Error('no core');
+  await core.rproc.boot();
+  const ch = await soc.rpmsg.waitForChannel('rpmsg-echo', { rproc: core.rproc });
+  let waiting: (() => void) | undefined;
+  const ept = ch.open(() => {
+    const w = waiting;
+    waiting = undefined;
+    w?.();
+  });
+  return {
+    soc,
+    ept,
+    async rtt(payload, n, warmup) {
+      const lat = new Float64Array(n + warmup);
+      for (let k = 0; k < n + warmup; k++) {
+        const t0 = performance.now();
+        const reply = new Promise<void>((resolve) => (waiting = resolve));
+        const rc = ept.trySend(payload);
+        if (rc !== 0) throw new Error(`echo send failed (${rc})`);
+        await reply;
+        lat[k] = performance.now() - t0;
+      }
+      return lat.subarray(warmup);
+    },
+  };
 }
 
 export function median(xs: readonly number[]): number {
@@ -148,14 +186,17 @@ export function scaleRecords(
   samples: ReadonlyMap<number, readonly ScaleSample[]>,
 ): BenchRecord[] {
   const of = (n: number, k: keyof ScaleSample): number[] => (samples.get(n) ?? []).map((x) => x[k]);
-  const base = (k: keyof ScaleSample): number => median(of(1, k));
+  const base = (k: keyof ScaleSample, what: string): Baseline => ({
+    name: `${prefix}/${what}-1`,
+    value: median(of(1, k)),
+  });
   const sizes = [...samples.keys()];
   return [
     ...sizes.map((n) =>
       record(
         `${prefix}/boot-per-core-${n}`,
         median(of(n, 'bootPerCoreMs')),
-        base('bootPerCoreMs'),
+        base('bootPerCoreMs', 'boot-per-core'),
         'ms',
         spread(of(n, 'bootPerCoreMs'), 0),
       ),
@@ -164,7 +205,7 @@ export function scaleRecords(
       record(
         `${prefix}/echo-${n}`,
         median(of(n, 'msgPerSec')),
-        base('msgPerSec'),
+        base('msgPerSec', 'echo'),
         'msg/s',
         `${spread(
           of(n, 'msgPerSec').map((v) => v / 1000),
@@ -176,7 +217,7 @@ export function scaleRecords(
       record(
         `${prefix}/cpu-per-msg-${n}`,
         median(of(n, 'cpuUsPerMsg')),
-        base('cpuUsPerMsg'),
+        base('cpuUsPerMsg', 'cpu-per-msg'),
         'µs',
         spread(of(n, 'cpuUsPerMsg'), 1),
       ),

@@ -45,7 +45,7 @@ const bench: Bench = {
       record(
         'soc-sched/cpu-per-msg-vs-worker',
         median(sched1),
-        median(worker),
+        { name: 'soc-sched/cpu-per-msg-worker-1', value: median(worker) },
         'µs',
         `deterministic ${spread(sched1, 2)}, worker ${spread(worker, 2)}`,
       ),
