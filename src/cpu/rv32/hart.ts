@@ -11,7 +11,7 @@ import { CsrFile } from './csr.ts';
 import { decode } from './decode.ts';
 import { DecodeCache } from './decode-cache.ts';
 import { interpret } from './interpreter.ts';
-import { Jit, type JitProbation } from './jit.ts';
+import { Jit, type JitProbation, type JitStats } from './jit.ts';
 import { execSystem } from './system.ts';
 import { CAUSE, INTERRUPT_BIT, highestInterrupt, type IrqLine } from './trap.ts';
 import { WARMUP_RAM, warmUpInterpreter } from './warmup.ts';
@@ -189,6 +189,13 @@ export class Hart {
       this.engineKind === 'jit'
         ? new Jit(this, options.jitThreshold, options.jitProbation === undefined ? {} : options.jitProbation)
         : interpreterEngine;
+  }
+
+  /** The translator's counters and its current threshold (jit.ts); undefined for the interpreter. */
+  get jitStats(): JitStats | undefined {
+    return this.engine instanceof Jit
+      ? { ...this.engine.stats, threshold: this.engine.threshold }
+      : undefined;
   }
 
   /** Back to the reset state at `pc` (default: the reset pc); drops all cached code. */

@@ -1,9 +1,11 @@
 // The block translator's dispatcher. Cold code runs in the interpreter, which counts, in a
 // direct-mapped table per block entry pc, the executions of the blocks it enters through a control
-// transfer (the dispatcher counts those it enters through a region's side exit); a block reaching
-// the threshold gets its region (jit-region.ts: the blocks around it that have run at least
-// threshold / 16 times) translated to a JavaScript function (jit-codegen.ts, `new Function`), and
-// every block of the region becomes an entry of the dispatch table, where the interpreter stops.
+// transfer (the dispatcher counts those it enters through a region's side exit); a block whose
+// count has reached the threshold gets its region (jit-region.ts: the blocks around it that have
+// run at least threshold / 16 times) translated to a JavaScript function (jit-codegen.ts,
+// `new Function`) the next time control reaches it, and every block of the region becomes an
+// entry of the dispatch table, where the interpreter stops. The threshold adapts (see "Adaptive
+// threshold" below) so that short programs are translated too.
 // A new region is on probation until V8 has optimised it (see "Probation" below): until then the
 // interpreter, which is faster than V8's baseline code for a region, runs most of its code.
 //
@@ -70,17 +72,41 @@ export interface JitProbation {
   readonly window?: number;
 }
 
+/*
+ * Adaptive threshold. The threshold starts at DEFAULT_THRESHOLD (or the hart's jitThreshold), where
+ * a program with long hot loops pays for translation only where it runs most. A program with no
+ * block that hot would then never be translated at all, so every stretch of `threshold`
+ * instructions interpreted in a row (no translated code ran, nothing was translated) halves it,
+ * down to FLOOR_THRESHOLD (or the configured threshold, if lower): from 1024, a block entered 8
+ * times is translated after about 2,000 interpreted instructions. A program whose hot code is
+ * translated keeps its threshold, as translated code running restarts the stretch. Counts are
+ * instructions, not time, so a run is as deterministic as before.
+ */
+/** What the translator has done so far, and its threshold now. */
+export interface JitStats {
+  readonly translations: number;
+  readonly translatedInsns: number;
+  readonly interpretedInsns: number;
+  readonly threshold: number;
+}
+
 const DISPATCH_SLOTS = 1 << 16;
-/** Block executions (counted by the interpreter at control transfers) that make a block hot. */
+/** Block executions (counted by the interpreter at control transfers) that make a block hot, at the start. */
 const DEFAULT_THRESHOLD = 1024;
+/** The lowest the threshold adapts down to. */
+const FLOOR_THRESHOLD = 8;
 /** Counter value that stops further translation attempts at a slot whose pc cannot be translated. */
 const NEVER = -0x4000_0000;
 
 export class Jit implements Engine {
-  /** Block-entry executions before translation. */
-  readonly threshold: number;
+  /** Block-entry executions before translation, now (see "Adaptive threshold"). */
+  threshold: number;
+  /** The lowest the threshold adapts to. */
+  private readonly floor: number;
+  /** Instructions interpreted in a row: since translated code last ran, the last translation or threshold step. */
+  private coldRun = 0;
   /** Executions a block needs to be part of a region (others become exits). */
-  private readonly minHeat: number;
+  private minHeat: number;
   private readonly tags = new Int32Array(DISPATCH_SLOTS).fill(1);
   private readonly entries = new Int32Array(DISPATCH_SLOTS);
   private readonly owners: (Translated | undefined)[] = new Array<Translated | undefined>(
@@ -110,6 +136,7 @@ export class Jit implements Engine {
     this.probationWarm = probation?.warm ?? PROBATION_WARM;
     this.probationWindow = probation?.window ?? PROBATION_WINDOW;
     this.threshold = Math.max(1, threshold | 0);
+    this.floor = Math.min(this.threshold, FLOOR_THRESHOLD);
     this.minHeat = this.threshold >> 4;
     const m = h.main;
     const values: Record<string, unknown> = {
@@ -135,10 +162,10 @@ export class Jit implements Engine {
     const owners = this.owners;
     const entries = this.entries;
     const heat = this.heat;
-    const hot = this.threshold;
     const mask = DISPATCH_SLOTS - 1;
     let left = budget;
     while (left > 0) {
+      const hot = this.threshold;
       const pc = h.pc | 0;
       const slot = (pc >>> 1) & mask;
       if (tags[slot] === pc) {
@@ -147,6 +174,7 @@ export class Jit implements Engine {
         if (n >= 0) {
           left -= n;
           this.stats.translatedInsns += n;
+          if (n !== 0) this.coldRun = 0;
           if (h.brk !== 0) break;
           if (n !== 0) {
             // A side exit (or the end of a slice): the block it leads to was entered, and the
@@ -172,12 +200,22 @@ export class Jit implements Engine {
         if (this.translate(pc)) continue;
         heat[slot] = NEVER;
       }
-      const n = interpret(h, left, heat, hot);
+      // Interpret up to the next threshold step (none once at the floor).
+      const step = hot > this.floor ? hot - this.coldRun : left;
+      const n = interpret(h, Math.min(left, Math.max(1, step)), heat, hot);
       left -= n;
       this.stats.interpretedInsns += n;
+      if (hot > this.floor && (this.coldRun += n) >= hot) this.lowerThreshold();
       if (h.brk !== 0) break;
     }
     return budget - left;
+  }
+
+  /** `threshold` instructions interpreted in a row: halve it. */
+  private lowerThreshold(): void {
+    this.threshold = Math.max(this.floor, this.threshold >> 1);
+    this.minHeat = this.threshold >> 4;
+    this.coldRun = 0;
   }
 
   /** Run region t on probation: a timed call, or -1 when the interpreter should run instead. */
@@ -244,6 +282,7 @@ export class Jit implements Engine {
       }
     }
     this.stats.translations++;
+    this.coldRun = 0;
     return true;
   }
 
