@@ -9,7 +9,7 @@ import type { RpmsgEndpoint } from '../src/rpmsg/host/rpmsg-endpoint.ts';
 import { MULTI_ECHO_ENDPOINTS } from '../src/cpu/js/programs/multi-echo.ts';
 import { record, type Baseline, type BenchRecord } from './bench.ts';
 import { defaultFirmwareStore } from '../src/cli/soc-setup.ts';
-import { manyCoreBoard } from '../src/soc/boards/many-cores.ts';
+import { manyCoreBoard, type ManyCoreRv32 } from '../src/soc/boards/many-cores.ts';
 import { VirtualSoc } from '../src/soc/virtual-soc.ts';
 import { distIsFresh } from '../src/util/dist.ts';
 import '../src/cpu/core-kinds.ts';
@@ -22,14 +22,15 @@ export function warnIfStale(): void {
 
 export type CoreMode = 'worker' | 'scheduled';
 
-/** A board of `cores` js cores running `firmware`, started but not booted. */
+/** A board of `cores` js cores running `firmware` (every rv32.every-th an rv32 core), started but not booted. */
 export async function makeSoc(
   cores: number,
   firmware: string,
   mode: CoreMode = 'worker',
+  rv32?: ManyCoreRv32,
 ): Promise<VirtualSoc> {
   const soc = new VirtualSoc({
-    board: manyCoreBoard(cores, firmware),
+    board: manyCoreBoard(cores, firmware, rv32),
     firmwareStore: defaultFirmwareStore(),
     autoBoot: false,
     ...(mode === 'scheduled' ? { scheduler: true as const } : {}),
@@ -99,7 +100,12 @@ export function sleep(ms: number): Promise<void> {
 /** Worker threads the cores may use (VirtualSoc coreThreads); undefined: the SoC's default. */
 export const SOC_CORE_THREADS: number | undefined =
   process.env['SOC_CORE_THREADS'] === undefined ? undefined : Number(process.env['SOC_CORE_THREADS']);
-export const SOC_SCALE_CORES = [1, 2, 4, 8, 16];
+export const SOC_SCALE_CORES = [1, 2, 4, 8, 16, 32, 64];
+/** Board sizes of the deterministic-mode bench (every core in the host thread). */
+export const SOC_SCHED_CORES = [1, 2, 4, 8, 16];
+/** Mixed boards: every 4th core an rv32 core running the C echo firmware (one endpoint). */
+export const MIXED_RV32: ManyCoreRv32 = { every: 4, firmware: 'echo.elf' };
+export const SOC_MIXED_CORES = [16, 32, 64];
 export const SOC_SCALE_ROUNDS = Number(process.env['SOC_SCALE_ROUNDS'] ?? 3);
 const WINDOW = 8;
 const PAYLOAD = 64;
@@ -117,10 +123,12 @@ export interface ScaleSample {
  * Boot a board of `cores` multi-echo cores, time until every channel is announced, then keep
  * WINDOW echoes in flight on every endpoint and measure replies and the process's CPU time.
  */
-export async function runBoard(cores: number, mode: CoreMode): Promise<ScaleSample> {
-  const soc = await makeSoc(cores, 'multi-echo', mode);
+export async function runBoard(cores: number, mode: CoreMode, rv32?: ManyCoreRv32): Promise<ScaleSample> {
+  const soc = await makeSoc(cores, 'multi-echo', mode, rv32);
   try {
-    const want = cores * MULTI_ECHO_ENDPOINTS;
+    const rv32Cores = rv32 === undefined ? 0 : Math.floor(cores / rv32.every);
+    // multi-echo announces MULTI_ECHO_ENDPOINTS channels, the C echo one.
+    const want = (cores - rv32Cores) * MULTI_ECHO_ENDPOINTS + rv32Cores;
     let announced = 0;
     let allAnnounced: (() => void) | undefined;
     const channelsUp = new Promise<void>((resolve) => (allAnnounced = resolve));
@@ -180,15 +188,19 @@ export async function runBoard(cores: number, mode: CoreMode): Promise<ScaleSamp
   }
 }
 
-/** boot-per-core, echo and cpu-per-msg records for every board size, each against its 1-core figure. */
+/**
+ * boot-per-core, echo and cpu-per-msg records for every board size, each against the figure of the
+ * smallest board measured (`${prefix}/...-N` of the first size).
+ */
 export function scaleRecords(
   prefix: string,
   samples: ReadonlyMap<number, readonly ScaleSample[]>,
 ): BenchRecord[] {
   const of = (n: number, k: keyof ScaleSample): number[] => (samples.get(n) ?? []).map((x) => x[k]);
+  const first = Math.min(...samples.keys());
   const base = (k: keyof ScaleSample, what: string): Baseline => ({
-    name: `${prefix}/${what}-1`,
-    value: median(of(1, k)),
+    name: `${prefix}/${what}-${first}`,
+    value: median(of(first, k)),
   });
   const sizes = [...samples.keys()];
   return [

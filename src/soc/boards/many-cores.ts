@@ -1,6 +1,8 @@
-// A generated board with N js cores, each with its own 1 MiB RAM (seen at 0x80000000 by the core),
-// its own vdev0 vrings and buffer region and a DMA pool: for scale tests and the boot/throughput
-// benchmark. Built with the FDT builder, so it needs no dtc.
+// A generated board with N cores, js or (optionally, every k-th) rv32, each with its own 1 MiB RAM
+// (seen at 0x80000000 by the core), its own vdev0 vrings and buffer region and a DMA pool: for
+// scale tests and the boot/throughput benchmark. An rv32 core sees its shared region at 0x80100000,
+// where the C SDK's board.h puts the shared window (FW_SHM_BASE). Built with the FDT builder, so it
+// needs no dtc.
 
 import { buildFdt, cells, flag, node, reg, ref, str, strs, u32, type NodeSpec } from '../fdt/fdt-builder.ts';
 import type { Fdt } from '../fdt/fdt-tree.ts';
@@ -18,7 +20,22 @@ function region(label: string, name: string, pa: number, size: number): NodeSpec
   );
 }
 
-export function manyCoreBoard(cores: number, firmware = 'rpmsg-echo'): Fdt {
+/** rv32 cores among the js ones: core i is rv32 when i % every === every - 1, running `firmware`. */
+export interface ManyCoreRv32 {
+  readonly every: number;
+  readonly firmware: string;
+}
+
+/** Where an rv32 core sees its shared region (the C SDK's FW_SHM_BASE). */
+const RV32_SHM_DA = 0x8010_0000;
+
+export function manyCoreBoard(cores: number, firmware = 'rpmsg-echo', rv32?: ManyCoreRv32): Fdt {
+  if (rv32 !== undefined && (!Number.isInteger(rv32.every) || rv32.every < 1))
+    throw new RprocError(
+      'EINVAL',
+      'board',
+      `rv32 cores every ${rv32.every} cores: must be a whole number >= 1`,
+    );
   if (!Number.isInteger(cores) || cores < 1 || cores > 64)
     throw new RprocError('EINVAL', 'board', `a many-cores board has 1..64 cores, not ${cores}`);
   const reserved: NodeSpec[] = [];
@@ -26,6 +43,7 @@ export function manyCoreBoard(cores: number, firmware = 'rpmsg-echo'): Fdt {
   for (let i = 0; i < cores; i++) {
     const base = RAM_BASE + i * PER_CORE;
     const shared = base + 0x10_0000;
+    const isRv32 = rv32 !== undefined && i % rv32.every === rv32.every - 1;
     reserved.push(
       region(`c${i}_ram`, `core${i}-ram`, base, 0x10_0000),
       region(`c${i}_vring0`, 'vdev0vring0', shared, 0x4000),
@@ -37,14 +55,21 @@ export function manyCoreBoard(cores: number, firmware = 'rpmsg-echo'): Fdt {
       node(
         `remoteproc@${(0x1010_0000 + i * 0x1000).toString(16)}`,
         {
-          compatible: str('rproc-ts,js-core'),
+          compatible: str(isRv32 ? 'rproc-ts,rv32-core' : 'rproc-ts,js-core'),
           reg: reg([[0x1010_0000 + i * 0x1000, 0x1000]]),
           'memory-region': cells(
             ...['ram', 'vring0', 'vring1', 'buffer', 'pool'].map((r) => ref(`c${i}_${r}`)),
           ),
-          'firmware-name': str(firmware),
+          'firmware-name': str(isRv32 ? rv32.firmware : firmware),
           'rproc-ts,dma-pool': cells(ref(`c${i}_pool`)),
-          'rproc-ts,address-map': u32(RAM_BASE, base, 0x10_0000, shared, shared, 0x10_0000),
+          'rproc-ts,address-map': u32(
+            RAM_BASE,
+            base,
+            0x10_0000,
+            isRv32 ? RV32_SHM_DA : shared,
+            shared,
+            0x10_0000,
+          ),
         },
         [],
         `core${i}`,
