@@ -1,6 +1,7 @@
 // The translator's adaptive threshold (jit.ts, "Adaptive threshold"): a short program that no
 // block of which reaches the starting threshold is translated all the same, with the same result
-// as the interpreter; once translated code runs the threshold stops falling; threshold 1
+// as the interpreter; once translated code runs the threshold stops falling; a long program gets
+// its early regions rebuilt at the starting threshold; threshold 1
 // translates a block the second time control reaches it (the interpreter runs and counts the first).
 
 import assert from 'node:assert/strict';
@@ -40,6 +41,24 @@ describe('jit threshold', () => {
     assert.equal(stats.threshold, 256);
     assert.equal(stats.translations, 1);
     assert.ok(stats.interpretedInsns < 2000, `interpreted ${stats.interpretedInsns}`);
+  });
+
+  it('once early regions have run 2 M instructions they are rebuilt at the starting threshold', () => {
+    const r = runProgram(
+      'jit',
+      loop,
+      { 5: 1_000_000 },
+      { jitThreshold: 1024, jitProbation: null },
+      5_000_000,
+    );
+    const stats = r.hart.jitStats;
+    assert.ok(stats !== undefined);
+    assert.equal(r.hart.instret, 4_000_001);
+    assert.equal(stats.retiers, 1);
+    assert.equal(stats.threshold, 1024);
+    // the early region, then the loop again from a full profile
+    assert.equal(stats.translations, 2);
+    assert.ok(stats.interpretedInsns < 8000, `interpreted ${stats.interpretedInsns}`);
   });
 
   it('threshold 1: the loop block is translated on its second entry', () => {

@@ -42,6 +42,9 @@ interface Translated {
   probes: number;
   /** Probation: until this time (the clock's ms) the interpreter runs its code instead. */
   coolUntil: number;
+  /** Translated below the starting threshold, from a young profile; instructions it ran since. */
+  early: boolean;
+  earlyRan: number;
 }
 
 /*
@@ -81,12 +84,20 @@ export interface JitProbation {
  * times is translated after about 2,000 interpreted instructions. A program whose hot code is
  * translated keeps its threshold, as translated code running restarts the stretch. Counts are
  * instructions, not time, so a run is as deterministic as before.
+ *
+ * A region translated below the starting threshold was built from a young profile (its loop had
+ * run a few times, its exits not yet), and measures slower than one built at the start threshold.
+ * So once early regions have run RETIER_INSNS instructions — the program is not short after all —
+ * they are all dropped and the threshold goes back to its start for good: the interpreter profiles
+ * again and the hot code is translated into regions from a full profile.
  */
 /** What the translator has done so far, and its threshold now. */
 export interface JitStats {
   readonly translations: number;
   readonly translatedInsns: number;
   readonly interpretedInsns: number;
+  /** Times the early regions were dropped and rebuilt at the starting threshold (0 or 1). */
+  readonly retiers: number;
   readonly threshold: number;
 }
 
@@ -95,14 +106,20 @@ const DISPATCH_SLOTS = 1 << 16;
 const DEFAULT_THRESHOLD = 1024;
 /** The lowest the threshold adapts down to. */
 const FLOOR_THRESHOLD = 8;
+/** Instructions early regions run before they are rebuilt at the starting threshold. */
+const RETIER_INSNS = 2_000_000;
 /** Counter value that stops further translation attempts at a slot whose pc cannot be translated. */
 const NEVER = -0x4000_0000;
 
 export class Jit implements Engine {
   /** Block-entry executions before translation, now (see "Adaptive threshold"). */
   threshold: number;
-  /** The lowest the threshold adapts to. */
-  private readonly floor: number;
+  /** The lowest the threshold adapts to (the start, once early regions were rebuilt). */
+  private floor: number;
+  /** The threshold it started at. */
+  private readonly start: number;
+  /** Live regions translated below the starting threshold. */
+  private early: Translated[] = [];
   /** Instructions interpreted in a row: since translated code last ran, the last translation or threshold step. */
   private coldRun = 0;
   /** Executions a block needs to be part of a region (others become exits). */
@@ -123,7 +140,7 @@ export class Jit implements Engine {
   private readonly probationWarm: number;
   private readonly probationWindow: number;
   /** Counters for tests and the benchmark: regions translated, instructions run in each engine. */
-  readonly stats = { translations: 0, translatedInsns: 0, interpretedInsns: 0 };
+  readonly stats = { translations: 0, translatedInsns: 0, interpretedInsns: 0, retiers: 0 };
 
   /**
    * @param probation how new regions wait for V8's optimising compiler (see "Probation"); null:
@@ -136,8 +153,9 @@ export class Jit implements Engine {
     this.probationWarm = probation?.warm ?? PROBATION_WARM;
     this.probationWindow = probation?.window ?? PROBATION_WINDOW;
     this.threshold = Math.max(1, threshold | 0);
+    this.start = this.threshold;
     this.floor = Math.min(this.threshold, FLOOR_THRESHOLD);
-    this.minHeat = this.threshold >> 4;
+    this.minHeat = Math.max(1, this.threshold >> 4);
     const m = h.main;
     const values: Record<string, unknown> = {
       h,
@@ -175,6 +193,7 @@ export class Jit implements Engine {
           left -= n;
           this.stats.translatedInsns += n;
           if (n !== 0) this.coldRun = 0;
+          if (t.early && (t.earlyRan += n) >= RETIER_INSNS) this.retier();
           if (h.brk !== 0) break;
           if (n !== 0) {
             // A side exit (or the end of a slice): the block it leads to was entered, and the
@@ -211,10 +230,21 @@ export class Jit implements Engine {
     return budget - left;
   }
 
+  /** Drop every early region and keep the starting threshold from now on (see "Adaptive threshold"). */
+  private retier(): void {
+    for (const t of this.early) if (!t.dead) this.kill(t);
+    this.early = [];
+    this.threshold = this.start;
+    this.floor = this.start;
+    this.minHeat = Math.max(1, this.start >> 4);
+    this.coldRun = 0;
+    this.stats.retiers++;
+  }
+
   /** `threshold` instructions interpreted in a row: halve it. */
   private lowerThreshold(): void {
     this.threshold = Math.max(this.floor, this.threshold >> 1);
-    this.minHeat = this.threshold >> 4;
+    this.minHeat = Math.max(1, this.threshold >> 4);
     this.coldRun = 0;
   }
 
@@ -264,6 +294,8 @@ export class Jit implements Engine {
       ran: 0,
       probes: 0,
       coolUntil: 0,
+      early: this.threshold < this.start,
+      earlyRan: 0,
     };
     region.blocks.forEach((b, i) => {
       const slot = (b.start >>> 1) & mask;
@@ -282,6 +314,7 @@ export class Jit implements Engine {
       }
     }
     this.stats.translations++;
+    if (t.early) this.early.push(t);
     this.coldRun = 0;
     return true;
   }
@@ -330,5 +363,6 @@ export class Jit implements Engine {
     this.owners.fill(undefined);
     this.heat.fill(0);
     this.byGranule.clear();
+    this.early = [];
   }
 }
