@@ -8,7 +8,7 @@
 //   idle/cpu-per-core-js-N      a many-core board of N js cores (multi-echo), all booted
 //   idle/cpu-empty-process      no SoC: the bench process alone, in % of a vCPU (baseline: the target)
 
-import { defaultFirmwareStore } from '../src/cli/soc-setup.ts';
+import { defaultFirmwareStore } from '../src/soc/default-firmware.ts';
 import { VirtualSoc } from '../src/soc/virtual-soc.ts';
 import { MULTI_ECHO_ENDPOINTS } from '../src/cpu/js/programs/multi-echo.ts';
 import { record, type Bench, type BenchRecord } from './bench.ts';

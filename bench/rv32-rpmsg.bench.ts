@@ -5,7 +5,7 @@
 // messages (64 in flight) against the bare ring; the guest instructions per echo (from the hart's
 // instret) against the target.
 
-import { defaultFirmwareStore } from '../src/cli/soc-setup.ts';
+import { defaultFirmwareStore } from '../src/soc/default-firmware.ts';
 import { VirtualSoc } from '../src/soc/virtual-soc.ts';
 import { CORE_WORD } from '../src/soc/core-block.ts';
 import { percentilesUs, sharedBaselines } from './bare-threads.ts';

@@ -13,7 +13,7 @@ import { imageView } from './elf-structs.ts';
 const OP = 'elf-rsc-table';
 
 /** The section name Linux looks for, compared as a whole C string. */
-const RSC_TABLE_SECTION_NAME = '.resource_table';
+export const RSC_TABLE_SECTION_NAME = '.resource_table';
 
 /** struct resource_table { u32 ver; u32 num; u32 reserved[2]; u32 offset[num]; } */
 const RSC_TABLE_HEADER = { ver: 0, num: 4, reserved0: 8, reserved1: 12, offset: 16 } as const;

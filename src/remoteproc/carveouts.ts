@@ -27,7 +27,7 @@ export interface DmaAllocator {
 }
 
 /** Name limit of struct rproc_mem_entry (32 bytes with the NUL). */
-const MEM_ENTRY_NAME_MAX = 31;
+export const MEM_ENTRY_NAME_MAX = 31;
 
 export interface MemEntryInit {
   readonly name: string;

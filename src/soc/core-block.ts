@@ -77,6 +77,12 @@ export const CORE_WORD = {
    */
   UART_PENDING: 20,
   UART_DROPPED: 21,
+  /**
+   * Bumped by the host after it posts a debug request to a lone core's worker (which looks at it
+   * between slices and then takes the request with receiveMessageOnPort: its loop never yields to
+   * the event loop). Cores in a group get theirs as group control messages.
+   */
+  DEBUG_SEQ: 22,
   /** First word of the ring's bytes (UART_RX_RING_BYTES of them), to the end of the block. */
   UART_RX_RING: 32,
 } as const;

@@ -5,13 +5,13 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import { VirtualSoc } from './virtual-soc.ts';
-import { defaultFirmwareStore } from '../cli/soc-setup.ts';
+import { defaultFirmwareStore } from './default-firmware.ts';
 import { readElf } from '../elf/elf-reader.ts';
 import { PT } from '../elf/elf-constants.ts';
 import type { RpmsgChannel } from '../rpmsg/host/rpmsg-channel.ts';
@@ -123,11 +123,16 @@ for (const mode of ['worker', 'deterministic'] as const)
         // binutils must read the dump too (CI requires readelf; locally its absence is reported).
         const readelf = needTools({ readelf: ['riscv64-unknown-elf-readelf', 'readelf'] });
         if (readelf.skip === false) {
-          const path = join(mkdtempSync(join(tmpdir(), 'rproc-core-')), 'core.elf');
-          writeFileSync(path, bytes);
-          const out = spawnSync(readelf.get('readelf'), ['-h', '-l', path], { encoding: 'utf8' }).stdout;
-          assert.match(out, /Type:\s+CORE/);
-          assert.match(out, /LOAD\s+0x[0-9a-f]+ 0x80000000 0x80000000/);
+          const dir = mkdtempSync(join(tmpdir(), 'rproc-core-'));
+          try {
+            const path = join(dir, 'core.elf');
+            writeFileSync(path, bytes);
+            const out = spawnSync(readelf.get('readelf'), ['-h', '-l', path], { encoding: 'utf8' }).stdout;
+            assert.match(out, /Type:\s+CORE/);
+            assert.match(out, /LOAD\s+0x[0-9a-f]+ 0x80000000 0x80000000/);
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
         } else {
           t.diagnostic(`the readelf check of the dump was not run: ${readelf.skip}`);
         }

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { VirtualSoc } from './virtual-soc.ts';
 import { manyCoreBoard } from './boards/many-cores.ts';
-import { defaultFirmwareStore } from '../cli/soc-setup.ts';
+import { defaultFirmwareStore } from './default-firmware.ts';
 import type { RpmsgChannel } from '../rpmsg/host/rpmsg-channel.ts';
 import '../cpu/core-kinds.ts';
 

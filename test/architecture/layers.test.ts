@@ -20,7 +20,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['remoteproc'],
   ['rpmsg', 'console'],
   ['soc', 'linux', 'testing'],
-  ['cpu', 'gdb'],
+  ['cpu', 'gdb', 'monitor'],
   ['cli'],
   ['.'],
 ];

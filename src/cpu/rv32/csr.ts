@@ -55,6 +55,15 @@ export interface CounterSource {
   time(): number;
 }
 
+/**
+ * CSRs implemented outside this file (the Sdtrig trigger CSRs, triggers.ts): read returns
+ * undefined for a CSR it does not have.
+ */
+export interface CsrExtension {
+  read(csr: number): number | undefined;
+  write(csr: number, value: number): void;
+}
+
 /** True when a CSR number is in a read-only range (csr[11:10] = 0b11). */
 export function isReadOnlyCsr(csr: number): boolean {
   return csr >>> 10 === 3;
@@ -86,10 +95,12 @@ export class CsrFile {
   private cycleOffset = 0n;
   private instretOffset = 0n;
   private readonly counters: CounterSource;
+  private readonly extension: CsrExtension | undefined;
 
-  constructor(mhartid: number, counters: CounterSource) {
+  constructor(mhartid: number, counters: CounterSource, extension?: CsrExtension) {
     this.mhartid = mhartid;
     this.counters = counters;
+    this.extension = extension;
   }
 
   /** Reset values: the privileged spec leaves most implementation-defined; QEMU's are zero. */
@@ -167,7 +178,7 @@ export class CsrFile {
       case CSR.timeh:
         return Math.floor(this.counters.time() / U32) | 0;
       default:
-        return isHpm(csr) ? 0 : undefined;
+        return isHpm(csr) ? 0 : this.extension?.read(csr);
     }
   }
 
@@ -214,7 +225,8 @@ export class CsrFile {
         return;
       default:
         // misa, mip, mstatush, mcountinhibit and the hpm counters: WARL fields that keep
-        // their (fixed) values.
+        // their (fixed) values. The extension's CSRs (it has them if it could read them).
+        if (this.extension?.read(csr) !== undefined) this.extension.write(csr, value);
         return;
     }
   }

@@ -17,7 +17,7 @@ const NO_TAG = 1;
  * `& 31` gives rd back); rs1 in 18:14, rs2 in 23:19; bit 24 set for a 4-byte instruction, so that
  * `(info >>> 23) & 2` adds 2 to the 2-byte step.
  */
-function packInfo(d: Decoded): number {
+export function packInfo(d: Decoded): number {
   return d.op | ((d.rd === 0 ? 32 : d.rd) << 8) | (d.rs1 << 14) | (d.rs2 << 19) | (d.len === 4 ? 1 << 24 : 0);
 }
 

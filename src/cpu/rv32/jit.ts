@@ -278,6 +278,7 @@ export class Jit implements Engine {
       (a) => h.fetch16(a),
       pc,
       (a) => (heat[(a >>> 1) & mask] as number) >= minHeat,
+      h.stops,
     );
     if (region.blocks[0]?.insns.length === 0) return false;
     const source = generateRegion(region, { base: h.main.base | 0, size: h.main.size, shared: h.sharedMain });
@@ -323,6 +324,12 @@ export class Jit implements Engine {
     const lo = addr >>> 0;
     const hi = lo + width;
     let dropped = false;
+    // A pc given up on (NEVER: say it was a stop point, debug-points.ts) may translate now.
+    const mask = DISPATCH_SLOTS - 1;
+    for (let a = (lo & ~1) >>> 0; a < hi; a += 2) {
+      const slot = (a >>> 1) & mask;
+      if (this.heat[slot] === NEVER) this.heat[slot] = 0;
+    }
     for (let g = lo >>> GRANULE_SHIFT; g <= (hi - 1) >>> GRANULE_SHIFT; g++) {
       const list = this.byGranule.get(g);
       if (list === undefined) continue;

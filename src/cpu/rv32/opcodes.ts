@@ -76,6 +76,11 @@ export const OP = {
   AMOMAX_W: 66,
   AMOMINU_W: 67,
   AMOMAXU_W: 68,
+  /**
+   * Not an instruction: what the decode cache holds at a pc where the hart must stop or trap
+   * before the instruction runs (a debugger breakpoint, an execute trigger; debug-points.ts).
+   */
+  BREAKPOINT: 69,
 } as const;
 
 export type OpName = keyof typeof OP;

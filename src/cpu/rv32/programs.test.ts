@@ -39,6 +39,16 @@ describe('firmware/tests programs', () => {
         assert.match(r.output, /misa=40001105/);
         assert.match(r.output, /instret_delta=00000003/);
       });
+      it(`${where}: sdtrig passes (breakpoint.S behaviour), with our trigger count and mtval`, () => {
+        const r = runVirt('sdtrig-virt.elf', engine, shared);
+        assert.deepEqual(r.outcome, { kind: 'pass' }, r.output);
+        assert.match(r.output, /triggers=00000004/);
+        assert.match(r.output, /tinfo=00000044/);
+        assert.match(r.output, /tcontrol_traps=00000001/);
+        // As QEMU since its watchpoint-tval fix: the pc for execute, the address for loads/stores.
+        assert.match(r.output, /exec_tval_is_pc=00000001/);
+        assert.match(r.output, /load_tval_is_addr=00000001/);
+      });
       it(`${where}: uart passes (receive side and its PLIC interrupt, in loopback)`, () => {
         const r = runVirt('uart-virt.elf', engine, shared);
         assert.deepEqual(r.outcome, { kind: 'pass' }, r.output);
@@ -127,7 +137,13 @@ describe('compute against qemu-riscv32', () => {
 
 describe('firmware/tests programs against qemu-system-riscv32 -M virt', () => {
   const tools = needTools({ qemu: ['qemu-system-riscv32'] });
-  for (const name of ['compute-virt.elf', 'traps-virt.elf', 'atomics-virt.elf', 'uart-virt.elf']) {
+  for (const name of [
+    'compute-virt.elf',
+    'traps-virt.elf',
+    'atomics-virt.elf',
+    'uart-virt.elf',
+    'sdtrig-virt.elf',
+  ]) {
     it(`${name} passes on QEMU too`, { skip: tools.skip }, () => {
       const r = spawnSync(
         tools.get('qemu'),

@@ -24,7 +24,7 @@ const IOC_WRITE = 1;
 const IOC_READ = 2;
 const SIZEOF_S32 = 4;
 
-const RPROC_MAGIC = 0xb7;
+export const RPROC_MAGIC = 0xb7;
 /** _IOW(0xB7, 1, __s32): a non-zero s32 makes closing the device shut the processor down. */
 export const RPROC_SET_SHUTDOWN_ON_RELEASE = ioc(IOC_WRITE, RPROC_MAGIC, 1, SIZEOF_S32);
 /** _IOR(0xB7, 2, __s32): 0 or 1. */

@@ -30,8 +30,8 @@ export const DEBUGFS_FILES = [
 export type DebugfsFile = (typeof DEBUGFS_FILES)[number];
 
 /** Size of the kernel buffers the recovery and coredump writes are copied into. */
-const DEBUGFS_RECOVERY_MAX = 10;
-const DEBUGFS_COREDUMP_MAX = 20;
+export const DEBUGFS_RECOVERY_MAX = 10;
+export const DEBUGFS_COREDUMP_MAX = 20;
 
 /** rproc_name_read prints "%.98s\n" into a 100-byte buffer. */
 const NAME_MAX = 98;

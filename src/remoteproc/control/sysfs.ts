@@ -21,7 +21,7 @@ export const SYSFS_ATTRS = ['coredump', 'recovery', 'firmware', 'state', 'name']
 export type SysfsAttr = (typeof SYSFS_ATTRS)[number];
 
 /** kernfs refuses a write longer than a page to a sysfs attribute (atomic_write_len). */
-const SYSFS_WRITE_MAX = 4096;
+export const SYSFS_WRITE_MAX = 4096;
 
 const WRITABLE: ReadonlySet<SysfsAttr> = new Set(['coredump', 'recovery', 'firmware', 'state']);
 

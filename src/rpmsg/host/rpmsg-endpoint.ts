@@ -54,7 +54,7 @@ export interface EndpointTransport {
   noteDropped(ept: RpmsgEndpoint, queue: string, total: number): void;
 }
 
-const DEFAULT_SEND_TIMEOUT_MS = 15_000;
+export const DEFAULT_SEND_TIMEOUT_MS = 15_000;
 
 export class RpmsgEndpoint {
   readonly addr: number;

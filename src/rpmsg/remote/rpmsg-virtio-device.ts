@@ -49,16 +49,16 @@ const OP = 'rpmsg-remote';
 const U32_MAX = 0xffff_ffff;
 
 /** Features this library implements (bit masks of a u32 feature word). */
-const RPMSG_REMOTE_SUPPORTED_FEATURES =
+export const RPMSG_REMOTE_SUPPORTED_FEATURES =
   ((1 << VIRTIO_RPMSG_F_NS) | (1 << VIRTIO_RING_F_INDIRECT_DESC) | (1 << VIRTIO_RING_F_EVENT_IDX)) >>> 0;
 
 /**
  * Smallest TX buffer used: a header and a name-service message. A host buffer below it is returned
  * unused (counted in txBadBuffers); bufSize may not be below it either.
  */
-const RPMSG_MIN_BUF_SIZE = RPMSG_HDR_SIZE + RPMSG_NS_MSG_SIZE;
+export const RPMSG_MIN_BUF_SIZE = RPMSG_HDR_SIZE + RPMSG_NS_MSG_SIZE;
 /** Largest bufSize: hdr.len is a u16. */
-const RPMSG_MAX_BUF_SIZE = RPMSG_HDR_SIZE + 0xffff;
+export const RPMSG_MAX_BUF_SIZE = RPMSG_HDR_SIZE + 0xffff;
 
 const defaultTimers: RemoteTimers = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),

@@ -1,12 +1,14 @@
-// A generated board with N cores, js or (optionally, every k-th) rv32, each with its own 1 MiB RAM
-// (seen at 0x80000000 by the core), its own vdev0 vrings and buffer region and a DMA pool: for
-// scale tests and the boot/throughput benchmark. An rv32 core sees its shared region at 0x80100000,
-// where the C SDK's board.h puts the shared window (FW_SHM_BASE). Built with the FDT builder, so it
+// A generated board with N cores, js, rv32, or js with every k-th an rv32 core, each with its own
+// 1 MiB RAM (seen at 0x80000000 by the core), its own vdev0 vrings and buffer region and a DMA
+// pool: for scale tests, the boot/throughput benchmark and multi-core debugging tests. An rv32
+// core sees its shared region at 0x80100000, where the C SDK's board.h puts the shared window
+// (FW_SHM_BASE). Built with the FDT builder, so it
 // needs no dtc.
 
 import { buildFdt, cells, flag, node, reg, ref, str, strs, u32, type NodeSpec } from '../fdt/fdt-builder.ts';
 import type { Fdt } from '../fdt/fdt-tree.ts';
 import { RprocError } from '../../util/errors.ts';
+import { RPROC_TS_COMPATIBLE } from '../fdt/fdt-remoteproc.ts';
 
 const RAM_BASE = 0x8000_0000;
 const PER_CORE = 0x40_0000;
@@ -29,7 +31,17 @@ export interface ManyCoreRv32 {
 /** Where an rv32 core sees its shared region (the C SDK's FW_SHM_BASE). */
 const RV32_SHM_DA = 0x8010_0000;
 
-export function manyCoreBoard(cores: number, firmware = 'rpmsg-echo', rv32?: ManyCoreRv32): Fdt {
+/**
+ * @param kind 'js' or 'rv32': every core of that kind, running `firmware`; or js cores running
+ *   `firmware` with every `every`-th core an rv32 core running its own firmware.
+ */
+export function manyCoreBoard(
+  cores: number,
+  firmware = 'rpmsg-echo',
+  kind: 'js' | 'rv32' | ManyCoreRv32 = 'js',
+): Fdt {
+  const rv32: ManyCoreRv32 | undefined =
+    kind === 'js' ? undefined : kind === 'rv32' ? { every: 1, firmware } : kind;
   if (rv32 !== undefined && (!Number.isInteger(rv32.every) || rv32.every < 1))
     throw new RprocError(
       'EINVAL',
@@ -55,7 +67,7 @@ export function manyCoreBoard(cores: number, firmware = 'rpmsg-echo', rv32?: Man
       node(
         `remoteproc@${(0x1010_0000 + i * 0x1000).toString(16)}`,
         {
-          compatible: str(isRv32 ? 'rproc-ts,rv32-core' : 'rproc-ts,js-core'),
+          compatible: str(isRv32 ? RPROC_TS_COMPATIBLE.rv32Core : RPROC_TS_COMPATIBLE.jsCore),
           reg: reg([[0x1010_0000 + i * 0x1000, 0x1000]]),
           'memory-region': cells(
             ...['ram', 'vring0', 'vring1', 'buffer', 'pool'].map((r) => ref(`c${i}_${r}`)),

@@ -46,9 +46,9 @@ export interface ScheduledClient {
   tickDone(nowNs: number): void;
 }
 
-const DEFAULT_QUANTUM_NS = 100_000;
-const DEFAULT_RV32_HZ = 100_000_000;
-const DEFAULT_JS_WORK_NS = 1_000;
+export const DEFAULT_QUANTUM_NS = 100_000;
+export const DEFAULT_RV32_HZ = 100_000_000;
+export const DEFAULT_JS_WORK_NS = 1_000;
 
 /** While a hold is on, how often (host ms) the scheduler looks again. */
 const HOLD_POLL_MS = 1;

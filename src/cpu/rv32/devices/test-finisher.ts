@@ -17,6 +17,7 @@ export function testFinisher(onFinish: (outcome: FinisherOutcome) => void): Mmio
     base: RV32_MAP.TEST_FINISHER,
     size: 0x1000,
     read: () => 0,
+    peek: () => 0,
     write(offset: number, width: Width, value: number) {
       if (offset !== 0 || width !== 4) return;
       const low = value & 0xffff;
