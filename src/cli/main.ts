@@ -10,11 +10,12 @@ import { processIo, type CliIo } from './io.ts';
 import { inspectCommand } from './inspect-command.ts';
 import { demoCommand } from './demo-command.ts';
 import { runCommand } from './run-command.ts';
+import { BOARD_COMMANDS } from './board-commands.ts';
 import { isEndSignal, signalStatus } from './signals.ts';
 import { packageVersion } from './version.ts';
 import { MAX_TIMEOUT_S } from './run-options.ts';
 
-const COMMANDS: readonly Command[] = [demoCommand, runCommand, inspectCommand];
+const COMMANDS: readonly Command[] = [demoCommand, runCommand, inspectCommand, ...BOARD_COMMANDS];
 
 function globalHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -34,10 +35,12 @@ function globalHelp(): string {
     '  0        success',
     '  1        the operation failed (one line on stderr says what and where)',
     '  2        bad usage',
-    '  3        run: a core crashed (even if it recovered), unless --allow-crash',
+    '  3        run: a core crashed (even if it recovered), unless --allow-crash;',
+    '           state --watch: the processor crashed while watched',
     '  4        run: a core crashed again right after recovery --crash-loop times in a row; stopped',
     '  N        run: a firmware ended through the test finisher with FAIL code N (PASS is 0)',
-    '  128+sig  ended by SIGINT (130), SIGTERM (143) or SIGHUP (129) after shutting every core down;',
+    '  128+sig  ended by SIGINT (130), SIGTERM (143) or SIGHUP (129) after shutting every core down',
+    '           (board verbs: after closing what they opened; how state --watch and console end);',
     '           a second signal forces the exit; 141 when stdout was closed (rproc demo | head)',
     '',
     `--timeout takes seconds, above 0 and at most ${MAX_TIMEOUT_S}.`,
@@ -94,7 +97,9 @@ export async function main(
       strict: true,
     });
   } catch (e) {
-    io.err(`rproc ${command.name}: ${e instanceof Error ? e.message : String(e)}\n`);
+    // parseArgs explains some refusals over several lines: they make one line here.
+    const message = (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ');
+    io.err(`rproc ${command.name}: ${message}\n`);
     return EXIT.USAGE;
   }
   const { values, positionals } = parsed;
@@ -117,7 +122,7 @@ export async function main(
     const signal = String(abort.reason);
     reporter.say(
       { event: 'signal', signal },
-      `${signal}: shutting every core down${signal === 'SIGPIPE' ? '' : ' (again to force)'}`,
+      `${signal}: ${command.onSignal ?? 'shutting every core down'}${signal === 'SIGPIPE' ? '' : ' (again to force)'}`,
     );
   };
   abort.addEventListener('abort', onAbort, { once: true });
