@@ -6,6 +6,12 @@ export interface BenchRecord {
   readonly value: number;
   readonly unit: string;
   readonly baseline: number;
+  /**
+   * What the value is divided by: a record name — a bare limit measured once per run by
+   * bench/bare-threads.ts (`bare/...`), another record of the same bench (`soc-scale/echo-1`), or
+   * an outside program measured in the run (`qemu-riscv32/...`).
+   */
+  readonly baselineName: string;
   readonly ratio: number;
   /** What the value and the baseline are, for the printed table and bench/README.md. */
   readonly note?: string;
@@ -17,14 +23,28 @@ export interface Bench {
   run(): Promise<BenchRecord[]>;
 }
 
+/** A baseline figure and the name it is reported under. */
+export interface Baseline {
+  readonly name: string;
+  readonly value: number;
+}
+
 export function record(
   name: string,
   value: number,
-  baseline: number,
+  baseline: Baseline,
   unit: string,
   note?: string,
 ): BenchRecord {
-  return { name, value, unit, baseline, ratio: value / baseline, ...(note === undefined ? {} : { note }) };
+  return {
+    name,
+    value,
+    unit,
+    baseline: baseline.value,
+    baselineName: baseline.name,
+    ratio: value / baseline.value,
+    ...(note === undefined ? {} : { note }),
+  };
 }
 
 /**

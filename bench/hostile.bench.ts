@@ -134,14 +134,14 @@ function records(suffix: string, what: string, f: Figures): BenchRecord[] {
     record(
       `hostile/ns-flood-echo${suffix}`,
       median(f.flood.map(([v]) => v)),
-      median(f.flood.map(([, q]) => q)),
+      { name: `hostile/quiet-echo${suffix}`, value: median(f.flood.map(([, q]) => q)) },
       'msg/s',
       `${what}: healthy echoes during a 100,000-name flood (${Math.round(f.floodMs)} ms) vs quiet around it; per-round ratios ${spread(ratios(f.flood), 2)}`,
     ),
     record(
       `hostile/doorbell-storm-echo${suffix}`,
       median(f.storm.map(([v]) => v)),
-      median(f.storm.map(([, q]) => q)),
+      { name: `hostile/quiet-echo${suffix}`, value: median(f.storm.map(([, q]) => q)) },
       'msg/s',
       `${what}: healthy echoes during a doorbell storm vs quiet around it; per-round ratios ${spread(ratios(f.storm), 2)}`,
     ),

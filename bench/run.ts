@@ -1,9 +1,12 @@
 // `npm run bench` runs every benchmark in bench/*.bench.ts; `npm run bench -- NAME` runs those
 // whose name contains NAME. Results go to bench/results/latest.json as a list of
-// {name, value, unit, baseline, ratio} records; records of benchmarks not run this time are kept.
+// {name, value, unit, baseline, baselineName, ratio} records; records of benchmarks not run this
+// time are kept. The bare baselines (bench/bare-threads.ts) are measured once, by the first bench
+// that needs them, and written as the `bare/...` records of this run.
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { measuredBaselines } from './bare-threads.ts';
 import type { Bench, BenchRecord } from './bench.ts';
 
 const benchDir = import.meta.dirname;
@@ -45,19 +48,30 @@ if (selected.length === 0) {
   process.exit(2);
 }
 
+function print(records: readonly BenchRecord[]): void {
+  for (const r of records) {
+    console.log(
+      `  ${r.name.padEnd(34)} ${fmt(r.value).padStart(10)} ${r.unit.padEnd(6)} ratio ${fmt(r.ratio).padStart(7)} of ${r.baselineName} ${fmt(r.baseline)}${r.note === undefined ? '' : `  (${r.note})`}`,
+    );
+  }
+}
+
 const fresh: BenchRecord[] = [];
 for (const bench of selected) {
   console.log(`# ${bench.name}: ${bench.description}`);
   const records = await bench.run();
-  for (const r of records) {
-    console.log(
-      `  ${r.name.padEnd(34)} ${fmt(r.value).padStart(10)} ${r.unit.padEnd(6)} baseline ${fmt(r.baseline).padStart(10)}  ratio ${fmt(r.ratio)}${r.note === undefined ? '' : `  (${r.note})`}`,
-    );
-  }
+  print(records);
   fresh.push(...records);
 }
-
 const ranPrefixes = selected.map((b) => b.name);
+const baselines = await measuredBaselines();
+if (baselines !== undefined) {
+  console.log(`# bare: the baselines of this run (regime: ${baselines.regime})`);
+  print(baselines.records);
+  fresh.push(...baselines.records);
+  ranPrefixes.push('bare');
+}
+
 const kept = readPrevious().filter(
   (r) => !ranPrefixes.some((p) => r.name === p || r.name.startsWith(`${p}/`)),
 );
@@ -65,11 +79,12 @@ mkdirSync(join(benchDir, 'results'), { recursive: true });
 writeFileSync(
   resultsFile,
   JSON.stringify(
-    [...kept, ...fresh].map(({ name, value, unit, baseline, ratio }) => ({
+    [...kept, ...fresh].map(({ name, value, unit, baseline, baselineName, ratio }) => ({
       name,
       value,
       unit,
       baseline,
+      baselineName,
       ratio,
     })),
     null,

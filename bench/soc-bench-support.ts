@@ -7,9 +7,9 @@
 import { ERRNO } from '../src/util/errors.ts';
 import type { RpmsgEndpoint } from '../src/rpmsg/host/rpmsg-endpoint.ts';
 import { MULTI_ECHO_ENDPOINTS } from '../src/cpu/js/programs/multi-echo.ts';
-import { record, type BenchRecord } from './bench.ts';
+import { record, type Baseline, type BenchRecord } from './bench.ts';
 import { defaultFirmwareStore } from '../src/soc/default-firmware.ts';
-import { manyCoreBoard } from '../src/soc/boards/many-cores.ts';
+import { manyCoreBoard, type ManyCoreRv32 } from '../src/soc/boards/many-cores.ts';
 import { VirtualSoc } from '../src/soc/virtual-soc.ts';
 import { distIsFresh } from '../src/util/dist.ts';
 import '../src/cpu/core-kinds.ts';
@@ -22,14 +22,15 @@ export function warnIfStale(): void {
 
 export type CoreMode = 'worker' | 'scheduled';
 
-/** A board of `cores` js cores running `firmware`, started but not booted. */
+/** A board of `cores` js cores running `firmware` (every rv32.every-th an rv32 core), started but not booted. */
 export async function makeSoc(
   cores: number,
   firmware: string,
   mode: CoreMode = 'worker',
+  rv32?: ManyCoreRv32,
 ): Promise<VirtualSoc> {
   const soc = new VirtualSoc({
-    board: manyCoreBoard(cores, firmware),
+    board: manyCoreBoard(cores, firmware, rv32),
     firmwareStore: defaultFirmwareStore(),
     autoBoot: false,
     ...(mode === 'scheduled' ? { scheduler: true as const } : {}),
@@ -37,6 +38,44 @@ export async function makeSoc(
   });
   await soc.start();
   return soc;
+}
+
+/** The js 'rpmsg-echo' firmware on a 1-core board, booted, its channel open. */
+export interface Echo {
+  readonly soc: VirtualSoc;
+  readonly ept: RpmsgEndpoint;
+  /** Round-trip times in ms of `n` echoes of `payload` after `warmup` untimed ones. */
+  rtt(payload: Uint8Array, n: number, warmup: number): Promise<Float64Array>;
+}
+
+export async function bootEcho(): Promise<Echo> {
+  const soc = await makeSoc(1, 'rpmsg-echo');
+  const core = soc.cores[0];
+  if (core === undefined) throw new Error('no core');
+  await core.rproc.boot();
+  const ch = await soc.rpmsg.waitForChannel('rpmsg-echo', { rproc: core.rproc });
+  let waiting: (() => void) | undefined;
+  const ept = ch.open(() => {
+    const w = waiting;
+    waiting = undefined;
+    w?.();
+  });
+  return {
+    soc,
+    ept,
+    async rtt(payload, n, warmup) {
+      const lat = new Float64Array(n + warmup);
+      for (let k = 0; k < n + warmup; k++) {
+        const t0 = performance.now();
+        const reply = new Promise<void>((resolve) => (waiting = resolve));
+        const rc = ept.trySend(payload);
+        if (rc !== 0) throw new Error(`echo send failed (${rc})`);
+        await reply;
+        lat[k] = performance.now() - t0;
+      }
+      return lat.subarray(warmup);
+    },
+  };
 }
 
 export function median(xs: readonly number[]): number {
@@ -61,7 +100,12 @@ export function sleep(ms: number): Promise<void> {
 /** Worker threads the cores may use (VirtualSoc coreThreads); undefined: the SoC's default. */
 export const SOC_CORE_THREADS: number | undefined =
   process.env['SOC_CORE_THREADS'] === undefined ? undefined : Number(process.env['SOC_CORE_THREADS']);
-export const SOC_SCALE_CORES = [1, 2, 4, 8, 16];
+export const SOC_SCALE_CORES = [1, 2, 4, 8, 16, 32, 64];
+/** Board sizes of the deterministic-mode bench (every core in the host thread). */
+export const SOC_SCHED_CORES = [1, 2, 4, 8, 16];
+/** Mixed boards: every 4th core an rv32 core running the C echo firmware (one endpoint). */
+export const MIXED_RV32: ManyCoreRv32 = { every: 4, firmware: 'echo.elf' };
+export const SOC_MIXED_CORES = [16, 32, 64];
 export const SOC_SCALE_ROUNDS = Number(process.env['SOC_SCALE_ROUNDS'] ?? 3);
 const WINDOW = 8;
 const PAYLOAD = 64;
@@ -79,10 +123,12 @@ export interface ScaleSample {
  * Boot a board of `cores` multi-echo cores, time until every channel is announced, then keep
  * WINDOW echoes in flight on every endpoint and measure replies and the process's CPU time.
  */
-export async function runBoard(cores: number, mode: CoreMode): Promise<ScaleSample> {
-  const soc = await makeSoc(cores, 'multi-echo', mode);
+export async function runBoard(cores: number, mode: CoreMode, rv32?: ManyCoreRv32): Promise<ScaleSample> {
+  const soc = await makeSoc(cores, 'multi-echo', mode, rv32);
   try {
-    const want = cores * MULTI_ECHO_ENDPOINTS;
+    const rv32Cores = rv32 === undefined ? 0 : Math.floor(cores / rv32.every);
+    // multi-echo announces MULTI_ECHO_ENDPOINTS channels, the C echo one.
+    const want = (cores - rv32Cores) * MULTI_ECHO_ENDPOINTS + rv32Cores;
     let announced = 0;
     let allAnnounced: (() => void) | undefined;
     const channelsUp = new Promise<void>((resolve) => (allAnnounced = resolve));
@@ -142,20 +188,27 @@ export async function runBoard(cores: number, mode: CoreMode): Promise<ScaleSamp
   }
 }
 
-/** boot-per-core, echo and cpu-per-msg records for every board size, each against its 1-core figure. */
+/**
+ * boot-per-core, echo and cpu-per-msg records for every board size, each against the figure of the
+ * smallest board measured (`${prefix}/...-N` of the first size).
+ */
 export function scaleRecords(
   prefix: string,
   samples: ReadonlyMap<number, readonly ScaleSample[]>,
 ): BenchRecord[] {
   const of = (n: number, k: keyof ScaleSample): number[] => (samples.get(n) ?? []).map((x) => x[k]);
-  const base = (k: keyof ScaleSample): number => median(of(1, k));
+  const first = Math.min(...samples.keys());
+  const base = (k: keyof ScaleSample, what: string): Baseline => ({
+    name: `${prefix}/${what}-${first}`,
+    value: median(of(first, k)),
+  });
   const sizes = [...samples.keys()];
   return [
     ...sizes.map((n) =>
       record(
         `${prefix}/boot-per-core-${n}`,
         median(of(n, 'bootPerCoreMs')),
-        base('bootPerCoreMs'),
+        base('bootPerCoreMs', 'boot-per-core'),
         'ms',
         spread(of(n, 'bootPerCoreMs'), 0),
       ),
@@ -164,7 +217,7 @@ export function scaleRecords(
       record(
         `${prefix}/echo-${n}`,
         median(of(n, 'msgPerSec')),
-        base('msgPerSec'),
+        base('msgPerSec', 'echo'),
         'msg/s',
         `${spread(
           of(n, 'msgPerSec').map((v) => v / 1000),
@@ -176,7 +229,7 @@ export function scaleRecords(
       record(
         `${prefix}/cpu-per-msg-${n}`,
         median(of(n, 'cpuUsPerMsg')),
-        base('cpuUsPerMsg'),
+        base('cpuUsPerMsg', 'cpu-per-msg'),
         'µs',
         spread(of(n, 'cpuUsPerMsg'), 1),
       ),

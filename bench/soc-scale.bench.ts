@@ -1,6 +1,7 @@
-// The virtual SoC as cores are added: boards of 1, 2, 4, 8 and 16 js cores (manyCoreBoard), each
-// core with its own vdev running the 'multi-echo' firmware (four echo endpoints), all echoing at
-// once. Per board:
+// The virtual SoC as cores are added: boards of 1 to 64 js cores (manyCoreBoard), each core with
+// its own vdev running the 'multi-echo' firmware (four echo endpoints), all echoing at once; then
+// mixed boards of 16, 32 and 64 cores where every 4th core is an rv32 core running the C echo
+// firmware (one endpoint). Per board:
 //
 //   soc-scale/boot-per-core-N   ms from "boot every core" (in parallel) until all 4·N channels are
 //                               announced, divided by N; baseline: the same for 1 core. Cost that
@@ -13,6 +14,8 @@
 //                               process.cpuUsage) per echo, µs; baseline: the 1-core figure. The
 //                               hardware-independent view of the same question (ratio ≈ 1: each
 //                               message costs the same however many cores there are).
+//   soc-scale/mixed/*-N         the same three for the mixed boards, against the 16-core mixed
+//                               board: cost per message flat from 16 to 64 cores is a ratio near 1.
 //
 // Each board is booted and loaded ROUNDS times (SOC_SCALE_ROUNDS, default 3); records are medians,
 // notes give the min..max spread. The cores run with the SoC's default coreThreads (one thread per
@@ -22,7 +25,9 @@
 import { MULTI_ECHO_ENDPOINTS } from '../src/cpu/js/programs/multi-echo.ts';
 import type { Bench } from './bench.ts';
 import {
+  MIXED_RV32,
   SOC_CORE_THREADS,
+  SOC_MIXED_CORES,
   SOC_SCALE_CORES,
   SOC_SCALE_ROUNDS,
   runBoard,
@@ -33,15 +38,18 @@ import {
 
 const bench: Bench = {
   name: 'soc-scale',
-  description: `boot and aggregate echo throughput on 1–16 js cores in worker threads (${MULTI_ECHO_ENDPOINTS} endpoints each, coreThreads ${SOC_CORE_THREADS ?? 'default'}), median of ${SOC_SCALE_ROUNDS}`,
+  description: `boot and aggregate echo throughput on 1–64 js cores and 16–64 js+rv32 cores in worker threads (${MULTI_ECHO_ENDPOINTS} endpoints each, coreThreads ${SOC_CORE_THREADS ?? 'default'}), median of ${SOC_SCALE_ROUNDS}`,
   async run() {
     warnIfStale();
     // One untimed 1-core board first: module loading and JIT warm-up are not core costs.
     await runBoard(1, 'worker');
     const samples = new Map<number, ScaleSample[]>(SOC_SCALE_CORES.map((n) => [n, []]));
-    for (let r = 0; r < SOC_SCALE_ROUNDS; r++)
+    const mixed = new Map<number, ScaleSample[]>(SOC_MIXED_CORES.map((n) => [n, []]));
+    for (let r = 0; r < SOC_SCALE_ROUNDS; r++) {
       for (const n of SOC_SCALE_CORES) samples.get(n)?.push(await runBoard(n, 'worker'));
-    return scaleRecords('soc-scale', samples);
+      for (const n of SOC_MIXED_CORES) mixed.get(n)?.push(await runBoard(n, 'worker', MIXED_RV32));
+    }
+    return [...scaleRecords('soc-scale', samples), ...scaleRecords('soc-scale/mixed', mixed)];
   },
 };
 

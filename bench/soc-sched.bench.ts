@@ -16,7 +16,7 @@
 import { MULTI_ECHO_ENDPOINTS } from '../src/cpu/js/programs/multi-echo.ts';
 import { record, type Bench } from './bench.ts';
 import {
-  SOC_SCALE_CORES,
+  SOC_SCHED_CORES,
   SOC_SCALE_ROUNDS,
   median,
   runBoard,
@@ -33,10 +33,10 @@ const bench: Bench = {
     warnIfStale();
     await runBoard(1, 'scheduled');
     await runBoard(1, 'worker');
-    const samples = new Map<number, ScaleSample[]>(SOC_SCALE_CORES.map((n) => [n, []]));
+    const samples = new Map<number, ScaleSample[]>(SOC_SCHED_CORES.map((n) => [n, []]));
     const worker: number[] = [];
     for (let r = 0; r < SOC_SCALE_ROUNDS; r++) {
-      for (const n of SOC_SCALE_CORES) samples.get(n)?.push(await runBoard(n, 'scheduled'));
+      for (const n of SOC_SCHED_CORES) samples.get(n)?.push(await runBoard(n, 'scheduled'));
       worker.push((await runBoard(1, 'worker')).cpuUsPerMsg);
     }
     const sched1 = (samples.get(1) ?? []).map((x) => x.cpuUsPerMsg);
@@ -45,7 +45,7 @@ const bench: Bench = {
       record(
         'soc-sched/cpu-per-msg-vs-worker',
         median(sched1),
-        median(worker),
+        { name: 'soc-sched/cpu-per-msg-worker-1', value: median(worker) },
         'µs',
         `deterministic ${spread(sched1, 2)}, worker ${spread(worker, 2)}`,
       ),

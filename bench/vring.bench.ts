@@ -1,20 +1,23 @@
 // Split-virtqueue overhead on one thread: a driver posts 512-byte read-only buffers (payload copied
 // in), a device takes each one (validated chain walk, translator view, payload copied out) and
-// returns it, the driver collects it — against a bare array-index SPSC ring (256 slots × 512 B,
-// head/tail words published with Atomics.store) doing the same copies over the same
-// SharedArrayBuffer, measured in the same run. Messages per second; ratio = vring / bare ring.
+// returns it, the driver collects it — against the bare array-index SPSC ring on one thread
+// (bench/bare-threads.ts: 256 slots × 512 B, head/tail words published with Atomics.store) doing
+// the same copies, measured once in the same run. Messages per second; ratio = vring / bare ring.
 //
 //   vring/512B-single-thread          every add and every return published on its own (as a
-//                                     producer and a consumer on two threads that keep up would)
-//   vring/512B-single-thread-batched  one publication per burst of 32 on both sides
+//                                     producer and a consumer on two threads that keep up would);
+//                                     baseline bare/ring-512B-1-thread
+//   vring/512B-single-thread-batched  one publication per burst of 32 on both sides; baseline
+//                                     bare/ring-512B-1-thread-batched
 //
-// Cross-thread figures come with rpmsg (bench/rpmsg.bench.ts measures the bare ring across two
-// threads in the same run).
+// Cross-thread figures come with rpmsg (bench/rpmsg.bench.ts, against the bare ring across two
+// threads).
 
 import { VIRTIO_RING_F_EVENT_IDX } from '../src/virtio/vring-constants.ts';
 import { VirtqueueDevice, type DeviceChain } from '../src/virtio/vring-device.ts';
 import { VirtqueueDriver } from '../src/virtio/vring-driver.ts';
 import { alignUp, vringSize } from '../src/virtio/vring-layout.ts';
+import { sharedBaselines } from './bare-threads.ts';
 import { record, type Bench, type BenchRecord } from './bench.ts';
 
 const NUM = 256;
@@ -25,16 +28,12 @@ const POOL_BASE = 0x9000_0000;
 interface Arena {
   readonly ring: Uint8Array;
   readonly pool: Uint8Array;
-  readonly spscSlots: Uint8Array;
-  readonly spscLens: Uint32Array;
-  /** [0] head (producer), [32] tail (consumer): 128 bytes apart, as bare-threads-worker.mjs lays out its ring. */
-  readonly spscCtl: Int32Array;
 }
 
 function arena(): Arena {
   const ringSize = alignUp(vringSize(NUM, 4096), 4096);
   const poolSize = NUM * MSG;
-  const sab = new SharedArrayBuffer(ringSize + 2 * poolSize + 4 * NUM * 16 + 256);
+  const sab = new SharedArrayBuffer(ringSize + poolSize);
   let at = 0;
   const take = (n: number): number => {
     const o = at;
@@ -43,11 +42,7 @@ function arena(): Arena {
   };
   const ring = new Uint8Array(sab, take(ringSize), ringSize);
   const pool = new Uint8Array(sab, take(poolSize), poolSize);
-  const spscSlots = new Uint8Array(sab, take(poolSize), poolSize);
-  // each slot's length word on its own 64-byte line
-  const spscLens = new Uint32Array(sab, take(4 * NUM * 16), NUM * 16);
-  const spscCtl = new Int32Array(sab, take(256), 64);
-  return { ring, pool, spscSlots, spscLens, spscCtl };
+  return { ring, pool };
 }
 
 function payload(): Uint8Array {
@@ -99,46 +94,6 @@ function vringRun(a: Arena, count: number, publishEach: boolean): number {
   return count / secs;
 }
 
-/** The bare SPSC ring: same copies, head/tail published with Atomics.store. */
-function spscRun(a: Arena, count: number, publishEach: boolean): number {
-  const { spscSlots: slots, spscLens: lens, spscCtl: ctl } = a;
-  const mask = NUM - 1;
-  const src = payload();
-  const dst = new Uint8Array(MSG);
-  Atomics.store(ctl, 0, 0);
-  Atomics.store(ctl, 32, 0);
-  let head = 0;
-  let tail = 0;
-  let sink = 0;
-  const t0 = process.hrtime.bigint();
-  for (let done = 0; done < count; done += BURST) {
-    // producer: space check against the consumer's published tail
-    if (((head - Atomics.load(ctl, 32)) | 0) + BURST > NUM) throw new Error('spsc ring full');
-    for (let k = 0; k < BURST; k++) {
-      const slot = head & mask;
-      slots.set(src, slot * MSG);
-      lens[slot * 16] = MSG;
-      head = (head + 1) | 0;
-      if (publishEach) Atomics.store(ctl, 0, head);
-    }
-    if (!publishEach) Atomics.store(ctl, 0, head);
-    // consumer
-    const h = Atomics.load(ctl, 0);
-    while (tail !== h) {
-      const slot = tail & mask;
-      const len = lens[slot * 16] ?? 0;
-      dst.set(slots.subarray(slot * MSG, slot * MSG + len));
-      sink += dst[7] ?? 0;
-      tail = (tail + 1) | 0;
-      if (publishEach) Atomics.store(ctl, 32, tail);
-    }
-    if (!publishEach) Atomics.store(ctl, 32, tail);
-  }
-  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (sink === 0) throw new Error('spsc bench did nothing');
-  return count / secs;
-}
-
 function median(xs: number[]): number {
   const s = [...xs].sort((x, y) => x - y);
   return s[Math.floor(s.length / 2)] ?? Number.NaN;
@@ -147,34 +102,30 @@ function median(xs: number[]): number {
 const bench: Bench = {
   name: 'vring',
   description: 'split virtqueue driver→device→driver vs a bare SPSC ring, one thread (msg/s, median of 7)',
-  run() {
+  async run() {
+    const bare = await sharedBaselines();
     const a = arena();
     const records: BenchRecord[] = [];
     const count = 1_000_000;
-    for (const [name, publishEach] of [
-      ['vring/512B-single-thread', true],
-      ['vring/512B-single-thread-batched', false],
+    for (const [name, publishEach, base] of [
+      ['vring/512B-single-thread', true, 'ring1t'],
+      ['vring/512B-single-thread-batched', false, 'ring1tBatched'],
     ] as const) {
-      // warm both up so neither is measured cold
+      // warm up so it is not measured cold
       vringRun(a, 200_000, publishEach);
-      spscRun(a, 200_000, publishEach);
       const v: number[] = [];
-      const s: number[] = [];
-      for (let r = 0; r < 7; r++) {
-        v.push(vringRun(a, count, publishEach));
-        s.push(spscRun(a, count, publishEach));
-      }
+      for (let r = 0; r < 7; r++) v.push(vringRun(a, count, publishEach));
       records.push(
         record(
           name,
           median(v),
-          median(s),
+          bare.get(base),
           'msg/s',
           publishEach ? 'publish per message, EVENT_IDX' : `publish per ${BURST}, EVENT_IDX`,
         ),
       );
     }
-    return Promise.resolve(records);
+    return records;
   },
 };
 

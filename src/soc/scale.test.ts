@@ -84,3 +84,40 @@ describe('a 16-core board', () => {
     assert.ok(stats !== undefined && stats.quanta > stats.ticks, JSON.stringify(stats));
   });
 });
+
+describe('a 64-core board, every 4th core an rv32 core', () => {
+  const MIXED = 64;
+  const RV32_EVERY = 4;
+
+  it('boots all 64 (48 js, 16 rv32 running the C echo) and echoes on every endpoint', async () => {
+    const soc = new VirtualSoc({
+      board: manyCoreBoard(MIXED, 'multi-echo', { every: RV32_EVERY, firmware: 'echo.elf' }),
+      firmwareStore: defaultFirmwareStore(),
+      autoBoot: false,
+    });
+    try {
+      await soc.start();
+      const kinds = soc.cores.map((c) => c.spec.kind);
+      assert.equal(kinds.filter((k) => k === 'rv32').length, MIXED / RV32_EVERY);
+      await Promise.all(soc.cores.map((c) => c.rproc.boot()));
+      const rv32 = MIXED / RV32_EVERY;
+      const want = (MIXED - rv32) * ENDPOINTS + rv32;
+      const deadline = Date.now() + 60_000;
+      while (soc.rpmsg.channels.length < want && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      assert.equal(soc.rpmsg.channels.length, want);
+      // Every core's device announced its own channels: the C echo one, multi-echo four.
+      for (const d of soc.rpmsg.buses) {
+        const core = soc.cores.find((c) => c.name === d.vdev.parentName);
+        assert.equal(d.channelList.length, core?.spec.kind === 'rv32' ? 1 : ENDPOINTS, d.vdev.parentName);
+      }
+      await Promise.all(
+        soc.rpmsg.buses.flatMap((d) =>
+          d.channelList.map((ch) => echoMany(ch, `${d.vdev.parentName}/${ch.name}`)),
+        ),
+      );
+    } finally {
+      await soc.close();
+    }
+  });
+});

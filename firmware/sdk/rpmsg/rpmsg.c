@@ -197,28 +197,20 @@ static void flush_kicks(struct rpmsg_device *rdev) {
 
 /* ---- sending ---------------------------------------------------------------------------------- */
 
-/* A usable TX buffer from vring0: 1, 0 (none now) or -EIO (the queue stopped). */
-static int acquire_tx(struct rpmsg_device *rdev, struct vring_buf *b) {
-  if (rdev->has_spare) {
-    *b = rdev->spare;
-    rdev->has_spare = 0;
-    return 1;
-  }
+/* Why TX buffer b cannot carry a message, or 0 if it can. */
+static const char *tx_problem(const struct rpmsg_device *rdev, const struct vring_buf *b) {
+  if ((b->flags & VRING_DESC_F_WRITE) == 0) return "is device-readable";
+  if (b->len < RPMSG_HDR_SIZE + RPMSG_NS_MSG_SIZE) return "is shorter than a header and a name-service message";
+  if (overlaps(b->da, b->len, rdev->tx.base, rdev->tx.size) || overlaps(b->da, b->len, rdev->rx.base, rdev->rx.size) ||
+      (rdev->table != 0 && overlaps(b->da, b->len, (uintptr_t)rdev->table, rdev->table_size)))
+    return "lies over the vrings or the resource table";
+  return 0;
+}
+
+/* acquire_tx after a bad buffer: return each bad one unused and try the next. */
+__attribute__((noinline)) static int acquire_tx_slow(struct rpmsg_device *rdev, struct vring_buf *b,
+                                                     const char *problem) {
   for (uint32_t tries = 0; tries <= rdev->tx.num; tries++) {
-    int rc = vring_dev_get(&rdev->tx, b);
-    if (rc <= 0) {
-      check_queue(rdev, 0);
-      return rc < 0 ? -EIO : 0;
-    }
-    const char *problem = 0;
-    if ((b->flags & VRING_DESC_F_WRITE) == 0)
-      problem = "is device-readable";
-    else if (b->len < RPMSG_HDR_SIZE + RPMSG_NS_MSG_SIZE)
-      problem = "is shorter than a header and a name-service message";
-    else if (overlaps(b->da, b->len, rdev->tx.base, rdev->tx.size) ||
-             overlaps(b->da, b->len, rdev->rx.base, rdev->rx.size) ||
-             (rdev->table != 0 && overlaps(b->da, b->len, (uintptr_t)rdev->table, rdev->table_size)))
-      problem = "lies over the vrings or the resource table";
     if (problem == 0) {
       if (b->len > RPMSG_BUF_SIZE) b->len = RPMSG_BUF_SIZE;
       return 1;
@@ -227,8 +219,32 @@ static int acquire_tx(struct rpmsg_device *rdev, struct vring_buf *b) {
     report(rdev, "TX buffer %u at 0x%x (0x%x bytes) %s; returned unused", (unsigned)b->head, (unsigned)b->da,
            (unsigned)b->len, problem);
     vring_dev_push(&rdev->tx, b->head, 0);
+    int rc = vring_dev_get(&rdev->tx, b);
+    if (rc <= 0) {
+      check_queue(rdev, 0);
+      return rc < 0 ? -EIO : 0;
+    }
+    problem = tx_problem(rdev, b);
   }
   return 0;
+}
+
+/* A usable TX buffer from vring0: 1, 0 (none now) or -EIO (the queue stopped). */
+static int acquire_tx(struct rpmsg_device *rdev, struct vring_buf *b) {
+  if (rdev->has_spare) {
+    *b = rdev->spare;
+    rdev->has_spare = 0;
+    return 1;
+  }
+  int rc = vring_dev_get(&rdev->tx, b);
+  if (rc <= 0) {
+    check_queue(rdev, 0);
+    return rc < 0 ? -EIO : 0;
+  }
+  const char *problem = tx_problem(rdev, b);
+  if (problem != 0) return acquire_tx_slow(rdev, b, problem);
+  if (b->len > RPMSG_BUF_SIZE) b->len = RPMSG_BUF_SIZE;
+  return 1;
 }
 
 typedef uint32_t __attribute__((may_alias)) word_t;
@@ -257,12 +273,26 @@ static void copy_fwd(uint8_t *d, const uint8_t *s, size_t n) {
   for (; n != 0; n--) *d++ = *s++;
 }
 
+/* The header's four words: word stores into a word-aligned buffer (the host's always are; the
+ * packed struct would make gcc store byte by byte), else memcpy. */
+static void put_hdr(uint8_t *p, uint32_t src, uint32_t dst, uint32_t len) {
+  if (((uintptr_t)p & 3u) == 0) {
+    word_t *w = (word_t *)p;
+    w[0] = src;
+    w[1] = dst;
+    w[2] = 0;
+    w[3] = len & 0xffffu; /* len, then flags 0 (little-endian) */
+    return;
+  }
+  struct rpmsg_hdr h = {src, dst, 0, (uint16_t)len, 0};
+  memcpy(p, &h, sizeof h);
+}
+
 static void commit_tx(struct rpmsg_device *rdev, const struct vring_buf *b, uint32_t src, uint32_t dst,
                       const void *data, size_t len) {
   uint8_t *p = (uint8_t *)b->da;
-  struct rpmsg_hdr h = {src, dst, 0, (uint16_t)len, 0};
   copy_fwd(p + RPMSG_HDR_SIZE, data, len);
-  memcpy(p, &h, sizeof h);
+  put_hdr(p, src, dst, (uint32_t)len);
   /* Linux checks used.len <= its buffer and hdr.len <= used.len - 16. */
   vring_dev_push(&rdev->tx, b->head, RPMSG_HDR_SIZE + (uint32_t)len);
   rdev->stats.tx++;
@@ -441,9 +471,22 @@ static void deliver(struct rpmsg_device *rdev, const struct vring_buf *b) {
     return_rx(rdev, b->head);
     return;
   }
-  /* The header is host-written: copied once, then only the copy is used. */
-  struct rpmsg_hdr h;
-  memcpy(&h, (const void *)b->da, sizeof h);
+  /* The header is host-written: each of its words read once, then only the copies are used. */
+  struct {
+    uint32_t src, dst, len;
+  } h;
+  if ((b->da & 3u) == 0) {
+    const volatile uint32_t *w = (const volatile uint32_t *)b->da;
+    h.src = w[0];
+    h.dst = w[1];
+    h.len = w[3] & 0xffffu;
+  } else {
+    struct rpmsg_hdr raw;
+    memcpy(&raw, (const void *)b->da, sizeof raw);
+    h.src = raw.src;
+    h.dst = raw.dst;
+    h.len = raw.len;
+  }
   if (h.len > b->len - RPMSG_HDR_SIZE) {
     rdev->stats.rx_malformed++;
     report(rdev, "RX buffer %u claims 0x%x payload bytes but holds 0x%x; dropped", (unsigned)b->head,
@@ -491,6 +534,9 @@ static int process_rx(struct rpmsg_device *rdev) {
 
 int rpmsg_poll(struct rpmsg_device *rdev) {
   if (rdev == 0 || rdev->vdev == 0 || rdev->in_poll) return 0;
+  /* Counts what is left to do now, not what was done: a poll that did all there was ends in
+   * sleep (a doorbell or event that came meanwhile ends the sleep at once), and no second
+   * poll just finds nothing. */
   int work = 0;
   uint32_t detached = mbox_detach_count();
   if (detached != rdev->detach_seen) {
@@ -515,8 +561,8 @@ int rpmsg_poll(struct rpmsg_device *rdev) {
   if (rdev->state != RPMSG_READY) return work;
   uint32_t gen = rdev->gen;
   rdev->in_poll = 1;
-  work += flush_ns(rdev);
-  work += process_rx(rdev);
+  flush_ns(rdev);
+  process_rx(rdev);
   rdev->in_poll = 0;
   if (rdev->gen != gen || !host_up(rdev)) return work + 1;
   flush_kicks(rdev);

@@ -155,8 +155,10 @@ struct rpmsg_device {
 int rpmsg_init_vdev(struct rpmsg_device *rdev, struct fw_rsc_vdev2 *vdev, const void *table, uint32_t table_size);
 
 /* Do all pending work (handshake/reset, announcements, received messages, buffer returns,
- * kicks). Returns how much was done: 0 means idle (sleep with rpmsg_idle). Never blocks, except
- * inside endpoint callbacks that call rpmsg_send. */
+ * kicks). Returns 0 when nothing is left to do (sleep with rpmsg_idle: a doorbell that came
+ * meanwhile ends that sleep at once), else call it again: more messages than one round takes,
+ * announcements waiting for buffers that came, a state change. Never blocks, except inside
+ * endpoint callbacks that call rpmsg_send. */
 int rpmsg_poll(struct rpmsg_device *rdev);
 /* Sleep until the next event (doorbell, timer), or RPMSG_POLL_MS while waiting for the host. */
 void rpmsg_idle(struct rpmsg_device *rdev);

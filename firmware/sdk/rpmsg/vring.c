@@ -7,12 +7,27 @@
 #include "board.h"
 #include "mmio.h"
 
-__attribute__((weak)) uintptr_t rproc_pa_to_da(uint64_t pa) {
-  return pa > 0xffffffffu ? RPROC_DA_INVALID : (uintptr_t)pa;
+/* The platform hooks' defaults, under names of their own: a queue whose hooks were not overridden
+ * runs them inline (see buf_da), off the call path of every descriptor. */
+static inline int default_shm_contains(uintptr_t da, uint32_t len) {
+  return len <= FW_SHM_SIZE && da >= FW_SHM_BASE && da - FW_SHM_BASE <= FW_SHM_SIZE - len;
 }
 
-__attribute__((weak)) int rproc_shm_contains(uintptr_t da, uint32_t len) {
-  return len <= FW_SHM_SIZE && da >= FW_SHM_BASE && da - FW_SHM_BASE <= FW_SHM_SIZE - len;
+uintptr_t vring_default_pa_to_da(uint64_t pa);
+int vring_default_shm_contains(uintptr_t da, uint32_t len);
+
+uintptr_t vring_default_pa_to_da(uint64_t pa) { return pa > 0xffffffffu ? RPROC_DA_INVALID : (uintptr_t)pa; }
+
+int vring_default_shm_contains(uintptr_t da, uint32_t len) { return default_shm_contains(da, len); }
+
+uintptr_t rproc_pa_to_da(uint64_t pa) __attribute__((weak, alias("vring_default_pa_to_da")));
+int rproc_shm_contains(uintptr_t da, uint32_t len) __attribute__((weak, alias("vring_default_shm_contains")));
+
+/* A descriptor's buffer as a device address inside the shared window, or RPROC_DA_INVALID. */
+static inline uintptr_t buf_da(const struct vring_dev *vq, uint32_t lo, uint32_t hi, uint32_t len) {
+  if (vq->default_hooks) return hi == 0 && default_shm_contains(lo, len) ? (uintptr_t)lo : RPROC_DA_INVALID;
+  uintptr_t da = rproc_pa_to_da(((uint64_t)hi << 32) | lo);
+  return da != RPROC_DA_INVALID && rproc_shm_contains(da, len) ? da : RPROC_DA_INVALID;
 }
 
 static uint32_t align_up(uint32_t v, uint32_t a) { return (v + a - 1u) & ~(a - 1u); }
@@ -34,6 +49,7 @@ int vring_dev_init(struct vring_dev *vq, uintptr_t da, uint32_t num, uint32_t al
   vq->desc = (volatile struct vring_desc *)da;
   vq->avail = (volatile struct vring_avail *)(da + 16u * num);
   vq->used = (volatile struct vring_used *)(da + align_up(16u * num + 2u * (3u + num), align));
+  vq->default_hooks = rproc_pa_to_da == vring_default_pa_to_da && rproc_shm_contains == vring_default_shm_contains;
   /* Linux starts every index at 0 and zeroes the ring before DRIVER_OK; so do we (in our shadows). */
   return 0;
 }
@@ -64,10 +80,8 @@ uint32_t vring_dev_avail_count(struct vring_dev *vq) {
 
 static uint32_t add_sat(uint32_t a, uint32_t b) { return a + b < a ? 0xffffffffu : a + b; }
 
-/* Take and check the chain at last_avail (avail.idx says there is one). */
-__attribute__((noinline)) static int take_chain(struct vring_dev *vq, struct vring_buf *buf) {
-  /* The entries covered by avail.idx are read after it. */
-  fw_rmb();
+/* Take and check a chain of any length at last_avail, descriptor by descriptor. */
+__attribute__((noinline)) static int take_chain_walk(struct vring_dev *vq, struct vring_buf *buf) {
   uint16_t mask = (uint16_t)(vq->num - 1u);
   uint16_t head = vq->avail->ring[vq->last_avail & mask];
   if (head >= vq->num) return fail(vq, "avail ring names a head descriptor >= num", head);
@@ -89,9 +103,8 @@ __attribute__((noinline)) static int take_chain(struct vring_dev *vq, struct vri
     if (len == 0) return fail(vq, "descriptor of length 0", d);
     int write = (flags & VRING_DESC_F_WRITE) != 0;
     if (!write && writable != 0) return fail(vq, "device-readable buffer after a writable one", d);
-    uintptr_t da = rproc_pa_to_da(((uint64_t)hi << 32) | lo);
-    if (da == RPROC_DA_INVALID || !rproc_shm_contains(da, len))
-      return fail(vq, "buffer outside the shared window", lo);
+    uintptr_t da = buf_da(vq, lo, hi, len);
+    if (da == RPROC_DA_INVALID) return fail(vq, "buffer outside the shared window", lo);
     if (steps == 1) {
       buf->flags = flags;
       buf->len = len;
@@ -110,6 +123,44 @@ __attribute__((noinline)) static int take_chain(struct vring_dev *vq, struct vri
   buf->readable = readable;
   buf->writable = writable;
   vq->held[head >> 3] |= (uint8_t)(1u << (head & 7u));
+  vq->in_flight++;
+  vq->last_avail++;
+  return 1;
+}
+
+/* Take and check the chain at last_avail (avail.idx says there is one). A chain of one
+ * descriptor (all rpmsg ever posts) is taken here without a call; a longer one, or any problem,
+ * goes to take_chain_walk, which reads it all again and reports what is wrong. */
+__attribute__((noinline)) static int take_chain(struct vring_dev *vq, struct vring_buf *buf) {
+  /* The entries covered by avail.idx are read after it. */
+  fw_rmb();
+  uint32_t num = vq->num;
+  /* Host-written: each field read once, checked, then used. */
+  uint16_t head = vq->avail->ring[vq->last_avail & (num - 1u)];
+  if (head >= num) return take_chain_walk(vq, buf);
+  uint8_t *held = &vq->held[head >> 3];
+  uint8_t bit = (uint8_t)(1u << (head & 7u));
+  volatile struct vring_desc *dp = &vq->desc[head];
+  uint32_t lo = dp->addr_lo;
+  uint32_t hi = dp->addr_hi;
+  uint32_t len = dp->len;
+  uint16_t flags = dp->flags;
+  if ((*held & bit) != 0 || (flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) != 0 || len == 0 ||
+      !vq->default_hooks || hi != 0 || !default_shm_contains(lo, len))
+    return take_chain_walk(vq, buf);
+  buf->head = head;
+  buf->count = 1;
+  buf->flags = flags;
+  buf->len = len;
+  buf->da = lo;
+  if (flags & VRING_DESC_F_WRITE) {
+    buf->readable = 0;
+    buf->writable = len;
+  } else {
+    buf->readable = len;
+    buf->writable = 0;
+  }
+  *held |= bit;
   vq->in_flight++;
   vq->last_avail++;
   return 1;

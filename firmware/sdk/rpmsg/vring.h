@@ -96,6 +96,7 @@ struct vring_dev {
   uint16_t in_flight;  /* chains taken and not returned */
   uint8_t unpublished; /* used entries written, used.idx not yet */
   uint8_t dirty;       /* used entries since the last kick decision */
+  uint8_t default_hooks; /* rproc_pa_to_da and rproc_shm_contains are the SDK's own */
   const char *error;   /* why the queue stopped (host violation), or 0 */
   uint32_t error_value;
   uint8_t held[VRING_NUM_MAX / 8];

@@ -1,7 +1,7 @@
 // Differential test of the two engines: random instruction streams (ALU, M, loads/stores of every
 // width and alignment, forward and backward branches, jumps, compressed instructions, stores into
 // the code itself) run on an interpreter hart and a translating hart (threshold 1: every block is
-// translated on first sight) in random slices; after every slice the registers, pc, instret,
+// translated the second time control reaches it) in random slices; after every slice the registers, pc, instret,
 // memory and run status must be identical. Plus targeted self-modifying-code checks.
 
 import assert from 'node:assert/strict';

@@ -12,7 +12,7 @@ import { compileDebugPoints, watchHit, ACCESS, STOP, type WatchRange } from './d
 import { decode, type Decoded } from './decode.ts';
 import { DecodeCache, ENTRY, packInfo } from './decode-cache.ts';
 import { interpret } from './interpreter.ts';
-import { Jit, type JitProbation } from './jit.ts';
+import { Jit, type JitProbation, type JitStats } from './jit.ts';
 import { OP } from './opcodes.ts';
 import { execSystem } from './system.ts';
 import { CAUSE, INTERRUPT_BIT, highestInterrupt, type IrqLine } from './trap.ts';
@@ -215,6 +215,13 @@ export class Hart {
       this.engineKind === 'jit'
         ? new Jit(this, options.jitThreshold, options.jitProbation === undefined ? {} : options.jitProbation)
         : interpreterEngine;
+  }
+
+  /** The translator's counters and its current threshold (jit.ts); undefined for the interpreter. */
+  get jitStats(): JitStats | undefined {
+    return this.engine instanceof Jit
+      ? { ...this.engine.stats, threshold: this.engine.threshold }
+      : undefined;
   }
 
   /** Back to the reset state at `pc` (default: the reset pc); drops all cached code. */

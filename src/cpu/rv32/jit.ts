@@ -1,9 +1,11 @@
 // The block translator's dispatcher. Cold code runs in the interpreter, which counts, in a
 // direct-mapped table per block entry pc, the executions of the blocks it enters through a control
-// transfer (the dispatcher counts those it enters through a region's side exit); a block reaching
-// the threshold gets its region (jit-region.ts: the blocks around it that have run at least
-// threshold / 16 times) translated to a JavaScript function (jit-codegen.ts, `new Function`), and
-// every block of the region becomes an entry of the dispatch table, where the interpreter stops.
+// transfer (the dispatcher counts those it enters through a region's side exit); a block whose
+// count has reached the threshold gets its region (jit-region.ts: the blocks around it that have
+// run at least threshold / 16 times) translated to a JavaScript function (jit-codegen.ts,
+// `new Function`) the next time control reaches it, and every block of the region becomes an
+// entry of the dispatch table, where the interpreter stops. The threshold adapts (see "Adaptive
+// threshold" below) so that short programs are translated too.
 // A new region is on probation until V8 has optimised it (see "Probation" below): until then the
 // interpreter, which is faster than V8's baseline code for a region, runs most of its code.
 //
@@ -40,6 +42,9 @@ interface Translated {
   probes: number;
   /** Probation: until this time (the clock's ms) the interpreter runs its code instead. */
   coolUntil: number;
+  /** Translated below the starting threshold, from a young profile; instructions it ran since. */
+  early: boolean;
+  earlyRan: number;
 }
 
 /*
@@ -70,17 +75,55 @@ export interface JitProbation {
   readonly window?: number;
 }
 
+/*
+ * Adaptive threshold. The threshold starts at DEFAULT_THRESHOLD (or the hart's jitThreshold), where
+ * a program with long hot loops pays for translation only where it runs most. A program with no
+ * block that hot would then never be translated at all, so every stretch of `threshold`
+ * instructions interpreted in a row (no translated code ran, nothing was translated) halves it,
+ * down to FLOOR_THRESHOLD (or the configured threshold, if lower): from 1024, a block entered 8
+ * times is translated after about 2,000 interpreted instructions. A program whose hot code is
+ * translated keeps its threshold, as translated code running restarts the stretch. Counts are
+ * instructions, not time, so a run is as deterministic as before.
+ *
+ * A region translated below the starting threshold was built from a young profile (its loop had
+ * run a few times, its exits not yet), and measures slower than one built at the start threshold.
+ * So once early regions have run RETIER_INSNS instructions — the program is not short after all —
+ * they are all dropped and the threshold goes back to its start for good: the interpreter profiles
+ * again and the hot code is translated into regions from a full profile.
+ */
+/** What the translator has done so far, and its threshold now. */
+export interface JitStats {
+  readonly translations: number;
+  readonly translatedInsns: number;
+  readonly interpretedInsns: number;
+  /** Times the early regions were dropped and rebuilt at the starting threshold (0 or 1). */
+  readonly retiers: number;
+  readonly threshold: number;
+}
+
 const DISPATCH_SLOTS = 1 << 16;
-/** Block executions (counted by the interpreter at control transfers) that make a block hot. */
+/** Block executions (counted by the interpreter at control transfers) that make a block hot, at the start. */
 const DEFAULT_THRESHOLD = 1024;
+/** The lowest the threshold adapts down to. */
+const FLOOR_THRESHOLD = 8;
+/** Instructions early regions run before they are rebuilt at the starting threshold. */
+const RETIER_INSNS = 2_000_000;
 /** Counter value that stops further translation attempts at a slot whose pc cannot be translated. */
 const NEVER = -0x4000_0000;
 
 export class Jit implements Engine {
-  /** Block-entry executions before translation. */
-  readonly threshold: number;
+  /** Block-entry executions before translation, now (see "Adaptive threshold"). */
+  threshold: number;
+  /** The lowest the threshold adapts to (the start, once early regions were rebuilt). */
+  private floor: number;
+  /** The threshold it started at. */
+  private readonly start: number;
+  /** Live regions translated below the starting threshold. */
+  private early: Translated[] = [];
+  /** Instructions interpreted in a row: since translated code last ran, the last translation or threshold step. */
+  private coldRun = 0;
   /** Executions a block needs to be part of a region (others become exits). */
-  private readonly minHeat: number;
+  private minHeat: number;
   private readonly tags = new Int32Array(DISPATCH_SLOTS).fill(1);
   private readonly entries = new Int32Array(DISPATCH_SLOTS);
   private readonly owners: (Translated | undefined)[] = new Array<Translated | undefined>(
@@ -97,7 +140,7 @@ export class Jit implements Engine {
   private readonly probationWarm: number;
   private readonly probationWindow: number;
   /** Counters for tests and the benchmark: regions translated, instructions run in each engine. */
-  readonly stats = { translations: 0, translatedInsns: 0, interpretedInsns: 0 };
+  readonly stats = { translations: 0, translatedInsns: 0, interpretedInsns: 0, retiers: 0 };
 
   /**
    * @param probation how new regions wait for V8's optimising compiler (see "Probation"); null:
@@ -110,7 +153,9 @@ export class Jit implements Engine {
     this.probationWarm = probation?.warm ?? PROBATION_WARM;
     this.probationWindow = probation?.window ?? PROBATION_WINDOW;
     this.threshold = Math.max(1, threshold | 0);
-    this.minHeat = this.threshold >> 4;
+    this.start = this.threshold;
+    this.floor = Math.min(this.threshold, FLOOR_THRESHOLD);
+    this.minHeat = Math.max(1, this.threshold >> 4);
     const m = h.main;
     const values: Record<string, unknown> = {
       h,
@@ -135,10 +180,10 @@ export class Jit implements Engine {
     const owners = this.owners;
     const entries = this.entries;
     const heat = this.heat;
-    const hot = this.threshold;
     const mask = DISPATCH_SLOTS - 1;
     let left = budget;
     while (left > 0) {
+      const hot = this.threshold;
       const pc = h.pc | 0;
       const slot = (pc >>> 1) & mask;
       if (tags[slot] === pc) {
@@ -147,6 +192,8 @@ export class Jit implements Engine {
         if (n >= 0) {
           left -= n;
           this.stats.translatedInsns += n;
+          if (n !== 0) this.coldRun = 0;
+          if (t.early && (t.earlyRan += n) >= RETIER_INSNS) this.retier();
           if (h.brk !== 0) break;
           if (n !== 0) {
             // A side exit (or the end of a slice): the block it leads to was entered, and the
@@ -172,12 +219,33 @@ export class Jit implements Engine {
         if (this.translate(pc)) continue;
         heat[slot] = NEVER;
       }
-      const n = interpret(h, left, heat, hot);
+      // Interpret up to the next threshold step (none once at the floor).
+      const step = hot > this.floor ? hot - this.coldRun : left;
+      const n = interpret(h, Math.min(left, Math.max(1, step)), heat, hot);
       left -= n;
       this.stats.interpretedInsns += n;
+      if (hot > this.floor && (this.coldRun += n) >= hot) this.lowerThreshold();
       if (h.brk !== 0) break;
     }
     return budget - left;
+  }
+
+  /** Drop every early region and keep the starting threshold from now on (see "Adaptive threshold"). */
+  private retier(): void {
+    for (const t of this.early) if (!t.dead) this.kill(t);
+    this.early = [];
+    this.threshold = this.start;
+    this.floor = this.start;
+    this.minHeat = Math.max(1, this.start >> 4);
+    this.coldRun = 0;
+    this.stats.retiers++;
+  }
+
+  /** `threshold` instructions interpreted in a row: halve it. */
+  private lowerThreshold(): void {
+    this.threshold = Math.max(this.floor, this.threshold >> 1);
+    this.minHeat = Math.max(1, this.threshold >> 4);
+    this.coldRun = 0;
   }
 
   /** Run region t on probation: a timed call, or -1 when the interpreter should run instead. */
@@ -227,6 +295,8 @@ export class Jit implements Engine {
       ran: 0,
       probes: 0,
       coolUntil: 0,
+      early: this.threshold < this.start,
+      earlyRan: 0,
     };
     region.blocks.forEach((b, i) => {
       const slot = (b.start >>> 1) & mask;
@@ -245,6 +315,8 @@ export class Jit implements Engine {
       }
     }
     this.stats.translations++;
+    if (t.early) this.early.push(t);
+    this.coldRun = 0;
     return true;
   }
 
@@ -298,5 +370,6 @@ export class Jit implements Engine {
     this.owners.fill(undefined);
     this.heat.fill(0);
     this.byGranule.clear();
+    this.early = [];
   }
 }

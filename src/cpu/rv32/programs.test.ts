@@ -86,6 +86,24 @@ describe('compute against qemu-riscv32', () => {
     assert.equal(runVirt('compute-virt.elf', 'jit').output, q.stdout);
   });
 
+  for (const engine of ENGINES) {
+    it(
+      `branchy (lists, a state machine, small functions) prints QEMU's checksums on the ${engine}`,
+      { skip: qemu.skip },
+      () => {
+        const elf = join(TESTS_DIR, 'prebuilt', 'branchy-linux.elf');
+        const q = spawnSync(qemu.get('qemu'), [elf], { encoding: 'latin1' });
+        assert.equal(q.status, 0, q.stderr);
+        assert.match(q.stdout, /branchy: PASS/);
+        const m = new VirtTestMachine({ engine, linuxAbi: true, ramBase: 0x1_0000 });
+        m.load(readFileSync(elf));
+        const ours = m.runToEnd(20_000_000);
+        assert.deepEqual(ours.outcome, { kind: 'exit', code: 0 });
+        assert.equal(ours.output, q.stdout);
+      },
+    );
+  }
+
   it(
     'retires exactly as many instructions as QEMU executes (counting plugin)',
     { skip: withGcc.skip },

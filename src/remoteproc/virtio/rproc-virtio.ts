@@ -193,7 +193,10 @@ class RprocVirtioDevice implements VirtioDevice {
     this.dmaLive.add(buffer);
     const fromPool = this.rproc.resources.carveouts.findByName(`vdev${this.vdev.index}buffer`) === undefined;
     return {
-      addr: BigInt(buffer.pa),
+      // As rproc_add_virtio_dev declares a vdev<k>buffer region (dma_declare_coherent_memory with
+      // its da): buffers from it are handed out by the address the remote sees them at; from the
+      // platform's pool, by their physical address (the parent's DMA, no IOMMU).
+      addr: BigInt(fromPool ? buffer.pa : buffer.da),
       view: buffer.va,
       free: () => {
         if (!this.dmaLive.delete(buffer)) return;

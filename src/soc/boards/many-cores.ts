@@ -1,6 +1,8 @@
-// A generated board with N js cores (or rv32 cores), each with its own 1 MiB RAM (seen at
-// 0x80000000 by the core), its own vdev0 vrings and buffer region and a DMA pool: for scale tests,
-// the boot/throughput benchmark and multi-core debugging tests. Built with the FDT builder, so it
+// A generated board with N cores, js, rv32, or js with every k-th an rv32 core, each with its own
+// 1 MiB RAM (seen at 0x80000000 by the core), its own vdev0 vrings and buffer region and a DMA
+// pool: for scale tests, the boot/throughput benchmark and multi-core debugging tests. An rv32
+// core sees its shared region at 0x80100000, where the C SDK's board.h puts the shared window
+// (FW_SHM_BASE). Built with the FDT builder, so it
 // needs no dtc.
 
 import { buildFdt, cells, flag, node, reg, ref, str, strs, u32, type NodeSpec } from '../fdt/fdt-builder.ts';
@@ -20,7 +22,32 @@ function region(label: string, name: string, pa: number, size: number): NodeSpec
   );
 }
 
-export function manyCoreBoard(cores: number, firmware = 'rpmsg-echo', kind: 'js' | 'rv32' = 'js'): Fdt {
+/** rv32 cores among the js ones: core i is rv32 when i % every === every - 1, running `firmware`. */
+export interface ManyCoreRv32 {
+  readonly every: number;
+  readonly firmware: string;
+}
+
+/** Where an rv32 core sees its shared region (the C SDK's FW_SHM_BASE). */
+const RV32_SHM_DA = 0x8010_0000;
+
+/**
+ * @param kind 'js' or 'rv32': every core of that kind, running `firmware`; or js cores running
+ *   `firmware` with every `every`-th core an rv32 core running its own firmware.
+ */
+export function manyCoreBoard(
+  cores: number,
+  firmware = 'rpmsg-echo',
+  kind: 'js' | 'rv32' | ManyCoreRv32 = 'js',
+): Fdt {
+  const rv32: ManyCoreRv32 | undefined =
+    kind === 'js' ? undefined : kind === 'rv32' ? { every: 1, firmware } : kind;
+  if (rv32 !== undefined && (!Number.isInteger(rv32.every) || rv32.every < 1))
+    throw new RprocError(
+      'EINVAL',
+      'board',
+      `rv32 cores every ${rv32.every} cores: must be a whole number >= 1`,
+    );
   if (!Number.isInteger(cores) || cores < 1 || cores > 64)
     throw new RprocError('EINVAL', 'board', `a many-cores board has 1..64 cores, not ${cores}`);
   const reserved: NodeSpec[] = [];
@@ -28,6 +55,7 @@ export function manyCoreBoard(cores: number, firmware = 'rpmsg-echo', kind: 'js'
   for (let i = 0; i < cores; i++) {
     const base = RAM_BASE + i * PER_CORE;
     const shared = base + 0x10_0000;
+    const isRv32 = rv32 !== undefined && i % rv32.every === rv32.every - 1;
     reserved.push(
       region(`c${i}_ram`, `core${i}-ram`, base, 0x10_0000),
       region(`c${i}_vring0`, 'vdev0vring0', shared, 0x4000),
@@ -39,14 +67,21 @@ export function manyCoreBoard(cores: number, firmware = 'rpmsg-echo', kind: 'js'
       node(
         `remoteproc@${(0x1010_0000 + i * 0x1000).toString(16)}`,
         {
-          compatible: str(kind === 'rv32' ? RPROC_TS_COMPATIBLE.rv32Core : RPROC_TS_COMPATIBLE.jsCore),
+          compatible: str(isRv32 ? RPROC_TS_COMPATIBLE.rv32Core : RPROC_TS_COMPATIBLE.jsCore),
           reg: reg([[0x1010_0000 + i * 0x1000, 0x1000]]),
           'memory-region': cells(
             ...['ram', 'vring0', 'vring1', 'buffer', 'pool'].map((r) => ref(`c${i}_${r}`)),
           ),
-          'firmware-name': str(firmware),
+          'firmware-name': str(isRv32 ? rv32.firmware : firmware),
           'rproc-ts,dma-pool': cells(ref(`c${i}_pool`)),
-          'rproc-ts,address-map': u32(RAM_BASE, base, 0x10_0000, shared, shared, 0x10_0000),
+          'rproc-ts,address-map': u32(
+            RAM_BASE,
+            base,
+            0x10_0000,
+            isRv32 ? RV32_SHM_DA : shared,
+            shared,
+            0x10_0000,
+          ),
         },
         [],
         `core${i}`,

@@ -1,7 +1,7 @@
 // A hart on a small RAM for instruction-level tests: a program (32-bit words, or halfwords for
 // compressed code) is placed at RAM_BASE, registers are preset, and the program ends with EBREAK,
 // which the environment-call hook turns into a halt. Runs under either engine; with the
-// translator's threshold at 1 every block is translated on first execution.
+// translator's threshold at 1 every block is translated the second time control reaches it.
 
 import { Bus, type MmioRegion } from '../../../src/cpu/rv32/bus.ts';
 import { Hart, type EngineKind, type HartOptions, type RunResult } from '../../../src/cpu/rv32/hart.ts';

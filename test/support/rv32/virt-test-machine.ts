@@ -9,6 +9,7 @@ import { parseElf } from '../../../src/elf/elf-reader.ts';
 import { loadElfSegments } from '../../../src/elf/elf-segments.ts';
 import { Bus, type MmioRegion } from '../../../src/cpu/rv32/bus.ts';
 import { Hart, type EngineKind, type FatalTrap, type MisalignedPolicy } from '../../../src/cpu/rv32/hart.ts';
+import type { JitProbation } from '../../../src/cpu/rv32/jit.ts';
 import { CAUSE, IRQ } from '../../../src/cpu/rv32/trap.ts';
 import { Plic } from '../../../src/cpu/rv32/devices/plic.ts';
 import { PLIC_IRQ } from '../../../src/cpu/rv32/devices/rv32-memory-map.ts';
@@ -35,6 +36,8 @@ export interface VirtTestMachineOptions {
   readonly shared?: boolean;
   readonly linuxAbi?: boolean;
   readonly jitThreshold?: number;
+  /** The translator's probation (null: none, as a deterministic run needs). */
+  readonly jitProbation?: JitProbation | null;
   readonly misaligned?: MisalignedPolicy;
 }
 
@@ -90,6 +93,7 @@ export class VirtTestMachine {
       time: () => Number(this.mtime()),
       ...(options.engine === undefined ? {} : { engine: options.engine }),
       ...(options.jitThreshold === undefined ? {} : { jitThreshold: options.jitThreshold }),
+      ...(options.jitProbation === undefined ? {} : { jitProbation: options.jitProbation }),
       ...(options.misaligned === undefined ? {} : { misaligned: options.misaligned }),
       ...(options.linuxAbi === true ? { onEnvCall: (_h: Hart, cause: number) => this.syscall(cause) } : {}),
     });
@@ -113,15 +117,31 @@ export class VirtTestMachine {
         this.outcome = { kind: 'timeout' };
         break;
       }
-      h.setIrq(IRQ.MTI, this.mtime() >= this.mtimecmp);
-      this.updateIrqs();
-      const r = h.run(Math.min(slice, maxInstructions - h.instret));
-      if (r.reason === 'fatal' && r.fatal !== undefined) this.outcome = { kind: 'fatal', fatal: r.fatal };
-      else if (r.reason === 'halt' && !this.ended()) this.outcome = { kind: 'timeout' };
-      else if (r.reason === 'wfi' && !this.skipToDeadline()) this.outcome = { kind: 'deadlock' };
+      this.step(Math.min(slice, maxInstructions - h.instret));
     }
     this.uartDevice.flush();
     return { outcome: this.outcome, output: this.output, instret: h.instret };
+  }
+
+  /**
+   * One run() call of at most `budget` instructions, with the interrupt lines updated before it
+   * and WFI handled after it; the outcome once the program has ended, else undefined.
+   */
+  step(budget: number): MachineOutcome | undefined {
+    if (this.outcome !== undefined) return this.outcome;
+    const h = this.hart;
+    h.setIrq(IRQ.MTI, this.mtime() >= this.mtimecmp);
+    this.updateIrqs();
+    const r = h.run(budget);
+    if (r.reason === 'fatal' && r.fatal !== undefined) this.outcome = { kind: 'fatal', fatal: r.fatal };
+    else if (r.reason === 'halt' && !this.ended()) this.outcome = { kind: 'timeout' };
+    else if (r.reason === 'wfi' && !this.skipToDeadline()) this.outcome = { kind: 'deadlock' };
+    return this.outcome;
+  }
+
+  /** The UART output so far. */
+  get uartOutput(): string {
+    return this.output;
   }
 
   /** The UART's line through the PLIC to MEIP (the UART's character timeout runs on mtime). */
