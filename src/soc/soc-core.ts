@@ -20,6 +20,7 @@ import type { CoreExecution, CoreSink } from './core-execution.ts';
 import { coreKind } from './core-kind.ts';
 import type { CoreFault } from './core-messages.ts';
 import { DmaPool } from './dma-pool.ts';
+import type { DoorbellTap } from './doorbell-tap.ts';
 import type { CoreSpec } from './board.ts';
 import type { CoreGroup } from './group/core-group.ts';
 import type { PhysMemory } from './phys-memory.ts';
@@ -49,6 +50,8 @@ export class SocCore {
   readonly block: CoreBlock;
   readonly map: AddressMap;
   readonly pool: DmaPool | undefined;
+  /** Kicks both ways go through this when set (doorbell-tap.ts): tracing, fault injection. */
+  doorbellTap: DoorbellTap | undefined;
   private readonly memory: PhysMemory;
   private readonly execution: CoreExecution;
   private readonly events: SocCoreEvents;
@@ -126,7 +129,11 @@ export class SocCore {
       stop: async () => {
         await this.stopCore();
       },
-      kick: (_rproc, notifyId) => this.execution.kick(notifyId),
+      kick: (_rproc, notifyId) => {
+        const tap = this.doorbellTap;
+        if (tap === undefined) this.execution.kick(notifyId);
+        else tap.hostKick(this, notifyId, () => this.execution.kick(notifyId));
+      },
       daToVa: (_rproc, da, len) => this.daToVa(da, len),
       attach: () => this.execution.startServices(),
       detach: () => {
@@ -205,14 +212,28 @@ export class SocCore {
   private interrupt(mask: number): void {
     const rproc = this.rprocRef;
     if (rproc === undefined) return;
+    const tap = this.doorbellTap;
     if ((mask & OVERFLOW) === 0) {
-      for (let m = mask, id = 0; m !== 0; m >>>= 1, id++) if ((m & 1) !== 0) rproc.vqInterrupt(id);
+      for (let m = mask, id = 0; m !== 0; m >>>= 1, id++) {
+        if ((m & 1) === 0) continue;
+        if (tap === undefined) rproc.vqInterrupt(id);
+        else this.tappedInterrupt(tap, rproc, id);
+      }
       return;
     }
     // An id ≥ 31 was rung: every id of every vdev may be pending.
     let maxId = 0;
     for (const v of rproc.vdevs) for (const r of v.vrings) maxId = Math.max(maxId, r.notifyId);
-    for (let id = 0; id <= maxId; id++) rproc.vqInterrupt(id);
+    for (let id = 0; id <= maxId; id++) {
+      if (tap === undefined) rproc.vqInterrupt(id);
+      else this.tappedInterrupt(tap, rproc, id);
+    }
+  }
+
+  private tappedInterrupt(tap: DoorbellTap, rproc: Rproc, id: number): void {
+    tap.remoteKick(this, id, () => {
+      rproc.vqInterrupt(id);
+    });
   }
 
   private onFault(fault: CoreFault): void {

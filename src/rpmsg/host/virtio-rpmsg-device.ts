@@ -29,6 +29,7 @@ import {
   type RxContext,
   type TxBuffer,
 } from './rpmsg-endpoint.ts';
+import type { RpmsgTap } from './rpmsg-tap.ts';
 
 /** "msg received with no recipient" is logged for the first this many only. */
 const NO_RECIPIENT_LOG_LIMIT = 10;
@@ -83,6 +84,8 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
     rxKicks: 0,
   };
   readonly mtu: number;
+  /** Traffic observer (tracing, fault injection); set through RpmsgHost.tap. */
+  tap: RpmsgTap | undefined;
   private readonly config: RpmsgBufferConfig;
   private readonly events: RpmsgDeviceEvents;
   private readonly rvq: VirtqueueDriver<number>;
@@ -170,6 +173,11 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
     return this.channels;
   }
 
+  /** Buffers the remote holds: RX buffers posted on vring0 and not yet back, TX messages on vring1 not yet reclaimed. */
+  get ringUse(): { readonly rx: number; readonly tx: number } {
+    return { rx: this.rvq.numInFlight, tx: this.svq.numInFlight };
+  }
+
   /** rpmsg_probe after the queues: post every RX buffer, name service, DRIVER_OK, kick. */
   start(): void {
     for (let i = 0; i < this.rxViews.length; i++) {
@@ -203,7 +211,10 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
       ch.markRemoved();
       this.events.channelRemoved(ch);
     }
-    for (const ept of [...this.endpoints.values()]) ept.markDestroyed(error);
+    for (const ept of [...this.endpoints.values()]) {
+      ept.markDestroyed(error);
+      if (ept.addr !== RPMSG_NS_ADDR) this.tap?.endpoint(this, ept.addr, 'destroy', ept.channel);
+    }
     this.endpoints.clear();
     for (const w of this.txWaiters.splice(0)) this.settleWaiter(w, error);
     this.rvq.detachUnusedBufs();
@@ -232,11 +243,15 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
     }
     const ept = new RpmsgEndpoint(this, a, callback, channel);
     this.endpoints.set(a, ept);
+    this.tap?.endpoint(this, a, 'create', channel);
     return ept;
   }
 
   destroyEndpoint(ept: RpmsgEndpoint): void {
-    if (this.endpoints.get(ept.addr) === ept) this.endpoints.delete(ept.addr);
+    if (this.endpoints.get(ept.addr) === ept) {
+      this.endpoints.delete(ept.addr);
+      this.tap?.endpoint(this, ept.addr, 'destroy', ept.channel);
+    }
     ept.markDestroyed(new RprocError('EPIPE', 'rpmsg', `endpoint ${ept.addr} destroyed`));
   }
 
@@ -297,7 +312,10 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
     ch.markRemoved();
     const ept = ch.ept;
     if (ept !== undefined) {
-      if (this.endpoints.get(ept.addr) === ept) this.endpoints.delete(ept.addr);
+      if (this.endpoints.get(ept.addr) === ept) {
+        this.endpoints.delete(ept.addr);
+        this.tap?.endpoint(this, ept.addr, 'destroy', ch);
+      }
       ept.markDestroyed(new RprocError('EPIPE', 'rpmsg', reason));
     }
     this.events.channelRemoved(ch);
@@ -431,6 +449,7 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
     const err = this.svq.addOutbuf(addr, RPMSG_HDR_SIZE + len, index);
     if (err !== 0) return err === -ERRNO.ENOSPC ? -ERRNO.ENOMEM : -ERRNO.EIO;
     this.stats.tx++;
+    this.tap?.tx(this, src, dst, len);
     if (this.svq.kick()) this.stats.txKicks++;
     return 0;
   }
@@ -547,6 +566,7 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
       return false;
     }
     this.stats.rx++;
+    this.tap?.rx(this, hdr.src, hdr.dst, hdr.len);
     const ept = this.endpoints.get(hdr.dst);
     if (ept === undefined) {
       this.stats.rxNoRecipient++;

@@ -1,0 +1,20 @@
+// An optional observer of an rpmsg host's traffic (messages each way, endpoints made and gone), for
+// tracing and fault injection. Off by default: the hot paths pay one undefined check. Messages are
+// reported after the host validated them, with the remote-written header values that passed.
+
+import type { RpmsgChannel } from './rpmsg-channel.ts';
+import type { VirtioRpmsgDevice } from './virtio-rpmsg-device.ts';
+
+export interface RpmsgTap {
+  /** The host queued a message to the remote (it is on vring1 and the remote was kicked if needed). */
+  tx(device: VirtioRpmsgDevice, src: number, dst: number, len: number): void;
+  /** A well-formed message from the remote, before its endpoint (if any) gets it. */
+  rx(device: VirtioRpmsgDevice, src: number, dst: number, len: number): void;
+  /** A host endpoint was created (with its channel, if it is one's default endpoint) or destroyed. */
+  endpoint(
+    device: VirtioRpmsgDevice,
+    addr: number,
+    action: 'create' | 'destroy',
+    channel: RpmsgChannel | undefined,
+  ): void;
+}
