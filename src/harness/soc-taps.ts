@@ -25,6 +25,8 @@ export interface TapClient {
   remoteKick?(core: SocCore, notifyId: number): KickVerdict | undefined;
   /** A message each way (after the host validated it). */
   message?(device: VirtioRpmsgDevice, dir: 'tx' | 'rx', src: number, dst: number, len: number): void;
+  /** True: the host finds no free TX buffer on `device` now. */
+  txStarved?(device: VirtioRpmsgDevice): boolean;
 }
 
 const PASS: KickVerdict = { action: 'pass' };
@@ -102,6 +104,11 @@ export class SocTaps implements DoorbellTap, RpmsgTap {
     channel: RpmsgChannel | undefined,
   ): void {
     this.recorderValue?.endpoint(device, addr, action, channel);
+  }
+
+  txStarved(device: VirtioRpmsgDevice): boolean {
+    for (const c of this.clients) if (c.txStarved?.(device) === true) return true;
+    return false;
   }
 
   // ---- internals -------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // An optional observer of an rpmsg host's traffic (messages each way, endpoints made and gone), for
-// tracing and fault injection. Off by default: the hot paths pay one undefined check. Messages are
-// reported after the host validated them, with the remote-written header values that passed.
+// tracing and fault injection, which may also starve the host of TX buffers. Off by default: the hot
+// paths pay one undefined check. Messages are reported after the host validated them, with the
+// remote-written header values that passed.
 
 import type { RpmsgChannel } from './rpmsg-channel.ts';
 import type { VirtioRpmsgDevice } from './virtio-rpmsg-device.ts';
@@ -17,4 +18,6 @@ export interface RpmsgTap {
     action: 'create' | 'destroy',
     channel: RpmsgChannel | undefined,
   ): void;
+  /** Fault injection: while this says true, the host finds no free TX buffer (sends wait or get ENOMEM). */
+  txStarved?(device: VirtioRpmsgDevice): boolean;
 }

@@ -324,6 +324,7 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
   // ---- sending ---------------------------------------------------------------------------
 
   private takeTxIndex(): number | undefined {
+    if (this.tap?.txStarved?.(this) === true) return undefined;
     if (this.lastSbuf < this.txViews.length) return this.lastSbuf++;
     const free = this.txFree.pop();
     if (free !== undefined) return free;
