@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findTool } from '../test/support/cross-tools.ts';
 import type { EngineKind } from '../src/cpu/rv32/hart.ts';
-import { VirtTestMachine } from '../src/cpu/rv32/testing/virt-test-machine.ts';
+import { VirtTestMachine } from '../test/support/rv32/virt-test-machine.ts';
 import { record, type Bench, type BenchRecord } from './bench.ts';
 
 const PREBUILT = join(import.meta.dirname, '..', 'firmware', 'tests', 'prebuilt');

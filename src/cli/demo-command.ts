@@ -136,7 +136,7 @@ export const demoCommand: Command = {
       reporter.flushTraces(soc);
 
       reporter.heading('Crash, coredump and recovery');
-      rproc.coredumpMode = 'enabled';
+      rproc.coredump.mode = 'enabled';
       const dumped = { ok: false };
       rproc.once('coredump', (dump) => {
         dumped.ok = reporter.saveCoredump(rproc.name, dump, join(dumpDir, `${rproc.name}-core.elf`));

@@ -125,12 +125,12 @@ export const runCommand: Command = {
       await soc.start();
       await core.rproc.setFirmware(firmwareName ?? file);
       if (dumpDir !== undefined) {
-        core.rproc.coredumpMode = 'enabled';
+        core.rproc.coredump.mode = 'enabled';
         core.rproc.on('coredump', (dump) => {
           reporter.saveCoredump(
             core.name,
             dump,
-            join(dumpDir, `${core.name}-core-${core.rproc.crashCounter}.elf`),
+            join(dumpDir, `${core.name}-core-${core.rproc.crash.count}.elf`),
           );
         });
       }

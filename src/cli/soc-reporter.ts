@@ -161,7 +161,7 @@ export class SocReporter {
   private readTraces(soc: VirtualSoc): void {
     for (const c of soc.cores) {
       if (c.rproc.state !== 'running' && c.rproc.state !== 'attached') continue;
-      const text = c.rproc.readTrace(0);
+      const text = c.rproc.resources.readTrace(0);
       if (text === undefined) continue;
       const before = this.traceSeen.get(c.name) ?? '';
       if (text === before) continue;

@@ -11,7 +11,7 @@ import { VirtqueueDriver } from '../virtio/vring-driver.ts';
 import { vringSize } from '../virtio/vring-layout.ts';
 import { VIRTIO_RING_F_EVENT_IDX, VIRTIO_RING_F_INDIRECT_DESC } from '../virtio/vring-constants.ts';
 import { VirtioConsoleDevice, type ConsoleDeviceOptions } from './console-device.ts';
-import { consoleTable } from './console-test-rig.ts';
+import { consoleTable } from '../../test/support/console-rig.ts';
 import { findVdev } from '../remoteproc/virtio/vdev-locate.ts';
 
 const BASE = 0x1000;

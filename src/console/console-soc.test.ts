@@ -73,7 +73,7 @@ describe('virtio console on the virtual SoC (worker core)', () => {
       port.on('error', (e) => errors.push(e));
       const take = reader(port);
 
-      const table = rproc.table;
+      const table = rproc.resources.table;
       assert.ok(table !== undefined);
       const vdevs = parseRscTable(table).entries.filter((e): e is RscVdev => e.kind === 'vdev');
       assert.deepEqual(

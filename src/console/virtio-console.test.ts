@@ -20,7 +20,13 @@ import {
   VIRTIO_ID_CONSOLE,
   VIRTIO_ID_RPROC_SERIAL,
 } from './console-constants.ts';
-import { ConsoleRig, dualRig, type CoreContext, type DualCore, type RemoteCore } from './console-test-rig.ts';
+import {
+  ConsoleRig,
+  dualRig,
+  type CoreContext,
+  type DualCore,
+  type RemoteCore,
+} from '../../test/support/console-rig.ts';
 import { LiveVdevFields, findVdev } from '../remoteproc/virtio/vdev-locate.ts';
 import type { VirtioConsolePort } from './console-port.ts';
 
@@ -116,7 +122,7 @@ describe('virtio console next to rpmsg (fake platform)', () => {
     r.console.on('port', (e) => added.push(`${e.action}:${e.parentName}:${e.port.name}`));
     try {
       await r.boot();
-      const [rpmsg, cons] = vdevs(r.rproc.table);
+      const [rpmsg, cons] = vdevs(r.rproc.resources.table);
       assert.ok(rpmsg !== undefined && cons !== undefined);
       assert.equal(rpmsg.id, 7);
       assert.equal(cons.id, VIRTIO_ID_RPROC_SERIAL);
@@ -168,7 +174,7 @@ describe('virtio console next to rpmsg (fake platform)', () => {
     });
     try {
       await r.boot();
-      const cons = vdevs(r.rproc.table)[1];
+      const cons = vdevs(r.rproc.resources.table)[1];
       assert.equal(cons?.gfeatures, 1 << VIRTIO_CONSOLE_F_SIZE);
       assert.equal(cons.status, 7);
       const port = await r.console.waitForPort((p) => p.deviceId === VIRTIO_ID_CONSOLE);
@@ -387,7 +393,7 @@ describe('virtio console next to rpmsg (fake platform)', () => {
       fresh.write('after recovery');
       assert.equal((await sink.take(14)).toString(), 'after recovery');
       assert.equal(await rpmsgEcho(r, 'still here'), 'still here');
-      assert.equal(r.rproc.crashCounter, 1);
+      assert.equal(r.rproc.crash.count, 1);
     } finally {
       await r.close();
     }
@@ -414,7 +420,7 @@ describe('virtio console next to rpmsg (fake platform)', () => {
     });
     try {
       await r.boot();
-      const cons = vdevs(r.rproc.table)[1];
+      const cons = vdevs(r.rproc.resources.table)[1];
       assert.equal(cons?.status, 0x83);
       assert.equal(r.console.ports.length, 0);
       assert.ok(r.rig.logs.some((l) => /virtio_rproc_serial probe failed/.test(l)));
@@ -464,7 +470,7 @@ describe('virtio console next to rpmsg (fake platform)', () => {
       assert.equal(port.broken, undefined);
       assert.ok(r.rig.logs.some((l) => /reports 0x10000 bytes written .* clamped/.test(l)));
       // 16 posted at probe, then the clamped one again.
-      const v = vdevs(r.rproc.table)[0]?.vrings[0];
+      const v = vdevs(r.rproc.resources.table)[0]?.vrings[0];
       assert.ok(v !== undefined);
       const mem = r.translate(v.da, vringSize(v.num, v.align));
       assert.ok(mem !== undefined);

@@ -28,7 +28,7 @@ import {
   sectionNamed,
   setField,
   shdrField,
-} from './elf-test-support.ts';
+} from '../../test/support/elf-fixtures.ts';
 import type { ElfImage } from './elf-types.ts';
 
 /** Assert that `fn` throws EINVAL (or `code`) and that the message matches. */

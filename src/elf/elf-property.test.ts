@@ -22,7 +22,7 @@ import {
   firmwareSpec,
   imageOf,
   setField,
-} from './elf-test-support.ts';
+} from '../../test/support/elf-fixtures.ts';
 import type { ElfImage } from './elf-types.ts';
 
 /** Generous: a run is a few milliseconds; a per-entry loop over garbage counts would take seconds. */

@@ -32,7 +32,7 @@ import {
   sectionNamed,
   setField,
   shdrField,
-} from './elf-test-support.ts';
+} from '../../test/support/elf-fixtures.ts';
 
 const VARIANTS = [
   { elfClass: 32, endian: 'le' },

@@ -12,7 +12,14 @@ import {
   loadResourceTableCopyOptional,
 } from './elf-rsc-table.ts';
 import { loadElfSegments } from './elf-segments.ts';
-import { DATA_DA, FakeMemory, RSC_DA, TEXT_DA, firmwareSpec, rscTableBytes } from './elf-test-support.ts';
+import {
+  DATA_DA,
+  FakeMemory,
+  RSC_DA,
+  TEXT_DA,
+  firmwareSpec,
+  rscTableBytes,
+} from '../../test/support/elf-fixtures.ts';
 
 describe('findResourceTable', () => {
   for (const endian of ['le', 'be'] as const) {

@@ -15,7 +15,7 @@ import {
   firmwareSpec,
   rprocErrorOf,
   sectionNamed,
-} from './elf-test-support.ts';
+} from '../../test/support/elf-fixtures.ts';
 
 const FIRMWARE_MEMORY = [
   { da: TEXT_DA, size: 0x4000 },

@@ -15,7 +15,7 @@ import {
   setField,
   shdrField,
   symField,
-} from './elf-test-support.ts';
+} from '../../test/support/elf-fixtures.ts';
 
 describe('readSymbols', () => {
   it('reads every symbol with type, bind and section, locals first', () => {

@@ -112,11 +112,11 @@ export class BoardSession {
       }),
     );
     for (const core of soc.cores) {
-      if (options.recovery?.[core.name] === false) core.rproc.recoveryDisabled = true;
+      if (options.recovery?.[core.name] === false) core.rproc.crash.recoveryDisabled = true;
       if (options.keepCoredumps === true) {
-        core.rproc.coredumpMode = 'enabled';
+        core.rproc.coredump.mode = 'enabled';
         this.subs.on<RprocEvents, 'coredump'>(core.rproc, 'coredump', (dump) =>
-          this.keepDump(core.name, core.rproc.crashCounter, dump),
+          this.keepDump(core.name, core.rproc.crash.count, dump),
         );
       }
     }
@@ -191,7 +191,7 @@ export class BoardSession {
       // Read through a function: the awaits in between change it.
       const state = (): string => rproc.state;
       while (state() !== 'running') {
-        if (state() === 'crashed') await rproc.recover();
+        if (state() === 'crashed') await rproc.crash.recover();
         if (state() === 'running') break;
         const left = timeoutMs - (this.clock.now() - start);
         if (left <= 0 || !(await this.nextState(rproc, left))) {
@@ -305,18 +305,18 @@ export class BoardSession {
   async coredump(core: string): Promise<Uint8Array> {
     return this.step(async () => {
       const rproc = this.rproc(core);
-      const mode = rproc.coredumpMode;
+      const mode = rproc.coredump.mode;
       let got: RprocCoredump | undefined;
       const listener = (d: RprocCoredump): void => {
         got = d;
       };
       rproc.on('coredump', listener);
-      rproc.coredumpMode = 'enabled';
+      rproc.coredump.mode = 'enabled';
       try {
-        await rproc.coredump();
+        await rproc.coredump.run();
       } finally {
         rproc.off('coredump', listener);
-        rproc.coredumpMode = mode;
+        rproc.coredump.mode = mode;
       }
       const dump = got;
       if (dump === undefined) {

@@ -147,7 +147,7 @@ describe('fault injection', () => {
       assert.equal(b.rproc('rproc0').state, 'running');
       await b.send('rpmsg-echo', 'two');
       await b.expect(['rpmsg-echo:^two$', 'state:^crashed$']);
-      assert.equal(b.rproc('rproc0').crashCounter, 1);
+      assert.equal(b.rproc('rproc0').crash.count, 1);
     });
   });
 

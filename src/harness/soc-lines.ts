@@ -126,7 +126,7 @@ export class SocLines {
       for (const c of this.soc.cores) {
         const state = c.rproc.state;
         if (state !== 'running' && state !== 'attached' && state !== 'crashed') continue;
-        const text = c.rproc.readTrace(0);
+        const text = c.rproc.resources.readTrace(0);
         if (text === undefined) continue;
         const before = this.traceSeen.get(c.name) ?? '';
         if (text === before) continue;

@@ -14,7 +14,7 @@ import { EM, ET, PF, PT } from '../elf/elf-constants.ts';
 import { writeCoredumpFile, type DumpSegment, type RprocCoredump } from './coredump.ts';
 import { ELF_DEFAULT_OPS } from './elf-defaults.ts';
 import { RPROC_WATCHDOG } from './rproc-state.ts';
-import { helloElf, rig, settle, type Rig, type RigOptions } from './testing/rproc-fixtures.ts';
+import { helloElf, rig, settle, type Rig, type RigOptions } from '../../test/support/rproc-fixtures.ts';
 
 const RAM_DA = 0x8000_0000;
 
@@ -29,7 +29,7 @@ interface Crashed {
 /** Boot, let the firmware leave a pattern in its .bss, crash, and collect the enabled-mode dump. */
 async function crashAndDump(options: RigOptions = {}, arrange?: (r: Rig) => void): Promise<Crashed & Rig> {
   const r = rig(options);
-  r.rproc.coredumpMode = 'enabled';
+  r.rproc.coredump.mode = 'enabled';
   arrange?.(r);
   await r.rproc.boot();
   r.platform.ram.set(new TextEncoder().encode('live state of the crashed core'), 0x1000);
@@ -236,7 +236,7 @@ describe('coredump modes and segments', () => {
 
   it('platform segments replace the default ones: memory, 0xff where untranslatable, custom reader', async () => {
     const c = await crashAndDump({}, ({ rproc }) => {
-      for (const s of platformSegments) rproc.addDumpSegment(s);
+      for (const s of platformSegments) rproc.coredump.addSegment(s);
     });
     assert.deepEqual(
       c.image.programHeaders.map((p) => [p.vaddr, p.filesz]),
@@ -255,14 +255,14 @@ describe('coredump modes and segments', () => {
   it('inline mode serves the same bytes as enabled mode, read piecewise from the stopped core', async () => {
     const r = rig();
     await r.rproc.boot();
-    for (const s of platformSegments) r.rproc.addDumpSegment(s);
-    r.rproc.coredumpMode = 'enabled';
+    for (const s of platformSegments) r.rproc.coredump.addSegment(s);
+    r.rproc.coredump.mode = 'enabled';
     const enabled = r.rproc.next('coredump');
-    await r.rproc.coredump();
+    await r.rproc.coredump.run();
     const whole = (await enabled).bytes();
-    r.rproc.coredumpMode = 'inline';
+    r.rproc.coredump.mode = 'inline';
     const inline = r.rproc.next('coredump');
-    const finished = r.rproc.coredump();
+    const finished = r.rproc.coredump.run();
     const dump = await inline;
     assert.equal(dump.size, whole.length);
     const pieces: Uint8Array[] = [];
@@ -277,29 +277,29 @@ describe('coredump modes and segments', () => {
       ops: (p) => ({
         prepare: (rproc) => {
           p.record('prepare');
-          rproc.addDumpSegment({ da: 0x8000_0000n, size: 0x40 });
+          rproc.coredump.addSegment({ da: 0x8000_0000n, size: 0x40 });
         },
       }),
     });
-    r.rproc.coredumpMode = 'enabled';
+    r.rproc.coredump.mode = 'enabled';
     await r.rproc.boot();
     await r.rproc.shutdown();
     await r.rproc.boot();
     const dumped = r.rproc.next('coredump');
-    await r.rproc.coredump();
+    await r.rproc.coredump.run();
     const image = readElf((await dumped).bytes()).image;
     assert.deepEqual(
       image?.programHeaders.map((p) => [p.vaddr, p.filesz]),
       [[0x8000_0000n, 0x40]],
     );
-    assert.deepEqual(r.rproc.dumpSegments, [{ da: 0x8000_0000n, size: 0x40 }]);
+    assert.deepEqual(r.rproc.coredump.segments, [{ da: 0x8000_0000n, size: 0x40 }]);
     await r.rproc.shutdown();
-    assert.deepEqual(r.rproc.dumpSegments, []);
+    assert.deepEqual(r.rproc.coredump.segments, []);
   });
 
-  it('ELF64 info from setCoredumpElfInfo: an ELF64 core with 64-bit headers', async () => {
+  it('ELF64 info from coredump.setElfInfo: an ELF64 core with 64-bit headers', async () => {
     const c = await crashAndDump({}, ({ rproc }) =>
-      rproc.setCoredumpElfInfo({ class: 64, machine: EM.EM_AARCH64 }),
+      rproc.coredump.setElfInfo({ class: 64, machine: EM.EM_AARCH64 }),
     );
     const h = c.image.header;
     assert.deepEqual(
@@ -317,7 +317,7 @@ describe('coredump modes and segments', () => {
 
   it('ELF64 dump through readelf', { skip: readelfSkip }, async () => {
     const c = await crashAndDump({}, ({ rproc }) =>
-      rproc.setCoredumpElfInfo({ class: 64, machine: EM.EM_RISCV }),
+      rproc.coredump.setElfInfo({ class: 64, machine: EM.EM_RISCV }),
     );
     const out = await runReadelf(c.dump);
     assert.equal(out.header.get('Class'), 'ELF64');
@@ -339,12 +339,12 @@ describe('coredump modes and segments', () => {
 
   it('without ELF info (own load op, nothing set) the dump is skipped with a warning', async () => {
     const r = rig({ ops: () => ({ ...ELF_DEFAULT_OPS, load: () => undefined }) });
-    r.rproc.coredumpMode = 'enabled';
-    r.rproc.addDumpSegment({ da: 0x8000_0000n, size: 0x40 });
+    r.rproc.coredump.mode = 'enabled';
+    r.rproc.coredump.addSegment({ da: 0x8000_0000n, size: 0x40 });
     await r.rproc.boot();
     const dumps: unknown[] = [];
     r.rproc.on('coredump', (d) => dumps.push(d));
-    await r.rproc.coredump();
+    await r.rproc.coredump.run();
     await settle();
     assert.deepEqual(dumps, []);
     assert.ok(r.logs.includes('warn: ELF class is not set, coredump skipped'), r.logs.join('\n'));
@@ -353,7 +353,7 @@ describe('coredump modes and segments', () => {
   it('a platform coredump op replaces the default dump', async () => {
     const calls: string[] = [];
     const r = rig({ ops: () => ({ coredump: (rproc) => void calls.push(`coredump ${rproc.state}`) }) });
-    r.rproc.coredumpMode = 'enabled';
+    r.rproc.coredump.mode = 'enabled';
     await r.rproc.boot();
     const dumps: unknown[] = [];
     r.rproc.on('coredump', (d) => dumps.push(d));

@@ -43,7 +43,7 @@ export const ELF_DEFAULT_OPS: ElfDefaultOps = {
     loadElfSegments(image, (da, len) => rproc.daToVa(da, len));
     // Coredumps need the class and machine; Linux leaves them unset unless the driver calls
     // rproc_coredump_set_elf_info. We take them from the firmware unless the platform set them.
-    rproc.coredumpElfInfoDefault({ class: image.header.class, machine: image.header.machine });
-    rproc.defaultDumpSegments(loadSegments(image).map((s) => ({ da: s.da, size: s.memsz })));
+    rproc.coredump.setDefaultElfInfo({ class: image.header.class, machine: image.header.machine });
+    rproc.coredump.setDefaultSegments(loadSegments(image).map((s) => ({ da: s.da, size: s.memsz })));
   },
 };

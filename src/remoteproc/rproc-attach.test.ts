@@ -19,7 +19,7 @@ import {
   u32,
   type Rig,
   type RigOptions,
-} from './testing/rproc-fixtures.ts';
+} from '../../test/support/rproc-fixtures.ts';
 
 const LIVE_DA = 0x8000_2000;
 const RAM_DA = 0x8000_0000;
@@ -70,7 +70,7 @@ function carveoutOf(table: Uint8Array): RscCarveout {
 function captureHostCopy(r: Rig): { copy: Uint8Array | undefined } {
   const seen: { copy: Uint8Array | undefined } = { copy: undefined };
   r.rproc.on('state', (e) => {
-    if (e.to === 'offline' || e.to === 'detached') seen.copy = r.rproc.table;
+    if (e.to === 'offline' || e.to === 'detached') seen.copy = r.rproc.resources.table;
   });
   return seen;
 }
@@ -80,10 +80,10 @@ describe('attach', () => {
     const r = attachRig();
     await r.rproc.boot();
     assert.equal(r.rproc.state, 'attached');
-    assert.ok(isViewOf(r.rproc.table, r.platform.ram));
-    assert.equal(r.rproc.table?.byteOffset, LIVE_DA - RAM_DA);
+    assert.ok(isViewOf(r.rproc.resources.table, r.platform.ram));
+    assert.equal(r.rproc.resources.table?.byteOffset, LIVE_DA - RAM_DA);
     const carveout = carveoutOf(r.live);
-    const mem = r.rproc.carveouts.list.find((c) => c.name === 'shm');
+    const mem = r.rproc.resources.carveouts.list.find((c) => c.name === 'shm');
     assert.ok(mem?.buffer !== undefined);
     assert.deepEqual([carveout.da, carveout.pa, carveout.len], [mem.buffer.da, mem.buffer.pa, 0x2000]);
     assert.deepEqual(
@@ -94,7 +94,7 @@ describe('attach', () => {
       ],
     );
     assert.deepEqual(
-      r.rproc.traces.map((t) => t.da),
+      r.rproc.resources.traces.map((t) => t.da),
       [0x8000_3000],
     );
     // Nothing is loaded in attach mode: RAM outside the table is untouched.
@@ -105,10 +105,10 @@ describe('attach', () => {
     const r = rig({ alloc: { detached: true } });
     await r.rproc.boot();
     assert.equal(r.rproc.state, 'attached');
-    assert.equal(r.rproc.table, undefined);
-    assert.deepEqual(r.rproc.carveouts.list, []);
+    assert.equal(r.rproc.resources.table, undefined);
+    assert.deepEqual(r.rproc.resources.carveouts.list, []);
     await r.rproc.detach();
-    assert.ok(r.rproc.idle);
+    assert.ok(r.rproc.resources.idle);
   });
 
   it('TC-L04: detach restores the pristine table into device memory; re-attach assigns ids again', async () => {
@@ -118,7 +118,7 @@ describe('attach', () => {
     await r.rproc.detach();
     assert.equal(r.rproc.state, 'detached');
     assert.deepEqual(r.live, r.pristine);
-    assert.ok(r.rproc.idle);
+    assert.ok(r.rproc.resources.idle);
     assert.equal(r.platform.pool.outstanding, 0);
     assert.equal(r.platform.running, false, 'the fake core was never started by us');
     r.platform.calls.length = 0;
@@ -167,7 +167,7 @@ describe('attach', () => {
         [0, 0xffff_ffff],
       ],
     );
-    assert.ok(r.rproc.idle);
+    assert.ok(r.rproc.resources.idle);
   });
 
   it('without a detach op no clean copy is kept: detach is refused, the table stays edited', async () => {
@@ -240,7 +240,7 @@ describe('TC-L01/L02: the remote rewrites its live table after attach', () => {
         if (how === 'detach') expectedRam.set(r.pristine, liveOff);
         assert.deepEqual(r.platform.ram, expectedRam);
         assert.equal(u32(r.platform.ram, liveOff + r.pristine.length), 0xeeee_eeee);
-        assert.ok(r.rproc.idle);
+        assert.ok(r.rproc.resources.idle);
         assert.equal(r.platform.pool.outstanding, 0);
       });
     }
@@ -264,7 +264,7 @@ describe('TC-L03: a live table smaller than its header claims', () => {
       assert.deepEqual(r.platform.calls, ['prepare', 'getLoadedRscTable', 'unprepare']);
       assert.equal(r.rproc.state, 'detached');
       assert.equal(r.rproc.power, 0);
-      assert.ok(r.rproc.idle);
+      assert.ok(r.rproc.resources.idle);
       assert.equal(r.platform.pool.outstanding, 0);
       assert.deepEqual(r.live, r.pristine, 'nothing was written into the table');
     });

@@ -12,7 +12,7 @@ import { FirmwareStore, type Firmware } from './firmware-store.ts';
 import type { RprocCoredump } from './coredump.ts';
 import type { RprocEvents } from './rproc.ts';
 import { RPROC_FATAL_ERROR, RPROC_MMUFAULT, RPROC_WATCHDOG } from './rproc-state.ts';
-import type { FakePlatform } from './testing/fake-platform.ts';
+import type { FakePlatform } from '../testing/fake-platform.ts';
 import {
   helloElf,
   helloTable,
@@ -22,7 +22,7 @@ import {
   settle,
   type Rig,
   type RigOptions,
-} from './testing/rproc-fixtures.ts';
+} from '../../test/support/rproc-fixtures.ts';
 
 /** A store that records each request as `request:<name>` on the platform. */
 class RecordingStore extends FirmwareStore {
@@ -71,7 +71,7 @@ function recoveryDone(r: Rig): Promise<RprocEvents['recovery']> {
 }
 
 async function crashed(r: Rig, type = RPROC_WATCHDOG): Promise<void> {
-  r.rproc.recoveryDisabled = true;
+  r.rproc.crash.recoveryDisabled = true;
   const crash = r.rproc.next('crash');
   r.rproc.reportCrash(type);
   await crash;
@@ -82,19 +82,19 @@ describe('reportCrash', () => {
   it('TC-C07: two reports in a row are handled once; the count goes up by one', async () => {
     const r = rig();
     await r.rproc.boot();
-    r.rproc.recoveryDisabled = true;
+    r.rproc.crash.recoveryDisabled = true;
     const crashes: RprocEvents['crash'][] = [];
     r.rproc.on('crash', (e) => crashes.push(e));
     r.rproc.reportCrash(RPROC_WATCHDOG);
     r.rproc.reportCrash(RPROC_MMUFAULT);
     await settle();
     assert.deepEqual(crashes, [{ type: RPROC_WATCHDOG, typeName: 'watchdog', count: 1, detail: undefined }]);
-    assert.equal(r.rproc.crashCounter, 1);
+    assert.equal(r.rproc.crash.count, 1);
     // Another report while crashed is not a new crash either.
     r.rproc.reportCrash(RPROC_FATAL_ERROR);
     await settle();
     assert.equal(crashes.length, 1);
-    assert.equal(r.rproc.crashCounter, 1);
+    assert.equal(r.rproc.crash.count, 1);
     // Both reports are logged, each with its type.
     assert.deepEqual(
       r.logs.filter((l) => l.includes('crash detected')),
@@ -114,13 +114,13 @@ describe('reportCrash', () => {
     await settle();
     assert.deepEqual(crashes, []);
     assert.equal(r.rproc.state, 'offline');
-    assert.equal(r.rproc.crashCounter, 0);
+    assert.equal(r.rproc.crash.count, 0);
   });
 
   it('TC-C07: an unknown crash type is handled and named "unknown"', async () => {
     const r = rig();
     await r.rproc.boot();
-    r.rproc.recoveryDisabled = true;
+    r.rproc.crash.recoveryDisabled = true;
     const crash = r.rproc.next('crash');
     r.rproc.reportCrash(999);
     assert.deepEqual(await crash, { type: 999, typeName: 'unknown', count: 1, detail: undefined });
@@ -132,7 +132,7 @@ describe('reportCrash', () => {
     r.rproc.reportCrash(RPROC_WATCHDOG);
     await settle();
     assert.equal(r.rproc.state, 'detached');
-    assert.equal(r.rproc.crashCounter, 0);
+    assert.equal(r.rproc.crash.count, 0);
     assert.deepEqual(r.platform.calls, []);
   });
 
@@ -145,7 +145,7 @@ describe('reportCrash', () => {
         },
       }),
     });
-    r.rproc.recoveryDisabled = true;
+    r.rproc.crash.recoveryDisabled = true;
     const crash = r.rproc.next('crash');
     await r.rproc.boot();
     assert.equal(r.rproc.state, 'running');
@@ -160,7 +160,7 @@ describe('reportCrash', () => {
       const done = recoveryDone(r);
       r.rproc.reportCrash(RPROC_WATCHDOG);
       assert.equal((await done).phase, 'done');
-      assert.equal(r.rproc.crashCounter, i);
+      assert.equal(r.rproc.crash.count, i);
     }
   });
 });
@@ -190,9 +190,9 @@ describe('boot recovery', () => {
   it('reuses the carveouts, notify ids and cached table; the image and the table are published again', async () => {
     const r = rig();
     await r.rproc.boot();
-    const carveouts = r.rproc.carveouts.list.map((c) => [c, c.da] as const);
-    const vdevs = [...r.rproc.vdevs];
-    const notifyIds = r.rproc.vdevs.map((v) => v.vrings.map((x) => x.notifyId));
+    const carveouts = r.rproc.resources.carveouts.list.map((c) => [c, c.da] as const);
+    const vdevs = [...r.rproc.resources.vdevs];
+    const notifyIds = r.rproc.resources.vdevs.map((v) => v.vrings.map((x) => x.notifyId));
     const table = helloTable();
     const tableOff = table.da - 0x8000_0000;
     const published = r.platform.ram.slice(tableOff, tableOff + table.bytes.length);
@@ -203,12 +203,12 @@ describe('boot recovery', () => {
     r.rproc.reportCrash(RPROC_FATAL_ERROR);
     await done;
     assert.deepEqual(
-      r.rproc.carveouts.list.map((c) => [c, c.da] as const),
+      r.rproc.resources.carveouts.list.map((c) => [c, c.da] as const),
       carveouts,
     );
-    assert.deepEqual(r.rproc.vdevs, vdevs);
+    assert.deepEqual(r.rproc.resources.vdevs, vdevs);
     assert.deepEqual(
-      r.rproc.vdevs.map((v) => v.vrings.map((x) => x.notifyId)),
+      r.rproc.resources.vdevs.map((v) => v.vrings.map((x) => x.notifyId)),
       notifyIds,
     );
     assert.equal(r.platform.pool.outstanding, 3);
@@ -226,7 +226,7 @@ describe('boot recovery', () => {
     assert.deepEqual(r.platform.calls, []);
     const events: string[] = [];
     r.rproc.on('recovery', (e) => events.push(e.phase));
-    await r.rproc.recover();
+    await r.rproc.crash.recover();
     assert.equal(r.rproc.state, 'running');
     assert.deepEqual(events, ['start', 'done']);
     assert.deepEqual(r.platform.calls, [
@@ -242,10 +242,10 @@ describe('boot recovery', () => {
     const r = recordingRig();
     const events: unknown[] = [];
     r.rproc.on('recovery', (e) => events.push(e));
-    await r.rproc.recover();
+    await r.rproc.crash.recover();
     await r.rproc.boot();
     r.platform.calls.length = 0;
-    await r.rproc.recover();
+    await r.rproc.crash.recover();
     assert.deepEqual(events, []);
     assert.deepEqual(r.platform.calls, []);
     assert.equal(r.rproc.state, 'running');
@@ -260,10 +260,10 @@ describe('boot recovery', () => {
     assert.deepEqual(r.platform.calls, [...STOP_ALL_CRASHED, ...UNPREPARE_SUBDEVS, 'unprepare']);
     assert.equal(r.rproc.state, 'offline');
     assert.equal(r.rproc.power, 0);
-    assert.ok(r.rproc.idle);
+    assert.ok(r.rproc.resources.idle);
     assert.equal(r.platform.pool.outstanding, 0);
     // Nothing left to recover; a boot starts afresh.
-    await r.rproc.recover();
+    await r.rproc.crash.recover();
     assert.equal(r.rproc.state, 'offline');
     await r.rproc.boot();
     assert.equal(r.rproc.state, 'running');
@@ -301,7 +301,7 @@ describe('boot recovery', () => {
     ]);
     assert.equal(r.rproc.state, 'offline');
     assert.equal(r.rproc.power, 0);
-    assert.ok(r.rproc.idle);
+    assert.ok(r.rproc.resources.idle);
     assert.equal(r.platform.pool.outstanding, 0);
     assert.ok(r.logs.some((l) => l.startsWith('error: recovery of m0 failed')));
     // Linux would answer this boot with 0 and do nothing; here it really boots once the image is back.
@@ -323,7 +323,7 @@ describe('boot recovery', () => {
     assert.equal(event.error?.code, 'EIO');
     assert.equal(r.rproc.state, 'offline');
     assert.equal(r.rproc.power, 0);
-    assert.ok(r.rproc.idle);
+    assert.ok(r.rproc.resources.idle);
     assert.equal(r.platform.pool.outstanding, 0);
     assert.equal(r.platform.calls.at(-1), 'unprepare');
   });
@@ -339,7 +339,7 @@ describe('boot recovery', () => {
     assert.equal(r.rproc.power, 1);
     await r.rproc.shutdown();
     assert.equal(r.rproc.state, 'offline');
-    assert.ok(r.rproc.idle);
+    assert.ok(r.rproc.resources.idle);
   });
 
   it('a crash of an attached processor without attach-on-recovery reboots it from its firmware', async () => {
@@ -360,7 +360,7 @@ describe('boot recovery', () => {
       ...RESTART,
     ]);
     await r.rproc.shutdown();
-    assert.ok(r.rproc.idle);
+    assert.ok(r.rproc.resources.idle);
     assert.equal(r.platform.pool.outstanding, 0);
   });
 });
@@ -368,7 +368,7 @@ describe('boot recovery', () => {
 describe('TC-C09: inline coredump', () => {
   it('recovery waits until the dump is released; the dump reads the stopped memory', async () => {
     const r = rig({ alloc: { coredumpInlineTimeoutMs: 60_000 } });
-    r.rproc.coredumpMode = 'inline';
+    r.rproc.coredump.mode = 'inline';
     await r.rproc.boot();
     const dumpEvent = r.rproc.next('coredump');
     const done = recoveryDone(r);
@@ -391,7 +391,7 @@ describe('TC-C09: inline coredump', () => {
 
   it('nobody releases it: recovery goes on after coredumpInlineTimeoutMs and the dump is released', async () => {
     const r = rig({ alloc: { coredumpInlineTimeoutMs: 40 } });
-    r.rproc.coredumpMode = 'inline';
+    r.rproc.coredump.mode = 'inline';
     await r.rproc.boot();
     const dumpEvent = r.rproc.next('coredump');
     const done = recoveryDone(r);
@@ -416,7 +416,7 @@ describe('del', () => {
     assert.equal(r.rproc.power, 0);
     assert.ok(r.platform.calls.includes('stop'));
     assert.equal(r.platform.running, false);
-    assert.ok(r.rproc.idle);
+    assert.ok(r.rproc.resources.idle);
     assert.equal(r.platform.pool.outstanding, 0);
   });
 
@@ -428,7 +428,7 @@ describe('del', () => {
     await r.rproc.del();
     assert.deepEqual(r.platform.calls, [...STOP_ALL_CRASHED, ...UNPREPARE_SUBDEVS, 'unprepare']);
     assert.equal(r.rproc.state, 'deleted');
-    assert.ok(r.rproc.idle);
+    assert.ok(r.rproc.resources.idle);
   });
 
   it('del while a recovery is queued: the recovery finds nothing to do', async () => {
@@ -440,7 +440,7 @@ describe('del', () => {
     await r.rproc.del();
     await settle();
     assert.equal(r.rproc.state, 'deleted');
-    assert.ok(r.rproc.idle);
+    assert.ok(r.rproc.resources.idle);
     assert.equal(r.platform.calls.filter((c) => c === 'start').length, 1);
   });
 });
@@ -486,7 +486,7 @@ describe('attach failures and detach refusals', () => {
       assert.deepEqual(r.platform.calls, ['prepare', 'getLoadedRscTable', 'unprepare']);
       assert.equal(r.rproc.state, 'detached');
       assert.equal(r.rproc.power, 0);
-      assert.ok(r.rproc.idle, 'no carveout, notify id, trace, vdev, table or clean copy is held');
+      assert.ok(r.rproc.resources.idle, 'no carveout, notify id, trace, vdev, table or clean copy is held');
       assert.equal(r.platform.pool.outstanding, 0);
       assert.deepEqual(live, table);
     });
@@ -510,7 +510,7 @@ describe('attach failures and detach refusals', () => {
     // It can still be shut down (which stops it).
     await r.rproc.shutdown();
     assert.equal(r.rproc.state, 'offline');
-    assert.ok(r.rproc.idle);
+    assert.ok(r.rproc.resources.idle);
   });
 
   for (const state of ['offline', 'detached', 'crashed'] as const) {
@@ -532,9 +532,9 @@ describe('attach failures and detach refusals', () => {
 describe('attach recovery (attach-on-recovery)', () => {
   it('detaches and re-attaches: no coredump, no firmware, resources kept', async () => {
     const r = attachedHelloRig({ alloc: { features: ['attach-on-recovery'] } });
-    r.rproc.coredumpMode = 'enabled';
+    r.rproc.coredump.mode = 'enabled';
     await r.rproc.boot();
-    const carveouts = r.rproc.carveouts.list.map((c) => [c, c.da] as const);
+    const carveouts = r.rproc.resources.carveouts.list.map((c) => [c, c.da] as const);
     const dumps: unknown[] = [];
     r.rproc.on('coredump', (d) => dumps.push(d));
     r.platform.calls.length = 0;
@@ -559,14 +559,14 @@ describe('attach recovery (attach-on-recovery)', () => {
     assert.equal(r.rproc.state, 'attached');
     assert.equal(r.rproc.power, 1);
     assert.deepEqual(
-      r.rproc.carveouts.list.map((c) => [c, c.da] as const),
+      r.rproc.resources.carveouts.list.map((c) => [c, c.da] as const),
       carveouts,
     );
     // As in Linux, the detach step put the pristine table back into device memory and the host now
     // edits its own copy (see the report: the remote does not see the host's edits any more).
     assert.deepEqual(r.live, helloTable().bytes);
     await r.rproc.shutdown();
-    assert.ok(r.rproc.idle);
+    assert.ok(r.rproc.resources.idle);
     assert.equal(r.platform.pool.outstanding, 0);
   });
 
@@ -580,7 +580,7 @@ describe('attach recovery (attach-on-recovery)', () => {
     assert.equal(event.phase, 'failed');
     assert.equal(r.rproc.state, 'detached');
     assert.equal(r.rproc.power, 0);
-    assert.ok(r.rproc.idle);
+    assert.ok(r.rproc.resources.idle);
     assert.equal(r.platform.pool.outstanding, 0);
     assert.equal(r.platform.calls.at(-1), 'unprepare');
     await r.rproc.boot();
@@ -599,7 +599,7 @@ describe('attach recovery (attach-on-recovery)', () => {
     assert.equal(r.rproc.power, 1);
     await r.rproc.shutdown();
     assert.equal(r.rproc.state, 'offline');
-    assert.ok(r.rproc.idle);
+    assert.ok(r.rproc.resources.idle);
     assert.equal(r.platform.pool.outstanding, 0);
   });
 });

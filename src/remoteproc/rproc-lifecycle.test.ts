@@ -9,8 +9,8 @@ import { RprocRegistry } from './rproc-registry.ts';
 import { rprocAlloc, type Rproc } from './rproc.ts';
 import type { RprocOps } from './rproc-ops.ts';
 import { RPROC_WATCHDOG, type RprocState } from './rproc-state.ts';
-import { FakePlatform } from './testing/fake-platform.ts';
-import { helloElf, installLiveTable, rejectsWith, rig, settle } from './testing/rproc-fixtures.ts';
+import { FakePlatform } from '../testing/fake-platform.ts';
+import { helloElf, installLiveTable, rejectsWith, rig, settle } from '../../test/support/rproc-fixtures.ts';
 import { buildRscTable } from '../rsc/rsc-build.ts';
 
 const ELF_OPS = ['sanityCheck', 'getBootAddr', 'parseFw', 'findLoadedRscTable', 'load'] as const;
@@ -56,8 +56,8 @@ describe('rprocAlloc', () => {
     assert.equal(r.power, 0);
     assert.equal(r.autoBoot, true);
     assert.equal(r.firmware, 'rproc-dsp-fw');
-    assert.equal(r.recoveryDisabled, false);
-    assert.equal(r.coredumpMode, 'disabled');
+    assert.equal(r.crash.recoveryDisabled, false);
+    assert.equal(r.coredump.mode, 'disabled');
     assert.equal(r.added, false);
     const d = rprocAlloc({
       name: 'm4',
@@ -221,7 +221,7 @@ describe('add', () => {
     assert.deepEqual(registry.list, []);
     assert.equal(rproc.state, 'detached');
     assert.equal(rproc.power, 0);
-    assert.ok(rproc.idle);
+    assert.ok(rproc.resources.idle);
     assert.equal(platform.pool.outstanding, 0);
   });
 });
@@ -241,7 +241,7 @@ describe('power refcount', () => {
     assert.equal(rproc.power, 0);
     assert.equal(rproc.state, 'offline');
     assert.equal(platform.calls.filter((c) => c === 'stop').length, 1);
-    assert.ok(rproc.idle);
+    assert.ok(rproc.resources.idle);
   });
 
   it('a boot with power ≥ 1 does not even look for the firmware', async () => {
@@ -285,7 +285,7 @@ describe('power refcount', () => {
   it('boot of a crashed processor only takes a power reference', async () => {
     const { rproc, platform } = rig();
     await rproc.boot();
-    rproc.recoveryDisabled = true;
+    rproc.crash.recoveryDisabled = true;
     rproc.reportCrash(RPROC_WATCHDOG);
     await rproc.next('crash');
     const before = platform.calls.length;
@@ -418,7 +418,7 @@ describe('setFirmware', () => {
       make: async () => {
         const { rproc } = rig();
         await rproc.boot();
-        rproc.recoveryDisabled = true;
+        rproc.crash.recoveryDisabled = true;
         rproc.reportCrash(RPROC_WATCHDOG);
         await rproc.next('crash');
         return rproc;
@@ -506,7 +506,7 @@ describe('del', () => {
     assert.deepEqual(registry.list, []);
     assert.ok(platform.calls.includes('stop'));
     assert.equal(platform.calls.at(-1), 'unprepare');
-    assert.ok(rproc.idle);
+    assert.ok(rproc.resources.idle);
     assert.equal(platform.pool.outstanding, 0);
   });
 
@@ -517,7 +517,7 @@ describe('del', () => {
     rproc.reportCrash(RPROC_WATCHDOG);
     await settle();
     assert.equal(rproc.state, 'deleted');
-    assert.equal(rproc.crashCounter, 0);
+    assert.equal(rproc.crash.count, 0);
   });
 
   it('del of a detached processor leaves the core alone', async () => {

@@ -20,7 +20,7 @@ import {
   rig,
   settle,
   type Rig,
-} from './testing/rproc-fixtures.ts';
+} from '../../test/support/rproc-fixtures.ts';
 
 const SPEC: readonly RscEntrySpec[] = [
   { kind: 'carveout', len: 0x2000, name: 'heap' },
@@ -99,10 +99,10 @@ function check(m: Model, real: Real, got: Outcome, expected: Outcome, what: stri
   assert.equal(rproc.state, m.state, `${where}: state`);
   assert.equal(rproc.power, m.power, `${where}: power`);
   assert.equal(rproc.firmware, m.firmware, `${where}: firmware`);
-  assert.equal(rproc.crashCounter, m.crashes, `${where}: crash count`);
+  assert.equal(rproc.crash.count, m.crashes, `${where}: crash count`);
   const up = m.state === 'running' || m.state === 'attached' || m.state === 'crashed';
   assert.equal(platform.pool.outstanding, up ? HELD : 0, `${where}: allocations`);
-  assert.equal(rproc.idle, !up, `${where}: idle`);
+  assert.equal(rproc.resources.idle, !up, `${where}: idle`);
 }
 
 abstract class Cmd implements fc.AsyncCommand<Model, Real> {
@@ -182,7 +182,7 @@ class Crash extends Cmd {
 class Recover extends Cmd {
   async run(m: Model, real: Real): Promise<void> {
     const expected = modelRecover(m);
-    check(m, real, await outcome(real.r.rproc.recover()), expected, this.toString());
+    check(m, real, await outcome(real.r.rproc.crash.recover()), expected, this.toString());
   }
   toString(): string {
     return 'recover';
@@ -225,7 +225,7 @@ class SetRecovery extends Cmd {
   }
   run(m: Model, real: Real): Promise<void> {
     m.recoveryDisabled = this.disabled;
-    real.r.rproc.recoveryDisabled = this.disabled;
+    real.r.rproc.crash.recoveryDisabled = this.disabled;
     check(m, real, 'ok', 'ok', this.toString());
     return Promise.resolve();
   }

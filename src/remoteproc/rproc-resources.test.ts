@@ -27,7 +27,7 @@ import {
   rig,
   u32,
   type Rig,
-} from './testing/rproc-fixtures.ts';
+} from '../../test/support/rproc-fixtures.ts';
 
 const RAM_DA = 0x8000_0000;
 const POOL_START = 0x9000_0000;
@@ -54,7 +54,7 @@ function entryOf<K extends RscEntry['kind']>(
 function captureHostCopy(r: Rig): { copy: Uint8Array | undefined } {
   const seen: { copy: Uint8Array | undefined } = { copy: undefined };
   r.rproc.on('state', (e) => {
-    if (e.to === 'offline' || e.to === 'detached') seen.copy = r.rproc.table;
+    if (e.to === 'offline' || e.to === 'detached') seen.copy = r.rproc.resources.table;
   });
   return seen;
 }
@@ -93,12 +93,12 @@ describe('fixture boot (hello.elf)', () => {
     await r.rproc.boot();
     const file = helloTable();
     const ramTable = r.platform.ram.subarray(file.da - RAM_DA, file.da - RAM_DA + file.bytes.length);
-    assert.ok(isViewOf(r.rproc.table, r.platform.ram), 'edits now go to device memory');
-    assert.equal(r.rproc.table?.byteOffset, ramTable.byteOffset);
+    assert.ok(isViewOf(r.rproc.resources.table, r.platform.ram), 'edits now go to device memory');
+    assert.equal(r.rproc.resources.table?.byteOffset, ramTable.byteOffset);
     const parsed = parseRscTable(ramTable);
     assert.deepEqual(parsed.problems, []);
     const heap = entryOf(parsed.entries, 'carveout');
-    const mem = r.rproc.carveouts.list.find((c) => c.name === 'hello-heap');
+    const mem = r.rproc.resources.carveouts.list.find((c) => c.name === 'hello-heap');
     assert.ok(mem?.buffer !== undefined);
     assert.deepEqual([heap.da, heap.pa, heap.len], [mem.buffer.da, mem.buffer.pa, 0x8000]);
     assert.ok(heap.da >= POOL_START && heap.da + heap.len <= POOL_END);
@@ -122,7 +122,7 @@ describe('fixture boot (hello.elf)', () => {
     await r.rproc.boot();
     const size = Math.ceil(linuxVringSize(256, 16) / PAGE) * PAGE;
     assert.equal(size, 0x2000);
-    const vrings = r.rproc.carveouts.list.filter((c) => /^vdev\d+vring\d+$/.test(c.name));
+    const vrings = r.rproc.resources.carveouts.list.filter((c) => /^vdev\d+vring\d+$/.test(c.name));
     assert.deepEqual(
       vrings.map((c) => [c.name, c.len]),
       [
@@ -133,7 +133,7 @@ describe('fixture boot (hello.elf)', () => {
     for (const v of vrings) assert.ok(v.da >= POOL_START && v.da + v.len <= POOL_END && v.da % PAGE === 0);
     assert.notEqual(vrings[0]?.da, vrings[1]?.da);
     assert.deepEqual(
-      r.rproc.vdevs.map((v) => v.vrings.map((x) => [x.notifyId, x.mem.name])),
+      r.rproc.resources.vdevs.map((v) => v.vrings.map((x) => [x.notifyId, x.mem.name])),
       [
         [
           [0, 'vdev0vring0'],
@@ -147,13 +147,13 @@ describe('fixture boot (hello.elf)', () => {
   it('reads the trace buffer back from its da, up to the first NUL', async () => {
     const r = rig();
     await r.rproc.boot();
-    const trace = r.rproc.traces[0];
+    const trace = r.rproc.resources.traces[0];
     assert.ok(trace !== undefined);
     assert.deepEqual([trace.name, trace.len, trace.rscName], ['trace0', 0x400, 'trace0']);
     const off = trace.da - RAM_DA;
     r.platform.ram.set(new TextEncoder().encode('hello: firmware up\n\0stale'), off);
-    assert.equal(r.rproc.readTrace(0), 'hello: firmware up\n');
-    assert.equal(r.rproc.readTrace(1), undefined);
+    assert.equal(r.rproc.resources.readTrace(0), 'hello: firmware up\n');
+    assert.equal(r.rproc.resources.readTrace(1), undefined);
   });
 
   it('after shutdown: vrings reset in the host copy, device memory untouched, everything released', async () => {
@@ -174,9 +174,9 @@ describe('fixture boot (hello.elf)', () => {
       ],
     );
     assert.deepEqual(ramTable, before);
-    assert.ok(r.rproc.idle);
-    assert.equal(r.rproc.table, undefined);
-    assert.deepEqual(r.rproc.carveouts.list, []);
+    assert.ok(r.rproc.resources.idle);
+    assert.equal(r.rproc.resources.table, undefined);
+    assert.deepEqual(r.rproc.resources.carveouts.list, []);
     assert.equal(r.platform.pool.outstanding, 0);
   });
 });
@@ -204,7 +204,7 @@ describe('notify ids', () => {
       [[0, 1], [2]],
     );
     assert.deepEqual(
-      r.rproc.carveouts.list.map((c) => c.name),
+      r.rproc.resources.carveouts.list.map((c) => c.name),
       ['vdev0vring0', 'vdev0vring1', 'vdev1vring0'],
     );
     // The vdev's own notifyid field is the firmware's business (Linux never writes it).
@@ -227,11 +227,11 @@ describe('named resource cases', () => {
       r.logs.join('\n'),
     );
     // The host keeps editing its own copy.
-    assert.ok(r.rproc.table !== undefined && !isViewOf(r.rproc.table, r.platform.ram));
-    const heap = entryOf(parseRscTable(r.rproc.table).entries, 'carveout');
+    assert.ok(r.rproc.resources.table !== undefined && !isViewOf(r.rproc.resources.table, r.platform.ram));
+    const heap = entryOf(parseRscTable(r.rproc.resources.table).entries, 'carveout');
     assert.ok(heap.da >= POOL_START && heap.da < POOL_END);
     await r.rproc.shutdown();
-    assert.ok(r.rproc.idle);
+    assert.ok(r.rproc.resources.idle);
   });
 
   const optionalParseFw: Partial<RprocOps> = {
@@ -250,19 +250,19 @@ describe('named resource cases', () => {
     const r = rig({ firmware: withTable, ops: () => optionalParseFw });
     r.store.add('b', withoutTable);
     await r.rproc.boot();
-    assert.ok(r.rproc.table !== undefined);
+    assert.ok(r.rproc.resources.table !== undefined);
     await r.rproc.shutdown();
     await r.rproc.setFirmware('b');
     await r.rproc.boot();
     assert.equal(r.rproc.state, 'running');
-    assert.equal(r.rproc.table, undefined);
-    assert.deepEqual(r.rproc.carveouts.list, []);
-    assert.deepEqual(r.rproc.traces, []);
-    assert.deepEqual(r.rproc.vdevs, []);
+    assert.equal(r.rproc.resources.table, undefined);
+    assert.deepEqual(r.rproc.resources.carveouts.list, []);
+    assert.deepEqual(r.rproc.resources.traces, []);
+    assert.deepEqual(r.rproc.resources.vdevs, []);
     assert.equal(r.platform.pool.outstanding, 0);
-    assert.equal(r.rproc.readTrace(0), undefined);
+    assert.equal(r.rproc.resources.readTrace(0), undefined);
     await r.rproc.shutdown();
-    assert.ok(r.rproc.idle);
+    assert.ok(r.rproc.resources.idle);
   });
 
   it('TC-E12 with the default parseFw: a table-less image fails the boot (EINVAL)', async () => {
@@ -281,13 +281,13 @@ describe('named resource cases', () => {
       const r = rig({ firmware: firmwareWithTable(buildRscTable([{ kind: 'vdev', id: 7, vrings }])) });
       await r.rproc.boot();
       assert.equal(r.rproc.state, 'running');
-      assert.equal(r.rproc.vdevs.length, 1);
+      assert.equal(r.rproc.resources.vdevs.length, 1);
       assert.deepEqual(
-        r.rproc.vdevs[0]?.vrings.map((v) => v.notifyId),
+        r.rproc.resources.vdevs[0]?.vrings.map((v) => v.notifyId),
         Array.from({ length: c.vrings }, (_, i) => i),
       );
       assert.deepEqual(
-        r.rproc.carveouts.list.map((m) => m.name),
+        r.rproc.resources.carveouts.list.map((m) => m.name),
         Array.from({ length: c.vrings }, (_, i) => `vdev0vring${i}`),
       );
       assert.ok(
@@ -295,7 +295,7 @@ describe('named resource cases', () => {
         'the vdev subdevice starts: the virtio layer decides',
       );
       await r.rproc.shutdown();
-      assert.ok(r.rproc.idle);
+      assert.ok(r.rproc.resources.idle);
     });
   }
 
@@ -370,7 +370,7 @@ describe('named resource cases', () => {
         ops: (p) => ({
           prepare: (rproc) => {
             p.record('prepare');
-            rproc.carveouts.add(new MemEntry({ ...REGION, da: c.regionDa ?? REGION.da }));
+            rproc.resources.carveouts.add(new MemEntry({ ...REGION, da: c.regionDa ?? REGION.da }));
           },
         }),
       });
@@ -380,7 +380,7 @@ describe('named resource cases', () => {
         const e = entryOf(parseRscTable(ram).entries, 'carveout');
         // Bound to the region, not allocated anew: the region's address and length are written back.
         assert.deepEqual([e.da, e.pa, e.len], [REGION.da, REGION.da, REGION.len]);
-        assert.equal(r.rproc.carveouts.list.length, 1);
+        assert.equal(r.rproc.resources.carveouts.list.length, 1);
         await r.rproc.shutdown();
       } else {
         const error = await rejectsWith(r.rproc.boot(), c.result);
@@ -388,7 +388,7 @@ describe('named resource cases', () => {
           assert.ok(error.message.includes(w), `"${error.message}" should say "${w}"`);
         assert.deepEqual(r.platform.calls, ['prepare', 'unprepare']);
       }
-      assert.ok(r.rproc.idle);
+      assert.ok(r.rproc.resources.idle);
       assert.equal(r.platform.pool.outstanding, 0);
     });
   }
@@ -402,7 +402,7 @@ describe('named resource cases', () => {
     await r.rproc.boot();
     const ram = r.platform.ram.subarray(TABLE_DA - RAM_DA, TABLE_DA - RAM_DA + table.length);
     const parsed = parseRscTable(table).entries.filter((e): e is RscCarveout => e.kind === 'carveout');
-    const mems = r.rproc.carveouts.list;
+    const mems = r.rproc.resources.carveouts.list;
     assert.equal(mems.length, 2);
     parsed.forEach((e, i) => {
       const mem = mems[i];
@@ -439,7 +439,7 @@ describe('named resource cases', () => {
         const error = await rejectsWith(r.rproc.boot(), 'ENOMEM');
         assert.match(error.message, new RegExp(`0x${c.da.toString(16)}`));
       }
-      assert.ok(r.rproc.idle);
+      assert.ok(r.rproc.resources.idle);
       assert.equal(r.platform.pool.outstanding, 0);
     });
   }
@@ -457,7 +457,7 @@ describe('named resource cases', () => {
     const r = rig({ firmware: firmwareWithTable(buildRscTable([devmem])) });
     const error = await rejectsWith(r.rproc.boot(), 'EINVAL');
     assert.match(error.message, /IOMMU/);
-    assert.ok(r.rproc.idle);
+    assert.ok(r.rproc.resources.idle);
   });
 
   it('TC-R26: with an IOMMU the devmem entry is mapped, unmapped at cleanup, nothing written back', async () => {
@@ -475,7 +475,7 @@ describe('named resource cases', () => {
     assert.deepEqual(ram, table);
     await r.rproc.shutdown();
     assert.deepEqual(iommuCalls, ['map 40000000→10000000 4096 3', 'unmap 40000000 4096']);
-    assert.ok(r.rproc.idle);
+    assert.ok(r.rproc.resources.idle);
   });
 
   it('TC-R27: a trace buffer at an untranslatable da: boot OK, nothing to read', async () => {
@@ -483,8 +483,8 @@ describe('named resource cases', () => {
       firmware: firmwareWithTable(buildRscTable([{ kind: 'trace', da: 0x7000_0000, len: 0x100 }])),
     });
     await r.rproc.boot();
-    assert.equal(r.rproc.traces.length, 1);
-    assert.equal(r.rproc.readTrace(0), undefined);
+    assert.equal(r.rproc.resources.traces.length, 1);
+    assert.equal(r.rproc.resources.readTrace(0), undefined);
   });
 
   it('TC-R27: a trace buffer without a NUL reads exactly len bytes', async () => {
@@ -493,10 +493,10 @@ describe('named resource cases', () => {
     await r.rproc.boot();
     r.platform.ram.fill(0x78, da - RAM_DA, da - RAM_DA + 16);
     r.platform.ram.fill(0x79, da - RAM_DA + 16, da - RAM_DA + 64);
-    assert.equal(r.rproc.readTrace(0), 'x'.repeat(16));
+    assert.equal(r.rproc.resources.readTrace(0), 'x'.repeat(16));
     // Garbage decodes leniently.
     r.platform.ram.set([0x41, 0xff, 0x42, 0], da - RAM_DA);
-    assert.equal(r.rproc.readTrace(0), 'A\ufffdB');
+    assert.equal(r.rproc.resources.readTrace(0), 'A\ufffdB');
   });
 
   const VENDOR_BODY = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
@@ -555,7 +555,7 @@ describe('named resource cases', () => {
         assert.equal(r.rproc.state, 'running');
       } else {
         await rejectsWith(r.rproc.boot(), c.result);
-        assert.ok(r.rproc.idle);
+        assert.ok(r.rproc.resources.idle);
         assert.equal(r.platform.pool.outstanding, 0);
       }
       const warned = r.logs.some((l) => l.startsWith('warn: unsupported vendor resource 200'));
@@ -585,7 +585,7 @@ describe('named resource cases', () => {
       ),
     });
     await r.rproc.boot();
-    assert.equal(r.rproc.traces.length, 1);
+    assert.equal(r.rproc.resources.traces.length, 1);
     assert.equal(
       r.logs.filter((l) => /^warn: unsupported resource (50|600) /.test(l)).length,
       2,
@@ -618,11 +618,11 @@ describe('cleanup writes', () => {
   it('a processor can boot again after shutdown and gets fresh resources', async () => {
     const r = rig();
     await r.rproc.boot();
-    const first = r.rproc.carveouts.list.map((c) => [c.name, c.len]);
+    const first = r.rproc.resources.carveouts.list.map((c) => [c.name, c.len]);
     await r.rproc.shutdown();
     await r.rproc.boot();
     assert.deepEqual(
-      r.rproc.carveouts.list.map((c) => [c.name, c.len]),
+      r.rproc.resources.carveouts.list.map((c) => [c.name, c.len]),
       first,
     );
     assert.equal(r.platform.pool.outstanding, 3);

@@ -9,7 +9,7 @@ import { buildRscTable } from '../rsc/rsc-build.ts';
 import type { RscEntrySpec } from '../rsc/rsc-types.ts';
 import { MemEntry } from './carveouts.ts';
 import type { Rproc } from './rproc.ts';
-import type { FakePlatform } from './testing/fake-platform.ts';
+import type { FakePlatform } from '../testing/fake-platform.ts';
 import {
   firmwareWithTable,
   installLiveTable,
@@ -17,7 +17,7 @@ import {
   rig,
   type Rig,
   type RigOptions,
-} from './testing/rproc-fixtures.ts';
+} from '../../test/support/rproc-fixtures.ts';
 import type { ErrnoName } from '../util/errors.ts';
 
 const PREPARES = ['prepare', 'sd:a:prepare', 'sd:b:prepare'];
@@ -120,8 +120,8 @@ function attachRig(options: RigOptions = {}): Rig & { live: Uint8Array; pristine
 function assertNothingHeld(rproc: Rproc, platform: FakePlatform, state: 'offline' | 'detached'): void {
   assert.equal(rproc.state, state);
   assert.equal(rproc.power, 0);
-  assert.ok(rproc.idle, 'carveouts, traces, vdevs, notify ids and tables are all released');
-  assert.equal(rproc.table, undefined);
+  assert.ok(rproc.resources.idle, 'carveouts, traces, vdevs, notify ids and tables are all released');
+  assert.equal(rproc.resources.table, undefined);
   assert.equal(platform.pool.outstanding, 0);
 }
 
@@ -195,7 +195,7 @@ describe('boot unwinding', () => {
         ops: (p) => ({
           prepare: (r) => {
             p.record('prepare');
-            r.carveouts.add(new MemEntry({ name: 'hello-heap', da: 0x9008_0000, len: 0x1000 }));
+            r.resources.carveouts.add(new MemEntry({ name: 'hello-heap', da: 0x9008_0000, len: 0x1000 }));
           },
         }),
       },
@@ -275,7 +275,7 @@ describe('boot unwinding', () => {
       assert.deepEqual(r.platform.calls, f.calls);
       assert.equal(r.rproc.state, 'offline');
       assert.equal(r.rproc.power, 0);
-      assert.ok(r.rproc.idle);
+      assert.ok(r.rproc.resources.idle);
       assert.equal(r.platform.pool.outstanding, arranged, 'only what the test itself took stays allocated');
       assert.equal(outstandingBefore, 0);
     });
@@ -364,7 +364,7 @@ describe('attach unwinding', () => {
       title: 'carveout that does not fit the region registered under its name',
       code: 'ENOMEM',
       arrange: ({ rproc }) => {
-        rproc.carveouts.add(new MemEntry({ name: 'shm', da: 0x9000_0000, len: 0x1000 }));
+        rproc.resources.carveouts.add(new MemEntry({ name: 'shm', da: 0x9000_0000, len: 0x1000 }));
       },
     },
   ];
@@ -385,7 +385,7 @@ describe('shutdown, detach and subdevice failures', () => {
   it('a failing stop leaves the processor running with its power reference', async () => {
     const { rproc, platform } = rig();
     await rproc.boot();
-    const carveouts = rproc.carveouts.list.map((c) => c.da);
+    const carveouts = rproc.resources.carveouts.list.map((c) => c.da);
     platform.calls.length = 0;
     platform.failOn({ op: 'stop' });
     await rejectsWith(rproc.shutdown(), 'EIO');
@@ -393,10 +393,10 @@ describe('shutdown, detach and subdevice failures', () => {
     assert.equal(rproc.state, 'running');
     assert.equal(rproc.power, 1);
     assert.deepEqual(
-      rproc.carveouts.list.map((c) => c.da),
+      rproc.resources.carveouts.list.map((c) => c.da),
       carveouts,
     );
-    assert.ok(!rproc.idle);
+    assert.ok(!rproc.resources.idle);
     platform.clearFailures();
     platform.calls.length = 0;
     await rproc.shutdown();

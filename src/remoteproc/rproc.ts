@@ -1,5 +1,7 @@
 // A remote processor: allocation, registration, the power-refcounted boot/shutdown life cycle,
-// attach/detach, crash reporting with recovery, coredumps and trace buffers. Every multi-step
+// attach/detach, crash reporting with recovery. Its other parts are objects of their own:
+// rproc.resources (rproc-resource-view.ts), rproc.crash (rproc-crash.ts), rproc.coredump
+// (rproc-coredump.ts); the sysfs/debugfs/cdev control surface is control/. Every multi-step
 // operation unwinds in reverse when a step fails. Mirrors drivers/remoteproc/remoteproc_core.c
 // (rproc_alloc/add/del/boot/shutdown/detach/report_crash/trigger_recovery); deviations from Linux
 // are marked "Deviation" and listed in docs/decisions.md.
@@ -10,19 +12,20 @@ import { FirmwareStore, type Firmware } from './firmware-store.ts';
 import type { DmaAllocator } from './carveouts.ts';
 import { AsyncLock } from '../util/async-lock.ts';
 import { TypedEmitter } from '../util/typed-emitter.ts';
-import { RprocResources, type RprocIommu, type TraceBuffer } from './resources.ts';
+import { RprocResources, type RprocIommu } from './resources.ts';
+import { RprocResourceView } from './rproc-resource-view.ts';
+import { RprocCrashControl } from './rproc-crash.ts';
+import { RprocCoredumpControl } from './rproc-coredump.ts';
 import { prepareSubdevs, startSubdevs, stopSubdevs, unprepareSubdevs, type RprocSubdev } from './subdev.ts';
-import type { RprocVdev, VdevHooks } from './vdev.ts';
+import type { VdevHooks } from './vdev.ts';
 import type { RprocOps } from './rproc-ops.ts';
 import { ELF_DEFAULT_OPS } from './elf-defaults.ts';
 import { defaultRegistry, type RprocRegistry } from './rproc-registry.ts';
-import { buildCoredump, type CoredumpElfInfo, type DumpSegment, type RprocCoredump } from './coredump.ts';
+import type { RprocCoredump } from './coredump.ts';
 import {
-  COREDUMP_MODE,
   RPROC_FEAT_ATTACH_ON_RECOVERY,
   RPROC_STATE,
   crashTypeName,
-  type CoredumpMode,
   type RprocCrashType,
   type RprocFeature,
   type RprocState,
@@ -107,11 +110,14 @@ export class Rproc extends TypedEmitter<RprocEvents> {
   private addedFlag = false;
   private crashPending = false;
   private autoBootPending = false;
-  private crashCount = 0;
 
-  recoveryDisabled = false;
-  coredumpMode: CoredumpMode = COREDUMP_MODE.DISABLED;
   autoBoot: boolean;
+  /** The resources held for the current boot or attach: table, carveouts, traces, vdevs. */
+  readonly resources: RprocResourceView;
+  /** Crash count, recovery switch and trigger (crashes are reported with reportCrash). */
+  readonly crash: RprocCrashControl;
+  /** Coredump mode, segments, ELF info, and the dump itself. */
+  readonly coredump: RprocCoredumpControl;
 
   /** rproc->cached_table: the host's copy (firmware boot), undefined for attached processors. */
   private cachedTable: Uint8Array | undefined;
@@ -121,14 +127,9 @@ export class Rproc extends TypedEmitter<RprocEvents> {
   private cleanTable: Uint8Array | undefined;
 
   private readonly platformSubdevs: RprocSubdev[] = [];
-  private readonly resources: RprocResources;
+  private readonly rsc: RprocResources;
   private readonly dma: DmaAllocator | undefined;
   private readonly vdevHooks: VdevHooks | undefined;
-  private platformDumpSegments: DumpSegment[] = [];
-  private firmwareDumpSegments: DumpSegment[] = [];
-  private elfInfo: CoredumpElfInfo | undefined;
-  private elfInfoFromPlatform = false;
-  private readonly inlineTimeoutMs: number;
   /** The boot started by add() when auto-boot is on (never rejects; failures are logged). */
   autoBootDone: Promise<void> | undefined;
 
@@ -146,10 +147,15 @@ export class Rproc extends TypedEmitter<RprocEvents> {
     this.autoBoot = options.autoBoot ?? true;
     this.features = new Set(options.features ?? []);
     this.dma = options.dma;
-    this.inlineTimeoutMs = options.coredumpInlineTimeoutMs ?? DEFAULT_INLINE_TIMEOUT_MS;
     this.stateValue = options.detached === true ? RPROC_STATE.DETACHED : RPROC_STATE.OFFLINE;
     this.vdevHooks = options.vdevHooks;
-    this.resources = new RprocResources({
+    this.crash = new RprocCrashControl(() => this.recover());
+    this.coredump = new RprocCoredumpControl(
+      this,
+      (dump) => this.emit('coredump', dump),
+      options.coredumpInlineTimeoutMs ?? DEFAULT_INLINE_TIMEOUT_MS,
+    );
+    this.rsc = new RprocResources({
       owner: this,
       dma: this.dma,
       iommu: options.iommu,
@@ -157,6 +163,12 @@ export class Rproc extends TypedEmitter<RprocEvents> {
       handleVendor: (type, body, offset, avail) =>
         this.ops.handleRsc?.(this, type, body, offset, avail) ?? RSC_IGNORED,
       warn: (message) => this.log('warn', message),
+    });
+    this.resources = new RprocResourceView(this.rsc, {
+      table: () => this.tablePtr,
+      holdsTables: () =>
+        this.tablePtr !== undefined || this.cachedTable !== undefined || this.cleanTable !== undefined,
+      daToVa: (da, len) => this.daToVa(da, len),
     });
   }
 
@@ -184,10 +196,6 @@ export class Rproc extends TypedEmitter<RprocEvents> {
     return this.firmwareLoaded;
   }
 
-  get crashCounter(): number {
-    return this.crashCount;
-  }
-
   /** remoteproc<N>, the device name Linux gives it. */
   get devName(): string {
     return `remoteproc${this.index}`;
@@ -197,44 +205,17 @@ export class Rproc extends TypedEmitter<RprocEvents> {
     return this.addedFlag;
   }
 
-  /** The table edits go to right now: the host copy, or the loaded table in device memory. */
-  get table(): Uint8Array | undefined {
-    return this.tablePtr;
-  }
-
-  get carveouts(): RprocResources['carveouts'] {
-    return this.resources.carveouts;
-  }
-
-  get traces(): readonly TraceBuffer[] {
-    return this.resources.traces;
-  }
-
-  get vdevs(): readonly RprocVdev[] {
-    return this.resources.vdevs;
-  }
-
   /** Platform subdevices followed by the vdevs: the order they are prepared and started in. */
   get subdevs(): readonly RprocSubdev[] {
-    return [...this.platformSubdevs, ...this.resources.vdevs];
+    return [...this.platformSubdevs, ...this.rsc.vdevs];
   }
 
-  /** True when no carveout, mapping, trace, vdev, notify id or table is held (tests use it). */
   /**
    * Whether a life-cycle operation is under way or about to start (boot, auto-boot, shutdown,
    * detach, crash handling, recovery, coredump): a deterministic platform holds its cores meanwhile.
    */
   get lifecycleBusy(): boolean {
     return this.lock.locked || this.crashPending || this.autoBootPending;
-  }
-
-  get idle(): boolean {
-    return (
-      this.resources.empty &&
-      this.tablePtr === undefined &&
-      this.cachedTable === undefined &&
-      this.cleanTable === undefined
-    );
   }
 
   // ---- registration and references ---------------------------------------------------------
@@ -431,12 +412,12 @@ export class Rproc extends TypedEmitter<RprocEvents> {
       )
         return Promise.resolve(false);
       this.setState(RPROC_STATE.CRASHED);
-      this.crashCount++;
-      this.log('error', `handling crash #${this.crashCount} in ${this.name}`);
-      this.emit('crash', { type, typeName: crashTypeName(type), count: this.crashCount, detail });
+      const count = this.crash.counted();
+      this.log('error', `handling crash #${count} in ${this.name}`);
+      this.emit('crash', { type, typeName: crashTypeName(type), count, detail });
       return Promise.resolve(true);
     });
-    if (handled && !this.recoveryDisabled) {
+    if (handled && !this.crash.recoveryDisabled) {
       try {
         await this.recover();
       } catch {
@@ -445,8 +426,8 @@ export class Rproc extends TypedEmitter<RprocEvents> {
     }
   }
 
-  /** rproc_trigger_recovery: a no-op unless crashed. */
-  async recover(): Promise<void> {
+  /** rproc_trigger_recovery: a no-op unless crashed (rproc.crash.recover). */
+  private async recover(): Promise<void> {
     await this.lock.run(async () => {
       if (this.stateValue !== RPROC_STATE.CRASHED) return;
       this.log('info', `recovering ${this.name}`);
@@ -466,7 +447,7 @@ export class Rproc extends TypedEmitter<RprocEvents> {
 
   private async bootRecovery(): Promise<void> {
     await this.stop(true);
-    await this.coredump();
+    await this.coredump.run();
     let fw: Firmware;
     try {
       fw = await this.firmwareStore.request(this.firmwareName);
@@ -505,98 +486,13 @@ export class Rproc extends TypedEmitter<RprocEvents> {
     await this.unprepareQuietly();
   }
 
-  /** Run the coredump op (default: the ELF core of the dump segments, per coredumpMode). */
-  async coredump(): Promise<void> {
-    try {
-      if (this.ops.coredump !== undefined) await this.ops.coredump(this);
-      else await this.defaultCoredump();
-    } catch (e) {
-      this.log('error', `coredump failed: ${errorMessage(e)}`);
-    }
-  }
-
-  private async defaultCoredump(): Promise<void> {
-    const segments = this.dumpSegments;
-    if (this.coredumpMode === COREDUMP_MODE.DISABLED || segments.length === 0) return;
-    if (this.elfInfo === undefined) {
-      this.log('warn', 'ELF class is not set, coredump skipped');
-      return;
-    }
-    let release: () => void = () => undefined;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const dump = buildCoredump(
-      this.coredumpMode,
-      this.elfInfo,
-      this.bootAddrValue,
-      segments,
-      (da, len) => this.daToVa(da, len),
-      release,
-    );
-    if (dump === undefined) return;
-    this.emit('coredump', dump);
-    if (dump.mode === 'inline') {
-      // Inline dumps read the stopped processor's memory: wait until the reader is done.
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.inlineTimeoutMs)));
-      await Promise.race([released, timeout]);
-      clearTimeout(timer);
-      dump.release();
-    }
-  }
-
-  /**
-   * rproc_coredump_add_segment / _add_custom_segment. As in Linux the list is freed with the other
-   * resources (shutdown, detach, failed boot): register segments on every boot, e.g. in prepare.
-   */
-  addDumpSegment(segment: DumpSegment): void {
-    this.platformDumpSegments.push(segment);
-  }
-
-  /** rproc_coredump_set_elf_info. */
-  setCoredumpElfInfo(info: CoredumpElfInfo): void {
-    this.elfInfo = info;
-    this.elfInfoFromPlatform = true;
-  }
-
-  /** @internal the ELF loader's default when the platform set none */
-  coredumpElfInfoDefault(info: CoredumpElfInfo): void {
-    if (!this.elfInfoFromPlatform) this.elfInfo = info;
-  }
-
-  /**
-   * @internal the loaded segments, dumped when the platform registered none. Deviation: Linux's
-   * ELF loader registers nothing, so a generic platform's dump is empty.
-   */
-  defaultDumpSegments(segments: readonly DumpSegment[]): void {
-    this.firmwareDumpSegments = [...segments];
-  }
-
-  get dumpSegments(): readonly DumpSegment[] {
-    return this.platformDumpSegments.length > 0 ? this.platformDumpSegments : this.firmwareDumpSegments;
-  }
-
   // ---- memory ------------------------------------------------------------------------------
 
   /** rproc_da_to_va: the platform's translation first, then the carveouts; a view, never a copy. */
   daToVa(da: bigint, len: number): Uint8Array | undefined {
     const va = this.ops.daToVa?.(this, da, len);
     if (va !== undefined) return va.length >= len ? va.subarray(0, len) : undefined;
-    return this.resources.carveouts.daToVa(da, len);
-  }
-
-  /**
-   * The text of trace buffer `index` (trace<N>): bytes up to the first NUL within its length,
-   * translated now, since the remote may have moved memory. Undefined when it does not translate.
-   */
-  readTrace(index: number): string | undefined {
-    const trace = this.resources.traces[index];
-    if (trace === undefined) return undefined;
-    // Remote-written memory: the read is bounded by len and stops at the first NUL; bytes are
-    // decoded leniently so that garbage prints as replacement characters, never throws.
-    const va = this.daToVa(BigInt(trace.da), trace.len);
-    if (va === undefined) return undefined;
-    const nul = va.indexOf(0);
-    return new TextDecoder('utf-8', { fatal: false }).decode(nul < 0 ? va : va.subarray(0, nul));
+    return this.rsc.carveouts.daToVa(da, len);
   }
 
   /** The memory pool carveouts come from (virtio drivers allocate their buffers here too). */
@@ -663,7 +559,7 @@ export class Rproc extends TypedEmitter<RprocEvents> {
       this.cachedTable = table;
       this.tablePtr = table;
       try {
-        if (table !== undefined) this.resources.handle(table);
+        if (table !== undefined) this.rsc.handle(table);
         await this.start(fw);
       } catch (e) {
         this.releaseResources();
@@ -746,7 +642,7 @@ export class Rproc extends TypedEmitter<RprocEvents> {
       }
       try {
         // The live table is remote-owned: handle() validates it as strictly as a file (TC-L03).
-        if (this.tablePtr !== undefined) this.resources.handle(this.tablePtr);
+        if (this.tablePtr !== undefined) this.rsc.handle(this.tablePtr);
         await this.attachCore();
       } catch (e) {
         // Linux before v6.16 leaked the resources and the clean table here. Deviation: Linux's
@@ -820,17 +716,14 @@ export class Rproc extends TypedEmitter<RprocEvents> {
   /** rproc_resource_cleanup plus dropping every table (Linux v6.15: table_sz cleared too). */
   private releaseResources(): void {
     try {
-      this.resources.cleanup(this.tablePtr);
+      this.rsc.cleanup(this.tablePtr);
     } catch (e) {
       this.log('error', `resource cleanup: ${errorMessage(e)}`);
     }
     this.cachedTable = undefined;
     this.tablePtr = undefined;
     this.cleanTable = undefined;
-    // rproc_coredump_cleanup, the last step of rproc_resource_cleanup: platforms register their
-    // dump segments again on every boot (typically in prepare or load), as Linux drivers do.
-    this.platformDumpSegments = [];
-    this.firmwareDumpSegments = [];
+    this.coredump.clearSegments();
   }
 
   private releaseEverything(): void {

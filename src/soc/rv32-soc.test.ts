@@ -85,7 +85,7 @@ for (const mode of ['worker', 'deterministic'] as const)
     it('crashes on command, dumps its memory, recovers and echoes again', async () => {
       const soc = rv32Soc(mode, 'crash.elf');
       const rproc = soc.rproc('rproc0');
-      rproc.coredumpMode = 'enabled';
+      rproc.coredump.mode = 'enabled';
       try {
         await soc.start();
         await rproc.boot();
@@ -141,7 +141,7 @@ for (const mode of ['worker', 'deterministic'] as const)
     it('reports an illegal instruction with the function it happened in', async () => {
       const soc = rv32Soc(mode, 'crash.elf');
       const rproc = soc.rproc('rproc0');
-      rproc.recoveryDisabled = true;
+      rproc.crash.recoveryDisabled = true;
       try {
         await soc.start();
         await rproc.boot();
@@ -163,7 +163,7 @@ for (const mode of ['worker', 'deterministic'] as const)
     it('bites when the watchdog sample stops kicking', async () => {
       const soc = rv32Soc(mode, 'watchdog.elf');
       const rproc = soc.rproc('rproc0');
-      rproc.recoveryDisabled = true;
+      rproc.crash.recoveryDisabled = true;
       try {
         await soc.start();
         await rproc.boot();
@@ -190,7 +190,7 @@ for (const mode of ['worker', 'deterministic'] as const)
           await echoAll(ch, [new Uint8Array([i])], 5000);
           await rproc.shutdown();
           assert.equal(soc.core('rproc0').running, false);
-          assert.ok(rproc.idle);
+          assert.ok(rproc.resources.idle);
           assert.equal(soc.core('rproc0').pool?.outstanding, 0);
           global.gc?.();
           heap.push(process.memoryUsage().heapUsed);

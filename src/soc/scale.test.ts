@@ -54,7 +54,7 @@ async function bootAndEchoAll(soc: VirtualSoc): Promise<void> {
       ),
     );
     for (const c of soc.cores) await c.rproc.shutdown();
-    assert.ok(soc.cores.every((c) => !c.running && c.rproc.idle));
+    assert.ok(soc.cores.every((c) => !c.running && c.rproc.resources.idle));
   } finally {
     await soc.close();
   }

@@ -205,7 +205,9 @@ export class SocCore {
         );
         continue;
       }
-      rproc.carveouts.add(new MemEntry({ name: c.name, da, len: c.size, buffer: { da, pa: c.pa, va } }));
+      rproc.resources.carveouts.add(
+        new MemEntry({ name: c.name, da, len: c.size, buffer: { da, pa: c.pa, va } }),
+      );
     }
   }
 
@@ -223,7 +225,7 @@ export class SocCore {
     }
     // An id ≥ 31 was rung: every id of every vdev may be pending.
     let maxId = 0;
-    for (const v of rproc.vdevs) for (const r of v.vrings) maxId = Math.max(maxId, r.notifyId);
+    for (const v of rproc.resources.vdevs) for (const r of v.vrings) maxId = Math.max(maxId, r.notifyId);
     for (let id = 0; id <= maxId; id++) {
       if (tap === undefined) rproc.vqInterrupt(id);
       else this.tappedInterrupt(tap, rproc, id);

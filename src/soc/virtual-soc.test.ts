@@ -50,7 +50,7 @@ for (const mode of ['worker', 'deterministic'] as const)
       const rproc = soc.rproc('rproc1');
       const states: string[] = [];
       rproc.on('state', (e) => states.push(e.to));
-      rproc.coredumpMode = 'enabled';
+      rproc.coredump.mode = 'enabled';
       try {
         await soc.start();
         await rproc.boot();
@@ -59,7 +59,7 @@ for (const mode of ['worker', 'deterministic'] as const)
         const ch = await soc.rpmsg.waitForChannel('crasher');
         assert.ok(ch.dst >= 1024, `remote endpoint address ${ch.dst}`);
         assert.equal(await echo(ch, 'ping 1'), 'ping 1');
-        assert.match(rproc.readTrace(0) ?? '', /crasher: ready/);
+        assert.match(rproc.resources.readTrace(0) ?? '', /crasher: ready/);
 
         const crash = rproc.next('crash');
         const dump = rproc.next('coredump');
@@ -86,14 +86,14 @@ for (const mode of ['worker', 'deterministic'] as const)
 
         assert.equal((await recovered).phase, 'done');
         assert.equal(rproc.state, 'running');
-        assert.equal(rproc.crashCounter, 1);
+        assert.equal(rproc.crash.count, 1);
         const again = await soc.rpmsg.waitForChannel('crasher');
         assert.notEqual(again, ch);
         assert.equal(await echo(again, 'ping 2'), 'ping 2');
 
         await rproc.shutdown();
         assert.equal(rproc.state, 'offline');
-        assert.ok(rproc.idle);
+        assert.ok(rproc.resources.idle);
         assert.equal(soc.core('rproc1').running, false);
         assert.deepEqual(states, ['running', 'crashed', 'offline', 'running', 'offline']);
       } finally {
@@ -104,7 +104,7 @@ for (const mode of ['worker', 'deterministic'] as const)
     it('reports a watchdog bite when the firmware stops kicking', async () => {
       const soc = socWith(mode, { rproc1: 'watchdog-starver' });
       const rproc = soc.rproc('rproc1');
-      rproc.recoveryDisabled = true;
+      rproc.crash.recoveryDisabled = true;
       try {
         await soc.start();
         await rproc.boot();
@@ -124,7 +124,7 @@ for (const mode of ['worker', 'deterministic'] as const)
     it('reports a firmware panic as a fatal error', async () => {
       const soc = socWith(mode, { rproc1: 'crasher' });
       const rproc = soc.rproc('rproc1');
-      rproc.recoveryDisabled = true;
+      rproc.crash.recoveryDisabled = true;
       try {
         await soc.start();
         await rproc.boot();

@@ -15,7 +15,7 @@ import {
   featureBit,
 } from './vring-constants.ts';
 import type { DeviceChain } from './vring-device.ts';
-import { BUF_SIZE, makePair } from './vring-test-support.ts';
+import { BUF_SIZE, makePair } from '../../test/support/vring-fixtures.ts';
 
 const EVENT_IDX = featureBit(VIRTIO_RING_F_EVENT_IDX);
 const enc = new TextEncoder();

@@ -16,7 +16,7 @@ import {
   VRING_DESC_F_NEXT,
   VRING_DESC_F_WRITE,
 } from './vring-constants.ts';
-import { POOL_BASE, makePair, type Pair } from './vring-test-support.ts';
+import { POOL_BASE, makePair, type Pair } from '../../test/support/vring-fixtures.ts';
 
 const BOUNDED = { timeout: 5000 };
 

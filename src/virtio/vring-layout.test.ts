@@ -17,7 +17,7 @@ import {
 import { VRING_DESC, VRING_USED_ELEM, vringGeometryProblem, vringLayout, vringSize } from './vring-layout.ts';
 import { VirtqueueDriver } from './vring-driver.ts';
 import { VirtqueueDevice } from './vring-device.ts';
-import { makePair, makeRingMemory, poolTranslator, POOL_BASE } from './vring-test-support.ts';
+import { makePair, makeRingMemory, poolTranslator, POOL_BASE } from '../../test/support/vring-fixtures.ts';
 
 const EVENT_IDX = featureBit(VIRTIO_F.VIRTIO_RING_F_EVENT_IDX);
 

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { checkProperty } from '../../test/support/property.ts';
 import { ERRNO } from '../util/errors.ts';
 import { VIRTIO_RING_F_EVENT_IDX } from './vring-constants.ts';
-import { BUF_SIZE, makePair } from './vring-test-support.ts';
+import { BUF_SIZE, makePair } from '../../test/support/vring-fixtures.ts';
 
 interface Part {
   readonly buf: number;

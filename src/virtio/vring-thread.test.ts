@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { VIRTIO_RING_F_EVENT_IDX } from './vring-constants.ts';
 import { VirtqueueDriver } from './vring-driver.ts';
 import { vringSize } from './vring-layout.ts';
-import { BUF_SIZE, POOL_BASE } from './vring-test-support.ts';
+import { BUF_SIZE, POOL_BASE } from '../../test/support/vring-fixtures.ts';
 
 interface Result {
   handled: number;
@@ -36,7 +36,7 @@ async function exchange(features: number, count: number): Promise<{ result: Resu
   rx.kick();
   const txFree: number[] = Array.from({ length: num }, (_, i) => num + i);
 
-  const worker = new Worker(new URL('./vring-thread-worker.mjs', import.meta.url), {
+  const worker = new Worker(new URL('../../test/support/vring-thread-worker.mjs', import.meta.url), {
     workerData: { txRing, rxRing, pool, bells, num, features, count },
   });
   const done = new Promise<Result>((resolve, reject) => {

@@ -7,8 +7,16 @@ import { describe, it } from 'node:test';
 import { Bus } from './bus.ts';
 import { CSR } from './csr.ts';
 import { Hart } from './hart.ts';
-import { asm } from './testing/asm.ts';
-import { DATA, ENGINES, RAM_BASE, makeHart, peek32, poke32, runProgram } from './testing/test-hart.ts';
+import { asm } from '../../../test/support/rv32/asm.ts';
+import {
+  DATA,
+  ENGINES,
+  RAM_BASE,
+  makeHart,
+  peek32,
+  poke32,
+  runProgram,
+} from '../../../test/support/rv32/test-hart.ts';
 import { CAUSE } from './trap.ts';
 
 const A0 = 10;

@@ -13,8 +13,16 @@ import { decode } from './decode.ts';
 import { Hart, type RunResult } from './hart.ts';
 import type { JitProbation } from './jit.ts';
 import { OP, opName } from './opcodes.ts';
-import { asm } from './testing/asm.ts';
-import { DATA, ENGINES, RAM_BASE, makeHart, peek32, poke16, poke32 } from './testing/test-hart.ts';
+import { asm } from '../../../test/support/rv32/asm.ts';
+import {
+  DATA,
+  ENGINES,
+  RAM_BASE,
+  makeHart,
+  peek32,
+  poke16,
+  poke32,
+} from '../../../test/support/rv32/test-hart.ts';
 import { WARMUP_RAM, warmUpProgram } from './warmup.ts';
 
 const CODE_REG = 8; // s0 = RAM_BASE: stores through it modify the program

@@ -4,8 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { asm } from './testing/asm.ts';
-import { DATA, ENGINES, RAM_BASE, peek32, runProgram } from './testing/test-hart.ts';
+import { asm } from '../../../test/support/rv32/asm.ts';
+import { DATA, ENGINES, RAM_BASE, peek32, runProgram } from '../../../test/support/rv32/test-hart.ts';
 
 const INT_MIN = -0x8000_0000;
 const A = 10; // a0

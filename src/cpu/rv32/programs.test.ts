@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { findTool, requireTool } from '../../../test/support/cross-tools.ts';
-import { ENGINES } from './testing/test-hart.ts';
-import { VirtTestMachine } from './testing/virt-test-machine.ts';
+import { ENGINES } from '../../../test/support/rv32/test-hart.ts';
+import { VirtTestMachine } from '../../../test/support/rv32/virt-test-machine.ts';
 
 const TESTS_DIR = join(import.meta.dirname, '..', '..', '..', 'firmware', 'tests');
 const prebuilt = (name: string): Uint8Array => readFileSync(join(TESTS_DIR, 'prebuilt', name));

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CSR, MISA_RV32IMAC } from './csr.ts';
-import { asm } from './testing/asm.ts';
+import { asm } from '../../../test/support/rv32/asm.ts';
 import {
   DATA,
   ENGINES,
@@ -13,7 +13,7 @@ import {
   poke32,
   runProgram,
   type TestHartOptions,
-} from './testing/test-hart.ts';
+} from '../../../test/support/rv32/test-hart.ts';
 import { CAUSE, IRQ } from './trap.ts';
 import type { EngineKind } from './hart.ts';
 

@@ -11,7 +11,7 @@ import {
   RPROC_SET_SHUTDOWN_ON_RELEASE,
   RprocCdev,
 } from './cdev.ts';
-import { attachBench, fixtureBench } from './control-test-support.ts';
+import { attachBench, fixtureBench } from '../../../test/support/control-fixtures.ts';
 
 function rejects(code: ErrnoName, message?: RegExp): { name: string; code: ErrnoName; message?: RegExp } {
   return message === undefined ? { name: 'RprocError', code } : { name: 'RprocError', code, message };
@@ -225,7 +225,7 @@ describe('cdev release', () => {
 
   it('a crashed processor is left alone by close (only running/attached are acted on)', async () => {
     const { rproc } = await fixtureBench();
-    rproc.recoveryDisabled = true;
+    rproc.crash.recoveryDisabled = true;
     const file = new RprocCdev(rproc).open();
     await file.write('start');
     file.ioctl(RPROC_SET_SHUTDOWN_ON_RELEASE, 1);

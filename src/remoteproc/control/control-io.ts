@@ -131,7 +131,7 @@ export function asControlError(e: unknown, op: string): RprocError {
  */
 export async function triggerRecovery(rproc: Rproc): Promise<void> {
   try {
-    await rproc.recover();
+    await rproc.crash.recover();
   } catch {
     // Reported by the core; the write itself succeeds, as in Linux.
   }

@@ -8,7 +8,7 @@ import type { ErrnoName } from '../../util/errors.ts';
 import type { RscEntrySpec } from '../../rsc/index.ts';
 import type { CoredumpMode } from '../rproc-state.ts';
 import { RprocDebugfs } from './debugfs.ts';
-import { attachBench, fixtureBench, settle } from './control-test-support.ts';
+import { attachBench, fixtureBench, settle } from '../../../test/support/control-fixtures.ts';
 
 function rejects(code: ErrnoName, message?: RegExp): { name: string; code: ErrnoName; message?: RegExp } {
   return message === undefined ? { name: 'RprocError', code } : { name: 'RprocError', code, message };
@@ -24,7 +24,7 @@ const ATTACH_TABLE: readonly RscEntrySpec[] = [
 
 async function crashedFixture(): Promise<Awaited<ReturnType<typeof fixtureBench>>> {
   const bench = await fixtureBench();
-  bench.rproc.recoveryDisabled = true;
+  bench.rproc.crash.recoveryDisabled = true;
   await bench.rproc.boot();
   const crashed = bench.rproc.next('crash');
   bench.rproc.reportCrash(1);
@@ -91,13 +91,13 @@ describe('debugfs recovery and coredump writes', () => {
         `${file} ${input.length}`,
       );
     }
-    assert.equal(rproc.recoveryDisabled, false);
-    assert.equal(rproc.coredumpMode, 'disabled');
+    assert.equal(rproc.crash.recoveryDisabled, false);
+    assert.equal(rproc.coredump.mode, 'disabled');
     // The limits themselves are accepted: 10 and 20 bytes, NUL-padded words.
     assert.equal(await debugfs.write('recovery', 'disabled\0\0'), 10);
-    assert.equal(rproc.recoveryDisabled, true);
+    assert.equal(rproc.crash.recoveryDisabled, true);
     assert.equal(await debugfs.write('coredump', `enabled${'\0'.repeat(13)}`), 20);
-    assert.equal(rproc.coredumpMode, 'enabled');
+    assert.equal(rproc.coredump.mode, 'enabled');
   });
 
   // [input, outcome]: prefix matching over the written length after one "\n" became NUL.
@@ -127,16 +127,16 @@ describe('debugfs recovery and coredump writes', () => {
     it(`recovery ${JSON.stringify(input)} → ${outcome}`, async () => {
       const { rproc } = await fixtureBench();
       const debugfs = new RprocDebugfs(rproc);
-      rproc.recoveryDisabled = outcome !== 'disabled';
-      const before = rproc.recoveryDisabled;
+      rproc.crash.recoveryDisabled = outcome !== 'disabled';
+      const before = rproc.crash.recoveryDisabled;
       if (outcome === 'EINVAL') {
         await assert.rejects(debugfs.write('recovery', input), rejects('EINVAL'));
-        assert.equal(rproc.recoveryDisabled, before);
+        assert.equal(rproc.crash.recoveryDisabled, before);
         return;
       }
       assert.equal(await debugfs.write('recovery', input), Buffer.byteLength(input));
       const expected = outcome === 'enabled' ? false : outcome === 'disabled' ? true : before;
-      assert.equal(rproc.recoveryDisabled, expected);
+      assert.equal(rproc.crash.recoveryDisabled, expected);
       assert.equal(debugfs.read('recovery'), expected ? 'disabled\n' : 'enabled\n');
     });
   }
@@ -159,14 +159,14 @@ describe('debugfs recovery and coredump writes', () => {
     it(`coredump ${JSON.stringify(input)} → ${outcome}`, async () => {
       const { rproc } = await fixtureBench();
       const debugfs = new RprocDebugfs(rproc);
-      rproc.coredumpMode = outcome === 'disabled' ? 'inline' : 'disabled';
-      const before = rproc.coredumpMode;
+      rproc.coredump.mode = outcome === 'disabled' ? 'inline' : 'disabled';
+      const before = rproc.coredump.mode;
       if (outcome === 'EINVAL') {
         await assert.rejects(
           debugfs.write('coredump', input),
           rejects('EINVAL', /Invalid coredump configuration/),
         );
-        assert.equal(rproc.coredumpMode, before);
+        assert.equal(rproc.coredump.mode, before);
         return;
       }
       assert.equal(await debugfs.write('coredump', input), Buffer.byteLength(input));
@@ -188,21 +188,21 @@ describe('debugfs recovery and coredump writes', () => {
     const { rproc } = await crashedFixture();
     assert.equal(await new RprocDebugfs(rproc).write('recovery', 'e'), 1);
     assert.equal(rproc.state, 'running');
-    assert.equal(rproc.recoveryDisabled, false);
+    assert.equal(rproc.crash.recoveryDisabled, false);
   });
 
   it('recovery "r" recovers a crashed processor without changing the flag', async () => {
     const { rproc } = await crashedFixture();
     assert.equal(await new RprocDebugfs(rproc).write('recovery', 'r'), 1);
     assert.equal(rproc.state, 'running');
-    assert.equal(rproc.recoveryDisabled, true);
+    assert.equal(rproc.crash.recoveryDisabled, true);
   });
 });
 
 describe('debugfs crash', () => {
   it('TC-C07: type 999 is handled and printed "unknown"', async () => {
     const { rproc, logs } = await fixtureBench();
-    rproc.recoveryDisabled = true;
+    rproc.crash.recoveryDisabled = true;
     await rproc.boot();
     const crash = rproc.next('crash');
     assert.equal(await new RprocDebugfs(rproc).write('crash', '999\n'), 4);
@@ -221,7 +221,7 @@ describe('debugfs crash', () => {
     assert.equal(await debugfs.write('crash', '1'), 1);
     assert.equal((await recovered).phase, 'done');
     await settle();
-    assert.equal(rproc.crashCounter, 1);
+    assert.equal(rproc.crash.count, 1);
     assert.equal(rproc.state, 'running');
     assert.equal(platform.calls.filter((c) => c === 'start').length, 2);
   });
@@ -231,7 +231,7 @@ describe('debugfs crash', () => {
     const debugfs = new RprocDebugfs(rproc);
     assert.equal(await debugfs.write('crash', '2'), 1);
     await settle();
-    assert.equal(rproc.crashCounter, 1);
+    assert.equal(rproc.crash.count, 1);
     assert.equal(rproc.state, 'crashed');
   });
 
@@ -240,7 +240,7 @@ describe('debugfs crash', () => {
     assert.equal(await new RprocDebugfs(rproc).write('crash', '0'), 1);
     await settle();
     assert.equal(rproc.state, 'offline');
-    assert.equal(rproc.crashCounter, 0);
+    assert.equal(rproc.crash.count, 0);
     // Reported (the log line) but not handled.
     assert.ok(logs.includes('error: crash detected in m0: type mmufault'));
     assert.ok(!logs.some((l) => l.includes('handling crash')));
@@ -256,7 +256,7 @@ describe('debugfs crash', () => {
   for (const [input, type, typeName] of types) {
     it(`crash ${JSON.stringify(input)} reports type ${type} (${typeName}), no range check`, async () => {
       const { rproc } = await fixtureBench();
-      rproc.recoveryDisabled = true;
+      rproc.crash.recoveryDisabled = true;
       await rproc.boot();
       const crash = rproc.next('crash');
       assert.equal(await new RprocDebugfs(rproc).write('crash', input), Buffer.byteLength(input));
@@ -407,7 +407,7 @@ describe('debugfs trace<N>', () => {
   it('reads the fixture trace buffer once the firmware has written to it', async () => {
     const { rproc } = await fixtureBench();
     await rproc.boot();
-    const trace = rproc.traces[0];
+    const trace = rproc.resources.traces[0];
     assert.ok(trace !== undefined);
     rproc.daToVa(BigInt(trace.da), 8)?.set(new TextEncoder().encode('booted\n\0'));
     assert.equal(new RprocDebugfs(rproc).read('trace0'), 'booted\n');

@@ -79,7 +79,7 @@ export class RprocDebugfs {
 
   /** The fixed files, then trace0, trace1, ... for the current boot. */
   list(): readonly string[] {
-    return [...DEBUGFS_FILES, ...this.rproc.traces.map((t) => t.name)];
+    return [...DEBUGFS_FILES, ...this.rproc.resources.traces.map((t) => t.name)];
   }
 
   mode(name: string): number {
@@ -96,11 +96,11 @@ export class RprocDebugfs {
       case 'name':
         return `${truncateBytes(rproc.name, NAME_MAX)}\n`;
       case 'recovery':
-        return rproc.recoveryDisabled ? 'disabled\n' : 'enabled\n';
+        return rproc.crash.recoveryDisabled ? 'disabled\n' : 'enabled\n';
       case 'coredump':
-        return `${rproc.coredumpMode}\n`;
+        return `${rproc.coredump.mode}\n`;
       case 'resource_table': {
-        const table = rproc.table;
+        const table = rproc.resources.table;
         return formatRscTable(
           table === undefined ? undefined : parseRscTable(table, { endian: this.endian }),
           {
@@ -156,10 +156,10 @@ export class RprocDebugfs {
     const n = buf.length;
     const rproc = this.rproc;
     if (strncmpEquals(buf, 'enabled', n)) {
-      rproc.recoveryDisabled = false;
+      rproc.crash.recoveryDisabled = false;
       await triggerRecovery(rproc);
     } else if (strncmpEquals(buf, 'disabled', n)) {
-      rproc.recoveryDisabled = true;
+      rproc.crash.recoveryDisabled = true;
     } else if (strncmpEquals(buf, 'recover', n)) {
       await triggerRecovery(rproc);
     } else {
@@ -178,19 +178,19 @@ export class RprocDebugfs {
     if (mode === undefined) {
       throw new RprocError('EINVAL', op, `Invalid coredump configuration: ${printable(decodeText(bytes))}`);
     }
-    this.rproc.coredumpMode = mode;
+    this.rproc.coredump.mode = mode;
   }
 
   /** trace<N>: the buffer's text up to its first NUL, translated now (the remote may remap it). */
   private readTrace(index: number): string {
     // rproc_trace_read prints trace_mem.name, which rproc_handle_trace never fills in: hence the
     // two spaces of Linux's message.
-    return this.rproc.readTrace(index) ?? 'Trace  not available\n';
+    return this.rproc.resources.readTrace(index) ?? 'Trace  not available\n';
   }
 
   /** rproc_carveouts_show, without the "Virtual address" line (a hashed kernel pointer in Linux). */
   private carveoutMemories(): string {
-    return this.rproc.carveouts.list
+    return this.rproc.resources.carveouts.list
       .map((mem) =>
         [
           'Carveout memory entry:',
@@ -209,7 +209,7 @@ export class RprocDebugfs {
   private lookup(name: string, what: string): Resolved {
     const file = DEBUGFS_FILES.find((f) => f === name);
     if (file !== undefined) return { kind: 'file', file };
-    const index = this.rproc.traces.findIndex((t) => t.name === name);
+    const index = this.rproc.resources.traces.findIndex((t) => t.name === name);
     if (index >= 0) return { kind: 'trace', index };
     throw new RprocError('ENOENT', `debugfs-${what}`, `${this.path}/${printable(name)} does not exist`);
   }

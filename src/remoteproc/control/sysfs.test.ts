@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { ErrnoName } from '../../util/errors.ts';
 import { RPROC_WATCHDOG } from '../rproc-state.ts';
 import { RprocSysfs, SYSFS_ATTRS } from './sysfs.ts';
-import { attachBench, fixtureBench, settle, HELLO_ELF } from './control-test-support.ts';
+import { attachBench, fixtureBench, settle, HELLO_ELF } from '../../../test/support/control-fixtures.ts';
 
 function rejects(code: ErrnoName, message?: RegExp): { name: string; code: ErrnoName; message?: RegExp } {
   return message === undefined ? { name: 'RprocError', code } : { name: 'RprocError', code, message };
@@ -92,14 +92,14 @@ describe('sysfs state', () => {
     assert.equal(await sysfs.write('state', 'stop\n'), 5);
     assert.equal(sysfs.read('state'), 'offline\n');
     assert.equal(rproc.power, 0);
-    assert.equal(rproc.idle, true);
+    assert.equal(rproc.resources.idle, true);
     const calls = platform.calls.length;
     // The processor is offline now, so there is nothing to recover: the write succeeds and no op runs.
     assert.equal(await sysfs.write('recovery', 'recover\n'), 8);
     await settle();
     assert.equal(sysfs.read('state'), 'offline\n');
     assert.equal(platform.calls.length, calls);
-    assert.equal(rproc.crashCounter, 1);
+    assert.equal(rproc.crash.count, 1);
   });
 
   const rejected: readonly [string, string][] = [
@@ -268,10 +268,10 @@ describe('sysfs recovery', () => {
     const { rproc } = await fixtureBench();
     const sysfs = new RprocSysfs(rproc);
     assert.equal(await sysfs.write('recovery', 'disabled'), 8);
-    assert.equal(rproc.recoveryDisabled, true);
+    assert.equal(rproc.crash.recoveryDisabled, true);
     assert.equal(sysfs.read('recovery'), 'disabled\n');
     assert.equal(await sysfs.write('recovery', 'enabled\n'), 8);
-    assert.equal(rproc.recoveryDisabled, false);
+    assert.equal(rproc.crash.recoveryDisabled, false);
     assert.equal(sysfs.read('recovery'), 'enabled\n');
   });
 
@@ -279,7 +279,7 @@ describe('sysfs recovery', () => {
     it(`${JSON.stringify(input)} is EINVAL`, async () => {
       const { rproc } = await fixtureBench();
       await assert.rejects(new RprocSysfs(rproc).write('recovery', input), rejects('EINVAL'));
-      assert.equal(rproc.recoveryDisabled, false);
+      assert.equal(rproc.crash.recoveryDisabled, false);
     });
   }
 
@@ -294,7 +294,7 @@ describe('sysfs recovery', () => {
     assert.equal(rproc.state, 'crashed');
     assert.equal(await sysfs.write('recovery', 'enabled\n'), 8);
     assert.equal(rproc.state, 'running');
-    assert.equal(rproc.recoveryDisabled, false);
+    assert.equal(rproc.crash.recoveryDisabled, false);
     assert.equal(rproc.power, 1);
   });
 
@@ -332,10 +332,10 @@ describe('sysfs coredump', () => {
     it(`"${word}" and "${word}\\n" select ${word}`, async () => {
       const { rproc } = await fixtureBench();
       const sysfs = new RprocSysfs(rproc);
-      if (word === 'disabled') rproc.coredumpMode = 'inline';
+      if (word === 'disabled') rproc.coredump.mode = 'inline';
       assert.equal(await sysfs.write('coredump', word), word.length);
-      assert.equal(rproc.coredumpMode, word);
-      rproc.coredumpMode = word === 'enabled' ? 'inline' : 'enabled';
+      assert.equal(rproc.coredump.mode, word);
+      rproc.coredump.mode = word === 'enabled' ? 'inline' : 'enabled';
       assert.equal(await sysfs.write('coredump', `${word}\n`), word.length + 1);
       assert.equal(sysfs.read('coredump'), `${word}\n`);
     });
@@ -348,7 +348,7 @@ describe('sysfs coredump', () => {
         new RprocSysfs(rproc).write('coredump', input),
         rejects('EINVAL', /Invalid coredump configuration/),
       );
-      assert.equal(rproc.coredumpMode, 'disabled');
+      assert.equal(rproc.coredump.mode, 'disabled');
     });
   }
 

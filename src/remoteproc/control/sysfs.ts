@@ -68,9 +68,9 @@ export class RprocSysfs {
         // An attached core runs an image someone else loaded: the configured name would be a guess.
         return `${rproc.state === RPROC_STATE.ATTACHED ? 'unknown' : rproc.firmware}\n`;
       case 'recovery':
-        return rproc.recoveryDisabled ? 'disabled\n' : 'enabled\n';
+        return rproc.crash.recoveryDisabled ? 'disabled\n' : 'enabled\n';
       case 'coredump':
-        return `${rproc.coredumpMode}\n`;
+        return `${rproc.coredump.mode}\n`;
       case 'name':
         return `${rproc.name}\n`;
     }
@@ -118,10 +118,10 @@ export class RprocSysfs {
         return;
       case 'recovery':
         if (sysfsStreq(bytes, 'enabled')) {
-          rproc.recoveryDisabled = false;
+          rproc.crash.recoveryDisabled = false;
           await triggerRecovery(rproc);
         } else if (sysfsStreq(bytes, 'disabled')) {
-          rproc.recoveryDisabled = true;
+          rproc.crash.recoveryDisabled = true;
         } else if (sysfsStreq(bytes, 'recover')) {
           await triggerRecovery(rproc);
         } else {
@@ -137,7 +137,7 @@ export class RprocSysfs {
         if (mode === undefined) {
           throw new RprocError('EINVAL', op, `Invalid coredump configuration: ${printable(shown(bytes))}`);
         }
-        rproc.coredumpMode = mode;
+        rproc.coredump.mode = mode;
         return;
       }
       case 'name':

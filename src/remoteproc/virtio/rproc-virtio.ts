@@ -65,7 +65,7 @@ class RprocVirtioDevice implements VirtioDevice {
 
   /** The live table (device memory once loaded); edits go where table_ptr points now. */
   private writer(): RscTableWriter | undefined {
-    const table = this.rproc.table;
+    const table = this.rproc.resources.table;
     return table === undefined ? undefined : new RscTableWriter(table);
   }
 
@@ -110,7 +110,7 @@ class RprocVirtioDevice implements VirtioDevice {
   }
 
   private configSpace(offset: number, len: number, what: string): Uint8Array | undefined {
-    const table = this.rproc.table;
+    const table = this.rproc.resources.table;
     const configLen = this.vdev.layout.configLen;
     // Bounds come from the layout validated at parse time, not from the live table (TC-L01).
     if (
@@ -187,7 +187,7 @@ class RprocVirtioDevice implements VirtioDevice {
       );
     }
     this.dmaLive.add(buffer);
-    const fromPool = this.rproc.carveouts.findByName(`vdev${this.vdev.index}buffer`) === undefined;
+    const fromPool = this.rproc.resources.carveouts.findByName(`vdev${this.vdev.index}buffer`) === undefined;
     return {
       addr: BigInt(buffer.pa),
       view: buffer.va,
@@ -200,7 +200,7 @@ class RprocVirtioDevice implements VirtioDevice {
 
   /** vdev<k>buffer, when the platform reserved one: a bump allocation inside it (rpmsg allocates once). */
   private allocFromBufferRegion(len: number): DmaBuffer | undefined {
-    const region = this.rproc.carveouts.findByName(`vdev${this.vdev.index}buffer`)?.buffer;
+    const region = this.rproc.resources.carveouts.findByName(`vdev${this.vdev.index}buffer`)?.buffer;
     if (region === undefined) return undefined;
     const start = Math.ceil(this.bufferCursor / BUFFER_ALIGN) * BUFFER_ALIGN;
     if (start + len > region.va.length) return undefined;
@@ -211,7 +211,7 @@ class RprocVirtioDevice implements VirtioDevice {
   freeAllDma(): void {
     for (const b of [...this.dmaLive]) {
       this.dmaLive.delete(b);
-      if (this.rproc.carveouts.findByName(`vdev${this.vdev.index}buffer`) === undefined)
+      if (this.rproc.resources.carveouts.findByName(`vdev${this.vdev.index}buffer`) === undefined)
         this.rproc.dmaAllocator?.free(b);
     }
     this.bufferCursor = 0;
@@ -329,6 +329,6 @@ export class RprocVirtio implements VdevHooks {
   }
 
   private knows(rproc: Rproc, notifyId: number): boolean {
-    return rproc.vdevs.some((v) => v.vrings.some((r) => r.notifyId === notifyId));
+    return rproc.resources.vdevs.some((v) => v.vrings.some((r) => r.notifyId === notifyId));
   }
 }

@@ -17,7 +17,7 @@ import {
 import type { VdevQueues } from './vdev-rings.ts';
 import type { DeviceChain } from '../../virtio/vring-device.ts';
 import { VRING_AVAIL_F_NO_INTERRUPT } from '../../virtio/vring-constants.ts';
-import { BASE, NUM, V0_DA, V1_DA, VDEV_ID, VdevBench } from './vdev-test-support.ts';
+import { BASE, NUM, V0_DA, V1_DA, VDEV_ID, VdevBench } from '../../../test/support/vdev-fixtures.ts';
 
 type S = VdevQueues;
 

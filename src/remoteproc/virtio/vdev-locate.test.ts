@@ -11,7 +11,7 @@ import { buildRscTable } from '../../rsc/rsc-build.ts';
 import { RESOURCE_TABLE } from '../../rsc/rsc-layout.ts';
 import type { RscEntrySpec, RscVringSpec } from '../../rsc/rsc-types.ts';
 import { LiveVdevFields, findVdev, hasVdev, type FindVdevOptions, type VdevLocation } from './vdev-locate.ts';
-import { ALIGN, NUM, V0_DA, V1_DA, VdevBench } from './vdev-test-support.ts';
+import { ALIGN, NUM, V0_DA, V1_DA, VdevBench } from '../../../test/support/vdev-fixtures.ts';
 
 const two = [
   { num: 16, align: 16 },

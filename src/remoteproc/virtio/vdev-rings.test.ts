@@ -8,7 +8,7 @@ import { FW_RSC_ADDR_ANY } from '../../rsc/rsc-constants.ts';
 import { LiveVdevFields } from './vdev-locate.ts';
 import { mapVdevRings, overlaps, type VdevQueues } from './vdev-rings.ts';
 import { vringSize } from '../../virtio/vring-layout.ts';
-import { ALIGN, BASE, MEM_SIZE, NUM, V0_DA, V1_DA, VdevBench } from './vdev-test-support.ts';
+import { ALIGN, BASE, MEM_SIZE, NUM, V0_DA, V1_DA, VdevBench } from '../../../test/support/vdev-fixtures.ts';
 
 const SIZE = vringSize(NUM, ALIGN);
 

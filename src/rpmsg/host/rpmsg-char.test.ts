@@ -6,9 +6,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isRprocError } from '../../util/errors.ts';
-import { rejectsWith } from '../../remoteproc/testing/rproc-fixtures.ts';
-import { createLoopback, type Loopback } from '../testing/loopback.ts';
-import { hostileCore, type HostileRemote } from '../testing/hostile-remote.ts';
+import { rejectsWith } from '../../../test/support/rproc-fixtures.ts';
+import { createLoopback, type Loopback } from '../../testing/loopback.ts';
+import { hostileCore, type HostileRemote } from '../../testing/hostile-remote.ts';
 import { RPMSG_ADDR_ANY } from '../rpmsg-wire.ts';
 import { POLL, RPMSG_CHAR_QUEUE_LIMIT, RPMSG_DESTROY_EPT_IOCTL } from './rpmsg-char.ts';
 import {

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isRprocError, type RprocError } from '../../util/errors.ts';
 import { RPROC_WATCHDOG } from '../../remoteproc/rproc-state.ts';
-import { createLoopback, echoCore, type Loopback, type RpmsgCore } from '../testing/loopback.ts';
+import { createLoopback, echoCore, type Loopback, type RpmsgCore } from '../../testing/loopback.ts';
 import { endpointStream } from './endpoint-stream.ts';
 import type { RpmsgChannel } from './rpmsg-channel.ts';
 import type { RpmsgEndpoint } from './rpmsg-endpoint.ts';
@@ -68,7 +68,7 @@ describe('rpmsg when the remote stops or crashes', () => {
     assert.equal(ept.trySend(enc.encode('late')), -32);
     assert.equal(ept.getTxBuffer(), undefined);
     // Everything the host allocated for the device is back.
-    assert.ok(lb.rproc.idle);
+    assert.ok(lb.rproc.resources.idle);
     assert.equal(lb.platform.pool.outstanding, 0);
     await lb.close();
     noTimers();
@@ -102,7 +102,7 @@ describe('rpmsg when the remote stops or crashes', () => {
     assert.equal(got.length, 20);
     assert.equal(got[19], 'after 19');
     assertEpipe(await outcome(oldEpt.send(enc.encode('stale'))), 'the old endpoint');
-    assert.equal(lb.rproc.crashCounter, 1);
+    assert.equal(lb.rproc.crash.count, 1);
     await lb.close();
     assert.equal(lb.platform.pool.outstanding, 0);
     noTimers();
@@ -141,7 +141,7 @@ describe('rpmsg when the remote stops or crashes', () => {
 
   it('recovery disabled: the crashed core keeps its channels until shutdown, which fails the senders', async () => {
     const lb = await createLoopback({ core: echoCore(), firmware: { num: 8 } });
-    lb.rproc.recoveryDisabled = true;
+    lb.rproc.crash.recoveryDisabled = true;
     const ept = lb.host.channels[0]?.open();
     assert.ok(ept !== undefined);
     const blocked = jam(lb, ept);

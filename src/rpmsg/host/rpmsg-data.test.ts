@@ -17,8 +17,8 @@ import {
   rpmsgCore,
   type Loopback,
   type RpmsgCore,
-} from '../testing/loopback.ts';
-import { hostileCore } from '../testing/hostile-remote.ts';
+} from '../../testing/loopback.ts';
+import { hostileCore } from '../../testing/hostile-remote.ts';
 import { endpointStream } from './endpoint-stream.ts';
 import type { RpmsgEndpoint } from './rpmsg-endpoint.ts';
 

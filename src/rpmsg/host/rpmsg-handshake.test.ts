@@ -17,11 +17,11 @@ import {
   VRING_AVAIL_F_NO_INTERRUPT,
   VRING_DESC_F_WRITE,
 } from '../../virtio/vring-constants.ts';
-import { rejectsWith } from '../../remoteproc/testing/rproc-fixtures.ts';
+import { rejectsWith } from '../../../test/support/rproc-fixtures.ts';
 import { findRpmsgVdev } from '../remote/rpmsg-vdev-locate.ts';
-import { createLoopback, echoCore, Loopback, passiveCore, type RemoteCore } from '../testing/loopback.ts';
-import { hostileCore } from '../testing/hostile-remote.ts';
-import { NS_FEATURE } from '../testing/rpmsg-firmware.ts';
+import { createLoopback, echoCore, Loopback, passiveCore, type RemoteCore } from '../../testing/loopback.ts';
+import { hostileCore } from '../../testing/hostile-remote.ts';
+import { NS_FEATURE } from '../../testing/rpmsg-firmware.ts';
 
 const EVENT_IDX = 1 << VIRTIO_RING_F_EVENT_IDX;
 const INDIRECT = 1 << VIRTIO_RING_F_INDIRECT_DESC;
@@ -48,7 +48,7 @@ function liveVdev(lb: Loopback<RemoteCore>): {
 }
 
 function carveoutDa(lb: Loopback<RemoteCore>, name: string): number {
-  const da = lb.rproc.carveouts.findByName(name)?.buffer?.da;
+  const da = lb.rproc.resources.carveouts.findByName(name)?.buffer?.da;
   assert.ok(da !== undefined, `${name} is allocated`);
   return da;
 }
@@ -65,7 +65,7 @@ describe('rpmsg handshake in the live table', () => {
         original.call(this, off, status);
         // What the remote reads from its table right after the host's write.
         // Only called from boot(), once `lb` below exists.
-        if (lb.rproc.table !== undefined) seen.push(liveVdev(lb).status);
+        if (lb.rproc.resources.table !== undefined) seen.push(liveVdev(lb).status);
       },
     );
     let atStart = -1;
@@ -239,7 +239,7 @@ describe('rpmsg handshake in the live table', () => {
     const e = await rejectsWith(lb.rproc.boot(), 'EINVAL');
     assert.match(e.message, /\.kick method not defined for m0: vdev0/);
     assert.equal(lb.rproc.state, 'offline');
-    assert.ok(lb.rproc.idle);
+    assert.ok(lb.rproc.resources.idle);
     assert.equal(lb.platform.pool.outstanding, 0);
     assert.equal(lb.host.rpmsgDevices.length, 0);
     await lb.close();

@@ -10,12 +10,12 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ERRNO, isRprocError } from '../../util/errors.ts';
 import { checkAsyncProperty } from '../../../test/support/property.ts';
-import { rejectsWith } from '../../remoteproc/testing/rproc-fixtures.ts';
+import { rejectsWith } from '../../../test/support/rproc-fixtures.ts';
 import { VIRTIO_RING_F_EVENT_IDX, VIRTIO_RING_F_INDIRECT_DESC } from '../../virtio/vring-constants.ts';
 import { RPMSG_ADDR_ANY, RPMSG_NS_ADDR, RPMSG_NS_DESTROY, encodeNsMsg } from '../rpmsg-wire.ts';
-import { createLoopback, echoCore, Loopback, passiveCore, type RemoteCore } from '../testing/loopback.ts';
-import { hostileCore, type HostileRemote } from '../testing/hostile-remote.ts';
-import type { RpmsgFirmwareOptions } from '../testing/rpmsg-firmware.ts';
+import { createLoopback, echoCore, Loopback, passiveCore, type RemoteCore } from '../../testing/loopback.ts';
+import { hostileCore, type HostileRemote } from '../../testing/hostile-remote.ts';
+import type { RpmsgFirmwareOptions } from '../../testing/rpmsg-firmware.ts';
 import { endpointStream } from './endpoint-stream.ts';
 import type { RpmsgEndpoint } from './rpmsg-endpoint.ts';
 
@@ -279,7 +279,7 @@ describe('TC-V: virtio and vrings against a hostile remote', () => {
 
   it('TC-V07 a fixed vring da inside the pool is honoured and written back; one outside fails the boot naming it', async () => {
     const ok = await createLoopback({ core: echoCore(), firmware: { vringDa: [0x9008_0000, 0x9009_0000] } });
-    assert.equal(ok.rproc.carveouts.findByName('vdev0vring0')?.buffer?.da, 0x9008_0000);
+    assert.equal(ok.rproc.resources.carveouts.findByName('vdev0vring0')?.buffer?.da, 0x9008_0000);
     const got: number[] = [];
     const ept = ok.host.channels[0]?.open((d) => got.push(d.length));
     await ept?.send(new Uint8Array(3));
@@ -290,7 +290,7 @@ describe('TC-V: virtio and vrings against a hostile remote', () => {
     const bad = new Loopback({ core: passiveCore(), firmware: { vringDa: [0x1234_0000, undefined] } });
     const e = await rejectsWith(bad.rproc.boot(), 'ENOMEM');
     assert.match(e.message, /0x12340000/);
-    assert.ok(bad.rproc.idle);
+    assert.ok(bad.rproc.resources.idle);
     assert.equal(bad.platform.pool.outstanding, 0);
     await bad.close();
   });

@@ -6,8 +6,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { VIRTIO_RING_F_EVENT_IDX } from '../../virtio/vring-constants.ts';
-import { ThreadLoopback } from '../testing/thread-loopback.ts';
-import { NS_FEATURE } from '../testing/rpmsg-firmware.ts';
+import { ThreadLoopback } from '../../../test/support/thread-loopback.ts';
+import { NS_FEATURE } from '../../testing/rpmsg-firmware.ts';
 
 /** Deterministic random sizes 0..496 (fast-check's generator under a fixed seed). */
 function sizes(n: number, seed: number): number[] {

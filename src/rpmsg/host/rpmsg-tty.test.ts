@@ -4,8 +4,8 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLoopback, echoCore } from '../testing/loopback.ts';
-import { hostileCore } from '../testing/hostile-remote.ts';
+import { createLoopback, echoCore } from '../../testing/loopback.ts';
+import { hostileCore } from '../../testing/hostile-remote.ts';
 import { RPMSG_MTU } from '../rpmsg-wire.ts';
 import { RPMSG_TTY_NAME, RpmsgTtyDriver, type RpmsgTtyPort } from './rpmsg-tty.ts';
 

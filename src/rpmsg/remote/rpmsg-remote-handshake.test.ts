@@ -18,7 +18,7 @@ import {
   VRING1_DA,
   pump,
   pumpDoorbells,
-} from './testing/test-host.ts';
+} from '../../../test/support/rpmsg-test-host.ts';
 
 const enc = new TextEncoder();
 const noop = (): void => undefined;

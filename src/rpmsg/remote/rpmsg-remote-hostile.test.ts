@@ -24,7 +24,7 @@ import {
   VRING0_DA,
   VRING1_DA,
   pump,
-} from './testing/test-host.ts';
+} from '../../../test/support/rpmsg-test-host.ts';
 
 const enc = new TextEncoder();
 const noop = (): void => undefined;

@@ -9,7 +9,13 @@ import { ERRNO, isRprocError } from '../../util/errors.ts';
 import { RPMSG_ADDR_ANY } from '../rpmsg-wire.ts';
 import type { RemoteTimers } from './remote-types.ts';
 import type { RemoteEndpoint } from './remote-endpoint.ts';
-import { TestHost, TestSoc, pump, pumpDoorbells, type HostMsg } from './testing/test-host.ts';
+import {
+  TestHost,
+  TestSoc,
+  pump,
+  pumpDoorbells,
+  type HostMsg,
+} from '../../../test/support/rpmsg-test-host.ts';
 import type { RpmsgVirtioDevice } from './rpmsg-virtio-device.ts';
 
 const enc = new TextEncoder();

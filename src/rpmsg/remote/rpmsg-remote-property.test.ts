@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { checkProperty } from '../../../test/support/property.ts';
 import { ERRNO } from '../../util/errors.ts';
-import { TestHost, TestSoc, pumpDoorbells } from './testing/test-host.ts';
+import { TestHost, TestSoc, pumpDoorbells } from '../../../test/support/rpmsg-test-host.ts';
 
 const HOST_ADDR = 1024;
 

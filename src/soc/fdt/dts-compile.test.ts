@@ -16,7 +16,7 @@ import {
   ampBoardBytes,
   rprocErrorOfAsync,
   skipWithoutDtc,
-} from './fdt-test-support.ts';
+} from '../../../test/support/fdt-fixtures.ts';
 
 const MISSING = { dtc: '/nonexistent/bin/dtc' };
 const scratch = mkdtempSync(join(tmpdir(), 'rproc-fdt-'));

@@ -1,5 +1,5 @@
 // Builder tests: the AMP test board described with the builder is byte-identical to what dtc
-// builds from testdata/amp-board.dts (same phandle numbering, property order and layout), and
+// builds from test/fixtures/fdt/amp-board.dts (same phandle numbering, property order and layout), and
 // labels, references and value helpers behave and fail as documented.
 
 import assert from 'node:assert/strict';
@@ -23,12 +23,12 @@ import {
   type NodeSpec,
 } from './fdt-builder.ts';
 import { readFdt } from './fdt-reader.ts';
-import { ampBoardBytes, assertFdtError } from './fdt-test-support.ts';
+import { ampBoardBytes, assertFdtError } from '../../../test/support/fdt-fixtures.ts';
 
 const pool = (label: string, name: string, hi: number, lo: number, size: number): NodeSpec =>
   node(name, { compatible: str('shared-dma-pool'), reg: cells(hi, lo, size), 'no-map': flag() }, [], label);
 
-/** testdata/amp-board.dts, node for node. */
+/** test/fixtures/fdt/amp-board.dts, node for node. */
 function ampBoardSpec(): NodeSpec {
   return node(
     '',

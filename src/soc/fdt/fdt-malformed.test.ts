@@ -1,6 +1,6 @@
 // Malformed-blob cases, one named test each: every one must be an RprocError EINVAL whose message
 // names the bad value in hex and where it was found - never a RangeError, TypeError or hang.
-// Blobs are hand-assembled (fdt-test-support.ts) or the committed AMP board with one field changed.
+// Blobs are hand-assembled (test/support/fdt-fixtures.ts) or the committed AMP board with one field changed.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -14,7 +14,7 @@ import {
   stringsBlock,
   u32At,
   withU32,
-} from './fdt-test-support.ts';
+} from '../../../test/support/fdt-fixtures.ts';
 
 const names = stringsBlock('reg', 'compatible', 'phandle');
 const REG = names.offsets.get('reg') ?? 0;

@@ -15,7 +15,7 @@ import { FdtNode, firstDifference } from './fdt-node.ts';
 import { readFdt } from './fdt-reader.ts';
 import { Fdt } from './fdt-tree.ts';
 import { writeFdt } from './fdt-writer.ts';
-import { ampBoardBytes } from './fdt-test-support.ts';
+import { ampBoardBytes } from '../../../test/support/fdt-fixtures.ts';
 
 const RUN_BUDGET_MS = 1000;
 const AMP = ampBoardBytes();

@@ -13,7 +13,7 @@ import {
   assembleDtb,
   assertFdtError,
   stringsBlock,
-} from './fdt-test-support.ts';
+} from '../../../test/support/fdt-fixtures.ts';
 
 function minimal(): Uint8Array {
   const strings = stringsBlock('compatible', '#address-cells', 'reg');
@@ -132,7 +132,7 @@ describe('readFdt on hand-assembled blobs', () => {
   });
 });
 
-describe('the AMP test board (dtc-built testdata/amp-board.dtb)', () => {
+describe('the AMP test board (dtc-built test/fixtures/fdt/amp-board.dtb)', () => {
   const fdt = readFdt(ampBoardBytes());
 
   it('has the nodes of the source in source order', () => {

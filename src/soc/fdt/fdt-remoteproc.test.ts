@@ -16,7 +16,7 @@ import {
   ampBoardBytes,
   assertFdtError,
   skipWithoutDtc,
-} from './fdt-test-support.ts';
+} from '../../../test/support/fdt-fixtures.ts';
 
 describe('the embedded default board', () => {
   it('is the committed default-board.dtb', () => {
@@ -24,7 +24,7 @@ describe('the embedded default board', () => {
   });
 
   it(
-    'is what dtc builds from default-board.dts (run boards/build-boards.ts after editing it)',
+    'is what dtc builds from default-board.dts (run scripts/build-boards.ts after editing it)',
     { skip: skipWithoutDtc },
     async () => {
       assert.deepEqual(await compileDts(DEFAULT_BOARD_DTS), new Uint8Array(readFileSync(DEFAULT_BOARD_DTB)));

@@ -18,7 +18,7 @@ import {
   assertFdtError,
   skipWithoutDtc,
   stringsBlock,
-} from './fdt-test-support.ts';
+} from '../../../test/support/fdt-fixtures.ts';
 
 const be32 = (n: number): Uint8Array =>
   Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);

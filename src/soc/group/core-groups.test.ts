@@ -110,7 +110,7 @@ describe('core groups', () => {
         soc.cores.flatMap((c) => channelsOf(soc, c.name).map((ch, k) => echoMany(ch, `${c.name}/${k}`, 50))),
       );
       for (const c of soc.cores) await c.rproc.shutdown();
-      assert.ok(soc.cores.every((c) => !c.running && c.rproc.idle));
+      assert.ok(soc.cores.every((c) => !c.running && c.rproc.resources.idle));
     } finally {
       await soc.close();
     }
@@ -152,8 +152,8 @@ describe('core groups', () => {
       await echoMany(again, 'after', 10);
       assert.ok((await load.stop()) > 0);
       // Only the victim crashed.
-      assert.equal(victim.crashCounter, 1);
-      for (const c of others) assert.equal(soc.rproc(c).crashCounter, 0);
+      assert.equal(victim.crash.count, 1);
+      for (const c of others) assert.equal(soc.rproc(c).crash.count, 0);
     } finally {
       await soc.close();
     }

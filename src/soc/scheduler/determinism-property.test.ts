@@ -57,7 +57,7 @@ async function play(steps: readonly Step[], jitter: boolean): Promise<string[]> 
     `@${s.now} i${(block.load(CORE_WORD.INSTRET_HI) >>> 0) * 2 ** 32 + (block.load(CORE_WORD.INSTRET_LO) >>> 0)}`;
   const log: string[] = [];
   const crasher = soc.rproc('rproc1');
-  crasher.coredumpMode = 'enabled';
+  crasher.coredump.mode = 'enabled';
   crasher.on('crash', (e) => log.push(`crash ${e.typeName} ${at()}`));
   crasher.on('coredump', (d) => log.push(`coredump ${d.size} ${at()}`));
   crasher.on('recovery', (e) => log.push(`recovery ${e.phase} ${at()}`));

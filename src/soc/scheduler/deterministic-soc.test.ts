@@ -73,7 +73,7 @@ async function echoScenario(hostJitter: boolean): Promise<string[]> {
         }
       }
     }
-    log.push(`${at()} trace ${JSON.stringify(soc.rproc('rproc0').readTrace(0))}`);
+    log.push(`${at()} trace ${JSON.stringify(soc.rproc('rproc0').resources.readTrace(0))}`);
   } finally {
     await soc.close();
   }
@@ -100,7 +100,7 @@ describe('deterministic SoC (cores in the host thread on virtual time)', () => {
       const soc = scheduledSoc({ rproc0: 'watchdog.elf' });
       const s = schedulerOf(soc);
       const rproc = soc.rproc('rproc0');
-      rproc.recoveryDisabled = true;
+      rproc.crash.recoveryDisabled = true;
       try {
         await soc.start();
         await rproc.boot();
@@ -167,7 +167,7 @@ describe('deterministic SoC (cores in the host thread on virtual time)', () => {
     const soc = scheduledSoc({ rproc0: 'crash.elf', rproc1: 'rpmsg-echo' });
     const s = schedulerOf(soc);
     const rproc = soc.rproc('rproc0');
-    rproc.coredumpMode = 'enabled';
+    rproc.coredump.mode = 'enabled';
     try {
       await soc.start();
       await rproc.boot();

@@ -3,9 +3,9 @@
 // which the environment-call hook turns into a halt. Runs under either engine; with the
 // translator's threshold at 1 every block is translated on first execution.
 
-import { Bus, type MmioRegion } from '../bus.ts';
-import { Hart, type EngineKind, type HartOptions, type RunResult } from '../hart.ts';
-import { CAUSE } from '../trap.ts';
+import { Bus, type MmioRegion } from '../../../src/cpu/rv32/bus.ts';
+import { Hart, type EngineKind, type HartOptions, type RunResult } from '../../../src/cpu/rv32/hart.ts';
+import { CAUSE } from '../../../src/cpu/rv32/trap.ts';
 
 export const RAM_BASE = 0x8000_0000;
 export const RAM_SIZE = 0x1_0000;

@@ -4,21 +4,25 @@
 // one) over the same memory. Host kicks become queued doorbells for the core, the core's
 // notifications queued rproc.vqInterrupt calls; the queue runs on setImmediate. Test-only.
 
-import { RprocVirtio } from '../remoteproc/virtio/rproc-virtio.ts';
-import { RPROC_FATAL_ERROR } from '../remoteproc/rproc-state.ts';
-import type { Rproc } from '../remoteproc/rproc.ts';
-import { rig, firmwareWithTable, TABLE_DA, type Rig } from '../remoteproc/testing/rproc-fixtures.ts';
-import type { FakePlatform } from '../remoteproc/testing/fake-platform.ts';
-import { DoorbellQueue } from '../remoteproc/testing/doorbell-queue.ts';
-import { buildRscTable } from '../rsc/rsc-build.ts';
-import type { RscEntrySpec } from '../rsc/rsc-types.ts';
-import { VIRTIO_ID_RPMSG, VIRTIO_RPMSG_F_NS } from '../rsc/rsc-constants.ts';
-import { RpmsgHost } from '../rpmsg/host/rpmsg-host.ts';
-import { RpmsgVirtioDevice } from '../rpmsg/remote/rpmsg-virtio-device.ts';
-import { VirtioDriverRegistry } from '../virtio/virtio-device.ts';
-import { VIRTIO_ID_RPROC_SERIAL } from './console-constants.ts';
-import { VirtioConsoleDevice, type ConsoleDeviceOptions, type ConsoleTranslate } from './console-device.ts';
-import { VirtioConsoleHost, type VirtioConsoleHostOptions } from './virtio-console.ts';
+import { RprocVirtio } from '../../src/remoteproc/virtio/rproc-virtio.ts';
+import { RPROC_FATAL_ERROR } from '../../src/remoteproc/rproc-state.ts';
+import type { Rproc } from '../../src/remoteproc/rproc.ts';
+import { rig, firmwareWithTable, TABLE_DA, type Rig } from './rproc-fixtures.ts';
+import type { FakePlatform } from '../../src/testing/fake-platform.ts';
+import { DoorbellQueue } from '../../src/testing/doorbell-queue.ts';
+import { buildRscTable } from '../../src/rsc/rsc-build.ts';
+import type { RscEntrySpec } from '../../src/rsc/rsc-types.ts';
+import { VIRTIO_ID_RPMSG, VIRTIO_RPMSG_F_NS } from '../../src/rsc/rsc-constants.ts';
+import { RpmsgHost } from '../../src/rpmsg/host/rpmsg-host.ts';
+import { RpmsgVirtioDevice } from '../../src/rpmsg/remote/rpmsg-virtio-device.ts';
+import { VirtioDriverRegistry } from '../../src/virtio/virtio-device.ts';
+import { VIRTIO_ID_RPROC_SERIAL } from '../../src/console/console-constants.ts';
+import {
+  VirtioConsoleDevice,
+  type ConsoleDeviceOptions,
+  type ConsoleTranslate,
+} from '../../src/console/console-device.ts';
+import { VirtioConsoleHost, type VirtioConsoleHostOptions } from '../../src/console/virtio-console.ts';
 
 export interface ConsoleFirmwareOptions {
   /** Console device id: 11 (rproc-serial, default) or 3 (console). */

@@ -3,15 +3,15 @@
 // its own registry, so device names are remoteproc0 in every test.
 
 import { readFileSync } from 'node:fs';
-import { buildRscTable } from '../../rsc/index.ts';
-import type { RscEntrySpec } from '../../rsc/index.ts';
-import { FirmwareStore } from '../firmware-store.ts';
-import { RprocRegistry } from '../rproc-registry.ts';
-import { rprocAlloc, type Rproc } from '../rproc.ts';
-import { FakePlatform } from '../testing/fake-platform.ts';
+import { buildRscTable } from '../../src/rsc/index.ts';
+import type { RscEntrySpec } from '../../src/rsc/index.ts';
+import { FirmwareStore } from '../../src/remoteproc/firmware-store.ts';
+import { RprocRegistry } from '../../src/remoteproc/rproc-registry.ts';
+import { rprocAlloc, type Rproc } from '../../src/remoteproc/rproc.ts';
+import { FakePlatform } from '../../src/testing/fake-platform.ts';
 
 export const HELLO_ELF = 'hello.elf';
-const HELLO_PATH = new URL('../../../firmware/prebuilt/hello.elf', import.meta.url);
+const HELLO_PATH = new URL('../../firmware/prebuilt/hello.elf', import.meta.url);
 
 export interface Bench {
   readonly rproc: Rproc;

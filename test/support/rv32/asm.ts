@@ -1,7 +1,7 @@
 // A tiny assembler for the rv32 tests: one function per instruction, returning the 32-bit word,
 // built on encode.ts. Registers are numbers (x0..x31); branch and jump offsets are in bytes.
 
-import { MAJOR, encB, encI, encJ, encR, encS, encU } from '../encode.ts';
+import { MAJOR, encB, encI, encJ, encR, encS, encU } from '../../../src/cpu/rv32/encode.ts';
 
 const R = (f3: number, f7: number) => (rd: number, rs1: number, rs2: number) =>
   encR(MAJOR.OP, rd, f3, rs1, rs2, f7);

@@ -1,34 +1,16 @@
-// Shared fixtures for the remoteproc core tests: the prebuilt hello.elf firmware, small ELF images
-// with a chosen resource table, a "rig" that wires an Rproc to a FakePlatform (recording subdevices
-// and vdev hooks), and helpers to read tables in fake RAM and to await crash handling. Test-only.
+// An Rproc on the FakePlatform, ready to drive: a fresh platform, firmware store, registry and
+// processor ('m0', firmware 'fw', autoBoot off) with recorded subdevices and vdev hooks, and small
+// ELF images with a chosen resource table, laid out as a linker lays out real firmware. What the
+// loopback builds on, and what a test of code above the remoteproc core starts from.
 
-import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { buildElf, type SegmentSpec, type SectionSpec } from '../../elf/elf-builder.ts';
-import { PF, SHF } from '../../elf/elf-constants.ts';
-import { parseElf } from '../../elf/elf-reader.ts';
-import { loadResourceTableCopyOptional } from '../../elf/elf-rsc-table.ts';
-import { isRprocError, type ErrnoName } from '../../util/errors.ts';
-import { FirmwareStore } from '../firmware-store.ts';
-import { RprocRegistry } from '../rproc-registry.ts';
-import { rprocAlloc, type Rproc, type RprocAllocOptions } from '../rproc.ts';
-import type { RprocOps } from '../rproc-ops.ts';
-import type { VdevHooks } from '../vdev.ts';
+import { buildElf, type SegmentSpec, type SectionSpec } from '../elf/elf-builder.ts';
+import { PF, SHF } from '../elf/elf-constants.ts';
+import { FirmwareStore } from '../remoteproc/firmware-store.ts';
+import { RprocRegistry } from '../remoteproc/rproc-registry.ts';
+import { rprocAlloc, type Rproc, type RprocAllocOptions } from '../remoteproc/rproc.ts';
+import type { RprocOps } from '../remoteproc/rproc-ops.ts';
+import type { VdevHooks } from '../remoteproc/vdev.ts';
 import { FakePlatform } from './fake-platform.ts';
-
-export const HELLO_ELF_URL = new URL('../../../firmware/prebuilt/hello.elf', import.meta.url);
-
-/** firmware/prebuilt/hello.elf: a carveout, a trace buffer and an rpmsg vdev with two vrings. */
-export function helloElf(): Uint8Array {
-  return new Uint8Array(readFileSync(HELLO_ELF_URL));
-}
-
-/** hello.elf's .resource_table as the file holds it (a copy) and its sh_addr. */
-export function helloTable(): { readonly da: number; readonly bytes: Uint8Array } {
-  const t = loadResourceTableCopyOptional(parseElf(helloElf()));
-  assert.ok(t !== undefined, 'hello.elf has a resource table');
-  return { da: Number(t.da), bytes: t.table };
-}
 
 /** Where the images built by firmwareWithTable put their code and (by default) their table. */
 export const TEXT_DA = 0x8000_0000;
@@ -72,9 +54,9 @@ export function firmwareWithTable(table: Uint8Array | undefined, options: Firmwa
   return buildElf({ class: 32, entry: options.entry ?? TEXT_DA, segments, sections });
 }
 
-export interface RigOptions {
-  /** The image stored as 'fw' (the processor's firmware name); hello.elf by default. */
-  readonly firmware?: Uint8Array | null;
+export interface RprocRigOptions {
+  /** The image stored as 'fw' (the processor's firmware name); null: none. */
+  readonly firmware: Uint8Array | null;
   /** Platform subdevices, in registration order; ['a', 'b'] by default. */
   readonly subdevs?: readonly string[];
   /** Record vdev start/stop as `vdev<k>:start` / `vdev<k>:stop[(crashed)]`; default true. */
@@ -105,11 +87,10 @@ export function recordingVdevHooks(platform: FakePlatform): VdevHooks {
 }
 
 /** A fresh platform, store, registry and processor ('m0', firmware 'fw', autoBoot off). */
-export function rig(options: RigOptions = {}): Rig {
+export function rprocRig(options: RprocRigOptions): Rig {
   const platform = new FakePlatform();
   const store = options.store?.(platform) ?? new FirmwareStore();
-  const fw = options.firmware === undefined ? helloElf() : options.firmware;
-  if (fw !== null) store.add('fw', fw);
+  if (options.firmware !== null) store.add('fw', options.firmware);
   const registry = new RprocRegistry();
   const ops: RprocOps = { ...platform.ops(options.ops?.(platform) ?? {}) };
   for (const name of options.without ?? []) Reflect.deleteProperty(ops, name);
@@ -128,43 +109,4 @@ export function rig(options: RigOptions = {}): Rig {
   const logs: string[] = [];
   rproc.on('log', (e) => logs.push(`${e.level}: ${e.message}`));
   return { platform, store, registry, rproc, logs };
-}
-
-/** Await `promise` to reject with an RprocError of `code`; returns the error. */
-export async function rejectsWith(promise: Promise<unknown>, code: ErrnoName): Promise<Error> {
-  let caught: unknown;
-  await assert.rejects(promise, (e: unknown) => {
-    caught = e;
-    return true;
-  });
-  assert.ok(isRprocError(caught), `expected an RprocError ${code}, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  return caught;
-}
-
-/** Let every pending setImmediate callback and the promise chains they start run. */
-export async function settle(rounds = 3): Promise<void> {
-  for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-}
-
-/** Put `table` into fake RAM at `da` and make getLoadedRscTable return it (attach mode). */
-export function installLiveTable(platform: FakePlatform, table: Uint8Array, da = 0x8000_2000): Uint8Array {
-  const view = platform.ramView(BigInt(da), table.length);
-  assert.ok(view !== undefined, 'the live table must fit the fake RAM');
-  view.set(table);
-  platform.loadedTable = { da, size: table.length };
-  return view;
-}
-
-export function u32(bytes: Uint8Array, offset: number): number {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(offset, true);
-}
-
-export function setU32(bytes: Uint8Array, offset: number, value: number): void {
-  new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(offset, value, true);
-}
-
-/** True when `view` is a window into `memory` (same buffer), i.e. not a copy. */
-export function isViewOf(view: Uint8Array | undefined, memory: Uint8Array): boolean {
-  return view !== undefined && view.buffer === memory.buffer;
 }

@@ -1,12 +1,12 @@
-// Test firmware for the rpmsg host tests: a small ELF whose resource table declares one rpmsg vdev
-// (id 7) with the vring sizes, alignment, features and config space a test asks for, loaded where
-// the fixtures of src/remoteproc/testing put tables. Test-only.
+// Test firmware for the loopback board: a small ELF whose resource table declares one rpmsg vdev
+// (id 7) with the vring sizes, alignment, features and config space a test asks for, its table
+// where firmwareWithTable (rproc-rig.ts) puts tables.
 
-import { buildRscTable } from '../../rsc/rsc-build.ts';
-import type { RscEntrySpec, RscVringSpec } from '../../rsc/rsc-types.ts';
-import { VIRTIO_ID_RPMSG } from '../../rsc/rsc-constants.ts';
-import { TABLE_DA, firmwareWithTable } from '../../remoteproc/testing/rproc-fixtures.ts';
-import { VIRTIO_RPMSG_F_NS } from '../rpmsg-wire.ts';
+import { buildRscTable } from '../rsc/rsc-build.ts';
+import type { RscEntrySpec, RscVringSpec } from '../rsc/rsc-types.ts';
+import { VIRTIO_ID_RPMSG } from '../rsc/rsc-constants.ts';
+import { TABLE_DA, firmwareWithTable } from './rproc-rig.ts';
+import { VIRTIO_RPMSG_F_NS } from '../rpmsg/rpmsg-wire.ts';
 
 export const NS_FEATURE = 1 << VIRTIO_RPMSG_F_NS;
 

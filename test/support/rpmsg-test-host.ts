@@ -3,20 +3,20 @@
 // step by step with VirtqueueDriver (status 0 → 1 → 3, gfeatures, vring da, RX buffers posted on
 // vring0, NO_INTERRUPT on vring1, DRIVER_OK, kick), as reference/peers.md §2.2 describes it.
 
-import { buildRscTable, RscTableWriter, type VdevLayout } from '../../../rsc/index.ts';
-import { VirtqueueDriver } from '../../../virtio/vring-driver.ts';
-import { RawVring } from '../../../virtio/vring-raw.ts';
-import { vringSize } from '../../../virtio/vring-layout.ts';
+import { buildRscTable, RscTableWriter, type VdevLayout } from '../../src/rsc/index.ts';
+import { VirtqueueDriver } from '../../src/virtio/vring-driver.ts';
+import { RawVring } from '../../src/virtio/vring-raw.ts';
+import { vringSize } from '../../src/virtio/vring-layout.ts';
 import {
   RPMSG_BUF_SIZE,
   RPMSG_HDR_SIZE,
   VIRTIO_RPMSG_F_NS,
   readRpmsgHdr,
   writeRpmsgHdr,
-} from '../../rpmsg-wire.ts';
-import { RpmsgVirtioDevice } from '../rpmsg-virtio-device.ts';
-import type { RemoteTranslate, RpmsgRemoteOptions } from '../remote-types.ts';
-import { findRpmsgVdev } from '../rpmsg-vdev-locate.ts';
+} from '../../src/rpmsg/rpmsg-wire.ts';
+import { RpmsgVirtioDevice } from '../../src/rpmsg/remote/rpmsg-virtio-device.ts';
+import type { RemoteTranslate, RpmsgRemoteOptions } from '../../src/rpmsg/remote/remote-types.ts';
+import { findRpmsgVdev } from '../../src/rpmsg/remote/rpmsg-vdev-locate.ts';
 
 export const RAM_BASE = 0x8000_0000;
 export const RAM_SIZE = 0x10_0000;

@@ -2,13 +2,24 @@
 // field-level mutation of built images at the exported field offsets, and a fake device memory
 // map whose daToVa behaves like rproc_da_to_va over a few carveouts. Test-only; no kernel mirror.
 
-import { ByteView, type Endian } from '../util/bytes.ts';
-import { RprocError } from '../util/errors.ts';
-import { buildElf, type ElfSpec } from './elf-builder.ts';
-import { EHDR, ELF_STRUCT_SIZE, PF, PHDR, SHDR, SHF, SHT, STT, SYM, type ElfClass } from './elf-constants.ts';
-import { readElf } from './elf-reader.ts';
-import type { DaToVa } from './elf-segments.ts';
-import type { ElfImage } from './elf-types.ts';
+import { ByteView, type Endian } from '../../src/util/bytes.ts';
+import { RprocError } from '../../src/util/errors.ts';
+import { buildElf, type ElfSpec } from '../../src/elf/elf-builder.ts';
+import {
+  EHDR,
+  ELF_STRUCT_SIZE,
+  PF,
+  PHDR,
+  SHDR,
+  SHF,
+  SHT,
+  STT,
+  SYM,
+  type ElfClass,
+} from '../../src/elf/elf-constants.ts';
+import { readElf } from '../../src/elf/elf-reader.ts';
+import type { DaToVa } from '../../src/elf/elf-segments.ts';
+import type { ElfImage } from '../../src/elf/elf-types.ts';
 
 export const TEXT_DA = 0x8000_0000;
 export const DATA_DA = 0x8000_4000;

@@ -3,12 +3,12 @@
 // them on the used ring, ring doorbells) and lets a test write anything a remote can write instead:
 // used ring ids, lengths and indices, message headers and payloads, name-service messages, the
 // live table's status/gfeatures/config_len/num_of_vrings, doorbells for unknown ids. The host owns
-// the descriptors and the avail ring; this remote only reads them. Test-only.
+// the descriptors and the avail ring; this remote only reads them. Runs on the loopback board.
 
-import { FW_RSC_VDEV, vringOffset, FW_RSC_VDEV_VRING } from '../../rsc/rsc-layout.ts';
-import { RawVring } from '../../virtio/vring-raw.ts';
-import { vringSize } from '../../virtio/vring-layout.ts';
-import { VIRTIO_CONFIG_S_DRIVER_OK } from '../../virtio/virtio-device.ts';
+import { FW_RSC_VDEV, vringOffset, FW_RSC_VDEV_VRING } from '../rsc/rsc-layout.ts';
+import { RawVring } from '../virtio/vring-raw.ts';
+import { vringSize } from '../virtio/vring-layout.ts';
+import { VIRTIO_CONFIG_S_DRIVER_OK } from '../virtio/virtio-device.ts';
 import {
   RPMSG_HDR_SIZE,
   RPMSG_NS_ADDR,
@@ -16,8 +16,8 @@ import {
   encodeNsMsg,
   readRpmsgHdr,
   type RpmsgHdr,
-} from '../rpmsg-wire.ts';
-import { findRpmsgVdev, type RpmsgVdevLocation } from '../remote/rpmsg-vdev-locate.ts';
+} from '../rpmsg/rpmsg-wire.ts';
+import { findRpmsgVdev, type RpmsgVdevLocation } from '../rpmsg/remote/rpmsg-vdev-locate.ts';
 import type { CoreFactory, RemoteContext, RemoteCore } from './loopback.ts';
 
 /** A buffer the host made available, as the remote found it (descriptor fields read once). */

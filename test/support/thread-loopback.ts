@@ -5,15 +5,15 @@
 // Atomics.waitAsync so that its event loop never blocks. Test-only.
 
 import { Worker } from 'node:worker_threads';
-import { FirmwareStore } from '../../remoteproc/firmware-store.ts';
-import { RprocRegistry } from '../../remoteproc/rproc-registry.ts';
-import { rprocAlloc, type Rproc } from '../../remoteproc/rproc.ts';
-import { RprocVirtio } from '../../remoteproc/virtio/rproc-virtio.ts';
-import type { DmaAllocator, DmaBuffer } from '../../remoteproc/carveouts.ts';
-import { FW_RSC_ADDR_ANY } from '../../rsc/rsc-constants.ts';
-import { VirtioDriverRegistry } from '../../virtio/virtio-device.ts';
-import { RpmsgHost, type RpmsgHostOptions } from '../host/rpmsg-host.ts';
-import { rpmsgFirmware, type RpmsgFirmwareOptions } from './rpmsg-firmware.ts';
+import { FirmwareStore } from '../../src/remoteproc/firmware-store.ts';
+import { RprocRegistry } from '../../src/remoteproc/rproc-registry.ts';
+import { rprocAlloc, type Rproc } from '../../src/remoteproc/rproc.ts';
+import { RprocVirtio } from '../../src/remoteproc/virtio/rproc-virtio.ts';
+import type { DmaAllocator, DmaBuffer } from '../../src/remoteproc/carveouts.ts';
+import { FW_RSC_ADDR_ANY } from '../../src/rsc/rsc-constants.ts';
+import { VirtioDriverRegistry } from '../../src/virtio/virtio-device.ts';
+import { RpmsgHost, type RpmsgHostOptions } from '../../src/rpmsg/host/rpmsg-host.ts';
+import { rpmsgFirmware, type RpmsgFirmwareOptions } from '../../src/testing/rpmsg-firmware.ts';
 import { BELL, type ThreadRemoteData, type ThreadRemoteResult } from './thread-protocol.ts';
 
 export const SHARED_RAM_BASE = 0x8000_0000;

@@ -4,11 +4,11 @@
 // jumps forward while the hart waits in WFI. With `linuxAbi`, ECALLs are the Linux write/exit
 // system calls that qemu-riscv32 implements, so the user-mode build of a program runs unchanged.
 
-import { parseElf } from '../../../elf/elf-reader.ts';
-import { loadElfSegments } from '../../../elf/elf-segments.ts';
-import { Bus, type MmioRegion } from '../bus.ts';
-import { Hart, type EngineKind, type FatalTrap, type MisalignedPolicy } from '../hart.ts';
-import { CAUSE, IRQ } from '../trap.ts';
+import { parseElf } from '../../../src/elf/elf-reader.ts';
+import { loadElfSegments } from '../../../src/elf/elf-segments.ts';
+import { Bus, type MmioRegion } from '../../../src/cpu/rv32/bus.ts';
+import { Hart, type EngineKind, type FatalTrap, type MisalignedPolicy } from '../../../src/cpu/rv32/hart.ts';
+import { CAUSE, IRQ } from '../../../src/cpu/rv32/trap.ts';
 
 export const VIRT = {
   RAM_BASE: 0x8000_0000,

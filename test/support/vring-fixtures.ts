@@ -1,11 +1,11 @@
 // Fixtures for the vring tests: a ring in its own (Shared)ArrayBuffer, a buffer pool at a bus
 // address with the translator a device would use, and a driver/device pair on the same memory.
 
-import { VirtqueueDevice, type VringTranslate } from './vring-device.ts';
-import { VirtqueueDriver, type VqToken } from './vring-driver.ts';
-import { vringSize } from './vring-layout.ts';
-import { RawVring } from './vring-raw.ts';
-import type { VirtioFeatures } from './vring-constants.ts';
+import { VirtqueueDevice, type VringTranslate } from '../../src/virtio/vring-device.ts';
+import { VirtqueueDriver, type VqToken } from '../../src/virtio/vring-driver.ts';
+import { vringSize } from '../../src/virtio/vring-layout.ts';
+import { RawVring } from '../../src/virtio/vring-raw.ts';
+import type { VirtioFeatures } from '../../src/virtio/vring-constants.ts';
 
 /** Bus address of the test buffer pool. */
 export const POOL_BASE = 0x9000_0000n;

@@ -1,12 +1,13 @@
-// A fake platform driver for tests of the core and of the layers above it: it records every op
-// call in order, can be told to fail the Nth call (or every call of one op), owns a small physical
-// memory with a core-local RAM window and a DMA pool whose outstanding allocations can be counted.
+// A fake platform driver (RprocOps) for tests of the remoteproc core and of the layers above it:
+// it records every op call in order, can be told to fail the Nth call (or every call of one op),
+// owns a small physical memory with a core-local RAM window and a DMA pool whose outstanding
+// allocations can be counted. Part of the public `testing` entry (docs/testing.md).
 
-import { RprocError, hex } from '../../util/errors.ts';
-import { FW_RSC_ADDR_ANY } from '../../rsc/rsc-constants.ts';
-import type { DmaAllocator, DmaBuffer } from '../carveouts.ts';
-import type { RprocOps } from '../rproc-ops.ts';
-import type { RprocSubdev } from '../subdev.ts';
+import { RprocError, hex } from '../util/errors.ts';
+import { FW_RSC_ADDR_ANY } from '../rsc/rsc-constants.ts';
+import type { DmaAllocator, DmaBuffer } from '../remoteproc/carveouts.ts';
+import type { RprocOps } from '../remoteproc/rproc-ops.ts';
+import type { RprocSubdev } from '../remoteproc/subdev.ts';
 
 export interface FakeMemoryMap {
   /** Core-local RAM the firmware links against (QEMU virt's RAM base by default). */

@@ -2,12 +2,12 @@
 // with one vdev at BASE and room for its two vrings above it, and a host played by hand through
 // RscTableWriter (vring da/notifyid, gfeatures, status), as Linux's remoteproc_virtio.c writes them.
 
-import { buildRscTable } from '../../rsc/rsc-build.ts';
-import { FW_RSC_VDEV, FW_RSC_VDEV_VRING, vringOffset } from '../../rsc/rsc-layout.ts';
-import { RscTableWriter, type VdevLayout } from '../../rsc/rsc-writer.ts';
-import type { RscEntrySpec, RscVringSpec } from '../../rsc/rsc-types.ts';
-import { findVdev, type VdevLocation } from './vdev-locate.ts';
-import { RawVring } from '../../virtio/vring-raw.ts';
+import { buildRscTable } from '../../src/rsc/rsc-build.ts';
+import { FW_RSC_VDEV, FW_RSC_VDEV_VRING, vringOffset } from '../../src/rsc/rsc-layout.ts';
+import { RscTableWriter, type VdevLayout } from '../../src/rsc/rsc-writer.ts';
+import type { RscEntrySpec, RscVringSpec } from '../../src/rsc/rsc-types.ts';
+import { findVdev, type VdevLocation } from '../../src/remoteproc/virtio/vdev-locate.ts';
+import { RawVring } from '../../src/virtio/vring-raw.ts';
 
 export const BASE = 0x1000;
 export const MEM_SIZE = 0x1_0000;

@@ -4,7 +4,7 @@
 // the notify id's bit and bumping the core → host sequence. Test-only.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { RpmsgVirtioDevice } from '../remote/rpmsg-virtio-device.ts';
+import { RpmsgVirtioDevice } from '../../src/rpmsg/remote/rpmsg-virtio-device.ts';
 import { BELL, type ThreadRemoteData, type ThreadRemoteResult } from './thread-protocol.ts';
 
 const data = workerData as ThreadRemoteData;

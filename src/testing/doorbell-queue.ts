@@ -1,7 +1,7 @@
 // The event queue of an in-thread test board: doorbells, interrupts and core starts run one at a
 // time, in the order they were raised, from setImmediate (or on demand), never re-entered; idle()
 // lets promises and stream callbacks settle in between. Stands in for the asynchrony of a real
-// mailbox in the loopback rigs (src/rpmsg/testing/loopback.ts, src/console/console-test-rig.ts).
+// mailbox in the in-thread boards (loopback.ts here, test/support/console-rig.ts).
 
 export class DoorbellQueue<T> {
   private readonly tasks: T[] = [];

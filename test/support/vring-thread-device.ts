@@ -3,8 +3,8 @@
 // a reply into a buffer from the RX ring. Doorbells are Int32 counters with Atomics.wait/notify.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { VirtqueueDevice } from './vring-device.ts';
-import { POOL_BASE, poolTranslator } from './vring-test-support.ts';
+import { VirtqueueDevice } from '../../src/virtio/vring-device.ts';
+import { POOL_BASE, poolTranslator } from './vring-fixtures.ts';
 
 interface ThreadData {
   readonly txRing: SharedArrayBuffer;

@@ -1,17 +1,18 @@
 // Test helpers for the FDT layer: a hand assembler for blobs (independent of fdt-writer.ts, and
-// able to produce every malformed layout the malformed-input tests need), the committed testdata,
+// able to produce every malformed layout the malformed-input tests need), the committed test boards
+// (test/fixtures/fdt) and the default board's sources,
 // and the dtc availability check shared by the tests that compare with dtc.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { requireTool } from '../../../test/support/cross-tools.ts';
-import { ByteView } from '../../util/bytes.ts';
-import { RprocError } from '../../util/errors.ts';
-import { FDT_HEADER, FDT_MAGIC, FDT_TOKEN } from './fdt-constants.ts';
+import { requireTool } from './cross-tools.ts';
+import { ByteView } from '../../src/util/bytes.ts';
+import { RprocError } from '../../src/util/errors.ts';
+import { FDT_HEADER, FDT_MAGIC, FDT_TOKEN } from '../../src/soc/fdt/fdt-constants.ts';
 
-export const TESTDATA = join(import.meta.dirname, 'testdata');
-export const BOARDS = join(import.meta.dirname, 'boards');
+export const TESTDATA = join(import.meta.dirname, '..', 'fixtures', 'fdt');
+export const BOARDS = join(import.meta.dirname, '..', '..', 'src', 'soc', 'fdt', 'boards');
 export const AMP_BOARD_DTS = join(TESTDATA, 'amp-board.dts');
 export const AMP_BOARD_DTB = join(TESTDATA, 'amp-board.dtb');
 export const DEFAULT_BOARD_DTS = join(BOARDS, 'default-board.dts');

@@ -1,24 +1,24 @@
-// A whole rpmsg stack in one thread for tests: an Rproc on the FakePlatform with the remoteproc
+// A whole rpmsg stack in one thread for tests (a loopback rpmsg pair): an Rproc on the FakePlatform with the remoteproc
 // virtio transport and an RpmsgHost, wired to a remote core (an RpmsgVirtioDevice, or a scripted
 // misbehaving remote) through the same memory, under a deterministic scheduler. Host kicks become
 // queued doorbells for the remote core; the remote's notifications become queued
 // rproc.vqInterrupt calls; the queue runs on setImmediate (or on demand) until quiescent. The core
 // is created when the platform's start op runs (the table is loaded by then) and stopped by its
-// stop op, so crashes, recovery and shutdown behave as with real firmware. Test-only.
+// stop op, so crashes, recovery and shutdown behave as with real firmware.
 
-import { RprocVirtio } from '../../remoteproc/virtio/rproc-virtio.ts';
-import { RPROC_FATAL_ERROR, type RprocCrashType } from '../../remoteproc/rproc-state.ts';
-import type { Rproc } from '../../remoteproc/rproc.ts';
-import { rig, type Rig } from '../../remoteproc/testing/rproc-fixtures.ts';
-import type { FakePlatform } from '../../remoteproc/testing/fake-platform.ts';
-import type { RprocOps } from '../../remoteproc/rproc-ops.ts';
-import { DoorbellQueue } from '../../remoteproc/testing/doorbell-queue.ts';
-import { VirtioDriverRegistry, type VirtioDevice, type VirtioDriver } from '../../virtio/virtio-device.ts';
-import { RpmsgHost, type RpmsgHostOptions } from '../host/rpmsg-host.ts';
-import type { VirtioRpmsgDevice } from '../host/virtio-rpmsg-device.ts';
-import { RpmsgVirtioDevice } from '../remote/rpmsg-virtio-device.ts';
-import type { RemoteTranslate, RpmsgRemoteOptions } from '../remote/remote-types.ts';
-import type { RemoteEndpoint } from '../remote/remote-endpoint.ts';
+import { RprocVirtio } from '../remoteproc/virtio/rproc-virtio.ts';
+import { RPROC_FATAL_ERROR, type RprocCrashType } from '../remoteproc/rproc-state.ts';
+import type { Rproc } from '../remoteproc/rproc.ts';
+import { rprocRig, type Rig } from './rproc-rig.ts';
+import type { FakePlatform } from './fake-platform.ts';
+import type { RprocOps } from '../remoteproc/rproc-ops.ts';
+import { DoorbellQueue } from './doorbell-queue.ts';
+import { VirtioDriverRegistry, type VirtioDevice, type VirtioDriver } from '../virtio/virtio-device.ts';
+import { RpmsgHost, type RpmsgHostOptions } from '../rpmsg/host/rpmsg-host.ts';
+import type { VirtioRpmsgDevice } from '../rpmsg/host/virtio-rpmsg-device.ts';
+import { RpmsgVirtioDevice } from '../rpmsg/remote/rpmsg-virtio-device.ts';
+import type { RemoteTranslate, RpmsgRemoteOptions } from '../rpmsg/remote/remote-types.ts';
+import type { RemoteEndpoint } from '../rpmsg/remote/remote-endpoint.ts';
 import { rpmsgFirmware, type RpmsgFirmwareOptions } from './rpmsg-firmware.ts';
 
 /** What a remote core gets from the board when it starts. */
@@ -106,7 +106,7 @@ export class Loopback<C extends RemoteCore> {
     const drivers = new VirtioDriverRegistry();
     drivers.register(options.wrapDriver?.(this.host.virtioDriver) ?? this.host.virtioDriver);
     this.virtio = new RprocVirtio(drivers);
-    this.rig = rig({
+    this.rig = rprocRig({
       firmware: fw.elf,
       subdevs: [],
       vdevHooks: false,
@@ -153,7 +153,7 @@ export class Loopback<C extends RemoteCore> {
 
   /** The virtio device the transport created for vdev0. */
   get vdev(): VirtioDevice | undefined {
-    const v = this.rproc.vdevs[0];
+    const v = this.rproc.resources.vdevs[0];
     return v === undefined ? undefined : this.virtio.deviceOf(v);
   }
 
