@@ -87,6 +87,8 @@ export class BoardSession {
   private readonly failed: Promise<never>;
   private fail: (e: HarnessError) => void = () => undefined;
   private closed = false;
+  /** Set while dumpNow runs: its dump is not a crash dump. */
+  private dumping = false;
 
   private constructor(soc: VirtualSoc, options: BoardSessionOptions) {
     this.soc = soc;
@@ -115,9 +117,9 @@ export class BoardSession {
       if (options.recovery?.[core.name] === false) core.rproc.crash.recoveryDisabled = true;
       if (options.keepCoredumps === true) {
         core.rproc.coredump.mode = 'enabled';
-        this.subs.on<RprocEvents, 'coredump'>(core.rproc, 'coredump', (dump) =>
-          this.keepDump(core.name, core.rproc.crash.count, dump),
-        );
+        this.subs.on<RprocEvents, 'coredump'>(core.rproc, 'coredump', (dump) => {
+          if (!this.dumping) this.keepDump(core.name, core.rproc.crash.count, dump);
+        });
       }
     }
   }
@@ -304,34 +306,43 @@ export class BoardSession {
   /** A coredump of `core` as it is now (an ELF core gdb reads), kept with the crash dumps. */
   async coredump(core: string): Promise<Uint8Array> {
     return this.step(async () => {
-      const rproc = this.rproc(core);
-      const mode = rproc.coredump.mode;
-      let got: RprocCoredump | undefined;
-      const listener = (d: RprocCoredump): void => {
-        got = d;
-      };
-      rproc.on('coredump', listener);
-      rproc.coredump.mode = 'enabled';
-      try {
-        await rproc.coredump.run();
-      } finally {
-        rproc.off('coredump', listener);
-        rproc.coredump.mode = mode;
-      }
-      const dump = got;
-      if (dump === undefined) {
+      const bytes = await this.dumpNow(core);
+      if (bytes === undefined) {
         throw new HarnessError(
           'step',
           'ENODATA',
           'coredump',
-          `${core} (${rproc.state}) has nothing to dump: no firmware segments are loaded`,
+          `${core} (${this.rproc(core).state}) has nothing to dump: no firmware segments are loaded`,
         );
       }
-      const bytes = dump.bytes();
-      dump.release();
       this.keepDump(core, 0, undefined, bytes);
       return bytes;
     });
+  }
+
+  /** A coredump of `core` now, outside the steps (an artefacts folder after a failure); undefined if nothing is loaded. */
+  async dumpNow(core: string): Promise<Uint8Array | undefined> {
+    const rproc = this.rproc(core);
+    const mode = rproc.coredump.mode;
+    let got: RprocCoredump | undefined;
+    const listener = (d: RprocCoredump): void => {
+      got = d;
+    };
+    rproc.on('coredump', listener);
+    rproc.coredump.mode = 'enabled';
+    this.dumping = true;
+    try {
+      await rproc.coredump.run();
+    } finally {
+      this.dumping = false;
+      rproc.off('coredump', listener);
+      rproc.coredump.mode = mode;
+    }
+    const dump = got;
+    if (dump === undefined) return undefined;
+    const bytes = dump.bytes();
+    dump.release();
+    return bytes;
   }
 
   /** Inject a fault (faults.ts), or stall the host side of channel `channel`; heals after `forMs` if given. */
