@@ -260,13 +260,14 @@ class ScenarioReader {
       shown = this.scalarText(text.value, `${at.path}.text`);
       data = new TextEncoder().encode(shown);
     } else {
-      const h = this.string((hexText as SourceEntry).value, `${at.path}.hex`).replace(/\s+/g, '');
-      if (!/^(?:[0-9a-fA-F]{2})*$/.test(h))
+      const raw = this.string((hexText as SourceEntry).value, `${at.path}.hex`);
+      if (!/^\s*(?:[0-9a-fA-F]{2}\s*)*$/.test(raw))
         throw this.error(
           (hexText as SourceEntry).line,
           `${at.path}.hex`,
-          `"${h}" is not an even number of hex digits`,
+          `"${raw}" is not bytes in hex (pairs of hex digits, spaces between bytes allowed)`,
         );
+      const h = raw.replace(/\s+/g, '');
       data = Uint8Array.from(h.match(/../g) ?? [], (b) => parseInt(b, 16));
       shown = `hex ${h}`;
     }
