@@ -84,8 +84,8 @@ export class BoardSession {
   private readonly dumps: KeptCoredump[] = [];
   private cursor: number;
   private failure: HarnessError | undefined;
-  private readonly failed: Promise<never>;
-  private fail: (e: HarnessError) => void = () => undefined;
+  /** The steps in progress, ended at once when fail-on fires. */
+  private readonly running = new Set<(e: HarnessError) => void>();
   private closed = false;
   /** Set while dumpNow runs: its dump is not a crash dump. */
   private dumping = false;
@@ -103,14 +103,13 @@ export class BoardSession {
         ? undefined
         : new RpmsgTraceRecorder(soc, this.clock, trace === true ? {} : trace);
     this.taps.recorder = this.recorder;
-    this.failed = new Promise<never>((_, reject) => (this.fail = reject));
-    // Nobody may be awaiting a step when fail-on fires: the rejection is seen by the next step.
-    this.failed.catch(() => undefined);
     const failOn = (options.failOn ?? []).map((p) => this.pattern(p, '--fail-on'));
     this.subs.defer(
       watchFailOn(this.lines, failOn, (hit) => {
-        this.failure = failOnError(hit, this.lines);
-        this.fail(this.failure);
+        const failure = failOnError(hit, this.lines);
+        this.failure = failure;
+        // No step may be running: then the next one is refused with it.
+        for (const stop of [...this.running]) stop(failure);
       }),
     );
     for (const core of soc.cores) {
@@ -404,16 +403,25 @@ export class BoardSession {
 
   // ---- internals ------------------------------------------------------------------------------
 
-  /** Run a step: refused once fail-on fired, and ended by it. */
+  /**
+   * Run a step: refused once fail-on fired, and ended by it. (Not a race with one long-lived
+   * promise: every race would leave a reaction on it, and a 100-cycle run would keep them all.)
+   */
   private async step<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
     if (this.closed) throw new RprocError('ESHUTDOWN', 'step', 'the board session is closed');
     if (this.failure !== undefined) throw this.failure;
     const ac = new AbortController();
-    const stop = (): void => ac.abort();
-    this.failed.catch(stop);
+    let stop: (e: HarnessError) => void = () => undefined;
+    const stopped = new Promise<never>((_, reject) => (stop = reject));
+    const onFail = (e: HarnessError): void => {
+      ac.abort();
+      stop(e);
+    };
+    this.running.add(onFail);
     try {
-      return await Promise.race([body(ac.signal), this.failed]);
+      return await Promise.race([body(ac.signal), stopped]);
     } finally {
+      this.running.delete(onFail);
       ac.abort();
     }
   }

@@ -24,20 +24,8 @@ export function socClock(soc: VirtualSoc): RunClock {
     return {
       virtual: true,
       now: () => (scheduler.now - t0) / 1e6,
-      sleep: (ms, signal) =>
-        new Promise<void>((resolve) => {
-          if (signal?.aborted === true) {
-            resolve();
-            return;
-          }
-          const done = (): void => {
-            signal?.removeEventListener('abort', done);
-            resolve();
-          };
-          signal?.addEventListener('abort', done, { once: true });
-          // Rejected only once the scheduler is closed: the run is over either way.
-          scheduler.delay(ms).then(done, done);
-        }),
+      // Rejected only once the scheduler is closed: the run is over either way.
+      sleep: (ms, signal) => scheduler.delay(ms, signal).catch(() => undefined),
     };
   }
   return hostClock();
