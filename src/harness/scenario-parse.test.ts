@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { parseScenario } from './scenario-parse.ts';
+import { parseFaultArg, parseScenario } from './scenario-parse.ts';
+import { RprocError } from '../util/errors.ts';
 import { ScenarioError } from './scenario-source.ts';
 import type { ScenarioStep } from './scenario-types.ts';
 
@@ -398,4 +399,51 @@ describe('parseScenario', () => {
       }),
     );
   });
+});
+
+describe('parseFaultArg (rproc run --fault)', () => {
+  const good: readonly [string, object][] = [
+    ['lose-kicks:rproc0', { kind: 'lose-kicks', core: 'rproc0', direction: 'to-remote' }],
+    [
+      'lose-kicks:rproc0,every=3,direction=both',
+      { kind: 'lose-kicks', core: 'rproc0', direction: 'both', every: 3 },
+    ],
+    [
+      'delay-kicks:rproc0,by=5ms',
+      { kind: 'delay-kicks', core: 'rproc0', direction: 'to-remote', delayMs: 5 },
+    ],
+    ['stall:rpmsg-echo,core=rproc1', { kind: 'stall', channel: 'rpmsg-echo', core: 'rproc1' }],
+    ['exhaust-tx-buffers:rproc0', { kind: 'exhaust-tx-buffers', core: 'rproc0' }],
+    [
+      'crash:rproc0,type=watchdog,after=2s',
+      { kind: 'crash', core: 'rproc0', crashType: 'watchdog', trigger: { afterMs: 2000 } },
+    ],
+  ];
+  for (const [arg, fault] of good) {
+    it(`reads ${arg}`, () => assert.deepEqual(parseFaultArg(arg).fault, fault));
+  }
+
+  it('takes for= as the fault duration and on-line= up to the end, commas included', () => {
+    assert.equal(parseFaultArg('exhaust-tx-buffers:rproc0,for=250ms').forMs, 250);
+    const f = parseFaultArg('crash:rproc0,on-line=uart:a,b').fault;
+    assert.ok(f.kind === 'crash' && 'onLine' in f.trigger && f.trigger.onLine.spec === 'uart:a,b');
+  });
+
+  const bad: readonly [string, RegExp][] = [
+    ['boom:x', /^EINVAL: --fault "boom:x": unknown fault "boom" \(expected one of lose-kicks, /],
+    ['lose-kicks', /^EINVAL: --fault "lose-kicks": "core" is required$/],
+    ['lose-kicks:rproc0,every=x', /: every: must be a number from 1 to 2147483648, not "x"$/],
+    ['lose-kicks:rproc0,bogus=1', /: unknown key "bogus" \(expected one of: core, direction, /],
+    ['lose-kicks:rproc0,rproc1', /: "rproc1" is not key=value$/],
+    ['crash:rproc0', /: say when: after-messages, after or on-line$/],
+    ['crash:rproc0,on-line=uart:(', /: on-line: pattern "uart:\(": invalid regular expression: /],
+  ];
+  for (const [arg, message] of bad) {
+    it(`refuses ${arg} in one line`, () => {
+      assert.throws(
+        () => parseFaultArg(arg),
+        (e: unknown) => e instanceof RprocError && message.test(e.message) && !e.message.includes('\n'),
+      );
+    });
+  }
 });

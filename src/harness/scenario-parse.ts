@@ -4,6 +4,7 @@
 // docs/scenario.schema.json, which a test holds to agree with this reader.
 
 import { basename, dirname, extname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { RprocError } from '../util/errors.ts';
 import { CRASH_TYPES, type CrashTypeName, type Direction } from './faults.ts';
 import { parseLinePattern, type LinePattern } from './line-pattern.ts';
@@ -51,6 +52,68 @@ export function parseScenario(file: string, text: string): Scenario {
   return new ScenarioReader(file).scenario(readScenarioSource(file, text));
 }
 
+/**
+ * A fault from the command line (`rproc run --fault`): `KIND:CORE[,key=value...]` (for stall,
+ * `stall:CHANNEL[,core=NAME]`), with the keys of the scenario format and `for=DURATION`; values
+ * are read as YAML scalars (`3`, `0.5`, `5ms`). `on-line=PATTERN` takes the rest of the text, commas
+ * included, so it comes last. Errors are one line naming the argument.
+ */
+export function parseFaultArg(text: string): Extract<ScenarioStep, { kind: 'fault' }> {
+  const fail = (detail: string): RprocError =>
+    new RprocError('EINVAL', 'fault', `--fault "${text}": ${detail}`);
+  const colon = text.indexOf(':');
+  const kind = colon < 0 ? text : text.slice(0, colon);
+  if (!(FAULT_KINDS as readonly string[]).includes(kind))
+    throw fail(`unknown fault "${kind}" (expected one of ${FAULT_KINDS.join(', ')})`);
+  const params: SourceEntry[] = [];
+  const outer: SourceEntry[] = [];
+  let rest = colon < 0 ? '' : text.slice(colon + 1);
+  let first = true;
+  while (rest !== '') {
+    const online = /^on-line=/.exec(rest);
+    const comma = online === null ? rest.indexOf(',') : -1;
+    const item = comma < 0 ? rest : rest.slice(0, comma);
+    rest = comma < 0 ? '' : rest.slice(comma + 1);
+    const eq = item.indexOf('=');
+    if (eq < 0) {
+      if (!first) throw fail(`"${item}" is not key=value`);
+      params.push({
+        key: kind === 'stall' ? 'channel' : 'core',
+        line: 1,
+        value: { kind: 'scalar', line: 1, value: item },
+      });
+    } else {
+      const key = item.slice(0, eq);
+      const raw = item.slice(eq + 1);
+      let value: unknown = raw;
+      if (key !== 'on-line' && key !== 'core' && key !== 'channel') {
+        try {
+          value = parseYaml(raw);
+        } catch {
+          value = raw;
+        }
+      }
+      const scalar: SourceNode = {
+        kind: 'scalar',
+        line: 1,
+        value:
+          typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string' ? value : raw,
+      };
+      (key === 'for' ? outer : params).push({ key, line: 1, value: scalar });
+    }
+    first = false;
+  }
+  const node: SourceNode = {
+    kind: 'map',
+    line: 1,
+    entries: [{ key: kind, line: 1, value: { kind: 'map', line: 1, entries: params } }, ...outer],
+  };
+  const reader = new ScenarioReader('--fault', (_line, path, detail) =>
+    fail(`${path.replace(/^fault\.[a-z-]+\.?/, '')}${path === `fault.${kind}` ? '' : ': '}${detail}`),
+  );
+  return reader.faultStep(node);
+}
+
 type Map = Extract<SourceNode, { kind: 'map' }>;
 
 class ScenarioReader {
@@ -58,8 +121,11 @@ class ScenarioReader {
   private readonly dir: string;
   private readonly coreRefs: (StepPlace & { core: string })[] = [];
 
-  constructor(file: string) {
+  private readonly makeError: (line: number, path: string, detail: string) => RprocError;
+
+  constructor(file: string, makeError?: (line: number, path: string, detail: string) => RprocError) {
     this.file = file;
+    this.makeError = makeError ?? ((line, path, detail) => new ScenarioError(file, line, path, detail));
     this.dir = dirname(resolve(file));
   }
 
@@ -355,7 +421,7 @@ class ScenarioReader {
     };
   }
 
-  private fault(v: SourceNode, at: StepPlace): ScenarioStep {
+  private fault(v: SourceNode, at: StepPlace): Extract<ScenarioStep, { kind: 'fault' }> {
     const m = this.map(v, at.path, [...FAULT_KINDS, 'for']);
     const kinds = m.entries.filter((e) => e.key !== 'for');
     const [f, extra] = kinds;
@@ -604,8 +670,13 @@ class ScenarioReader {
     }
   }
 
-  private error(line: number, path: string, detail: string): ScenarioError {
-    return new ScenarioError(this.file, line, path, detail);
+  private error(line: number, path: string, detail: string): RprocError {
+    return this.makeError(line, path, detail);
+  }
+
+  /** A fault step's value read on its own (the command line's --fault). */
+  faultStep(node: SourceNode): Extract<ScenarioStep, { kind: 'fault' }> {
+    return this.fault(node, { line: 1, path: 'fault' });
   }
 }
 
