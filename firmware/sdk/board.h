@@ -56,10 +56,27 @@
 #define FW_WDT_PERIOD_MS 0x0u
 #define FW_WDT_KICK 0x4u
 
-/* ns16550a UART, byte registers; transmit only. */
+/* ns16550a UART, byte registers (QEMU virt's uart0); its interrupt is PLIC source 10. */
 #define FW_UART_BASE 0x10000000u
 #define FW_UART_THR 0u
+#define FW_UART_RBR 0u
+#define FW_UART_IER 1u
+#define FW_UART_FCR 2u
+#define FW_UART_IIR 2u
 #define FW_UART_LSR 5u
+#define FW_UART_IER_RDI 0x01u    /* receive data available (and character timeout) */
+#define FW_UART_FCR_ENABLE 0x07u /* FIFOs on and reset, trigger level 1 byte */
+#define FW_UART_LSR_DR 0x01u
+#define FW_UART_LSR_OE 0x02u
 #define FW_UART_LSR_THRE 0x20u
+
+/* PLIC (QEMU virt layout), hart 0's machine-mode context; drives the external interrupt (11). */
+#define FW_PLIC_BASE 0x0C000000u
+#define FW_PLIC_PRIORITY(src) (4u * (src))
+#define FW_PLIC_ENABLE 0x2000u
+#define FW_PLIC_THRESHOLD 0x200000u
+#define FW_PLIC_CLAIM 0x200004u
+#define FW_PLIC_SOURCES 96u
+#define FW_PLIC_UART0_IRQ 10u
 
 #endif

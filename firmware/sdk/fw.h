@@ -13,6 +13,7 @@
 #include "format.h"
 #include "mailbox.h"
 #include "mmio.h"
+#include "plic.h"
 #include "timer.h"
 #include "trace.h"
 #include "trap.h"

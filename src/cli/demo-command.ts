@@ -6,7 +6,7 @@
 
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { RpmsgChannel } from '../rpmsg/host/rpmsg-channel.ts';
 import { RprocError } from '../util/errors.ts';
 import { EXIT, type Command } from './command.ts';
@@ -14,12 +14,16 @@ import { SocReporter } from './soc-reporter.ts';
 import { createSoc } from './soc-setup.ts';
 
 /**
- * The rv32 core runs the C echo sample (real machine code); the js core runs the crasher program,
- * an echo service that can also die on command.
+ * The rv32 core runs the C crash sample (real machine code: an echo service that faults on
+ * command, so that the dump holds its registers and gdb shows the backtrace); the js core runs
+ * the rpmsg-echo program.
  */
-const DEMO_FIRMWARE: Readonly<Record<string, string>> = { rproc0: 'echo.elf', rproc1: 'crasher' };
+const DEMO_FIRMWARE: Readonly<Record<string, string>> = { rproc0: 'crash.elf', rproc1: 'rpmsg-echo' };
 /** Which channel each core's demo firmware announces. */
-const DEMO_CHANNEL: Readonly<Record<string, string>> = { rproc0: 'rpmsg-echo', rproc1: 'crasher' };
+const DEMO_CHANNEL: Readonly<Record<string, string>> = { rproc0: 'crasher', rproc1: 'rpmsg-echo' };
+/** The core the demo crashes, and the message that makes its firmware fault. */
+const CRASH_CORE = 'rproc0';
+const CRASH_COMMAND = 'store';
 const ECHO_COUNT = 200;
 
 async function roundTrip(
@@ -47,6 +51,12 @@ async function roundTrip(
   const rtt = clockMs() - t0;
   ept.destroy();
   return rtt;
+}
+
+/** Where the firmware store found an image (its symbols are what gdb needs): relative to here when inside. */
+function shortPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' || rel.startsWith('..') ? path : rel;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -101,7 +111,7 @@ export const demoCommand: Command = {
       reporter.followTraces(soc);
       for (const c of cores) await c.rproc.boot();
 
-      const rproc = soc.rproc('rproc1');
+      const rproc = soc.rproc(CRASH_CORE);
       reporter.heading('Name service');
       const channels: [string, RpmsgChannel][] = [];
       for (const c of cores) {
@@ -139,18 +149,20 @@ export const demoCommand: Command = {
       rproc.coredump.mode = 'enabled';
       const dumped = { ok: false };
       rproc.once('coredump', (dump) => {
-        dumped.ok = reporter.saveCoredump(rproc.name, dump, join(dumpDir, `${rproc.name}-core.elf`));
+        const fw = rproc.loadedFirmware?.source;
+        const elf = fw === undefined ? undefined : shortPath(fw);
+        dumped.ok = reporter.saveCoredump(rproc.name, dump, join(dumpDir, `${rproc.name}-core.elf`), elf);
       });
       const recovered = rproc.next('recovery', (e) => e.phase !== 'start');
       reporter.say(
-        { event: 'inject', core: rproc.name, command: 'mmu' },
+        { event: 'inject', core: rproc.name, command: CRASH_COMMAND },
         'asking the firmware to store to an unmapped address',
       );
-      await ch.open().send(new TextEncoder().encode('mmu'));
+      await ch.open().send(new TextEncoder().encode(CRASH_COMMAND));
       const outcome = await recovered;
       if (!dumped.ok) throw new RprocError('EIO', 'demo', 'the crash left no coredump');
       if (outcome.phase === 'failed') throw outcome.error ?? new RprocError('EIO', 'demo', 'recovery failed');
-      const again = await soc.rpmsg.waitForChannel('crasher');
+      const again = await soc.rpmsg.waitForChannel(DEMO_CHANNEL[CRASH_CORE] ?? '');
       const rtt = await roundTrip(again, new TextEncoder().encode('back again'), clockMs);
       reporter.say(
         { event: 'echo', core: rproc.name, channel: again.name, count: 1, us: Math.round(rtt * 1000) },

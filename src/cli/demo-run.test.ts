@@ -11,6 +11,8 @@ import { memoryIo } from './io.ts';
 import { bundledJsFirmware } from '../cpu/js/bundled-firmware.ts';
 import { readElf } from '../elf/elf-reader.ts';
 import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { findTool } from '../../test/support/cross-tools.ts';
 
 interface Ev {
   event: string;
@@ -40,7 +42,7 @@ describe('rproc demo', () => {
           : e.event === 'recovery'
             ? `recovery:${String(e['phase'])}`
             : e.event;
-    const steps = evs.filter((e) => e.core === 'rproc1').map(label);
+    const steps = evs.filter((e) => e.core === 'rproc0').map(label);
     // The story, in order: each step found after the previous one.
     let at = 0;
     for (const step of [
@@ -70,6 +72,15 @@ describe('rproc demo', () => {
     const path = String(dump?.['path']);
     assert.ok(existsSync(path));
     assert.equal(readElf(new Uint8Array(readFileSync(path))).image?.header.type, 4);
+    // The crashed core is the rv32 one: the event says how to open the dump, and gdb, if here, can.
+    assert.equal(dump?.['gdb'], `gdb-multiarch firmware/prebuilt/crash.elf ${path}`);
+    const gdb = findTool('gdb-multiarch');
+    if (gdb !== undefined) {
+      const r = spawnSync(gdb, ['-nx', '-batch', '-ex', 'bt', 'firmware/prebuilt/crash.elf', path], {
+        encoding: 'utf8',
+      });
+      assert.match(r.stdout, /^#0\s+0x[0-9a-f]+ in crash_store \(\)$/m, r.stdout + r.stderr);
+    }
     const echo = evs.find((e) => e.event === 'echo' && e['count'] === 200);
     assert.ok(typeof echo?.['p50us'] === 'number');
   });
@@ -95,7 +106,7 @@ describe('rproc demo --deterministic', () => {
     const rv32 = evs.find((e) => e.event === 'echo' && e.core === 'rproc0');
     assert.ok(typeof rv32?.['p50us'] === 'number' && rv32['p50us'] > 0);
     // Crash handling and recovery take no virtual time.
-    const t = (ev: string): unknown => evs.find((e) => e.event === ev && e.core === 'rproc1')?.['t'];
+    const t = (ev: string): unknown => evs.find((e) => e.event === ev && e.core === 'rproc0')?.['t'];
     assert.equal(t('crash'), evs.find((e) => e.event === 'recovery' && e['phase'] === 'done')?.['t']);
   });
 });

@@ -1,6 +1,7 @@
 // `rproc run FIRMWARE`: boot one firmware on a core of the board (default or --board FILE) and
 // show what it does — state, trace and UART output, channels — optionally sending to a channel
-// (--send CHANNEL=TEXT) or attaching the terminal to one (--console CHANNEL). Runs until --timeout
+// (--send CHANNEL=TEXT), attaching the terminal to one (--console CHANNEL) or to the core's UART
+// (--uart-stdin, uart-stdin.ts). Runs until --timeout
 // seconds, or until Ctrl-C, then shuts down cleanly. With --deterministic the cores run in the host
 // thread on the SoC's virtual clock (soc-scheduler.ts): times, --timeout and the output itself are
 // then those of the virtual clock, the same on every run. Bad firmware, a bad board or a missing
@@ -16,6 +17,7 @@ import type { VirtualSoc } from '../soc/virtual-soc.ts';
 import { EXIT, UsageError, type Command, type OptionValues } from './command.ts';
 import { SocReporter } from './soc-reporter.ts';
 import { createSoc } from './soc-setup.ts';
+import { uartConsole, type UartStdin } from './uart-stdin.ts';
 
 /** How long replies may take after the last --send or the end of --console input, ms. */
 const REPLY_GRACE_MS = 1000;
@@ -74,7 +76,9 @@ export const runCommand: Command = {
     '  --send CHANNEL=TEXT     send TEXT to CHANNEL once it is announced (repeatable); replies are printed',
     '  --console CHANNEL       connect stdin/stdout to CHANNEL (one message per line; ends 1 s after the input)',
     '  --timeout SECONDS       shut down after this long (default: run until Ctrl-C, or 1 s after the last --send)',
-    '  --coredump DIR          write a coredump there when the core crashes',
+    "  --uart-stdin            the terminal is the core's UART (raw on a TTY: Ctrl-A x quits, Ctrl-A h helps;",
+    '                          a pipe ends the run once its bytes are in and the output went quiet)',
+    '  --coredump DIR          write a coredump there when the core crashes (and how to open it in gdb)',
     '  --deterministic         run the cores in this thread on virtual time: the same output every run',
     '                          (--timeout then counts virtual seconds)',
     '  --json                  one JSON event per line',
@@ -86,6 +90,7 @@ export const runCommand: Command = {
     console: { type: 'string' },
     timeout: { type: 'string' },
     coredump: { type: 'string' },
+    'uart-stdin': { type: 'boolean' },
     deterministic: { type: 'boolean' },
   },
   positionals: [1, 1],
@@ -98,10 +103,14 @@ export const runCommand: Command = {
     const coreName = typeof values['core'] === 'string' ? values['core'] : undefined;
     const dumpDir = typeof values['coredump'] === 'string' ? values['coredump'] : undefined;
     const deterministic = values['deterministic'] === true;
+    const uartStdin = values['uart-stdin'] === true;
+    if (uartStdin && consoleName !== undefined)
+      throw new UsageError('--uart-stdin and --console both want stdin: choose one');
     const limit = timeoutMs ?? (sends.length > 0 && consoleName === undefined ? REPLY_GRACE_MS : undefined);
     // A bounded run goes as fast as it can; one that waits for Ctrl-C or the terminal keeps virtual
     // time in step with host time, so that a firmware's timers do not race ahead meanwhile.
-    const pace = limit !== undefined && consoleName === undefined ? 'asap' : 'realtime';
+    const interactive = consoleName !== undefined || (uartStdin && process.stdin.isTTY);
+    const pace = limit !== undefined && !interactive ? 'asap' : 'realtime';
     const { soc, firmwareName } = await createSoc({
       board,
       firmwareFile: file,
@@ -114,14 +123,19 @@ export const runCommand: Command = {
       json,
       scheduler === undefined ? undefined : () => scheduler.now / 1e6,
     );
-    reporter.attach(soc);
     let stopRequested: () => void = () => undefined;
     const stopped = new Promise<void>((resolve) => (stopRequested = resolve));
     const onSigint = (): void => stopRequested();
     process.once('SIGINT', onSigint);
+    let term: UartStdin | undefined;
     try {
       const fw = await soc.firmwareStore.request(firmwareName ?? file);
       const core = pickCore(soc, fw.bytes, coreName);
+      reporter.attach(soc, uartStdin ? { rawUart: core.name } : {});
+      // Connected before boot: what is typed (or piped) meanwhile waits for the firmware's UART.
+      if (uartStdin) term = uartConsole({ soc, core, io, input: process.stdin, stop: stopRequested });
+      // gdb opens the dump of a machine it knows with the firmware's symbols.
+      const gdbFirmware = parseElf(fw.bytes).header.machine === EM.EM_NONE ? undefined : file;
       await soc.start();
       await core.rproc.setFirmware(firmwareName ?? file);
       if (dumpDir !== undefined) {
@@ -131,6 +145,7 @@ export const runCommand: Command = {
             core.name,
             dump,
             join(dumpDir, `${core.name}-core-${core.rproc.crash.count}.elf`),
+            gdbFirmware,
           );
         });
       }
@@ -179,6 +194,7 @@ export const runCommand: Command = {
       if (core.rproc.state === 'running' || core.rproc.state === 'crashed') await core.rproc.shutdown();
       return EXIT.OK;
     } finally {
+      term?.close();
       process.off('SIGINT', onSigint);
       reporter.stop();
       await soc.close();

@@ -10,6 +10,11 @@ import type { VirtualSoc } from '../soc/virtual-soc.ts';
 import { hex } from '../util/errors.ts';
 import { paint, type CliIo } from './io.ts';
 
+/** `word` as one shell word: as is when it is plain, else single-quoted. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
 export type ReportEvent = { readonly event: string; readonly core?: string } & Readonly<
   Record<string, unknown>
 >;
@@ -24,6 +29,8 @@ export class SocReporter {
   private traceTimer: NodeJS.Timeout | undefined;
   private followed: VirtualSoc | undefined;
   private flushing = false;
+  /** Raw UART output left a line open: the next event line starts on a line of its own. */
+  private rawLineOpen = false;
 
   constructor(io: CliIo, json: boolean, virtualClockMs?: () => number) {
     this.io = io;
@@ -38,6 +45,10 @@ export class SocReporter {
     // In virtual time, what the firmware traced so far comes out before whatever happens next.
     if (this.virtualTime && this.followed !== undefined && !this.flushing) this.flushTraces(this.followed);
     const ms = this.clockMs();
+    if (this.rawLineOpen) {
+      this.io.out('\n');
+      this.rawLineOpen = false;
+    }
     if (this.json) {
       this.io.out(
         JSON.stringify({ t: this.virtualTime ? Math.round(ms * 1000) / 1000 : Math.round(ms), ...e }) + '\n',
@@ -58,8 +69,17 @@ export class SocReporter {
     if (!this.json) this.io.out(`\n${paint(this.io, 'bold', text)}\n`);
   }
 
-  attach(soc: VirtualSoc): void {
+  /**
+   * Print the SoC's events as they come. `rawUart` names a core whose UART output goes to stdout
+   * as it is, in text mode (a serial console: `rproc run --uart-stdin`), instead of line events.
+   */
+  attach(soc: VirtualSoc, options: { rawUart?: string } = {}): void {
     soc.on('uart', ({ core, text }) => {
+      if (!this.json && core === options.rawUart) {
+        this.io.out(text);
+        this.rawLineOpen = !text.endsWith('\n');
+        return;
+      }
       for (const line of text.replace(/\n$/, '').split('\n'))
         this.say({ event: 'uart', core, text: line }, `uart: ${line}`);
     });
@@ -125,7 +145,7 @@ export class SocReporter {
    * the recovery's — in deterministic mode the file is written while no core runs, so the output
    * does not depend on how fast the disk is.
    */
-  saveCoredump(core: string, dump: RprocCoredump, path: string): boolean {
+  saveCoredump(core: string, dump: RprocCoredump, path: string, firmware?: string): boolean {
     try {
       writeFileSync(path, dump.bytes());
     } catch (e) {
@@ -136,9 +156,13 @@ export class SocReporter {
       );
       return false;
     }
+    // With the firmware's ELF (its symbols) gdb shows where the core stopped: the dump's notes
+    // hold the registers (docs/debugging.md, "Coredumps").
+    const gdb =
+      firmware === undefined ? undefined : `gdb-multiarch ${shellWord(firmware)} ${shellWord(path)}`;
     this.say(
-      { event: 'coredump', core, path, size: dump.size },
-      `coredump: ${dump.size} bytes written to ${path}`,
+      { event: 'coredump', core, path, size: dump.size, ...(gdb === undefined ? {} : { gdb }) },
+      `coredump: ${dump.size} bytes written to ${path}${gdb === undefined ? '' : `; open it with: ${gdb}`}`,
     );
     return true;
   }

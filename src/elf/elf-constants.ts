@@ -61,6 +61,18 @@ export const PT = {
   PT_RISCV_ATTRIBUTES: 0x70000003,
 } as const;
 
+/**
+ * Note types of core files (n_type, under the owner "CORE" unless said otherwise), from
+ * include/uapi/linux/elf.h; NT_GDB_TDESC (owner "GDB") from binutils' include/elf/common.h.
+ */
+export const NT = {
+  NT_PRSTATUS: 1,
+  NT_PRFPREG: 2,
+  NT_PRPSINFO: 3,
+  NT_RISCV_CSR: 0x900,
+  NT_GDB_TDESC: 0xff00_0000,
+} as const;
+
 export const PF = {
   PF_X: 0x1,
   PF_W: 0x2,

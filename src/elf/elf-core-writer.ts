@@ -1,6 +1,7 @@
 // Writes an ELF core file (ET_CORE, program headers only) of a remote processor's memory, laid
-// out exactly as Linux's rproc_coredump() does: header, one PT_LOAD per segment (p_vaddr = p_paddr
-// = da, RWX, align 0) and the segment bytes back to back. Mirrors remoteproc_coredump.c.
+// out as Linux's rproc_coredump() does: header, one PT_LOAD per segment (p_vaddr = p_paddr = da,
+// RWX, align 0) and the segment bytes back to back. Mirrors remoteproc_coredump.c; the optional
+// PT_NOTE (the processor's registers) goes first, as fs/binfmt_elf.c puts it in a process core.
 
 import { ByteView } from '../util/bytes.ts';
 import { RprocError, hex } from '../util/errors.ts';
@@ -18,6 +19,7 @@ import {
   PT,
   type ElfClass,
 } from './elf-constants.ts';
+import { encodeNotes, type ElfNote } from './elf-core-notes.ts';
 
 const OP = 'coredump';
 
@@ -27,7 +29,11 @@ export interface CoreSegment {
 }
 
 export interface CoreLayout {
+  /** Everything before the first segment's bytes: ELF header, program headers, notes. */
   readonly headerSize: number;
+  /** File offset of the PT_NOTE segment's bytes (when there are notes) and their size. */
+  readonly notesOffset: number;
+  readonly notesSize: number;
   /** File offset of each segment's bytes, in order. */
   readonly offsets: readonly number[];
   readonly totalSize: number;
@@ -38,12 +44,21 @@ export interface CoreSpec {
   readonly machine: number;
   readonly entry: bigint;
   readonly segments: readonly CoreSegment[];
+  /**
+   * Notes for a PT_NOTE segment (e.g. NT_PRSTATUS with the registers, so that gdb shows where
+   * the processor stopped). Linux's rproc_coredump() writes none; without notes the file is
+   * byte for byte what it writes.
+   */
+  readonly notes?: readonly ElfNote[];
 }
 
 /** Where every part of the dump goes; the whole file is `totalSize` bytes. */
 export function coreLayout(spec: CoreSpec): CoreLayout {
   const sizes = ELF_STRUCT_SIZE[spec.class];
-  const headerSize = sizes.ehdr + sizes.phdr * spec.segments.length;
+  const notes = encodeNotes(spec.notes ?? []);
+  const phnum = spec.segments.length + (notes.length > 0 ? 1 : 0);
+  const notesOffset = sizes.ehdr + sizes.phdr * phnum;
+  const headerSize = notesOffset + notes.length;
   const offsets: number[] = [];
   let offset = headerSize;
   for (const s of spec.segments) {
@@ -52,11 +67,11 @@ export function coreLayout(spec: CoreSpec): CoreLayout {
     if (!Number.isSafeInteger(offset))
       throw new RprocError('EOVERFLOW', OP, `dump segment at da ${hex(s.da)} makes the dump too large`);
   }
-  return { headerSize, offsets, totalSize: offset };
+  return { headerSize, notesOffset, notesSize: notes.length, offsets, totalSize: offset };
 }
 
 /**
- * The ELF header and program headers of a core file, written into `out` (at least
+ * The ELF header, program headers and notes of a core file, written into `out` (at least
  * coreLayout(spec).headerSize bytes). Always little-endian: Linux hard-codes ELFDATA2LSB here.
  */
 export function writeCoreHeaders(spec: CoreSpec, out: Uint8Array): CoreLayout {
@@ -78,12 +93,23 @@ export function writeCoreHeaders(spec: CoreSpec, out: Uint8Array): CoreLayout {
   view.setUword(e.e_phoff, BigInt(sizes.ehdr), is64, 'e_phoff');
   view.setU16(e.e_ehsize, sizes.ehdr, 'e_ehsize');
   view.setU16(e.e_phentsize, sizes.phdr, 'e_phentsize');
-  if (spec.segments.length > 0xffff)
-    throw new RprocError('E2BIG', OP, `${spec.segments.length} dump segments; ELF allows 0xffff`);
-  view.setU16(e.e_phnum, spec.segments.length, 'e_phnum');
+  const notes = encodeNotes(spec.notes ?? []);
+  const first = notes.length > 0 ? 1 : 0;
+  const phnum = spec.segments.length + first;
+  if (phnum > 0xffff) throw new RprocError('E2BIG', OP, `${phnum} program headers; ELF allows 0xffff`);
+  view.setU16(e.e_phnum, phnum, 'e_phnum');
   const p = PHDR[spec.class];
+  if (notes.length > 0) {
+    // fill_elf_note_phdr(): no address, no memory image, 4-byte alignment.
+    const at = sizes.ehdr;
+    view.setU32(at + p.p_type, PT.PT_NOTE, 'p_type');
+    view.setUword(at + p.p_offset, BigInt(layout.notesOffset), is64, 'p_offset');
+    view.setUword(at + p.p_filesz, BigInt(notes.length), is64, 'p_filesz');
+    view.setUword(at + p.p_align, 4n, is64, 'p_align');
+    view.setBytes(layout.notesOffset, notes, 'notes');
+  }
   spec.segments.forEach((s, i) => {
-    const at = sizes.ehdr + i * sizes.phdr;
+    const at = sizes.ehdr + (first + i) * sizes.phdr;
     const offset = layout.offsets[i] ?? 0;
     view.setU32(at + p.p_type, PT.PT_LOAD, 'p_type');
     view.setU32(at + p.p_flags, PF.PF_R | PF.PF_W | PF.PF_X, 'p_flags');

@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readElf, type ElfImage } from '../elf/elf-reader.ts';
-import { EM, ET, PF, PT } from '../elf/elf-constants.ts';
+import { EM, ET, NT, PF, PT } from '../elf/elf-constants.ts';
+import { parseNotes, type ElfNote } from '../elf/elf-core-notes.ts';
 import { writeCoredumpFile, type DumpSegment, type RprocCoredump } from './coredump.ts';
 import { ELF_DEFAULT_OPS } from './elf-defaults.ts';
 import { RPROC_WATCHDOG } from './rproc-state.ts';
@@ -348,6 +349,46 @@ describe('coredump modes and segments', () => {
     await settle();
     assert.deepEqual(dumps, []);
     assert.ok(r.logs.includes('warn: ELF class is not set, coredump skipped'), r.logs.join('\n'));
+  });
+
+  for (const mode of ['enabled', 'inline'] as const) {
+    it(`${mode}: the platform's coredumpNotes go in a PT_NOTE ahead of the segments, asked once the core stopped`, async () => {
+      const notes: ElfNote[] = [
+        { name: 'CORE', type: NT.NT_PRSTATUS, desc: new Uint8Array(204).fill(0x5a) },
+        { name: 'VENDOR', type: 0x42, desc: new TextEncoder().encode('state') },
+      ];
+      const asked: string[] = [];
+      const r = rig({
+        ops: () => ({
+          coredumpNotes: (rproc) => {
+            asked.push(rproc.state);
+            return notes;
+          },
+        }),
+      });
+      r.rproc.coredump.mode = mode;
+      await r.rproc.boot();
+      const dumped = r.rproc.next('coredump');
+      const done = r.rproc.next('recovery', (e) => e.phase !== 'start');
+      r.rproc.reportCrash(RPROC_WATCHDOG);
+      const dump = await dumped;
+      const bytes = dump.bytes();
+      dump.release();
+      await done;
+      assert.deepEqual(asked, ['offline']);
+      const image = readElf(bytes).image;
+      assert.ok(image !== undefined);
+      const [note, ...loads] = image.programHeaders;
+      assert.equal(note?.type, PT.PT_NOTE);
+      assert.ok(loads.length > 0 && loads.every((p) => p.type === PT.PT_LOAD));
+      assert.deepEqual(parseNotes(bytes.subarray(note.offset, note.offset + note.filesz)), notes);
+      assert.equal(loads[0]?.offset, note.offset + note.filesz);
+    });
+  }
+
+  it('no notes from the platform: the dump has no PT_NOTE, as Linux writes it', async () => {
+    const c = await crashAndDump({ ops: () => ({ coredumpNotes: () => undefined }) });
+    assert.ok(c.image.programHeaders.every((p) => p.type === PT.PT_LOAD));
   });
 
   it('a platform coredump op replaces the default dump', async () => {

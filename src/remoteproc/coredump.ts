@@ -1,11 +1,13 @@
 // Crash dumps: the segments to dump, the three modes (disabled / enabled / inline) and the ELF
 // core they produce, delivered to listeners as an RprocCoredump. Mirrors rproc_coredump(),
-// rproc_coredump_add_segment/_add_custom_segment/_set_elf_info in remoteproc_coredump.c.
+// rproc_coredump_add_segment/_add_custom_segment/_set_elf_info in remoteproc_coredump.c; the notes
+// (the processor's registers, from the platform's coredumpNotes op) are our addition.
 
 import { writeFile } from 'node:fs/promises';
 import { RprocError, hex } from '../util/errors.ts';
 import { coreLayout, writeCoreHeaders, type CoreSpec } from '../elf/elf-core-writer.ts';
 import type { ElfClass } from '../elf/elf-constants.ts';
+import type { ElfNote } from '../elf/elf-core-notes.ts';
 import type { CoredumpMode } from './rproc-state.ts';
 
 const OP = 'coredump';
@@ -51,8 +53,9 @@ export async function writeCoredumpFile(dump: RprocCoredump, path: string): Prom
 export type DumpDaToVa = (da: bigint, len: number) => Uint8Array | undefined;
 
 /**
- * Build the dump of `segments`. Enabled mode copies everything now; inline mode serves reads
- * from device memory on demand. Returns undefined when there is nothing to dump.
+ * Build the dump of `segments`, with `notes` (copied now, whatever the mode) in a PT_NOTE. Enabled
+ * mode copies everything now; inline mode serves the segments from device memory on demand.
+ * Returns undefined when there is nothing to dump.
  */
 export function buildCoredump(
   mode: CoredumpMode,
@@ -61,9 +64,10 @@ export function buildCoredump(
   segments: readonly DumpSegment[],
   daToVa: DumpDaToVa,
   onRelease: () => void,
+  notes: readonly ElfNote[] = [],
 ): RprocCoredump | undefined {
   if (mode === 'disabled' || segments.length === 0) return undefined;
-  const spec: CoreSpec = { class: info.class, machine: info.machine, entry, segments };
+  const spec: CoreSpec = { class: info.class, machine: info.machine, entry, segments, notes };
   const layout = coreLayout(spec);
   const header = new Uint8Array(layout.headerSize);
   writeCoreHeaders(spec, header);

@@ -1,7 +1,7 @@
 // A processor's coredump part (rproc.coredump): the mode user space sets, the segments to dump as
-// the platform registered them (or, failing that, the loaded firmware's), the ELF class of the
-// core file, and the dump itself — the platform's coredump op, or the default ELF core
-// (coredump.ts). Mirrors the coredump fields of struct rproc and remoteproc_coredump.c.
+// the platform registered them (or the loaded firmware's), the core file's ELF class, and the dump
+// itself — the platform's coredump op, or the default ELF core (coredump.ts) with the platform's
+// coredumpNotes (the registers) in a PT_NOTE. Mirrors struct rproc's coredump fields, remoteproc_coredump.c.
 
 import { buildCoredump, type CoredumpElfInfo, type DumpSegment, type RprocCoredump } from './coredump.ts';
 import { COREDUMP_MODE, type CoredumpMode } from './rproc-state.ts';
@@ -93,6 +93,7 @@ export class RprocCoredumpControl {
       segments,
       (da, len) => this.rproc.daToVa(da, len),
       release,
+      this.rproc.ops.coredumpNotes?.(this.rproc) ?? [],
     );
     if (dump === undefined) return;
     this.publish(dump);

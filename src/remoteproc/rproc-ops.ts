@@ -4,6 +4,7 @@
 
 import type { Rproc } from './rproc.ts';
 import type { Firmware } from './firmware-store.ts';
+import type { ElfNote } from '../elf/elf-core-notes.ts';
 
 /** An op may finish synchronously or return a promise; failure is a thrown RprocError. */
 type OpResult<T = void> = T | Promise<T>;
@@ -53,4 +54,11 @@ export interface RprocOps {
   panic?(rproc: Rproc): number;
   /** Collect a dump after a crash (default: the ELF core dump of the registered segments). */
   coredump?(rproc: Rproc): OpResult;
+  /**
+   * The processor's state for the default coredump, as ELF notes in its PT_NOTE (e.g. NT_PRSTATUS
+   * with the registers at the crash, which gdb needs for a backtrace); called once per dump, after
+   * the processor stopped. Not in Linux, whose rproc_coredump() writes no notes; without this op
+   * (or with no notes) the dump is exactly Linux's.
+   */
+  coredumpNotes?(rproc: Rproc): readonly ElfNote[] | undefined;
 }

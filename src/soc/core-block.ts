@@ -61,7 +61,18 @@ export const CORE_WORD = {
    * message is on its way and takes event-loop turns until it has handled it.
    */
   GROUP_CONTROL: 17,
+  /**
+   * The UART receive ring (uart-rx-ring.ts): bytes the host wrote (HEAD, host-owned) and the core's
+   * UART took (TAIL, core-owned), both counting from 0 and wrapping at 2^32.
+   */
+  UART_RX_HEAD: 18,
+  UART_RX_TAIL: 19,
+  /** First word of the ring's bytes (UART_RX_RING_BYTES of them), to the end of the block. */
+  UART_RX_RING: 32,
 } as const;
+
+/** Bytes of a core's UART receive ring: a few lines of typing; the host queues the rest. */
+export const UART_RX_RING_BYTES = 256;
 
 /**
  * Bits of HOST_EVENTS. DETACHED: the host let go of the core's virtio devices (rproc_detach) and
@@ -128,7 +139,7 @@ export class SpinBudget {
 export const CORE_SPIN_MIN_US = 4;
 export const CORE_SPIN_MAX_US = 50;
 
-export const CORE_BLOCK_WORDS = 32;
+export const CORE_BLOCK_WORDS = CORE_WORD.UART_RX_RING + UART_RX_RING_BYTES / 4;
 
 export const RUN_STATE = {
   HALTED: 0,

@@ -4,6 +4,7 @@
 // core, kicks it, and hears from it through a CoreSink.
 
 import type { CoreFault } from './core-messages.ts';
+import type { UartInputPort } from './uart-input.ts';
 
 /** What the platform driver does with what its core reports. */
 export interface CoreSink {
@@ -18,7 +19,8 @@ export interface CoreSink {
   watchdogBite(periodMs: number): void;
 }
 
-export interface CoreExecution {
+/** Also the port the host's UART input goes through (poke the core, retry on its clock). */
+export interface CoreExecution extends UartInputPort {
   readonly running: boolean;
   /** Release the core at `bootAddr`; starts the host's services for it too (startServices). */
   start(bootAddr: number): Promise<void>;

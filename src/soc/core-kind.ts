@@ -57,6 +57,11 @@ export interface CoreKindDefinition {
   readonly name: string;
   readonly engine: CoreEngine;
   /**
+   * Whether its cores have a UART receiver that takes the host's input from the core's receive
+   * ring (uart-rx-ring.ts); the host's SocCore.uart refuses cores without one.
+   */
+  readonly uartInput?: boolean;
+  /**
    * The module whose export `engine` is this kind's engine: what a worker thread imports to run
    * the core (compiled or TypeScript, matching the worker script; see worker-script.ts).
    */

@@ -4,6 +4,7 @@
 
 import type { PhysMemoryShared } from './phys-memory.ts';
 import type { AddressWindow } from './address-map.ts';
+import type { ElfNote } from '../elf/elf-core-notes.ts';
 
 /** workerData of every core worker. */
 export interface CoreWorkerData {
@@ -26,6 +27,12 @@ export interface CoreFault {
   readonly pc?: number;
   readonly cause?: number;
   readonly tval?: number;
+  /**
+   * The core's state when it stopped, as ELF core notes (NT_PRSTATUS with the registers...), built
+   * by the core's engine, which alone knows its register layout; the platform driver hands them to
+   * the coredump. Cores that cannot tell (js cores, a dead thread) leave it out.
+   */
+  readonly notes?: readonly ElfNote[];
 }
 
 export type CoreMessage =

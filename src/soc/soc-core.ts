@@ -19,6 +19,7 @@ import { CORE_WORD, CoreBlock, HOST_EVENT, notifyBit } from './core-block.ts';
 import type { CoreExecution, CoreSink } from './core-execution.ts';
 import { coreKind } from './core-kind.ts';
 import type { CoreFault } from './core-messages.ts';
+import type { ElfNote } from '../elf/elf-core-notes.ts';
 import { DmaPool } from './dma-pool.ts';
 import type { DoorbellTap } from './doorbell-tap.ts';
 import type { CoreSpec } from './board.ts';
@@ -27,6 +28,8 @@ import type { PhysMemory } from './phys-memory.ts';
 import { ScheduledExecution } from './scheduler/scheduled-execution.ts';
 import type { SocScheduler } from './scheduler/soc-scheduler.ts';
 import { WorkerExecution } from './worker-execution.ts';
+import { UartInput } from './uart-input.ts';
+import { UartRxRing } from './uart-rx-ring.ts';
 
 const OVERFLOW = notifyBit(31);
 
@@ -54,8 +57,12 @@ export class SocCore {
   doorbellTap: DoorbellTap | undefined;
   private readonly memory: PhysMemory;
   private readonly execution: CoreExecution;
+  private readonly uartInput: UartInput;
+  private readonly hasUartInput: boolean;
   private readonly events: SocCoreEvents;
   private rprocRef: Rproc | undefined;
+  /** The notes of this run's last fault (its registers), for the coredump; cleared at start. */
+  private faultNotes: readonly ElfNote[] | undefined;
 
   constructor(
     spec: CoreSpec,
@@ -85,6 +92,7 @@ export class SocCore {
     const coreOptions = options.coreOptions ?? {};
     // What runs the core is the registry's to say (core-kind.ts): ENODEV here if no engine registered.
     const kind = coreKind(spec.kind, spec.name);
+    this.hasUartInput = kind.uartInput === true;
     this.execution =
       options.scheduler === undefined
         ? new WorkerExecution(spec, kind, index, memory, this.block, sink, coreOptions, options.group)
@@ -99,10 +107,31 @@ export class SocCore {
             scheduler: options.scheduler,
             options: coreOptions,
           });
+    this.uartInput = new UartInput(new UartRxRing(this.block), this.execution);
   }
 
   get name(): string {
     return this.spec.name;
+  }
+
+  /**
+   * The host's end of the core's UART0 (an rv32 core's ns16550a receiver): `core.uart.send('help\r')`
+   * types into the firmware; what it prints comes back as the SoC's 'uart' events. js cores have
+   * no UART: EOPNOTSUPP.
+   */
+  get uart(): UartInput {
+    if (!this.hasUartInput)
+      throw new RprocError(
+        'EOPNOTSUPP',
+        'uart-input',
+        `${this.name} is a ${this.spec.kind} core: it has no UART to type into`,
+      );
+    return this.uartInput;
+  }
+
+  /** @internal the SoC is closing: input that still waits is dropped. */
+  closeInput(): void {
+    this.uartInput.close();
   }
 
   get rproc(): Rproc {
@@ -142,6 +171,7 @@ export class SocCore {
         this.execution.raise(HOST_EVENT.DETACHED);
       },
       getLoadedRscTable: () => this.loadedTable(),
+      coredumpNotes: () => this.faultNotes,
     };
   }
 
@@ -159,6 +189,7 @@ export class SocCore {
         `${this.name}: boot address ${hex(bootAddr)} is not a 32-bit address`,
       );
     }
+    this.faultNotes = undefined;
     await this.execution.start(Number(bootAddr));
   }
 
@@ -239,6 +270,8 @@ export class SocCore {
   }
 
   private onFault(fault: CoreFault): void {
+    // Kept for the coredump that recovery takes after stopping the core (rproc.ts bootRecovery).
+    if (fault.notes !== undefined) this.faultNotes = fault.notes;
     const detail: CrashDetail = { message: fault.message, ...this.symbolic(fault) };
     this.rproc.reportCrash(fault.kind === 'mmufault' ? RPROC_MMUFAULT : RPROC_FATAL_ERROR, detail);
   }

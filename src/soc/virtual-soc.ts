@@ -188,6 +188,7 @@ export class VirtualSoc extends TypedEmitter<SocEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const core of this.cores) core.closeInput();
     for (const core of this.cores) {
       await core.rproc.autoBootDone;
       await core.rproc.del();

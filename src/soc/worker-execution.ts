@@ -16,6 +16,9 @@ import { Watchdog } from './watchdog.ts';
 import { WorkerCore, type CoreRunner, type WorkerCoreEvents } from './worker-core.ts';
 import { coreWorkerScript } from './worker-script.ts';
 
+/** How often the host offers UART input that did not fit again while the core's ring is full, ms. */
+const UART_RETRY_MS = 2;
+
 /** How long one Atomics.waitAsync on the doorbell lasts before the listener looks again. */
 const LISTEN_SLICE_MS = 1000;
 
@@ -233,6 +236,14 @@ export class WorkerExecution implements CoreExecution {
   raise(events: number): void {
     this.block.postHostEvent(events);
     this.wakeBlock.wake();
+  }
+
+  poke(): void {
+    this.wakeBlock.wake();
+  }
+
+  retry(pump: () => void): void {
+    setTimeout(pump, UART_RETRY_MS);
   }
 
   /** @internal the doorbell rang: an answer is likely soon, so the listener polls for it. */

@@ -39,6 +39,11 @@ describe('firmware/tests programs', () => {
         assert.match(r.output, /misa=40001105/);
         assert.match(r.output, /instret_delta=00000003/);
       });
+      it(`${where}: uart passes (receive side and its PLIC interrupt, in loopback)`, () => {
+        const r = runVirt('uart-virt.elf', engine, shared);
+        assert.deepEqual(r.outcome, { kind: 'pass' }, r.output);
+        assert.match(r.output, /uart: PASS/);
+      });
       it(`${where}: atomics passes; SC after a trap fails`, () => {
         const r = runVirt('atomics-virt.elf', engine, shared);
         assert.deepEqual(r.outcome, { kind: 'pass' }, r.output);
@@ -102,7 +107,7 @@ describe('compute against qemu-riscv32', () => {
 describe('firmware/tests programs against qemu-system-riscv32 -M virt', () => {
   // Optional oracle: Debian's qemu-system-misc is not installed by CI (yet), so this skips there.
   const qemu = findTool('qemu-system-riscv32');
-  for (const name of ['compute-virt.elf', 'traps-virt.elf', 'atomics-virt.elf']) {
+  for (const name of ['compute-virt.elf', 'traps-virt.elf', 'atomics-virt.elf', 'uart-virt.elf']) {
     it(
       `${name} passes on QEMU too`,
       { skip: qemu === undefined ? 'qemu-system-riscv32 not installed' : false },

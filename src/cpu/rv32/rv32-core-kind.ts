@@ -129,6 +129,7 @@ export const engine: CoreEngine = {
 
 export const rv32CoreKind: CoreKindDefinition = {
   name: 'rv32',
+  uartInput: true,
   engine,
   engineModule: () => threadModuleUrl('cpu/rv32/rv32-core-kind'),
 };

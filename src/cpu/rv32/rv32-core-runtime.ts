@@ -1,5 +1,5 @@
 // The rv32 core as the SoC runs it: one RV32IMAC hart over the core's own address map (RAM
-// windows into the SoC's shared memory) and its devices (test finisher, CLINT, UART, mailbox,
+// windows into the SoC's shared memory) and its devices (test finisher, CLINT, PLIC, UART, mailbox,
 // watchdog), executed in slices so that halt requests and doorbells are seen promptly. In a worker,
 // run() loops over slices and WFI sleeps on the core's WAKE word; in the host thread, the SoC
 // scheduler calls slice() itself (src/soc/scheduler). A trap the firmware cannot handle becomes a
@@ -14,10 +14,14 @@ import { Bus, type RamRegion } from './bus.ts';
 import { Hart, type EngineKind, type FatalTrap } from './hart.ts';
 import type { JitProbation } from './jit.ts';
 import { CAUSE, IRQ, causeName } from './trap.ts';
-import { Clint } from './devices/clint.ts';
+import { UartRxRing } from '../../soc/uart-rx-ring.ts';
+import { Clint, hostClockNs } from './devices/clint.ts';
 import { MailboxDevice } from './devices/mailbox.ts';
+import { Plic } from './devices/plic.ts';
+import { PLIC_IRQ } from './devices/rv32-memory-map.ts';
 import { testFinisher, type FinisherOutcome } from './devices/test-finisher.ts';
 import { Uart16550 } from './devices/uart16550.ts';
+import { rv32CoreNotes } from './rv32-core-notes.ts';
 
 export interface Rv32CoreHost {
   readonly coreName: string;
@@ -56,14 +60,23 @@ export class Rv32CoreRuntime {
   private readonly host: Rv32CoreHost;
   private readonly clint: Clint;
   private readonly mailbox: MailboxDevice;
+  private readonly plic: Plic;
   private readonly uart: Uart16550;
+  private readonly clockNs: () => number;
   private finished: FinisherOutcome | undefined;
 
   constructor(host: Rv32CoreHost) {
     this.host = host;
-    this.uart = new Uart16550((text) => host.post({ type: 'uart', text }));
-    this.clint = new Clint(() => this.updateIrqs(), host.clockNs);
-    this.mailbox = new MailboxDevice(host.block, () => this.updateIrqs());
+    this.clockNs = host.clockNs ?? hostClockNs();
+    const update = (): void => this.updateIrqs();
+    this.uart = new Uart16550((text) => host.post({ type: 'uart', text }), {
+      rx: new UartRxRing(host.block),
+      clockNs: this.clockNs,
+      onChange: update,
+    });
+    this.clint = new Clint(update, this.clockNs);
+    this.plic = new Plic(update);
+    this.mailbox = new MailboxDevice(host.block, update);
     const ram: RamRegion[] = host.map.windows.map((w, i) => {
       const bytes = host.memory.view(w.pa, w.size);
       if (bytes === undefined || bytes.byteOffset % 4 !== 0) {
@@ -85,6 +98,7 @@ export class Rv32CoreRuntime {
         this.clint.region(),
         this.mailbox.region(),
         this.mailbox.watchdogRegion(),
+        this.plic.region(),
         this.uart.region(),
       ],
     });
@@ -97,8 +111,14 @@ export class Rv32CoreRuntime {
     });
   }
 
+  /**
+   * Sample every interrupt line into mip. MEIP is the mailbox's line (our own, wired straight to
+   * the hart, as before the PLIC existed) OR the PLIC's context-0 output (QEMU virt's routing).
+   */
   private updateIrqs(): void {
-    this.hart.setIrq(IRQ.MEI, this.mailbox.irqPending);
+    this.uart.poll();
+    this.plic.setLevel(PLIC_IRQ.UART0, this.uart.irq);
+    this.hart.setIrq(IRQ.MEI, this.mailbox.irqPending || this.plic.meip);
     this.hart.setIrq(IRQ.MTI, this.clint.timerPending);
     this.hart.setIrq(IRQ.MSI, this.clint.msip !== 0);
   }
@@ -121,7 +141,7 @@ export class Rv32CoreRuntime {
       const state = this.slice(SLICE);
       if (state === 'stopped') stopped = true;
       else if (state === 'idle') {
-        const deadline = this.clint.msUntilDeadline();
+        const deadline = this.msUntilTimer();
         const wait = deadline === undefined ? IDLE_WAIT_MS : Math.min(IDLE_WAIT_MS, deadline);
         if (wait > 0 && !this.interruptPending()) seen = block.waitForEvent(seen, wait);
       }
@@ -143,6 +163,8 @@ export class Rv32CoreRuntime {
       case 'stop':
         return 'busy';
       case 'wfi':
+        // Waiting for input: what it printed so far (a prompt) must show without its newline.
+        this.uart.flush();
         return 'idle';
       case 'halt':
         this.uart.flush();
@@ -162,14 +184,21 @@ export class Rv32CoreRuntime {
     return (csr.mieBits & csr.mipBits) !== 0;
   }
 
-  /** The core's time (ns since it started) of its next timer interrupt; undefined: none set. */
+  /**
+   * The core's time (ns since it started) of its next timed interrupt — the CLINT timer or the
+   * UART's character timeout; undefined: none set.
+   */
   timerDeadlineNs(): number | undefined {
-    return this.clint.deadlineNs();
+    const clint = this.clint.deadlineNs();
+    const uart = this.uart.deadlineNs();
+    if (uart === undefined) return clint;
+    return clint === undefined ? uart : Math.min(clint, uart);
   }
 
-  /** Milliseconds of the core's clock until its timer interrupt; undefined: none set. */
+  /** Milliseconds of the core's clock until its next timed interrupt; undefined: none set. */
   msUntilTimer(): number | undefined {
-    return this.clint.msUntilDeadline();
+    const at = this.timerDeadlineNs();
+    return at === undefined ? undefined : Math.max(0, (at - this.clockNs()) / 1e6);
   }
 
   /** Whatever the UART still buffers goes out (a halt from the host). */
@@ -194,6 +223,9 @@ export class Rv32CoreRuntime {
       pc: trap.pc,
       cause: trap.cause,
       tval: trap.tval,
+      // The registers are those at `fatal` (the instruction the hart stopped at), which for a trap
+      // loop is inside the handler; the report names the trap that started it.
+      notes: rv32CoreNotes(this.hart, fatal),
     };
   }
 }

@@ -36,6 +36,8 @@ export class ScheduledExecution implements CoreExecution, ScheduledClient {
   private readonly watchdog: Watchdog;
   private core: ScheduledCore | undefined;
   private servicesOn = false;
+  /** Host work waiting for the core to run (UART input with no room yet), done after each tick. */
+  private retries: (() => void)[] = [];
 
   constructor(o: ScheduledExecutionOptions) {
     this.o = o;
@@ -102,6 +104,15 @@ export class ScheduledExecution implements CoreExecution, ScheduledClient {
     this.o.scheduler.wake();
   }
 
+  poke(): void {
+    this.core?.kicked();
+    this.o.scheduler.wake();
+  }
+
+  retry(pump: () => void): void {
+    this.retries.push(pump);
+  }
+
   startServices(): void {
     this.servicesOn = true;
     this.watchdog.start(this.o.scheduler.now / 1e6);
@@ -166,6 +177,8 @@ export class ScheduledExecution implements CoreExecution, ScheduledClient {
 
   tickDone(nowNs: number): void {
     if (this.servicesOn) this.watchdog.check(nowNs / 1e6);
+    // Between ticks, on virtual time: UART input moves in at the same instruction every run.
+    for (const pump of this.retries.splice(0)) pump();
   }
 
   private post(msg: CoreMessage): void {

@@ -1,14 +1,18 @@
 // A minimal QEMU-virt-like machine around one hart, for tests and benchmarks of the rv32 core
-// (the real board lives in src/soc): RAM, an ns16550a transmit register that collects output, a
-// SiFive test finisher, and a CLINT whose mtime counts retired instructions (deterministic) and
-// jumps forward while the hart waits in WFI. With `linuxAbi`, ECALLs are the Linux write/exit
-// system calls that qemu-riscv32 implements, so the user-mode build of a program runs unchanged.
+// (the real board lives in src/soc): RAM, the core's ns16550a UART (output collected; no host
+// input, but loopback works) behind its PLIC, a SiFive test finisher, and a CLINT whose mtime
+// counts retired instructions (deterministic) and jumps forward while the hart waits in WFI. With
+// `linuxAbi`, ECALLs are the Linux write/exit system calls that qemu-riscv32 implements, so the
+// user-mode build of a program runs unchanged.
 
 import { parseElf } from '../../../src/elf/elf-reader.ts';
 import { loadElfSegments } from '../../../src/elf/elf-segments.ts';
 import { Bus, type MmioRegion } from '../../../src/cpu/rv32/bus.ts';
 import { Hart, type EngineKind, type FatalTrap, type MisalignedPolicy } from '../../../src/cpu/rv32/hart.ts';
 import { CAUSE, IRQ } from '../../../src/cpu/rv32/trap.ts';
+import { Plic } from '../../../src/cpu/rv32/devices/plic.ts';
+import { PLIC_IRQ } from '../../../src/cpu/rv32/devices/rv32-memory-map.ts';
+import { Uart16550 } from '../../../src/cpu/rv32/devices/uart16550.ts';
 
 export const VIRT = {
   RAM_BASE: 0x8000_0000,
@@ -20,6 +24,8 @@ export const VIRT = {
 const FINISHER_PASS = 0x5555;
 const FINISHER_FAIL = 0x3333;
 const NO_DEADLINE = 2n ** 64n - 1n;
+/** mtime ticks at QEMU virt's 10 MHz. */
+const NS_PER_TICK = 100;
 
 export interface VirtTestMachineOptions {
   readonly engine?: EngineKind;
@@ -51,6 +57,8 @@ export class VirtTestMachine {
   readonly ram: Uint8Array;
   readonly ramBase: number;
   private output = '';
+  private readonly uartDevice: Uart16550;
+  private readonly plic: Plic;
   private outcome: MachineOutcome | undefined;
   private mtimecmp = NO_DEADLINE;
   /** Ticks skipped while waiting in WFI, added to the instruction count to form mtime. */
@@ -60,10 +68,21 @@ export class VirtTestMachine {
     this.ramBase = options.ramBase ?? VIRT.RAM_BASE;
     const size = options.ramSize ?? 1 << 20;
     this.ram = new Uint8Array(options.shared === true ? new SharedArrayBuffer(size) : new ArrayBuffer(size));
+    const update = (): void => this.updateIrqs();
+    this.uartDevice = new Uart16550(
+      (text) => {
+        this.output += text;
+      },
+      { clockNs: () => Number(this.mtime()) * NS_PER_TICK, onChange: update },
+    );
+    this.plic = new Plic(update);
     const bus = new Bus({
       ram: [{ base: this.ramBase, size, bytes: this.ram, name: 'ram' }],
       // The user-mode build talks through system calls and is linked low, where the devices are.
-      mmio: options.linuxAbi === true ? [] : [this.uart(), this.finisher(), this.clint()],
+      mmio:
+        options.linuxAbi === true
+          ? []
+          : [this.uartDevice.region(), this.plic.region(), this.finisher(), this.clint()],
     });
     this.hart = new Hart({
       bus,
@@ -95,12 +114,21 @@ export class VirtTestMachine {
         break;
       }
       h.setIrq(IRQ.MTI, this.mtime() >= this.mtimecmp);
+      this.updateIrqs();
       const r = h.run(Math.min(slice, maxInstructions - h.instret));
       if (r.reason === 'fatal' && r.fatal !== undefined) this.outcome = { kind: 'fatal', fatal: r.fatal };
       else if (r.reason === 'halt' && !this.ended()) this.outcome = { kind: 'timeout' };
       else if (r.reason === 'wfi' && !this.skipToDeadline()) this.outcome = { kind: 'deadlock' };
     }
+    this.uartDevice.flush();
     return { outcome: this.outcome, output: this.output, instret: h.instret };
+  }
+
+  /** The UART's line through the PLIC to MEIP (the UART's character timeout runs on mtime). */
+  private updateIrqs(): void {
+    this.uartDevice.poll();
+    this.plic.setLevel(PLIC_IRQ.UART0, this.uartDevice.irq);
+    this.hart.setIrq(IRQ.MEI, this.plic.meip);
   }
 
   /** Set by the finisher or an exit call from inside run(), which control flow analysis cannot see. */
@@ -112,30 +140,27 @@ export class VirtTestMachine {
     return BigInt(this.hart.instret) + this.idleTicks;
   }
 
-  /** WFI with nothing pending: jump mtime to the timer deadline if the timer could wake the hart. */
+  /**
+   * WFI with nothing pending: jump mtime to the next deadline that could wake the hart, the timer's
+   * or the UART's character timeout.
+   */
   private skipToDeadline(): boolean {
     const csr = this.hart.csr;
-    if ((csr.mieBits & (1 << IRQ.MTI)) === 0 || this.mtimecmp === NO_DEADLINE) return false;
+    let at = (csr.mieBits & (1 << IRQ.MTI)) === 0 ? NO_DEADLINE : this.mtimecmp;
+    const uartNs = this.uartDevice.deadlineNs();
+    if ((csr.mieBits & (1 << IRQ.MEI)) !== 0 && uartNs !== undefined) {
+      const ticks = BigInt(Math.ceil(uartNs / NS_PER_TICK));
+      if (ticks < at) at = ticks;
+    }
+    if (at === NO_DEADLINE) return false;
     const now = this.mtime();
-    if (this.mtimecmp > now) this.idleTicks += this.mtimecmp - now;
+    if (at > now) this.idleTicks += at - now;
     return true;
   }
 
   private end(outcome: MachineOutcome): void {
     this.outcome ??= outcome;
     this.hart.halt();
-  }
-
-  private uart(): MmioRegion {
-    return {
-      base: VIRT.UART,
-      size: 0x100,
-      name: 'uart',
-      read: (offset) => (offset === 5 ? 0x60 : 0), // LSR: transmitter empty
-      write: (offset, _width, value) => {
-        if (offset === 0) this.output += String.fromCharCode(value & 0xff);
-      },
-    };
   }
 
   private finisher(): MmioRegion {
