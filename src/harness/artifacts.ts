@@ -6,9 +6,23 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BoardSession } from './board-session.ts';
+import type { VirtualSoc } from '../soc/virtual-soc.ts';
+import type { KeptCoredump } from './board-session.ts';
 import { formatLine } from './line-pattern.ts';
-import type { Line } from './soc-lines.ts';
+import type { RpmsgTraceRecorder } from './rpmsg-trace.ts';
+import type { RunClock } from './run-clock.ts';
+import type { Line, SocLines } from './soc-lines.ts';
+
+/** What a failed run leaves to look at: a board session, or `rproc run`'s checks. */
+export interface ArtifactSource {
+  readonly soc: VirtualSoc;
+  readonly clock: RunClock;
+  readonly lines: SocLines;
+  readonly recorder: RpmsgTraceRecorder | undefined;
+  readonly coredumps: readonly KeptCoredump[];
+  /** A coredump of the core now, or undefined when nothing is loaded. */
+  dumpNow(core: string): Promise<Uint8Array | undefined>;
+}
 
 export interface FailureNote {
   /** The one-line reason. */
@@ -35,7 +49,7 @@ function stamp(line: Line): string {
 /** Write the artefacts of `session`'s failure into `dir` (created); returns the files written. */
 export async function writeArtifacts(
   dir: string,
-  session: BoardSession,
+  session: ArtifactSource,
   failure: FailureNote,
 ): Promise<string[]> {
   mkdirSync(dir, { recursive: true });

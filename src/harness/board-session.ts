@@ -48,6 +48,8 @@ export interface BoardSessionOptions {
   readonly keepCoredumps?: boolean;
   /** Per core: false leaves a crashed core crashed until a recover step (default: recover at once). */
   readonly recovery?: Readonly<Record<string, boolean>>;
+  /** Called once when a failOn pattern matches (besides ending the current step). */
+  readonly onFailOn?: (failure: HarnessError) => void;
 }
 
 export interface KeptCoredump {
@@ -87,11 +89,14 @@ export class BoardSession {
   /** The steps in progress, ended at once when fail-on fires. */
   private readonly running = new Set<(e: HarnessError) => void>();
   private closed = false;
+  /** Whether close() closes the SoC (open) or leaves it to its owner (attach). */
+  private readonly ownsSoc: boolean;
   /** Set while dumpNow runs: its dump is not a crash dump. */
   private dumping = false;
 
-  private constructor(soc: VirtualSoc, options: BoardSessionOptions) {
+  private constructor(soc: VirtualSoc, options: BoardSessionOptions, ownsSoc: boolean) {
     this.soc = soc;
+    this.ownsSoc = ownsSoc;
     this.clock = socClock(soc);
     this.timeoutMs = options.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
     this.lines = new SocLines(soc, this.clock);
@@ -108,6 +113,7 @@ export class BoardSession {
       watchFailOn(this.lines, failOn, (hit) => {
         const failure = failOnError(hit, this.lines);
         this.failure = failure;
+        options.onFailOn?.(failure);
         // No step may be running: then the next one is refused with it.
         for (const stop of [...this.running]) stop(failure);
       }),
@@ -132,7 +138,7 @@ export class BoardSession {
       autoBoot: false,
       ...(options.deterministic === false ? {} : { scheduler: true }),
     });
-    const session = new BoardSession(soc, options);
+    const session = new BoardSession(soc, options, true);
     try {
       await soc.start();
     } catch (e) {
@@ -140,6 +146,16 @@ export class BoardSession {
       throw e;
     }
     return session;
+  }
+
+  /**
+   * Watch a SoC someone else made and runs (`rproc run`): lines, expectations, fail-on, faults, the
+   * rpmsg trace and coredumps, on the SoC's clock. Its options' board, firmware and deterministic
+   * are the SoC's business and ignored; close() leaves the SoC running. Messages the owner receives
+   * on its own channel endpoints come in through received().
+   */
+  static attach(soc: VirtualSoc, options: BoardSessionOptions = {}): BoardSession {
+    return new BoardSession(soc, options, false);
   }
 
   /** The coredumps kept so far (keepCoredumps), oldest first. */
@@ -251,7 +267,7 @@ export class BoardSession {
    */
   async expect(
     specs: string | LinePattern | readonly (string | LinePattern)[],
-    options: { timeoutMs?: number; where?: string } = {},
+    options: { timeoutMs?: number; where?: string; onMatch?: (m: ExpectMatch, index: number) => void } = {},
   ): Promise<ExpectMatch[]> {
     const list = (Array.isArray(specs) ? specs : [specs]) as readonly (string | LinePattern)[];
     const patterns = list.map((s) => this.pattern(s, options.where ?? 'expect'));
@@ -261,6 +277,7 @@ export class BoardSession {
         fromSeq: this.cursor,
         timeoutMs,
         signal,
+        ...(options.onMatch === undefined ? {} : { onMatch: options.onMatch }),
       });
       if (outcome.status === 'matched') {
         this.cursor = outcome.nextSeq;
@@ -284,6 +301,7 @@ export class BoardSession {
         `expected "${outcome.pattern.spec}" (${describeSource(outcome.pattern)}) within ${timeoutMs} ms ${this.clockName()}; ` +
           (last === undefined ? 'no line was seen at all' : `last line ${where}: ${formatLine(last)}`),
         outcome.lastLines,
+        { spec: outcome.pattern.spec, source: describeSource(outcome.pattern) },
       );
     });
   }
@@ -398,7 +416,7 @@ export class BoardSession {
     this.subs.dispose();
     this.taps.close();
     this.recorder?.detach();
-    await this.soc.close();
+    if (this.ownsSoc) await this.soc.close();
   }
 
   // ---- internals ------------------------------------------------------------------------------
@@ -518,7 +536,11 @@ export class BoardSession {
     return '?';
   }
 
-  private received(core: string, channel: string, data: Uint8Array, ctx: RxContext): void {
+  /**
+   * A message on channel `channel` of `core`, from an endpoint of the session's (or its owner's,
+   * for an attached session): a line, or held while a stall of that channel is in force.
+   */
+  received(core: string, channel: string, data: Uint8Array, ctx: RxContext): void {
     const stall = this.stalls.find((s) => s.channel === channel && (s.core === undefined || s.core === core));
     if (stall === undefined) {
       this.lines.channelMessage(core, channel, data);
@@ -576,6 +598,7 @@ function failOnError(hit: FailOnHit, lines: SocLines): HarnessError {
     'fail-on',
     `--fail-on "${hit.pattern.spec}" matched ${formatLine(hit.line)}`,
     lines.tail(10).filter((l: Line) => l.seq <= hit.line.seq),
+    { spec: hit.pattern.spec, source: describeSource(hit.pattern) },
   );
 }
 

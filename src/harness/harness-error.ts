@@ -16,6 +16,9 @@ export type FailureKind =
 export class HarnessError extends RprocError {
   readonly kind: FailureKind;
   readonly lastLines: readonly Line[];
+  /** For reports: the pattern (as written) that timed out or matched, and where it looked. */
+  readonly pattern: string | undefined;
+  readonly source: string | undefined;
 
   constructor(
     kind: FailureKind,
@@ -23,9 +26,12 @@ export class HarnessError extends RprocError {
     op: string,
     detail: string,
     lastLines: readonly Line[] = [],
+    pattern?: { readonly spec: string; readonly source: string },
   ) {
     super(code, op, detail);
     this.kind = kind;
     this.lastLines = lastLines;
+    this.pattern = pattern?.spec;
+    this.source = pattern?.source;
   }
 }
