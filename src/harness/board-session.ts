@@ -69,7 +69,12 @@ interface ChannelEntry {
 interface Stall {
   readonly core: string | undefined;
   readonly channel: string;
-  readonly held: { readonly core: string; readonly data: Uint8Array; readonly release: () => void }[];
+  readonly held: {
+    readonly core: string;
+    readonly data: Uint8Array;
+    readonly release: () => void;
+    readonly deliver: ((data: Uint8Array) => void) | undefined;
+  }[];
 }
 
 export class BoardSession {
@@ -539,16 +544,24 @@ export class BoardSession {
   /**
    * A message on channel `channel` of `core`, from an endpoint of the session's (or its owner's,
    * for an attached session): a line, or held while a stall of that channel is in force.
+   * `deliver` is what the owner does with it (print it): called now, or when the stall heals.
    */
-  received(core: string, channel: string, data: Uint8Array, ctx: RxContext): void {
+  received(
+    core: string,
+    channel: string,
+    data: Uint8Array,
+    ctx: RxContext,
+    deliver?: (data: Uint8Array) => void,
+  ): void {
     const stall = this.stalls.find((s) => s.channel === channel && (s.core === undefined || s.core === core));
     if (stall === undefined) {
       this.lines.channelMessage(core, channel, data);
+      deliver?.(data);
       return;
     }
     // The host side stops: the message and its buffer stay with us until the stall heals, so the
     // remote sees its TX buffers run out.
-    stall.held.push({ core, data, release: ctx.hold() });
+    stall.held.push({ core, data, release: ctx.hold(), deliver });
   }
 
   private stall(channel: string, core: string | undefined, forMs: number | undefined): ArmedFault {
@@ -571,7 +584,10 @@ export class BoardSession {
         this.stalls.splice(this.stalls.indexOf(stall), 1);
         // Delivered in order, then each buffer goes back to the remote.
         for (const h of stall.held.splice(0)) {
-          if (!this.closed) this.lines.channelMessage(h.core, channel, h.data);
+          if (!this.closed) {
+            this.lines.channelMessage(h.core, channel, h.data);
+            h.deliver?.(h.data);
+          }
           h.release();
         }
         for (const c of this.soc.cores)
