@@ -45,7 +45,7 @@ async function bootEcho(): Promise<Echo> {
   const core = soc.cores[0];
   if (core === undefined) throw new Error('no core');
   await core.rproc.boot();
-  const ch = await soc.rpmsg.waitForChannel('rpmsg-echo');
+  const ch = await soc.rpmsg.waitForChannel('rpmsg-echo', { rproc: core.rproc });
   let waiting: (() => void) | undefined;
   const ept = ch.open(() => {
     const w = waiting;
@@ -81,7 +81,7 @@ async function bootSink(): Promise<Sink> {
   const core = soc.cores[0];
   if (core === undefined) throw new Error('no core');
   await core.rproc.boot();
-  const ch = await soc.rpmsg.waitForChannel('rpmsg-sink');
+  const ch = await soc.rpmsg.waitForChannel('rpmsg-sink', { rproc: core.rproc });
   let waiting: ((text: string) => void) | undefined;
   const ept = ch.open((data) => {
     const w = waiting;

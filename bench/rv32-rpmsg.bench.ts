@@ -36,7 +36,7 @@ const bench: Bench = {
     try {
       await soc.start();
       await soc.rproc('rproc0').boot();
-      const ch = await soc.rpmsg.waitForChannel('rpmsg-echo', 10_000);
+      const ch = await soc.rpmsg.waitForChannel('rpmsg-echo', { rproc: 'rproc0', timeoutMs: 10_000 });
       let pending = 0;
       let wake: (() => void) | undefined;
       const ept = ch.open(() => {

@@ -116,7 +116,8 @@ export const demoCommand: Command = {
       const channels: [string, RpmsgChannel][] = [];
       for (const c of cores) {
         const name = DEMO_CHANNEL[c.name];
-        if (name !== undefined) channels.push([c.name, await soc.rpmsg.waitForChannel(name)]);
+        if (name !== undefined)
+          channels.push([c.name, await soc.rpmsg.waitForChannel(name, { rproc: c.rproc })]);
       }
       const ch = channels.find(([core]) => core === rproc.name)?.[1];
       if (ch === undefined) throw new RprocError('ENODEV', 'demo', `${rproc.name} announced no channel`);
@@ -162,7 +163,7 @@ export const demoCommand: Command = {
       const outcome = await recovered;
       if (!dumped.ok) throw new RprocError('EIO', 'demo', 'the crash left no coredump');
       if (outcome.phase === 'failed') throw outcome.error ?? new RprocError('EIO', 'demo', 'recovery failed');
-      const again = await soc.rpmsg.waitForChannel(DEMO_CHANNEL[CRASH_CORE] ?? '');
+      const again = await soc.rpmsg.waitForChannel(DEMO_CHANNEL[CRASH_CORE] ?? '', { rproc });
       const rtt = await roundTrip(again, new TextEncoder().encode('back again'), clockMs);
       reporter.say(
         { event: 'echo', core: rproc.name, channel: again.name, count: 1, us: Math.round(rtt * 1000) },

@@ -17,6 +17,7 @@ import type { VirtualSoc } from '../soc/virtual-soc.ts';
 import { EXIT, UsageError, type Command, type OptionValues } from './command.ts';
 import { SocReporter } from './soc-reporter.ts';
 import { createSoc } from './soc-setup.ts';
+import { escapeControl } from '../util/escape-control.ts';
 import { uartConsole, type UartStdin } from './uart-stdin.ts';
 
 /** How long replies may take after the last --send or the end of --console input, ms. */
@@ -153,7 +154,7 @@ export const runCommand: Command = {
       await core.rproc.boot();
 
       for (const s of sends) {
-        const ch = await soc.rpmsg.waitForChannel(s.channel, 10_000);
+        const ch = await soc.rpmsg.waitForChannel(s.channel, { rproc: core.rproc, timeoutMs: 10_000 });
         const ept = ch.open((data, src) => {
           const text = new TextDecoder().decode(data);
           reporter.say(
@@ -169,8 +170,8 @@ export const runCommand: Command = {
       }
 
       if (consoleName !== undefined) {
-        const ch = await soc.rpmsg.waitForChannel(consoleName, 10_000);
-        const ept = ch.open((data) => io.out(new TextDecoder().decode(data) + '\n'));
+        const ch = await soc.rpmsg.waitForChannel(consoleName, { rproc: core.rproc, timeoutMs: 10_000 });
+        const ept = ch.open((data) => io.out(escapeControl(new TextDecoder().decode(data)) + '\n'));
         const rl = createInterface({ input: process.stdin });
         rl.on('line', (line) => {
           ept

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import type { RprocCoredump } from '../remoteproc/coredump.ts';
 import type { VirtualSoc } from '../soc/virtual-soc.ts';
 import { hex } from '../util/errors.ts';
+import { escapeControl } from '../util/escape-control.ts';
 import { paint, type CliIo } from './io.ts';
 
 /** `word` as one shell word: as is when it is plain, else single-quoted. */
@@ -81,7 +82,7 @@ export class SocReporter {
         return;
       }
       for (const line of text.replace(/\n$/, '').split('\n'))
-        this.say({ event: 'uart', core, text: line }, `uart: ${line}`);
+        this.say({ event: 'uart', core, text: line }, `uart: ${escapeControl(line)}`);
     });
     soc.rpmsg.on('channel', ({ action, channel, device }) => {
       const core = device.vdev.parentName;
@@ -192,7 +193,7 @@ export class SocReporter {
       const fresh = text.startsWith(before) ? text.slice(before.length) : text;
       this.traceSeen.set(c.name, text);
       for (const line of fresh.split('\n').filter((l) => l !== ''))
-        this.say({ event: 'trace', core: c.name, text: line }, `trace0: ${line}`);
+        this.say({ event: 'trace', core: c.name, text: line }, `trace0: ${escapeControl(line)}`);
     }
   }
 

@@ -260,7 +260,7 @@ export class VirtioConsolePort extends Duplex {
     if (clamped === this.lenClampedSeen) return;
     this.stats.rxMalformed += clamped - this.lenClampedSeen;
     this.lenClampedSeen = clamped;
-    this.vdev.log('warn', this.rvq.lastWarning ?? `${this.name}: receive length clamped`);
+    this.vdev.warn('console-rx-len', this.rvq.lastWarning ?? `${this.name}: receive length clamped`);
   }
 
   // ---- host → remote ----------------------------------------------------------------------
@@ -370,6 +370,8 @@ export class VirtioConsolePort extends Duplex {
     this.brokenReason = reason;
     this.vdev.log('error', `${this.name}: virtqueue broken: ${reason}`);
     this.owner.broken(this, reason);
+    // A ring protocol violation: the device needs a reset, the processor a restart.
+    this.vdev.fatal(reason);
     // Destroyed first, so that _destroy fails the pending write without a second 'error'.
     this.endWith(new RprocError('EIO', OP, `${this.name}: ${reason}`));
     return true;

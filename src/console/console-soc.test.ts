@@ -88,7 +88,7 @@ describe('virtio console on the virtual SoC (worker core)', () => {
         [0, 1, 2, 3],
       );
 
-      const ch = await soc.rpmsg.waitForChannel('rpmsg-echo', 10_000);
+      const ch = await soc.rpmsg.waitForChannel('rpmsg-echo', { rproc, timeoutMs: 10_000 });
       assert.equal((await take(CONSOLE_ECHO_BANNER.length)).toString(), CONSOLE_ECHO_BANNER);
 
       // Both at once: a console line and rpmsg messages.

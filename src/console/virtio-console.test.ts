@@ -94,7 +94,7 @@ function pattern(n: number, seed = 0): Uint8Array {
 }
 
 async function rpmsgEcho(r: ConsoleRig<DualCore>, text: string): Promise<string> {
-  const ch = await r.rpmsg.waitForChannel('rpmsg-echo');
+  const ch = await r.rpmsg.waitForChannel('rpmsg-echo', { rproc: r.rproc });
   const ept = ch.open();
   const reply = new Promise<string>((resolve) => {
     ept.setCallback((data) => resolve(new TextDecoder().decode(data)));
@@ -425,7 +425,7 @@ describe('virtio console next to rpmsg (fake platform)', () => {
       assert.equal(r.console.ports.length, 0);
       assert.ok(r.rig.logs.some((l) => /virtio_rproc_serial probe failed/.test(l)));
       assert.equal(r.rproc.state, 'running');
-      const ch = await r.rpmsg.waitForChannel('rpmsg-echo');
+      const ch = await r.rpmsg.waitForChannel('rpmsg-echo', { rproc: r.rproc });
       const reply = new Promise<string>((resolve) => ch.open((d) => resolve(new TextDecoder().decode(d))));
       await ch.ept?.send(new TextEncoder().encode('one vring is not enough'));
       assert.equal(await reply, 'one vring is not enough');
@@ -480,7 +480,7 @@ describe('virtio console next to rpmsg (fake platform)', () => {
     }
   });
 
-  it('a used id the host never posted breaks the port with EIO and an error event', async () => {
+  it('a used id the host never posted breaks the port with EIO and an error event; the processor crashes (virtio) and recovers', async () => {
     let done = false;
     const hostile = (ctx: CoreContext): RemoteCore => {
       const loc = findVdev(ctx.table, { ids: [VIRTIO_ID_RPROC_SERIAL] });
@@ -501,14 +501,23 @@ describe('virtio console next to rpmsg (fake platform)', () => {
     const r = new ConsoleRig({ firmware: { rpmsg: false }, core: hostile });
     try {
       const broken = r.console.next('error');
+      const crash = r.rproc.next('crash');
+      const recovered = r.rproc.next('recovery', (e) => e.phase === 'done');
+      const added = r.console.next('port', (e) => e.action === 'add');
       await r.boot();
-      const port = r.console.port('m0');
-      assert.ok(port !== undefined);
+      const { port } = await added;
       const e = await broken;
-      assert.equal(e.port, port);
+      assert.ok(e.port === port, 'the error names the port');
       assert.match(e.reason, /descriptor 0x99/);
       assert.ok(isRprocError(port.endError, 'EIO'));
       assert.ok(port.destroyed);
+      const c = await crash;
+      assert.equal(c.typeName, 'fatal error');
+      assert.equal(c.detail?.source, 'virtio');
+      assert.match(c.detail.message, /virtio0: .*descriptor 0x99/);
+      await recovered;
+      const again = r.console.port('m0');
+      assert.ok(again !== undefined && again !== port && !again.destroyed, 'a new port after recovery');
     } finally {
       await r.close();
     }

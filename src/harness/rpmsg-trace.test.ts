@@ -32,7 +32,7 @@ async function tracedEcho(
     await soc.start();
     const rproc = soc.rproc('rproc0');
     await rproc.boot();
-    const ch = await soc.rpmsg.waitForChannel('rpmsg-echo', 10_000);
+    const ch = await soc.rpmsg.waitForChannel('rpmsg-echo', { rproc: 'rproc0', timeoutMs: 10_000 });
     let replies = 0;
     let got: () => void = () => undefined;
     const ept = ch.open(() => {
@@ -48,7 +48,7 @@ async function tracedEcho(
     const recovered = rproc.next('recovery', (e) => e.phase === 'done');
     rproc.reportCrash(RPROC_FATAL_ERROR, { message: 'test crash' });
     await recovered;
-    await soc.rpmsg.waitForChannel('rpmsg-echo', 10_000);
+    await soc.rpmsg.waitForChannel('rpmsg-echo', { rproc: 'rproc0', timeoutMs: 10_000 });
     const file = recorder.file();
     taps.close();
     recorder.detach();

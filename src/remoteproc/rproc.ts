@@ -68,6 +68,12 @@ export interface CrashDetail {
   readonly tval?: number;
   /** The function containing pc, from the firmware's symbols ("main+0x1a"). */
   readonly symbol?: string;
+  /**
+   * Which layer found the crash when it was not the core itself: 'virtio' when the remote broke a
+   * virtqueue's protocol (a used ring naming a buffer it was not given, used.idx running past what
+   * it holds), which no driver can recover from without a reset.
+   */
+  readonly source?: 'virtio';
 }
 
 export interface RprocEvents extends Record<string, unknown> {

@@ -67,12 +67,23 @@ export const CORE_WORD = {
    */
   UART_RX_HEAD: 18,
   UART_RX_TAIL: 19,
+  /**
+   * UART characters the core has posted to the host and the host has not handled yet: the core
+   * posts only while this stays under UART_PENDING_LIMIT (its UART reads "busy" at the limit, and a
+   * line written anyway is dropped and counted in UART_DROPPED), so a core printing in a loop cannot
+   * fill the host's message queue.
+   */
+  UART_PENDING: 20,
+  UART_DROPPED: 21,
   /** First word of the ring's bytes (UART_RX_RING_BYTES of them), to the end of the block. */
   UART_RX_RING: 32,
 } as const;
 
 /** Bytes of a core's UART receive ring: a few lines of typing; the host queues the rest. */
 export const UART_RX_RING_BYTES = 256;
+
+/** UART characters one core may have on their way to the host (see CORE_WORD.UART_PENDING). */
+export const UART_PENDING_LIMIT = 64 * 1024;
 
 /**
  * Bits of HOST_EVENTS. DETACHED: the host let go of the core's virtio devices (rproc_detach) and
@@ -313,16 +324,58 @@ export class CoreBlock {
     Atomics.notify(this.words, this.base + CORE_WORD.C2H_SEQ);
   }
 
+  /** The host handled `chars` UART characters the core posted. */
+  uartHandled(chars: number): void {
+    Atomics.sub(this.words, this.base + CORE_WORD.UART_PENDING, chars);
+  }
+
+  /** UART characters the core dropped because the host was UART_PENDING_LIMIT behind. */
+  uartDropped(): number {
+    return Atomics.load(this.words, this.base + CORE_WORD.UART_DROPPED) >>> 0;
+  }
+
   // ---- core side ------------------------------------------------------------------------
 
-  /** Core → host doorbell for `notifyId`; notifies only a waiting host, once per wait. */
+  /** Whether the host has room for more UART output (the UART's "transmitter empty"). */
+  uartRoom(): boolean {
+    return Atomics.load(this.words, this.base + CORE_WORD.UART_PENDING) < UART_PENDING_LIMIT;
+  }
+
+  /**
+   * Post `text` through `post` if the host has room for it, counting it as pending; else drop it
+   * and count it in UART_DROPPED. Returns whether it went.
+   */
+  postUart(text: string, post: (text: string) => void): boolean {
+    const pending = Atomics.load(this.words, this.base + CORE_WORD.UART_PENDING);
+    if (pending + text.length > UART_PENDING_LIMIT) {
+      Atomics.add(this.words, this.base + CORE_WORD.UART_DROPPED, text.length);
+      return false;
+    }
+    Atomics.add(this.words, this.base + CORE_WORD.UART_PENDING, text.length);
+    post(text);
+    return true;
+  }
+
+  /**
+   * Core → host doorbell for `notifyId`; notifies only a waiting host, once per wait. A ring of an
+   * id still pending (the host has not taken it) is coalesced into it: the host handles both when
+   * it takes the ids, and a core ringing in a loop costs the host one wake-up per take, not one per
+   * ring. (The read-modify-write orders the core's earlier stores before the host's take.)
+   */
   ringC2H(notifyId: number): void {
-    Atomics.or(this.words, this.base + CORE_WORD.C2H_PENDING, notifyBit(notifyId));
+    const bit = notifyBit(notifyId);
+    const old = Atomics.or(this.words, this.base + CORE_WORD.C2H_PENDING, bit);
+    if ((old & bit) !== 0) return;
     Atomics.add(this.words, this.base + CORE_WORD.C2H_SEQ, 1);
     const waiting = this.base + CORE_WORD.HOST_WAITING;
     if (Atomics.load(this.words, waiting) !== 0 && Atomics.exchange(this.words, waiting, 0) !== 0) {
       Atomics.notify(this.words, this.base + CORE_WORD.C2H_SEQ);
     }
+  }
+
+  /** The host events posted and not yet taken by the core (HOST_EVENT bits). */
+  hostEventsPending(): number {
+    return Atomics.load(this.words, this.base + CORE_WORD.HOST_EVENTS);
   }
 
   /** Take (and clear) the pending host events (HOST_EVENT bits). */

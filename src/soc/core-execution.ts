@@ -3,6 +3,7 @@
 // on virtual time (scheduler/scheduled-execution.ts). Either way the driver starts and stops the
 // core, kicks it, and hears from it through a CoreSink.
 
+import type { DoorbellModeration } from './doorbell-moderation.ts';
 import type { CoreFault } from './core-messages.ts';
 import type { UartInputPort } from './uart-input.ts';
 
@@ -13,8 +14,11 @@ export interface CoreSink {
   fault(fault: CoreFault): void;
   /** The firmware finished (test finisher, or main returned) with this code. */
   exit(code: number): void;
-  /** The core rang the host's mailbox: `mask` holds the notify ids (CoreBlock encoding). */
-  interrupt(mask: number): void;
+  /**
+   * The core rang the host's mailbox: `mask` holds the notify ids (CoreBlock encoding). Returns
+   * whether any of them had work (a queue with news): false for a spurious ring.
+   */
+  interrupt(mask: number): boolean;
   /** The core's watchdog bit after `periodMs` without a kick. */
   watchdogBite(periodMs: number): void;
 }
@@ -22,6 +26,8 @@ export interface CoreSink {
 /** Also the port the host's UART input goes through (poke the core, retry on its clock). */
 export interface CoreExecution extends UartInputPort {
   readonly running: boolean;
+  /** How the host moderates this core's doorbell (worker cores: doorbell-moderation.ts). */
+  readonly moderation?: DoorbellModeration;
   /** Release the core at `bootAddr`; starts the host's services for it too (startServices). */
   start(bootAddr: number): Promise<void>;
   /** Halt the core and stop its services; resolves once it is still. */
@@ -30,6 +36,12 @@ export interface CoreExecution extends UartInputPort {
   kick(notifyId: number): void;
   /** Post host events (HOST_EVENT bits) and wake the core. */
   raise(events: number): void;
+  /**
+   * Resolves once the core has taken the host events `bits` (or is not running), or after
+   * `timeoutMs`; true when taken. A core takes its events before it next touches its rings, so
+   * after this nothing the core does belongs to the session the events ended.
+   */
+  hostEventsTaken(bits: number, timeoutMs: number): Promise<boolean>;
   /** Listen to the core's mailbox and run its watchdog (attach to a core already running). */
   startServices(): void;
   /** Stop listening and watching; the core itself runs on (detach). */

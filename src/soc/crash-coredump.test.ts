@@ -48,7 +48,7 @@ async function crashDump(
   try {
     await soc.start();
     await rproc.boot();
-    const ch = await soc.rpmsg.waitForChannel('crasher', 10_000);
+    const ch = await soc.rpmsg.waitForChannel('crasher', { rproc, timeoutMs: 10_000 });
     const dumped = rproc.next('coredump');
     await ch.open().send(new TextEncoder().encode(command));
     const dump = await dumped;

@@ -22,7 +22,7 @@ function earlyBootBoard(core: string): Fdt {
 }
 
 async function echo(soc: VirtualSoc, text: string): Promise<string> {
-  const ch = await soc.rpmsg.waitForChannel('rpmsg-echo', 10_000);
+  const ch = await soc.rpmsg.waitForChannel('rpmsg-echo', { anyDevice: true, timeoutMs: 10_000 });
   const ept = ch.open();
   const reply = new Promise<string>((resolve) =>
     ept.setCallback((d) => resolve(new TextDecoder().decode(d))),

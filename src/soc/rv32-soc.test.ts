@@ -68,7 +68,7 @@ for (const mode of ['worker', 'deterministic'] as const)
       try {
         await soc.start();
         await soc.rproc('rproc0').boot();
-        const ch = await soc.rpmsg.waitForChannel('rpmsg-echo', 10_000);
+        const ch = await soc.rpmsg.waitForChannel('rpmsg-echo', { rproc: 'rproc0', timeoutMs: 10_000 });
         const sizes = fc.sample(fc.integer({ min: 1, max: 496 }), { numRuns: 10_000, seed: 42 });
         const payloads = sizes.map((n, i) => {
           const p = new Uint8Array(n);
@@ -89,7 +89,7 @@ for (const mode of ['worker', 'deterministic'] as const)
       try {
         await soc.start();
         await rproc.boot();
-        const ch = await soc.rpmsg.waitForChannel('crasher', 10_000);
+        const ch = await soc.rpmsg.waitForChannel('crasher', { rproc, timeoutMs: 10_000 });
         assert.deepEqual(await echoAll(ch, [new TextEncoder().encode('before')], 5000), [
           new TextEncoder().encode('before'),
         ]);
@@ -129,7 +129,7 @@ for (const mode of ['worker', 'deterministic'] as const)
           assert.match(out, /LOAD\s+0x[0-9a-f]+ 0x80000000 0x80000000/);
         }
         assert.equal((await recovered).phase, 'done');
-        const again = await soc.rpmsg.waitForChannel('crasher', 10_000);
+        const again = await soc.rpmsg.waitForChannel('crasher', { rproc, timeoutMs: 10_000 });
         assert.deepEqual(await echoAll(again, [new TextEncoder().encode('after')], 5000), [
           new TextEncoder().encode('after'),
         ]);
@@ -145,7 +145,7 @@ for (const mode of ['worker', 'deterministic'] as const)
       try {
         await soc.start();
         await rproc.boot();
-        const ch = await soc.rpmsg.waitForChannel('crasher', 10_000);
+        const ch = await soc.rpmsg.waitForChannel('crasher', { rproc, timeoutMs: 10_000 });
         const crash = rproc.next('crash');
         await ch.open().send(new TextEncoder().encode('illegal'));
         const c = await crash;
@@ -167,7 +167,7 @@ for (const mode of ['worker', 'deterministic'] as const)
       try {
         await soc.start();
         await rproc.boot();
-        const ch = await soc.rpmsg.waitForChannel('watchdog', 10_000);
+        const ch = await soc.rpmsg.waitForChannel('watchdog', { rproc, timeoutMs: 10_000 });
         await new Promise((r) => setTimeout(r, 300)); // kicking: no bite
         assert.equal(rproc.state, 'running');
         const crash = rproc.next('crash');
@@ -186,7 +186,7 @@ for (const mode of ['worker', 'deterministic'] as const)
         const heap: number[] = [];
         for (let i = 0; i < 10; i++) {
           await rproc.boot();
-          const ch = await soc.rpmsg.waitForChannel('rpmsg-echo', 10_000);
+          const ch = await soc.rpmsg.waitForChannel('rpmsg-echo', { rproc: 'rproc0', timeoutMs: 10_000 });
           await echoAll(ch, [new Uint8Array([i])], 5000);
           await rproc.shutdown();
           assert.equal(soc.core('rproc0').running, false);

@@ -15,7 +15,8 @@ import { RPROC_FATAL_ERROR, RPROC_MMUFAULT, RPROC_WATCHDOG } from '../remoteproc
 import type { RprocOps, LoadedRscTable } from '../remoteproc/rproc-ops.ts';
 import type { CrashDetail, Rproc } from '../remoteproc/rproc.ts';
 import { AddressMap } from './address-map.ts';
-import { CORE_WORD, CoreBlock, HOST_EVENT, notifyBit } from './core-block.ts';
+import { CORE_WORD, CoreBlock, HOST_EVENT, UART_PENDING_LIMIT, notifyBit } from './core-block.ts';
+import { RateLimiter, withSuppressed } from '../util/rate-limit.ts';
 import type { CoreExecution, CoreSink } from './core-execution.ts';
 import { coreKind } from './core-kind.ts';
 import type { CoreFault } from './core-messages.ts';
@@ -32,6 +33,8 @@ import { UartInput } from './uart-input.ts';
 import { UartRxRing } from './uart-rx-ring.ts';
 
 const OVERFLOW = notifyBit(31);
+/** How long an attach waits for the core to see the previous detach (HOST_EVENT.DETACHED). */
+const DETACH_SEEN_MS = 250;
 
 export interface SocCoreEvents {
   uart(core: SocCore, text: string): void;
@@ -61,6 +64,8 @@ export class SocCore {
   private readonly hasUartInput: boolean;
   private readonly events: SocCoreEvents;
   private rprocRef: Rproc | undefined;
+  private uartDroppedSeen = 0;
+  private readonly uartLimiter = new RateLimiter();
   /** The notes of this run's last fault (its registers), for the coredump; cleared at start. */
   private faultNotes: readonly ElfNote[] | undefined;
 
@@ -82,7 +87,7 @@ export class SocCore {
         ? undefined
         : new DmaPool(memory, this.map, spec.dmaPool.pa, spec.dmaPool.size);
     const sink: CoreSink = {
-      uart: (text) => this.events.uart(this, text),
+      uart: (text) => this.onUart(text),
       fault: (fault) => this.onFault(fault),
       exit: (code) => this.events.exit(this, code),
       interrupt: (mask) => this.interrupt(mask),
@@ -164,7 +169,15 @@ export class SocCore {
         else tap.hostKick(this, notifyId, () => this.execution.kick(notifyId));
       },
       daToVa: (_rproc, da, len) => this.daToVa(da, len),
-      attach: () => this.execution.startServices(),
+      attach: async () => {
+        // After a detach, the core may still be finishing a round of its old session (a reply
+        // published, the buffer it came in not yet returned) when the host attaches again and
+        // zeroes the rings it reuses: a late store of the old used.idx into the fresh ring breaks
+        // it. The core takes DETACHED before it touches its rings again, so wait for that
+        // (bounded: firmware that never reads its events gets the attach anyway).
+        await this.execution.hostEventsTaken(HOST_EVENT.DETACHED, DETACH_SEEN_MS);
+        this.execution.startServices();
+      },
       detach: () => {
         this.execution.stopServices();
         // The table is clean again (rproc_detach restored it): tell the firmware to start over.
@@ -189,6 +202,8 @@ export class SocCore {
         `${this.name}: boot address ${hex(bootAddr)} is not a 32-bit address`,
       );
     }
+    // What a previous run left on its way is lost with its thread: the new one starts with room.
+    this.block.store(CORE_WORD.UART_PENDING, 0);
     this.faultNotes = undefined;
     await this.execution.start(Number(bootAddr));
   }
@@ -242,31 +257,64 @@ export class SocCore {
     }
   }
 
-  private interrupt(mask: number): void {
+  /** Doorbell-storm moderation of this core (worker cores), for diagnostics and tests. */
+  get moderation(): CoreExecution['moderation'] {
+    return this.execution.moderation;
+  }
+
+  /** UART characters this core dropped because the host was behind (its output is bounded). */
+  get uartDropped(): number {
+    return this.block.uartDropped();
+  }
+
+  private onUart(text: string): void {
+    // Handled: the core may post as much again (the limit bounds what is on its way, not the total).
+    this.block.uartHandled(text.length);
+    const dropped = this.block.uartDropped();
+    if (dropped !== this.uartDroppedSeen) {
+      this.uartDroppedSeen = dropped;
+      const allowed = this.uartLimiter.allow('uart-dropped');
+      if (allowed !== false) {
+        this.rprocRef?.log(
+          'warn',
+          withSuppressed(
+            `${this.name}: UART output dropped: the host was ${UART_PENDING_LIMIT} characters behind (${dropped} dropped so far)`,
+            allowed,
+          ),
+        );
+      }
+    }
+    this.events.uart(this, text);
+  }
+
+  private interrupt(mask: number): boolean {
     const rproc = this.rprocRef;
-    if (rproc === undefined) return;
+    if (rproc === undefined) return false;
     const tap = this.doorbellTap;
+    let handled = false;
     if ((mask & OVERFLOW) === 0) {
       for (let m = mask, id = 0; m !== 0; m >>>= 1, id++) {
         if ((m & 1) === 0) continue;
-        if (tap === undefined) rproc.vqInterrupt(id);
-        else this.tappedInterrupt(tap, rproc, id);
+        if (tap === undefined ? rproc.vqInterrupt(id) : this.tappedInterrupt(tap, rproc, id)) handled = true;
       }
-      return;
+      return handled;
     }
     // An id ≥ 31 was rung: every id of every vdev may be pending.
     let maxId = 0;
     for (const v of rproc.resources.vdevs) for (const r of v.vrings) maxId = Math.max(maxId, r.notifyId);
     for (let id = 0; id <= maxId; id++) {
-      if (tap === undefined) rproc.vqInterrupt(id);
-      else this.tappedInterrupt(tap, rproc, id);
+      if (tap === undefined ? rproc.vqInterrupt(id) : this.tappedInterrupt(tap, rproc, id)) handled = true;
     }
+    return handled;
   }
 
-  private tappedInterrupt(tap: DoorbellTap, rproc: Rproc, id: number): void {
+  /** The tap decides about the ring; one it loses or delays is not spurious (storm moderation must not count it). */
+  private tappedInterrupt(tap: DoorbellTap, rproc: Rproc, id: number): boolean {
+    let handled: boolean | undefined;
     tap.remoteKick(this, id, () => {
-      rproc.vqInterrupt(id);
+      handled = rproc.vqInterrupt(id);
     });
+    return handled ?? true;
   }
 
   private onFault(fault: CoreFault): void {

@@ -56,7 +56,7 @@ for (const mode of ['worker', 'deterministic'] as const)
         await rproc.boot();
         assert.equal(rproc.state, 'running');
 
-        const ch = await soc.rpmsg.waitForChannel('crasher');
+        const ch = await soc.rpmsg.waitForChannel('crasher', { rproc });
         assert.ok(ch.dst >= 1024, `remote endpoint address ${ch.dst}`);
         assert.equal(await echo(ch, 'ping 1'), 'ping 1');
         assert.match(rproc.resources.readTrace(0) ?? '', /crasher: ready/);
@@ -87,7 +87,7 @@ for (const mode of ['worker', 'deterministic'] as const)
         assert.equal((await recovered).phase, 'done');
         assert.equal(rproc.state, 'running');
         assert.equal(rproc.crash.count, 1);
-        const again = await soc.rpmsg.waitForChannel('crasher');
+        const again = await soc.rpmsg.waitForChannel('crasher', { rproc });
         assert.notEqual(again, ch);
         assert.equal(await echo(again, 'ping 2'), 'ping 2');
 
@@ -108,7 +108,7 @@ for (const mode of ['worker', 'deterministic'] as const)
       try {
         await soc.start();
         await rproc.boot();
-        const ch = await soc.rpmsg.waitForChannel('watchdog');
+        const ch = await soc.rpmsg.waitForChannel('watchdog', { rproc });
         assert.equal(await echo(ch, 'still alive'), 'still alive');
         const crash = rproc.next('crash');
         await ch.open().send(new TextEncoder().encode('starve'));
@@ -128,7 +128,7 @@ for (const mode of ['worker', 'deterministic'] as const)
       try {
         await soc.start();
         await rproc.boot();
-        const ch = await soc.rpmsg.waitForChannel('crasher');
+        const ch = await soc.rpmsg.waitForChannel('crasher', { rproc });
         const crash = rproc.next('crash');
         await ch.open().send(new TextEncoder().encode('panic'));
         const c = await crash;
@@ -144,7 +144,7 @@ for (const mode of ['worker', 'deterministic'] as const)
       try {
         await soc.start();
         await soc.rproc('rproc1').boot();
-        const ch = await soc.rpmsg.waitForChannel('sensor');
+        const ch = await soc.rpmsg.waitForChannel('sensor', { rproc: 'rproc1' });
         const ept = ch.open();
         const readings: { seq: number }[] = [];
         const three = new Promise<void>((resolve) => {
@@ -169,7 +169,7 @@ for (const mode of ['worker', 'deterministic'] as const)
       const soc = socWith(mode);
       await soc.start();
       await soc.rproc('rproc1').boot();
-      await soc.rpmsg.waitForChannel('rpmsg-echo');
+      await soc.rpmsg.waitForChannel('rpmsg-echo', { rproc: 'rproc1' });
       if (mode === 'worker')
         assert.ok(process.getActiveResourcesInfo().includes('MessagePort'), 'the core worker is running');
       await soc.close();

@@ -3,7 +3,7 @@
 // reports — console lines, faults, an unexpected exit or a worker error — into events. A core
 // that dies never takes the host with it.
 
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { RprocError } from '../util/errors.ts';
 import { CORE_WORD, RUN_STATE, type CoreBlock } from './core-block.ts';
 import { isCoreMessage, type CoreFault, type CoreWorkerData } from './core-messages.ts';
@@ -29,12 +29,38 @@ export interface CoreRunner {
 }
 
 const PRELOAD_FLAGS = new Set(['--import', '--loader', '--experimental-loader', '--require', '-r']);
+/**
+ * What the host process was told to run, not how: a worker given them would run the host's script
+ * (-e, -p), or the test runner, a watcher or a REPL, instead of its own. With `true`, the flag
+ * takes the next argument as its value when written without `=`.
+ */
+const ENTRY_FLAGS = new Map<string, boolean>([
+  ['-e', true],
+  ['--eval', true],
+  ['-p', true],
+  ['--print', true],
+  ['--input-type', true],
+  ['-c', false],
+  ['--check', false],
+  ['-i', false],
+  ['--interactive', false],
+  ['--test', false],
+  ['--test-only', false],
+  ['--test-reporter', true],
+  ['--test-reporter-destination', true],
+  ['--test-name-pattern', true],
+  ['--test-concurrency', true],
+  ['--watch', false],
+  ['--watch-path', true],
+  ['--watch-preserve-output', false],
+]);
 
 /**
  * The parent's Node options minus those that preload tsx (`node --import tsx`, the tsx CLI's own
  * --require/--import): a worker inherits them by default and would load tsx again in every core —
  * ~0.2 s of CPU per core, most of a core's boot time — although the compiled worker needs no tsx
- * and the development bootstrap (*.mjs) registers it itself.
+ * and the development bootstrap (*.mjs) registers it itself; and minus those that say what the
+ * host runs (ENTRY_FLAGS: `node -e`, `node --test`). Per-process options are left to spawnWorker.
  */
 export function workerExecArgv(parent: readonly string[] = process.execArgv): string[] {
   const out: string[] = [];
@@ -42,6 +68,11 @@ export function workerExecArgv(parent: readonly string[] = process.execArgv): st
     const arg = parent[i] ?? '';
     const eq = arg.indexOf('=');
     const flag = eq < 0 ? arg : arg.slice(0, eq);
+    const entry = ENTRY_FLAGS.get(flag);
+    if (entry !== undefined) {
+      if (entry && eq < 0) i++;
+      continue;
+    }
     if (PRELOAD_FLAGS.has(flag)) {
       const value = eq < 0 ? (parent[i + 1] ?? '') : arg.slice(eq + 1);
       if (eq < 0) i++;
@@ -52,6 +83,37 @@ export function workerExecArgv(parent: readonly string[] = process.execArgv): st
     out.push(arg);
   }
   return out;
+}
+
+/** Flags a worker refused (per-process and V8 options such as --expose-gc), learnt once. */
+let refusedFlags: ReadonlySet<string> | undefined;
+
+function flagName(arg: string): string {
+  const eq = arg.indexOf('=');
+  return eq < 0 ? arg : arg.slice(0, eq);
+}
+
+/**
+ * new Worker(script, options) with workerExecArgv(): whatever flags the host process was started
+ * with, the worker starts. Node refuses per-process options in a worker's execArgv (--expose-gc,
+ * --max-old-space-size, ...; ERR_WORKER_INVALID_EXEC_ARGV, thrown before the thread exists) and
+ * names them: they are dropped and the worker is made again without them, and remembered, so that
+ * the next worker pays nothing. Should Node's message not name them, the worker runs with no flags.
+ */
+export function spawnWorker(script: URL, options: Omit<WorkerOptions, 'execArgv'>): Worker {
+  const argv = workerExecArgv().filter((a) => refusedFlags?.has(flagName(a)) !== true);
+  try {
+    return new Worker(script, { ...options, execArgv: argv });
+  } catch (e) {
+    if ((e as { code?: unknown }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw e;
+    const message = e instanceof Error ? e.message : '';
+    const named = (message.split(': ').slice(1).join(': ') || '').split(', ').map(flagName);
+    const refused = new Set([...(refusedFlags ?? []), ...named.filter((f) => f.startsWith('-'))]);
+    const kept = argv.filter((a) => !refused.has(flagName(a)));
+    refusedFlags = refused;
+    // Nothing named that we pass: start the worker without any flag rather than not at all.
+    return new Worker(script, { ...options, execArgv: kept.length < argv.length ? kept : [] });
+  }
 }
 
 export class WorkerCore implements CoreRunner {
@@ -78,12 +140,7 @@ export class WorkerCore implements CoreRunner {
     this.stopping = false;
     this.block.store(CORE_WORD.RUN, RUN_STATE.RUNNING);
     this.block.store(CORE_WORD.EXIT_CODE, 0);
-    const worker = new Worker(this.script, {
-      workerData: data,
-      stdout: false,
-      stderr: false,
-      execArgv: workerExecArgv(),
-    });
+    const worker = spawnWorker(this.script, { workerData: data, stdout: false, stderr: false });
     this.worker = worker;
     worker.on('message', (msg: unknown) => {
       if (!isCoreMessage(msg)) return;

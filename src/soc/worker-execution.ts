@@ -13,6 +13,7 @@ import type { CoreKindDefinition } from './core-kind.ts';
 import type { CoreGroup } from './group/core-group.ts';
 import type { PhysMemory } from './phys-memory.ts';
 import { Watchdog } from './watchdog.ts';
+import { DoorbellModeration } from './doorbell-moderation.ts';
 import { WorkerCore, type CoreRunner, type WorkerCoreEvents } from './worker-core.ts';
 import { coreWorkerScript } from './worker-script.ts';
 
@@ -158,6 +159,8 @@ export class WorkerExecution implements CoreExecution {
   /** Set while the listener sleeps: a kick calls it so that the listener polls for the answer. */
   private rouse: (() => void) | undefined;
   private readonly poll = new SpinBudget(LISTEN_POLL_MIN_US, LISTEN_POLL_MAX_US);
+  /** Doorbell storms: a core ringing with nothing to do is taken at most once per backoff. */
+  readonly moderation = new DoorbellModeration();
   /** @internal whether the listener may poll (updatePolling). */
   pollAllowed = true;
 
@@ -238,6 +241,17 @@ export class WorkerExecution implements CoreExecution {
     this.wakeBlock.wake();
   }
 
+  async hostEventsTaken(bits: number, timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    // The core thread clears the word at its next step, normally within microseconds of the wake
+    // raise() gave it; polling on timers costs the host nothing meanwhile.
+    while (this.running && (this.block.hostEventsPending() & bits) !== 0) {
+      if (performance.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    return true;
+  }
+
   poke(): void {
     this.wakeBlock.wake();
   }
@@ -281,12 +295,21 @@ export class WorkerExecution implements CoreExecution {
   private async listen(gen: number): Promise<void> {
     const { block } = this;
     while (gen === this.listenGen) {
+      // A doorbell storm: this core is left alone for a while (its rings wait in the mask).
+      const hold = this.moderation.remaining(performance.now());
+      if (hold > 0) {
+        await new Promise((resolve) => setTimeout(resolve, hold));
+        continue;
+      }
       // Read before taking the ids: a ring after this moves C2H_SEQ away from `seen`.
       const seen = block.c2hSeq();
       const mask = block.takeC2H();
       if (mask !== 0) {
-        this.lastActivity = performance.now();
-        this.sink.interrupt(mask);
+        const now = performance.now();
+        const handled = this.sink.interrupt(mask);
+        if (this.moderation.note(handled, now) > 0) continue;
+        // Polling after a spurious ring would only feed a storm.
+        if (handled) this.lastActivity = now;
         sweep(this);
       }
       const budgetMs = this.pollAllowed ? this.poll.current / 1000 : 0;
@@ -315,9 +338,13 @@ export class WorkerExecution implements CoreExecution {
 
   takeInterrupts(): void {
     if (!this.block.c2hPending()) return;
+    const now = performance.now();
+    // A core in a storm backoff waits for its own listener.
+    if (!this.moderation.open(now)) return;
     const mask = this.block.takeC2H();
     if (mask === 0) return;
-    this.lastActivity = performance.now();
-    this.sink.interrupt(mask);
+    const handled = this.sink.interrupt(mask);
+    if (handled) this.lastActivity = now;
+    this.moderation.note(handled, now);
   }
 }

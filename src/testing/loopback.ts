@@ -234,9 +234,16 @@ export class Loopback<C extends RemoteCore> {
     }
   }
 
-  /** Run the queue and let promises and immediates settle until nothing is left to do. */
-  idle(maxRounds = 10_000): Promise<void> {
-    return this.queue.idle(maxRounds);
+  /**
+   * Run the queue and let promises and immediates settle until nothing is left to do, including
+   * the host's RX passes still due (a burst is taken RX_BUDGET messages per turn).
+   */
+  async idle(maxRounds = 10_000): Promise<void> {
+    for (let round = 0; round < maxRounds; round++) {
+      await this.queue.idle(maxRounds);
+      if (this.host.rpmsgDevices.every((d) => !d.rxPassDue)) return;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
 
   /** The remote core stops running (doorbells wait) until resume(): a core stuck in a long loop. */

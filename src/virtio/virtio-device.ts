@@ -53,6 +53,19 @@ export interface VirtioDevice {
   ready(): void;
   /** Diagnostics that belong to the device's owner (the rproc log). */
   log(level: 'info' | 'warn' | 'error', message: string): void;
+  /**
+   * A warning the remote can provoke at will (a malformed message, a refused announcement, a
+   * dropped message): rate-limited per processor and per `key` (Linux's dev_warn_ratelimited:
+   * 10 per 5 s), so that one core flooding one kind of problem silences neither its other
+   * warnings nor another core's.
+   */
+  warn(key: string, message: string | (() => string)): void;
+  /**
+   * The remote broke the ring protocol (a virtqueue is broken): the device cannot go on. The
+   * transport reports a fatal crash of the processor (Linux: the virtio device needs a reset, and
+   * rproc_report_crash(RPROC_FATAL_ERROR) restarts the remote when recovery is enabled).
+   */
+  fatal(reason: string): void;
 }
 
 export interface VirtioDriver {

@@ -292,7 +292,7 @@ export class JsCoreRuntime {
       rpmsg,
       console: consoleDev,
       trace: (line) => trace?.write(line.endsWith('\n') ? line : `${line}\n`),
-      uart: (text) => host.post({ type: 'uart', text }),
+      uart: (text) => void host.block.postUart(text, (t) => host.post({ type: 'uart', text: t })),
       watchdog: {
         start: (periodMs) => {
           host.block.store(CORE_WORD.WDT_PERIOD_MS, Math.max(1, Math.floor(periodMs)));

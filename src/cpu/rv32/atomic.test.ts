@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Bus } from './bus.ts';
+import { Bus, type MmioRegion } from './bus.ts';
 import { CSR } from './csr.ts';
 import { Hart } from './hart.ts';
 import { asm } from '../../../test/support/rv32/asm.ts';
@@ -157,6 +157,112 @@ describe('LR/SC', () => {
         );
         assert.deepEqual([hart.x[A2], hart.x[A3]], [cause, addr | 0]);
       }
+    });
+  }
+});
+
+describe('atomics on a device register (MMIO): read-modify-write, as QEMU does', () => {
+  const DEV = 0x1000_0000;
+  /** A 16-byte device whose word 0 holds `value`; every access is logged. */
+  function device(value: number): { region: MmioRegion; log: string[]; word: () => number } {
+    let word = value;
+    const log: string[] = [];
+    return {
+      log,
+      word: () => word,
+      region: {
+        name: 'dev',
+        base: DEV,
+        size: 16,
+        read: (offset, width) => {
+          log.push(`r${width}@${offset}`);
+          return offset === 0 ? word : 0;
+        },
+        write: (offset, width, v) => {
+          log.push(`w${width}@${offset}=${v | 0}`);
+          if (offset === 0) word = v | 0;
+        },
+      },
+    };
+  }
+  const cases = [
+    ['amoswap (libmetal metal_io_write32)', asm.amoswap, 5, 9, 9],
+    ['amoadd wraps', asm.amoadd, 0x7fff_ffff, 1, -0x8000_0000],
+    ['amoxor', asm.amoxor, 0x0f0f, 0x00ff, 0x0ff0],
+    ['amoand', asm.amoand, 0x0f0f, 0x00ff, 0x000f],
+    ['amoor', asm.amoor, 0x0f00, 0x00ff, 0x0fff],
+    ['amomin signed', asm.amomin, -5, 3, -5],
+    ['amomax signed', asm.amomax, -5, 3, 3],
+    ['amominu', asm.amominu, -5, 3, 3],
+    ['amomaxu', asm.amomaxu, -5, 3, -5],
+  ] as const;
+  for (const engine of ENGINES) {
+    for (const [name, op, init, src, result] of cases) {
+      it(`${engine}: ${name}: one 4-byte read, one 4-byte write of the result, rd = old`, () => {
+        const dev = device(init);
+        const { hart } = runProgram(
+          engine,
+          [op(A2, A1, A0, 3)],
+          { [A0]: DEV, [A1]: src },
+          { mmio: [dev.region] },
+        );
+        assert.equal(hart.x[A2], init);
+        assert.equal(dev.word(), result);
+        assert.deepEqual(dev.log, ['r4@0', `w4@0=${result}`]);
+      });
+    }
+    it(`${engine}: LR reads and reserves the register; SC writes only while it still reads that value`, () => {
+      const dev = device(3);
+      const { hart } = runProgram(
+        engine,
+        [asm.lr(A2, A0), asm.sc(A3, A1, A0), asm.sc(14, A1, A0)],
+        { [A0]: DEV, [A1]: 7 },
+        { mmio: [dev.region] },
+      );
+      assert.deepEqual([hart.x[A2], hart.x[A3], hart.x[14], dev.word()], [3, 0, 1, 7]);
+      // LR: read; first SC: read, write; second SC (no reservation): read only.
+      assert.deepEqual(dev.log, ['r4@0', 'r4@0', 'w4@0=7', 'r4@0']);
+    });
+    it(`${engine}: SC fails (rd = 1, nothing written) when the register changed since LR`, () => {
+      const dev = device(3);
+      const { hart } = makeHart(engine, { mmio: [dev.region] });
+      hart.x[A0] = DEV;
+      hart.x[A1] = 7;
+      const program = [asm.lr(A2, A0), asm.sc(A3, A1, A0), 0x00100073];
+      for (let i = 0; i < program.length; i++) hart.bus.write(RAM_BASE + 4 * i, 4, program[i] ?? 0);
+      hart.run(1);
+      dev.region.write(0, 4, 4); // the device's register moved (another agent, or the device itself)
+      dev.log.length = 0;
+      hart.run(10);
+      assert.deepEqual([hart.x[A3], dev.word(), dev.log], [1, 4, ['r4@0']]);
+    });
+    it(`${engine}: an AMO on a device too small for a word faults with cause 7, nothing read or written`, () => {
+      const dev = device(1);
+      const small: MmioRegion = { ...dev.region, base: DEV, size: 2 };
+      const handler = RAM_BASE + 0x400;
+      const { hart } = runProgram(
+        engine,
+        [...asm.li(5, handler), asm.csrrw(0, CSR.mtvec, 5), asm.amoswap(A2, A1, A0)],
+        { [A0]: DEV, [A1]: 9 },
+        {
+          mmio: [small],
+          data: [
+            [
+              handler,
+              [
+                asm.csrrs(A2, CSR.mcause, 0),
+                asm.csrrs(A3, CSR.mtval, 0),
+                asm.csrrs(5, CSR.mepc, 0),
+                asm.addi(5, 5, 4),
+                asm.csrrw(0, CSR.mepc, 5),
+                asm.mret(),
+              ],
+            ],
+          ],
+        },
+      );
+      assert.deepEqual([hart.x[A2], hart.x[A3]], [CAUSE.STORE_ACCESS_FAULT, DEV | 0]);
+      assert.deepEqual(dev.log, []);
     });
   }
 });

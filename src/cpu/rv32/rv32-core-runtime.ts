@@ -69,11 +69,15 @@ export class Rv32CoreRuntime {
     this.host = host;
     this.clockNs = host.clockNs ?? hostClockNs();
     const update = (): void => this.updateIrqs();
-    this.uart = new Uart16550((text) => host.post({ type: 'uart', text }), {
-      rx: new UartRxRing(host.block),
-      clockNs: this.clockNs,
-      onChange: update,
-    });
+    this.uart = new Uart16550(
+      (text) => host.block.postUart(text, (t) => host.post({ type: 'uart', text: t })),
+      {
+        rx: new UartRxRing(host.block),
+        clockNs: this.clockNs,
+        onChange: update,
+        txReady: () => host.block.uartRoom(),
+      },
+    );
     this.clint = new Clint(update, this.clockNs);
     this.plic = new Plic(update);
     this.mailbox = new MailboxDevice(host.block, update);

@@ -5,6 +5,7 @@
 // rp_find_vq, rproc_vq_interrupt).
 
 import { RprocError, hex } from '../../util/errors.ts';
+import { RateLimiter, withSuppressed, type RateLimitOptions } from '../../util/rate-limit.ts';
 import { FW_RSC_ADDR_ANY } from '../../rsc/rsc-constants.ts';
 import { RscTableWriter } from '../../rsc/rsc-writer.ts';
 import { VIRTIO_F, hasFeature, type VirtioFeatures } from '../../virtio/vring-constants.ts';
@@ -15,6 +16,7 @@ import {
   VIRTIO_CONFIG_S_DRIVER,
   VIRTIO_CONFIG_S_DRIVER_OK,
   VIRTIO_CONFIG_S_FAILED,
+  VIRTIO_CONFIG_S_NEEDS_RESET,
   VirtioDriverRegistry,
   type DmaRegion,
   type VirtioDevice,
@@ -23,13 +25,12 @@ import {
 } from '../../virtio/virtio-device.ts';
 import type { DmaBuffer } from '../carveouts.ts';
 import type { Rproc } from '../rproc.ts';
+import { RPROC_FATAL_ERROR } from '../rproc-state.ts';
 import type { RprocVdev, RprocVring, VdevHooks } from '../vdev.ts';
 
 /** Transport feature bits the split ring here implements and so lets a driver negotiate. */
 const TRANSPORT_FEATURES = [VIRTIO_F.VIRTIO_RING_F_EVENT_IDX, VIRTIO_F.VIRTIO_RING_F_INDIRECT_DESC];
 const BUFFER_ALIGN = 64;
-/** "interrupt for unknown notify id" is logged for the first this many only. */
-const UNKNOWN_ID_LOG_LIMIT = 10;
 
 /** What the interrupt path needs of a queue, whatever its token type. */
 interface BoundQueue {
@@ -47,6 +48,8 @@ class RprocVirtioDevice implements VirtioDevice {
   readonly queues: BoundQueue[] = [];
   private readonly rproc: Rproc;
   private readonly vdev: RprocVdev;
+  private readonly transport: RprocVirtio;
+  private fatalReported = false;
   /** The status byte as we set it; never read back from the table (the remote can write it, TC-L02). */
   private status = 0;
   private readonly dmaLive = new Set<DmaBuffer>();
@@ -56,7 +59,8 @@ class RprocVirtioDevice implements VirtioDevice {
     return this.rproc.name;
   }
 
-  constructor(rproc: Rproc, vdev: RprocVdev, name: string) {
+  constructor(transport: RprocVirtio, rproc: Rproc, vdev: RprocVdev, name: string) {
+    this.transport = transport;
     this.rproc = rproc;
     this.vdev = vdev;
     this.name = name;
@@ -224,6 +228,22 @@ class RprocVirtioDevice implements VirtioDevice {
   log(level: 'info' | 'warn' | 'error', message: string): void {
     this.rproc.log(level, message);
   }
+
+  warn(key: string, message: string | (() => string)): void {
+    this.transport.warn(this.rproc, key, message);
+  }
+
+  fatal(reason: string): void {
+    // Once per device life: the crash takes the device down, and a second broken queue of the
+    // same device (or the driver noticing it again) adds nothing.
+    if (this.fatalReported) return;
+    this.fatalReported = true;
+    this.addStatus(VIRTIO_CONFIG_S_NEEDS_RESET);
+    this.rproc.reportCrash(RPROC_FATAL_ERROR, {
+      message: `virtio: ${this.name}: ${reason}`,
+      source: 'virtio',
+    });
+  }
 }
 
 /** Whether a queue has stopped (a separate call: moreUsed() may have just broken it). */
@@ -231,19 +251,42 @@ function isBroken(vq: BoundQueue['vq']): boolean {
   return vq.broken !== undefined;
 }
 
+/** Why a queue stopped, read afresh (the driver's callback may have just broken it). */
+function brokenReason(vq: BoundQueue['vq']): string | undefined {
+  return vq.broken;
+}
+
 /**
  * The transport: plug it into rprocAlloc({ vdevHooks }) and every vdev entry becomes a virtio
  * device bound to the registered driver for its id.
  */
+export interface RprocVirtioOptions {
+  /** Rate limit of the warnings a remote can provoke, per processor and kind (default 10 per 5 s). */
+  readonly rateLimit?: RateLimitOptions;
+}
+
 export class RprocVirtio implements VdevHooks {
   readonly drivers: VirtioDriverRegistry;
   private readonly devices = new Map<RprocVdev, RprocVirtioDevice>();
   private nextIndex = 0;
-  /** Interrupts for notify ids no vring has (counted; the first few are logged). */
+  private readonly rateLimit: RateLimitOptions;
+  private readonly limiters = new WeakMap<Rproc, RateLimiter>();
+  /** Interrupts for notify ids no vring has (counted; the warnings are rate-limited per processor). */
   unknownInterrupts = 0;
 
-  constructor(drivers: VirtioDriverRegistry = new VirtioDriverRegistry()) {
+  constructor(drivers: VirtioDriverRegistry = new VirtioDriverRegistry(), options: RprocVirtioOptions = {}) {
     this.drivers = drivers;
+    this.rateLimit = options.rateLimit ?? {};
+  }
+
+  /** A rate-limited warning in `rproc`'s log (each processor has its own budget per key). */
+  warn(rproc: Rproc, key: string, message: string | (() => string)): void {
+    let limiter = this.limiters.get(rproc);
+    if (limiter === undefined) this.limiters.set(rproc, (limiter = new RateLimiter(this.rateLimit)));
+    const allowed = limiter.allow(key);
+    // The text is made only when it is printed: a flood of suppressed warnings costs a map lookup.
+    if (allowed !== false)
+      rproc.log('warn', withSuppressed(typeof message === 'string' ? message : message(), allowed));
   }
 
   /** The virtio device of `vdev` while it is registered (tests and tools). */
@@ -261,7 +304,7 @@ export class RprocVirtio implements VdevHooks {
         `.kick method not defined for ${rproc.name}: vdev${vdev.index} cannot be used`,
       );
     }
-    const dev = new RprocVirtioDevice(rproc, vdev, `virtio${this.nextIndex++}`);
+    const dev = new RprocVirtioDevice(this, rproc, vdev, `virtio${this.nextIndex++}`);
     this.devices.set(vdev, dev);
     dev.setStatus(0);
     dev.addStatus(VIRTIO_CONFIG_S_ACKNOWLEDGE);
@@ -303,8 +346,11 @@ export class RprocVirtio implements VdevHooks {
 
   vqInterrupt(rproc: Rproc, notifyId: number): boolean {
     let handled = false;
-    for (const dev of this.devices.values()) {
-      if (dev.currentStatus & VIRTIO_CONFIG_S_FAILED) continue;
+    // Only this processor's devices: notify ids are per processor (every core has a 0 and a 1),
+    // and a core ringing in a loop must cost the others nothing.
+    for (const vdev of rproc.resources.vdevs) {
+      const dev = this.devices.get(vdev);
+      if (dev === undefined || (dev.currentStatus & VIRTIO_CONFIG_S_FAILED) !== 0) continue;
       for (const q of dev.queues) {
         if (q.vring.notifyId !== notifyId || q.vq.broken !== undefined) continue;
         // moreUsed() validates used.idx and may break the queue (TC-V03): the driver must still
@@ -312,18 +358,15 @@ export class RprocVirtio implements VdevHooks {
         if (!q.vq.moreUsed() && !isBroken(q.vq)) continue;
         handled = true;
         q.callback?.();
+        // Whether or not the driver said so, a broken queue is the end of this device.
+        const broken = brokenReason(q.vq);
+        if (broken !== undefined) dev.fatal(broken);
       }
     }
     if (!handled && !this.knows(rproc, notifyId)) {
       // Rate-limited: a remote ringing garbage ids in a loop must not flood the log.
       this.unknownInterrupts++;
-      if (this.unknownInterrupts <= UNKNOWN_ID_LOG_LIMIT) {
-        rproc.log(
-          'warn',
-          `interrupt for unknown notify id ${hex(notifyId >>> 0)}` +
-            (this.unknownInterrupts === UNKNOWN_ID_LOG_LIMIT ? ' (no more of these are logged)' : ''),
-        );
-      }
+      this.warn(rproc, 'unknown-notify-id', `interrupt for unknown notify id ${hex(notifyId >>> 0)}`);
     }
     return handled;
   }

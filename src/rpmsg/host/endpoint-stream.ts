@@ -2,18 +2,37 @@
 // chunk written is sent as one message — the /dev/rpmsgN (rpmsg_char) experience, with
 // `for await (const msg of stream)` for free. When the endpoint goes away (channel destroyed,
 // processor stopped or crashed) the stream ends with an EPIPE error, as a blocked read does in Linux.
-// Mirrors drivers/rpmsg/rpmsg_char.c.
+// Mirrors drivers/rpmsg/rpmsg_char.c. Input is bounded (rx-backlog.ts): highWaterMark messages
+// buffered, then RX buffers held (backpressure on the remote), then drops, counted.
 
 import { Duplex } from 'node:stream';
 import { RprocError } from '../../util/errors.ts';
 import type { RpmsgChannel } from './rpmsg-channel.ts';
-import type { RpmsgEndpoint } from './rpmsg-endpoint.ts';
+import type { RpmsgEndpoint, RxContext } from './rpmsg-endpoint.ts';
+import { RxBacklog } from './rx-backlog.ts';
 
 export interface EndpointStreamOptions {
   /** Destination for writes; default the channel's remote address. */
   readonly dst?: number;
   /** How long a write waits for a TX buffer (ETIMEDOUT after). Default 15 s. */
   readonly sendTimeoutMs?: number;
+  /** Messages buffered for the reader before RX buffers are held instead; default 64. */
+  readonly highWaterMark?: number;
+}
+
+/** The stream's input counters (readable once it is made). */
+export interface EndpointStreamStats {
+  /** Messages dropped: the reader was behind by more than the buffer and the held RX buffers. */
+  readonly dropped: number;
+  /** Messages waiting in held RX buffers now. */
+  readonly held: number;
+}
+
+const streamStats = new WeakMap<Duplex, () => EndpointStreamStats>();
+
+/** Input counters of a stream made by endpointStream. */
+export function endpointStreamStats(stream: Duplex): EndpointStreamStats | undefined {
+  return streamStats.get(stream)?.();
 }
 
 /**
@@ -30,11 +49,21 @@ export function endpointStream(
     // messages away from the first.
     throw new RprocError('EBUSY', 'rpmsg-open', `endpoint ${target0.addr} already has an open stream`);
   }
-  let ept: RpmsgEndpoint;
+  let ept: RpmsgEndpoint | undefined;
+  const backlog = new RxBacklog(`stream on endpoint ${target0?.addr ?? '?'}`, () => ept);
+  /** push() said the reader is behind: hold or drop until read() asks for more. */
+  let behind = false;
   const stream = new Duplex({
     objectMode: true,
+    readableHighWaterMark: options.highWaterMark ?? 64,
     read() {
-      // Messages are pushed as they arrive; nothing to pull.
+      behind = false;
+      for (let m = backlog.take(); m !== undefined; m = backlog.take()) {
+        if (!stream.push(Buffer.from(m.buffer, m.byteOffset, m.byteLength))) {
+          behind = true;
+          return;
+        }
+      }
     },
     write(chunk: unknown, _encoding, callback) {
       const data = toBytes(chunk);
@@ -42,31 +71,41 @@ export function endpointStream(
         callback(new RprocError('EINVAL', 'rpmsg-write', 'write a Uint8Array, Buffer or string'));
         return;
       }
-      const dst = options.dst ?? ept.dst;
-      ept
-        .sendTo(
-          dst,
-          data,
-          options.sendTimeoutMs === undefined ? undefined : { timeoutMs: options.sendTimeoutMs },
-        )
-        .then(
-          () => callback(),
-          (e: unknown) => callback(e instanceof Error ? e : new Error(String(e))),
-        );
+      const e = ept;
+      if (e === undefined) {
+        callback(new RprocError('EPIPE', 'rpmsg-write', 'the endpoint is gone'));
+        return;
+      }
+      const dst = options.dst ?? e.dst;
+      e.sendTo(
+        dst,
+        data,
+        options.sendTimeoutMs === undefined ? undefined : { timeoutMs: options.sendTimeoutMs },
+      ).then(
+        () => callback(),
+        (e: unknown) => callback(e instanceof Error ? e : new Error(String(e))),
+      );
     },
     final(callback) {
       callback();
     },
     destroy(error, callback) {
       // Closing the stream stops delivery; the endpoint itself stays (the channel owns it).
-      if (!ept.destroyed) ept.setCallback(undefined);
-      streamed.delete(ept);
+      backlog.clear();
+      if (ept !== undefined) {
+        if (!ept.destroyed) ept.setCallback(undefined);
+        streamed.delete(ept);
+      }
       callback(error);
     },
   });
-  const onMessage = (data: Uint8Array): void => {
+  const onMessage = (data: Uint8Array, _src: number, ctx: RxContext): void => {
+    if (behind || backlog.length > 0) {
+      backlog.offer(data, ctx);
+      return;
+    }
     // The data view is only valid during the callback: copy it into the stream's own buffer.
-    stream.push(Buffer.from(data));
+    if (!stream.push(Buffer.from(data))) behind = true;
   };
   if ('open' in target) {
     ept = target.open(onMessage);
@@ -74,8 +113,12 @@ export function endpointStream(
     ept = target;
     ept.setCallback(onMessage);
   }
-  streamed.add(ept);
-  ept.onDestroy((reason) => {
+  const opened = ept;
+  streamed.add(opened);
+  streamStats.set(stream, () => ({ dropped: backlog.dropped, held: backlog.length }));
+  opened.onDestroy((reason) => {
+    // The RX buffers are about to be freed: held messages are lost with the stream's error.
+    backlog.clear();
     stream.destroy(reason);
   });
   return stream;

@@ -22,6 +22,8 @@ export interface ChannelOwner {
     addr: number | undefined,
     channel: RpmsgChannel,
   ): RpmsgEndpoint;
+  /** The virtio device, for rate-limited warnings in its processor's log. */
+  readonly vdev: { warn(key: string, message: string | (() => string)): void };
 }
 
 export class RpmsgChannel {
@@ -69,6 +71,11 @@ export class RpmsgChannel {
     }
     this.eptValue = this.owner.createEndpoint(callback, undefined, this);
     return this.eptValue;
+  }
+
+  /** A rate-limited warning about this channel in its processor's log (drivers refusing it, ...). */
+  warn(key: string, message: string | (() => string)): void {
+    this.owner.vdev.warn(key, message);
   }
 
   /** @internal */

@@ -41,13 +41,13 @@ describe('name service and channels', () => {
     assert.equal(echo.deviceName, 'virtio0.rpmsg-echo.1024.1024');
     assert.equal(raw.open().addr, 1025);
     assert.equal(echo.open(), ept, 'open again: the same endpoint');
-    assert.equal(await lb.host.waitForChannel('rpmsg-raw'), raw);
+    assert.equal(await lb.host.waitForChannel('rpmsg-raw', { rproc: lb.rproc }), raw);
     await lb.close();
   });
 
   it('waitForChannel waits for the announcement, and a timed-out wait leaves no listener or timer', async () => {
     const lb = await createLoopback({ core: hostileCore() });
-    const waiting = lb.host.waitForChannel('late', 1000);
+    const waiting = lb.host.waitForChannel('late', { rproc: lb.rproc, timeoutMs: 1000 });
     lb.c.announce('late', 0x500);
     await lb.idle();
     assert.equal((await waiting).dst, 0x500);
@@ -57,7 +57,9 @@ describe('name service and channels', () => {
         'channel',
       );
     const before = listeners();
-    await assert.rejects(lb.host.waitForChannel('never', 5), (e) => isRprocError(e, 'ETIMEDOUT'));
+    await assert.rejects(lb.host.waitForChannel('never', { anyDevice: true, timeoutMs: 5 }), (e) =>
+      isRprocError(e, 'ETIMEDOUT'),
+    );
     assert.equal(listeners(), before);
     assert.ok(!process.getActiveResourcesInfo().includes('Timeout'));
     await lb.close();
@@ -288,6 +290,95 @@ describe('name service and channels', () => {
       lb.host.channels.map((c) => c.name),
       ['rpmsg-echo', 'late'],
     );
+    await lb.close();
+  });
+
+  it('every lookup says where: no scope, a number or a malformed scope is refused with EINVAL', async () => {
+    const lb = await createLoopback({ core: hostileCore() });
+    const bad: readonly unknown[] = [undefined, 1000, {}, { rproc: 5 }, { anyDevice: false }, { device: {} }];
+    for (const scope of bad) {
+      const e = await lb.host
+        .waitForChannel('svc', scope as Parameters<typeof lb.host.waitForChannel>[1])
+        .then(
+          () => undefined,
+          (x: unknown) => x,
+        );
+      assert.ok(isRprocError(e, 'EINVAL'), `${String(scope)}: ${String(e)}`);
+      assert.match((e as Error).message, /\{ rproc: <name> \}, \{ device \} or \{ anyDevice: true \}/);
+    }
+    await lb.close();
+  });
+
+  it('a scoped lookup sees only its processor or device; { anyDevice: true } sees any', async () => {
+    const lb = await createLoopback({ core: hostileCore() });
+    lb.c.announce('svc', 0x400);
+    await lb.idle();
+    const dev = lb.device;
+    assert.ok(dev !== undefined);
+    const ch = dev.channel('svc');
+    assert.ok(ch !== undefined);
+    assert.equal(lb.host.channel('svc', { rproc: lb.rproc }), ch);
+    assert.equal(lb.host.channel('svc', { rproc: lb.rproc.name }), ch);
+    assert.equal(lb.host.channel('svc', { device: dev }), ch);
+    assert.equal(lb.host.channel('svc', { anyDevice: true }), ch);
+    assert.equal(lb.host.channel('svc', { rproc: 'another-core' }), undefined);
+    const e = await lb.host.waitForChannel('svc', { rproc: 'another-core', timeoutMs: 5 }).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    assert.ok(isRprocError(e, 'ETIMEDOUT'));
+    assert.match((e as Error).message, /no channel "svc" announced by another-core within 5 ms/);
+    assert.deepEqual(lb.host.devicesOf(lb.rproc), [dev]);
+    await lb.close();
+  });
+
+  it('at most maxChannelsPerDevice channels: further NS CREATEs are refused, counted, warned about (rate-limited)', async () => {
+    const lb = await createLoopback({ core: hostileCore(), host: { maxChannelsPerDevice: 3 } });
+    const r = lb.c;
+    for (let i = 0; i < 30; i++) r.announce(`svc${i}`, 0x400 + i);
+    await lb.idle();
+    const dev = lb.device;
+    assert.ok(dev !== undefined);
+    assert.deepEqual(
+      dev.channelList.map((c) => c.name),
+      ['svc0', 'svc1', 'svc2'],
+    );
+    assert.equal(dev.stats.nsOverLimit, 27);
+    const warnings = lb.logs.filter((l) => /refused: the device has 3 channels, its limit/.test(l));
+    assert.equal(warnings.length, 10, 'the first 10 in 5 s');
+    // The last valid one (the 3rd) was accepted above; after a DESTROY there is room again.
+    r.announce('svc0', 0x400, RPMSG_NS_DESTROY);
+    r.announce('svc3', 0x403);
+    await lb.idle();
+    assert.deepEqual(
+      dev.channelList.map((c) => c.name),
+      ['svc1', 'svc2', 'svc3'],
+    );
+    await lb.close();
+  });
+
+  it('NS CREATE/DESTROY churn: 5,000 rounds leave one channel, its address reused, nothing growing', async () => {
+    const lb = await createLoopback({ core: hostileCore() });
+    const r = lb.c;
+    lb.host.registerDriver({ names: ['churn'], probe: () => undefined, callback: () => undefined });
+    let lastAddr = -1;
+    for (let i = 0; i < 5000; i++) {
+      r.announce('churn', 0x400);
+      if (i % 100 === 0) {
+        await lb.idle();
+        lastAddr = lb.host.channel('churn', { rproc: lb.rproc })?.ept?.addr ?? -1;
+      }
+      r.announce('churn', 0x400, RPMSG_NS_DESTROY);
+      if (i % 50 === 0) await lb.idle();
+    }
+    r.announce('churn', 0x400);
+    await lb.idle();
+    const dev = lb.device;
+    assert.ok(dev !== undefined);
+    assert.equal(dev.channelCount, 1);
+    assert.equal(dev.stats.nsRefused, 0);
+    assert.equal(lastAddr, 1024, 'the bound endpoint takes the lowest free address again and again');
+    assert.equal(lb.host.channel('churn', { rproc: lb.rproc })?.ept?.addr, 1024);
     await lb.close();
   });
 });

@@ -204,14 +204,46 @@ describe('rpmsg_char endpoint device', () => {
     await rig.lb.close();
   });
 
-  it(`keeps at most ${RPMSG_CHAR_QUEUE_LIMIT} unread messages and counts the rest as dropped`, async () => {
+  it(`copies at most ${RPMSG_CHAR_QUEUE_LIMIT} unread messages, then holds RX buffers (the remote runs short), then drops and counts`, async () => {
     const rig = await setup(64);
     const file = rig.ctrl.ioctl(RPMSG_CREATE_EPT_IOCTL, info('raw')).open();
-    const total = RPMSG_CHAR_QUEUE_LIMIT + 10;
+    const dev = rig.lb.device;
+    assert.ok(dev !== undefined);
+    // 64 RX buffers: one endpoint's reader may hold a quarter of them.
+    assert.equal(dev.rxHeldPerEndpoint, 16);
+    const total = RPMSG_CHAR_QUEUE_LIMIT + 16 + 10;
     for (let i = 0; i < total; i++) await fromRemote(rig, LOCAL, `m${i}`);
-    assert.equal(file.queued, RPMSG_CHAR_QUEUE_LIMIT);
+    assert.equal(file.queued, RPMSG_CHAR_QUEUE_LIMIT + 16);
+    assert.equal(file.held, 16);
+    assert.equal(rig.r.availCount(0), 64 - 16, 'the held buffers are not back on the ring');
     assert.equal(file.dropped, 10);
-    assert.equal(dec.decode(await file.read(16)), 'm0', 'the oldest are kept');
+    assert.equal(dev.stats.rxDropped, 10);
+    const warned = rig.lb.logs.filter((l) => /rpmsg0 \(endpoint 1280\) is full: message dropped/.test(l));
+    assert.equal(warned.length, 10, 'rate-limited (10 per 5 s)');
+    // Reading gives every kept message in order, the held ones last, and their buffers back.
+    for (let i = 0; i < RPMSG_CHAR_QUEUE_LIMIT + 16; i++)
+      assert.equal(dec.decode(await file.read(16)), `m${i}`);
+    await rig.lb.idle();
+    assert.equal(file.held, 0);
+    assert.equal(rig.r.availCount(0), 64);
+    await rejectsWith(
+      rig.ctrl
+        .ioctl(RPMSG_CREATE_EPT_IOCTL, info('raw2', LOCAL + 1))
+        .open({ nonblock: true })
+        .read(1),
+      'EAGAIN',
+    );
+    await rig.lb.close();
+  });
+
+  it('a file closed while it holds RX buffers gives them back to the remote', async () => {
+    const rig = await setup(16);
+    const file = rig.ctrl.ioctl(RPMSG_CREATE_EPT_IOCTL, info('raw')).open({ queueLimit: 1 });
+    for (let i = 0; i < 3; i++) await fromRemote(rig, LOCAL, `m${i}`);
+    assert.deepEqual([file.queued, file.held, rig.r.availCount(0)], [3, 2, 14]);
+    file.close();
+    await rig.lb.idle();
+    assert.equal(rig.r.availCount(0), 16);
     await rig.lb.close();
   });
 });

@@ -6,7 +6,8 @@
 
 import { ERRNO, RprocError } from '../../util/errors.ts';
 import { RPMSG_ADDR_ANY } from '../rpmsg-wire.ts';
-import type { RpmsgEndpoint } from './rpmsg-endpoint.ts';
+import type { RpmsgEndpoint, RxContext } from './rpmsg-endpoint.ts';
+import { RxBacklog } from './rx-backlog.ts';
 import type { VirtioRpmsgDevice } from './virtio-rpmsg-device.ts';
 
 /** struct rpmsg_endpoint_info as the ioctls carry it (name cut to 31 characters). */
@@ -23,15 +24,19 @@ export const POLL = { IN: 0x1, OUT: 0x4, ERR: 0x8, HUP: 0x10, RDNORM: 0x40 } as 
 export const RPMSG_DESTROY_EPT_IOCTL = 0xb502;
 
 /**
- * Messages an open file keeps for its reader. Linux queues without bound (an skb per message);
- * a remote that floods a reader who does not read would then grow the host without limit, so
- * beyond this the oldest are kept and new ones are dropped and counted.
+ * Messages an open file copies and keeps for its reader, by default. Linux queues without bound
+ * (rpmsg_ept_cb: an skb per message); a remote that floods a reader who does not read would then
+ * grow the host without limit. Beyond this, messages stay in their RX buffers (held off the ring:
+ * the remote runs short of buffers and slows down) up to the endpoint's share of the pool, and
+ * beyond that new ones are dropped and counted; the oldest are kept.
  */
 export const RPMSG_CHAR_QUEUE_LIMIT = 1024;
 
 export interface RpmsgOpenFlags {
   /** O_NONBLOCK: read with nothing queued and write with no TX buffer fail with EAGAIN. */
   readonly nonblock?: boolean;
+  /** Messages copied and queued for the reader at most; default RPMSG_CHAR_QUEUE_LIMIT. */
+  readonly queueLimit?: number;
 }
 
 export class RpmsgEptDev {
@@ -69,7 +74,7 @@ export class RpmsgEptDev {
     if (this.destroyedFlag) throw new RprocError('ENODEV', 'rpmsg-char', `${this.name} has been destroyed`);
     if (this.file !== undefined) throw new RprocError('EBUSY', 'rpmsg-char', `${this.name} is already open`);
     const src = this.info.src === RPMSG_ADDR_ANY ? undefined : this.info.src;
-    const file = new RpmsgEptFile(this, flags, (ept) => this.device.createEndpoint(ept, src));
+    const file = new RpmsgEptFile(this, flags, (cb) => this.device.createEndpoint(cb, src));
     this.file = file;
     return file;
   }
@@ -109,24 +114,43 @@ interface Reader {
 /** An open /dev/rpmsgN. */
 export class RpmsgEptFile {
   readonly nonblock: boolean;
-  /** Messages dropped because the reader let RPMSG_CHAR_QUEUE_LIMIT of them pile up. */
-  dropped = 0;
+  readonly queueLimit: number;
   private readonly dev: RpmsgEptDev;
   private ept: RpmsgEndpoint | undefined;
   private readonly queue: Uint8Array[] = [];
+  private readonly backlog: RxBacklog;
   private readers: Reader[] = [];
 
   /** @internal opened by RpmsgEptDev */
   constructor(
     dev: RpmsgEptDev,
     flags: RpmsgOpenFlags,
-    create: (cb: (data: Uint8Array) => void) => RpmsgEndpoint,
+    create: (cb: (data: Uint8Array, src: number, ctx: RxContext) => void) => RpmsgEndpoint,
   ) {
     this.dev = dev;
     this.nonblock = flags.nonblock === true;
-    const ept = create((data) => this.receive(data));
+    this.queueLimit = flags.queueLimit ?? RPMSG_CHAR_QUEUE_LIMIT;
+    if (!Number.isSafeInteger(this.queueLimit) || this.queueLimit < 1) {
+      throw new RprocError(
+        'EINVAL',
+        'rpmsg-char',
+        `queueLimit ${String(flags.queueLimit)} is not a positive integer`,
+      );
+    }
+    this.backlog = new RxBacklog(dev.name, () => this.ept);
+    const ept = create((data, _src, ctx) => this.receive(data, ctx));
     ept.onDestroy(() => this.hangUp());
     this.ept = ept;
+  }
+
+  /** Messages dropped because the reader let the queue and its held buffers fill up. */
+  get dropped(): number {
+    return this.backlog.dropped;
+  }
+
+  /** Messages waiting in held RX buffers (behind the queue). */
+  get held(): number {
+    return this.backlog.length;
   }
 
   /** The endpoint's local address (info.src, or the one picked for ANY); undefined once gone. */
@@ -134,9 +158,9 @@ export class RpmsgEptFile {
     return this.ept?.addr;
   }
 
-  /** Messages waiting to be read. */
+  /** Messages waiting to be read (copied, and held in RX buffers). */
   get queued(): number {
-    return this.queue.length;
+    return this.queue.length + this.backlog.length;
   }
 
   /**
@@ -150,8 +174,13 @@ export class RpmsgEptFile {
         new RprocError('EINVAL', 'rpmsg-char', `read size ${String(size)} is not a byte count`),
       );
     }
-    const next = this.queue.shift();
-    if (next !== undefined) return Promise.resolve(next.subarray(0, size));
+    const next = this.queue.shift() ?? this.backlog.take();
+    if (next !== undefined) {
+      // Room in the queue again: the oldest held message moves into it, its buffer back to the remote.
+      const held = this.backlog.take();
+      if (held !== undefined) this.queue.push(held);
+      return Promise.resolve(next.subarray(0, size));
+    }
     if (this.ept === undefined) return Promise.reject(this.pipe());
     if (this.nonblock) {
       return Promise.reject(new RprocError('EAGAIN', 'rpmsg-char', `${this.dev.name}: no message queued`));
@@ -186,8 +215,9 @@ export class RpmsgEptFile {
   /** poll(): POLL.IN|RDNORM with a message queued, POLL.OUT with a TX buffer free, POLL.ERR once gone. */
   poll(): number {
     const ept = this.ept;
-    if (ept === undefined) return POLL.ERR | (this.queue.length > 0 ? POLL.IN | POLL.RDNORM : 0);
-    let mask = this.queue.length > 0 ? POLL.IN | POLL.RDNORM : 0;
+    const readable = this.queued > 0 ? POLL.IN | POLL.RDNORM : 0;
+    if (ept === undefined) return POLL.ERR | readable;
+    let mask = readable;
     // Taking a buffer and giving it straight back leaves the pool as it was.
     const buf = ept.getTxBuffer();
     if (buf !== undefined) {
@@ -200,6 +230,7 @@ export class RpmsgEptFile {
   /** release(): destroys the endpoint and drops what was queued; waiting reads fail with EPIPE. */
   close(): void {
     const ept = this.ept;
+    this.backlog.clear();
     this.hangUp();
     ept?.destroy();
     this.queue.length = 0;
@@ -209,21 +240,23 @@ export class RpmsgEptFile {
   /** @internal the endpoint or its device went away */
   hangUp(): void {
     if (this.ept === undefined) return;
+    // What is held is copied out now (its buffers are about to be freed): still readable.
+    for (const m of this.backlog.takeAll()) this.queue.push(m);
     this.ept = undefined;
     const readers = this.readers;
     this.readers = [];
     for (const r of readers) r.reject(this.pipe());
   }
 
-  private receive(data: Uint8Array): void {
+  private receive(data: Uint8Array, ctx: RxContext): void {
     // The RX buffer goes back to the remote after this callback: keep a copy.
     const reader = this.readers.shift();
     if (reader !== undefined) {
       reader.resolve(data.slice(0, reader.size));
       return;
     }
-    if (this.queue.length >= RPMSG_CHAR_QUEUE_LIMIT) {
-      this.dropped++;
+    if (this.queue.length >= this.queueLimit || this.backlog.length > 0) {
+      this.backlog.offer(data, ctx);
       return;
     }
     this.queue.push(data.slice());

@@ -48,6 +48,10 @@ export interface EndpointTransport {
   sendNoCopy(buf: TxBuffer, src: number, dst: number, len: number): number;
   releaseTxBuffer(buf: TxBuffer): void;
   destroyEndpoint(ept: RpmsgEndpoint): void;
+  /** RX buffers one endpoint's reader may hold (RxContext.hold) while it is behind. */
+  readonly rxHeldPerEndpoint: number;
+  /** A reader of `ept` dropped a message: count it in the device's stats and say so (rate-limited). */
+  noteDropped(ept: RpmsgEndpoint, queue: string, total: number): void;
 }
 
 export const DEFAULT_SEND_TIMEOUT_MS = 15_000;
@@ -80,6 +84,16 @@ export class RpmsgEndpoint {
   /** rpmsg_get_mtu. */
   get mtu(): number {
     return this.transport.mtu;
+  }
+
+  /** RX buffers a reader of this endpoint may hold while it is behind (rx-backlog.ts). */
+  get rxHeldLimit(): number {
+    return this.transport.rxHeldPerEndpoint;
+  }
+
+  /** @internal a reader of this endpoint dropped a message (its bounded queue was full) */
+  noteDropped(queue: string, total: number): void {
+    this.transport.noteDropped(this, queue, total);
   }
 
   /** The channel's remote address, or ANY for an endpoint without a channel. */

@@ -9,7 +9,7 @@ import { VIRTIO_ID_RPMSG } from '../../rsc/rsc-constants.ts';
 import type { VirtioDevice, VirtioDriver } from '../../virtio/virtio-device.ts';
 import { RPMSG_BUF_SIZE, RPMSG_HDR_SIZE, VIRTIO_RPMSG_F_NS } from '../rpmsg-wire.ts';
 import type { RpmsgChannel } from './rpmsg-channel.ts';
-import type { RpmsgEndpoint } from './rpmsg-endpoint.ts';
+import type { RpmsgEndpoint, RxContext } from './rpmsg-endpoint.ts';
 import { VirtioRpmsgDevice, type RpmsgBufferConfig } from './virtio-rpmsg-device.ts';
 import { RpmsgCtrlDev } from './rpmsg-ctrl.ts';
 import type { RpmsgTap } from './rpmsg-tap.ts';
@@ -21,8 +21,8 @@ export interface RpmsgDriver {
   /** The channel's default endpoint exists (ch.ept) when probe runs; throw to refuse the channel. */
   probe(channel: RpmsgChannel): void | Promise<void>;
   remove?(channel: RpmsgChannel): void | Promise<void>;
-  /** Messages to the channel's default endpoint. */
-  readonly callback?: (channel: RpmsgChannel, data: Uint8Array, src: number) => void;
+  /** Messages to the channel's default endpoint (ctx.hold() keeps the RX buffer: see RxContext). */
+  readonly callback?: (channel: RpmsgChannel, data: Uint8Array, src: number, ctx: RxContext) => void;
 }
 
 export interface RpmsgHostEvents extends Record<string, unknown> {
@@ -43,7 +43,34 @@ export interface RpmsgHostOptions {
   readonly txBufSize?: number;
   /** Remote → host buffer size, header included; default 512 (Linux). */
   readonly rxBufSize?: number;
+  /**
+   * Channels one rpmsg device may have; name-service announcements beyond are refused (counted in
+   * stats.nsOverLimit, one rate-limited warning). Default 1024; Linux has no limit.
+   */
+  readonly maxChannelsPerDevice?: number;
+  /**
+   * RX buffers one endpoint's reader (tty, /dev/rpmsgN, stream) may hold while it is behind, before
+   * it drops; default a quarter of the device's RX buffers, so that a reader that stopped reading
+   * leaves the other endpoints of its device three quarters of the pool.
+   */
+  readonly rxHeldPerEndpoint?: number;
 }
+
+/**
+ * Where to look for a channel. A name means nothing across processors — any core can announce any
+ * name, so "the first channel called rpmsg-echo" may belong to a core squatting on it — so every
+ * lookup names its processor (`rproc`: its name or the Rproc) or its rpmsg device (`device`), or
+ * says explicitly that any device will do (`anyDevice: true`).
+ */
+export type ChannelScope =
+  | { readonly rproc: string | { readonly name: string } }
+  | { readonly device: VirtioRpmsgDevice }
+  | { readonly anyDevice: true };
+
+export type ChannelWaitOptions = ChannelScope & {
+  /** How long to wait for the announcement; default 5000 ms. */
+  readonly timeoutMs?: number;
+};
 
 export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
   private readonly config: RpmsgBufferConfig;
@@ -70,7 +97,20 @@ export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
         );
       }
     }
-    this.config = { txBufSize, rxBufSize };
+    for (const [name, v] of [
+      ['maxChannelsPerDevice', options.maxChannelsPerDevice],
+      ['rxHeldPerEndpoint', options.rxHeldPerEndpoint],
+    ] as const) {
+      if (v !== undefined && (!Number.isSafeInteger(v) || v < (name === 'rxHeldPerEndpoint' ? 0 : 1))) {
+        throw new RprocError('EINVAL', 'rpmsg-host', `${name} ${String(v)} is not a count`);
+      }
+    }
+    this.config = {
+      txBufSize,
+      rxBufSize,
+      ...(options.maxChannelsPerDevice === undefined ? {} : { maxChannels: options.maxChannelsPerDevice }),
+      ...(options.rxHeldPerEndpoint === undefined ? {} : { rxHeldPerEndpoint: options.rxHeldPerEndpoint }),
+    };
     this.virtioDriver = {
       name: 'virtio_rpmsg_bus',
       deviceIds: [VIRTIO_ID_RPMSG],
@@ -104,7 +144,12 @@ export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
     return [...this.devices.values()];
   }
 
-  /** The first live channel named `name`, waiting for its announcement up to `timeoutMs`. */
+  /** The rpmsg devices of processor `rproc` (by name), in probe order. */
+  devicesOf(rproc: string | { readonly name: string }): VirtioRpmsgDevice[] {
+    const name = typeof rproc === 'string' ? rproc : rproc.name;
+    return this.rpmsgDevices.filter((d) => d.vdev.parentName === name);
+  }
+
   /**
    * The control device of `device` (/dev/rpmsg_ctrlN, rpmsg-ctrl.ts): endpoint devices made
    * through it go away with the device, their readers getting EPIPE.
@@ -116,19 +161,48 @@ export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
     return ctrl;
   }
 
-  waitForChannel(name: string, timeoutMs = 5000): Promise<RpmsgChannel> {
-    const existing = this.channels.find((c) => c.name === name);
+  /** The oldest live channel named `name` in `scope`, or undefined. */
+  channel(name: string, scope: ChannelScope): RpmsgChannel | undefined {
+    const match = scopeMatcher(scope, 'channel');
+    for (const d of this.devices.values()) {
+      if (!match(d)) continue;
+      const ch = d.channel(name);
+      if (ch !== undefined) return ch;
+    }
+    return undefined;
+  }
+
+  /**
+   * The channel named `name` in `scope` (see ChannelScope), waiting for its announcement up to
+   * `timeoutMs` (ETIMEDOUT naming both). A scope is required: `{ rproc: 'rproc0' }` for a
+   * processor's channel, `{ anyDevice: true }` to take the first one any core announces.
+   */
+  waitForChannel(name: string, options: ChannelWaitOptions): Promise<RpmsgChannel> {
+    let match: (d: VirtioRpmsgDevice) => boolean;
+    try {
+      match = scopeMatcher(options, 'waitForChannel');
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    const timeoutMs = options.timeoutMs ?? 5000;
+    const existing = this.channel(name, options);
     if (existing !== undefined) return Promise.resolve(existing);
     return new Promise<RpmsgChannel>((resolve, reject) => {
       // Both ways out remove both the listener and the timer: a timed-out wait leaves nothing behind.
       const listener = (e: RpmsgHostEvents['channel']): void => {
-        if (e.action !== 'add' || e.channel.name !== name) return;
+        if (e.action !== 'add' || e.channel.name !== name || !match(e.device)) return;
         done();
         resolve(e.channel);
       };
       const timer = setTimeout(() => {
         done();
-        reject(new RprocError('ETIMEDOUT', 'rpmsg', `no channel "${name}" announced within ${timeoutMs} ms`));
+        reject(
+          new RprocError(
+            'ETIMEDOUT',
+            'rpmsg',
+            `no channel "${name}" announced ${scopeText(options)} within ${timeoutMs} ms`,
+          ),
+        );
       }, timeoutMs);
       const done = (): void => {
         clearTimeout(timer);
@@ -176,7 +250,7 @@ export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
     if (driver === undefined || channel.ept !== undefined) return;
     const cb = driver.callback;
     if (channel.removed) return;
-    const ept = channel.open(cb === undefined ? undefined : (data, src) => cb(channel, data, src));
+    const ept = channel.open(cb === undefined ? undefined : (data, src, ctx) => cb(channel, data, src, ctx));
     try {
       await driver.probe(channel);
     } catch {
@@ -184,6 +258,47 @@ export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
       ept.destroy();
     }
   }
+}
+
+/** Which devices `scope` covers; EINVAL naming the call when it is not a ChannelScope. */
+function scopeMatcher(scope: unknown, op: string): (d: VirtioRpmsgDevice) => boolean {
+  if (typeof scope === 'object' && scope !== null) {
+    const s = scope as { rproc?: unknown; device?: unknown; anyDevice?: unknown };
+    if (s.anyDevice === true) return () => true;
+    if (typeof s.rproc === 'string') {
+      const name = s.rproc;
+      return (d) => d.vdev.parentName === name;
+    }
+    if (
+      typeof s.rproc === 'object' &&
+      s.rproc !== null &&
+      typeof (s.rproc as { name?: unknown }).name === 'string'
+    ) {
+      const name = (s.rproc as { name: string }).name;
+      return (d) => d.vdev.parentName === name;
+    }
+    if (s.device instanceof VirtioRpmsgDevice) {
+      const device = s.device;
+      return (d) => d === device;
+    }
+  }
+  throw new RprocError(
+    'EINVAL',
+    op,
+    `say where to look for the channel: { rproc: <name> }, { device } or { anyDevice: true }, not ${describe(scope)}`,
+  );
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'object' && value !== null)
+    return `an object with keys [${Object.keys(value).join(', ')}]`;
+  return typeof value === 'string' ? JSON.stringify(value) : `${typeof value} ${String(value)}`;
+}
+
+function scopeText(scope: ChannelScope): string {
+  if ('anyDevice' in scope) return 'on any device';
+  if ('device' in scope) return `on ${scope.device.deviceName}`;
+  return `by ${typeof scope.rproc === 'string' ? scope.rproc : scope.rproc.name}`;
 }
 
 export type { RpmsgChannel, RpmsgEndpoint, VirtioRpmsgDevice };

@@ -21,7 +21,7 @@ function payload(i: number, size: number): Uint8Array {
 }
 
 async function echoRun(lb: ThreadLoopback, count: number, seed: number): Promise<void> {
-  const ch = await lb.host.waitForChannel('rpmsg-echo', 10_000);
+  const ch = await lb.host.waitForChannel('rpmsg-echo', { anyDevice: true, timeoutMs: 10_000 });
   const lens = sizes(count, seed);
   let received = 0;
   let bad = 0;

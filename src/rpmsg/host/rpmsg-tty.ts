@@ -1,16 +1,27 @@
 // The rpmsg tty driver: every channel named "rpmsg-tty" becomes a byte stream, as Linux makes it a
-// /dev/ttyRPMSGn. What the remote sends is read as bytes (message boundaries are not kept, and an
-// empty message carries nothing and is dropped and counted); what is written is cut into messages
-// of at most the MTU; when the channel goes away the stream ends, as a tty hangs up. Mirrors
-// drivers/tty/rpmsg_tty.c.
+// /dev/ttyRPMSGn (at most 32 of them, n the lowest free). What the remote sends is read as bytes
+// (message boundaries are not kept, and an empty message carries nothing and is dropped and
+// counted); what is written is cut into messages of at most the MTU; when the channel goes away
+// the stream ends, as a tty hangs up. Mirrors drivers/tty/rpmsg_tty.c.
+//
+// Input is bounded: the stream buffers up to its highWaterMark (16 KiB by default); beyond it a
+// message stays in its RX buffer, held off the ring (the remote runs short of buffers: the
+// backpressure virtio allows), up to the endpoint's share of held buffers; beyond that it is
+// dropped and counted (Linux's tty flip buffer drops what does not fit too, "Trunc buffer").
 
 import { Duplex } from 'node:stream';
 import { RprocError } from '../../util/errors.ts';
 import { TypedEmitter } from '../../util/typed-emitter.ts';
 import type { RpmsgChannel } from './rpmsg-channel.ts';
+import type { RxContext } from './rpmsg-endpoint.ts';
 import type { RpmsgDriver } from './rpmsg-host.ts';
+import { RxBacklog } from './rx-backlog.ts';
 
 export const RPMSG_TTY_NAME = 'rpmsg-tty';
+/** Linux's MAX_TTY_RPMSG: ttyRPMSG0..31. */
+export const RPMSG_TTY_MAX_PORTS = 32;
+/** Bytes a port buffers for its reader before it holds RX buffers instead. */
+export const RPMSG_TTY_HIGH_WATER_MARK = 16 * 1024;
 
 /** One /dev/ttyRPMSGn. */
 export class RpmsgTtyPort extends Duplex {
@@ -19,25 +30,51 @@ export class RpmsgTtyPort extends Duplex {
   readonly channel: RpmsgChannel;
   /** Empty messages from the remote, dropped (rpmsg_tty_cb refuses them with EINVAL). */
   emptyMessages = 0;
+  /** Messages that arrived after the reader closed the stream (discarded). */
+  discarded = 0;
+  private readonly backlog: RxBacklog;
+  /** push() said the reader is behind: hold or drop until _read asks for more. */
+  private behind = false;
+  private hungUp = false;
 
-  constructor(channel: RpmsgChannel, index: number) {
-    super({ allowHalfOpen: false });
+  constructor(channel: RpmsgChannel, index: number, highWaterMark = RPMSG_TTY_HIGH_WATER_MARK) {
+    super({ allowHalfOpen: false, readableHighWaterMark: highWaterMark });
     this.channel = channel;
     this.index = index;
+    this.backlog = new RxBacklog(this.path, () => channel.ept);
   }
 
   get path(): string {
     return `ttyRPMSG${this.index}`;
   }
 
+  /** Messages dropped because the reader was behind by more than the port holds. */
+  get dropped(): number {
+    return this.backlog.dropped;
+  }
+
+  /** Messages waiting in held RX buffers. */
+  get held(): number {
+    return this.backlog.length;
+  }
+
   /** @internal a message from the remote */
-  receive(data: Uint8Array): void {
+  receive(data: Uint8Array, ctx: RxContext): void {
     if (data.length === 0) {
       this.emptyMessages++;
       return;
     }
+    if (this.destroyed || this.hungUp) {
+      this.discarded++;
+      return;
+    }
+    // Behind the reader (or others wait before it): keep it in its buffer, or drop it.
+    if (this.behind || this.backlog.length > 0) {
+      this.backlog.offer(data, ctx);
+      return;
+    }
     // The RX buffer goes back to the remote after the callback: push a copy.
-    this.push(Buffer.from(data));
+    if (!this.push(Buffer.from(data))) this.behind = true;
   }
 
   /**
@@ -45,11 +82,29 @@ export class RpmsgTtyPort extends Duplex {
    * EPIPE for writers.
    */
   hangUp(): void {
+    if (this.hungUp) return;
+    this.hungUp = true;
+    // Held messages are copied out now: their buffers are about to be freed.
+    for (const m of this.backlog.takeAll()) this.push(Buffer.from(m.buffer, m.byteOffset, m.byteLength));
     this.push(null);
   }
 
   override _read(): void {
-    // Data is pushed as it arrives; a tty has no flow control toward the remote here.
+    this.behind = false;
+    while (this.backlog.length > 0) {
+      const m = this.backlog.take();
+      if (m === undefined) break;
+      if (!this.push(Buffer.from(m.buffer, m.byteOffset, m.byteLength))) {
+        this.behind = true;
+        return;
+      }
+    }
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // The reader is gone: what is held goes back to the remote unread.
+    this.backlog.clear();
+    callback(error);
   }
 
   override _write(chunk: unknown, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -85,22 +140,59 @@ export interface RpmsgTtyEvents extends Record<string, unknown> {
   port: { readonly action: 'add' | 'remove'; readonly port: RpmsgTtyPort };
 }
 
+export interface RpmsgTtyOptions {
+  /** Ports at most (ttyRPMSG0..max-1); channels beyond are refused. Default 32, as Linux. */
+  readonly maxPorts?: number;
+  /** Bytes each port buffers for its reader (the stream's readableHighWaterMark); default 16 KiB. */
+  readonly highWaterMark?: number;
+}
+
 /** The driver: register it with RpmsgHost.registerDriver (VirtualSoc does). */
 export class RpmsgTtyDriver extends TypedEmitter<RpmsgTtyEvents> implements RpmsgDriver {
   readonly names: readonly string[] = [RPMSG_TTY_NAME];
+  readonly maxPorts: number;
+  private readonly highWaterMark: number;
   private readonly byChannel = new Map<RpmsgChannel, RpmsgTtyPort>();
-  private nextIndex = 0;
+  private readonly used = new Set<number>();
+  /** "rpmsg-tty" channels refused because maxPorts ports existed. */
+  refused = 0;
+
+  constructor(options: RpmsgTtyOptions = {}) {
+    super();
+    this.maxPorts = options.maxPorts ?? RPMSG_TTY_MAX_PORTS;
+    this.highWaterMark = options.highWaterMark ?? RPMSG_TTY_HIGH_WATER_MARK;
+    for (const [name, v] of [
+      ['maxPorts', this.maxPorts],
+      ['highWaterMark', this.highWaterMark],
+    ] as const) {
+      if (!Number.isSafeInteger(v) || v < 1)
+        throw new RprocError('EINVAL', 'rpmsg-tty', `${name} ${String(v)} is not a positive integer`);
+    }
+  }
 
   get ports(): readonly RpmsgTtyPort[] {
     return [...this.byChannel.values()];
   }
 
-  readonly callback = (channel: RpmsgChannel, data: Uint8Array): void => {
-    this.byChannel.get(channel)?.receive(data);
+  readonly callback = (channel: RpmsgChannel, data: Uint8Array, _src: number, ctx: RxContext): void => {
+    this.byChannel.get(channel)?.receive(data, ctx);
   };
 
   probe(channel: RpmsgChannel): void {
-    const port = new RpmsgTtyPort(channel, this.nextIndex++);
+    // The lowest free index, as idr_alloc gives Linux: a remote that destroys and re-creates its
+    // channel gets its ttyRPMSGn back.
+    let index = 0;
+    while (this.used.has(index)) index++;
+    if (index >= this.maxPorts) {
+      this.refused++;
+      channel.warn(
+        'tty-limit',
+        `${channel.deviceName}: no tty for it: all ${this.maxPorts} ttyRPMSG ports are in use (${this.refused} refused so far)`,
+      );
+      throw new RprocError('ENOSPC', 'rpmsg-tty', `all ${this.maxPorts} ttyRPMSG ports are in use`);
+    }
+    const port = new RpmsgTtyPort(channel, index, this.highWaterMark);
+    this.used.add(index);
     this.byChannel.set(channel, port);
     channel.ept?.onDestroy(() => this.remove(channel));
     this.emit('port', { action: 'add', port });
@@ -110,6 +202,7 @@ export class RpmsgTtyDriver extends TypedEmitter<RpmsgTtyEvents> implements Rpms
     const port = this.byChannel.get(channel);
     if (port === undefined) return;
     this.byChannel.delete(channel);
+    this.used.delete(port.index);
     port.hangUp();
     this.emit('port', { action: 'remove', port });
   }

@@ -31,14 +31,21 @@ import {
 } from './rpmsg-endpoint.ts';
 import type { RpmsgTap } from './rpmsg-tap.ts';
 
-/** "msg received with no recipient" is logged for the first this many only. */
-const NO_RECIPIENT_LOG_LIMIT = 10;
+/** Messages one RX interrupt handles before the rest wait for the next turn (Linux NAPI's weight). */
+const RX_BUDGET = 64;
+
+/** Channels one device may have (name-service announcements beyond are refused); see RpmsgHostOptions. */
+export const RPMSG_DEFAULT_MAX_CHANNELS = 1024;
 
 export interface RpmsgBufferConfig {
   /** Size of each host → remote buffer, header included (Linux: 512). */
   readonly txBufSize: number;
   /** Size of each remote → host buffer, header included (Linux: 512). */
   readonly rxBufSize: number;
+  /** Channels the remote may announce on this device; default RPMSG_DEFAULT_MAX_CHANNELS. */
+  readonly maxChannels?: number;
+  /** RX buffers one endpoint's reader may hold; default a quarter of the device's RX buffers. */
+  readonly rxHeldPerEndpoint?: number;
 }
 
 export interface RpmsgDeviceStats {
@@ -52,6 +59,10 @@ export interface RpmsgDeviceStats {
   nsMalformed: number;
   /** Name-service messages refused: CREATE of an existing channel, DESTROY of an unknown one. */
   nsRefused: number;
+  /** NS CREATEs refused because the device already has maxChannels channels. */
+  nsOverLimit: number;
+  /** Messages an endpoint's reader dropped because its queue was full (bounded queues). */
+  rxDropped: number;
   txKicks: number;
   rxKicks: number;
 }
@@ -80,6 +91,8 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
     rxNoRecipient: 0,
     nsMalformed: 0,
     nsRefused: 0,
+    nsOverLimit: 0,
+    rxDropped: 0,
     txKicks: 0,
     rxKicks: 0,
   };
@@ -105,9 +118,19 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
   private readonly txWaiters: TxWaiter[] = [];
   private nextTicket = 0;
   private readonly endpoints = new Map<number, RpmsgEndpoint>();
-  private readonly channels: RpmsgChannel[] = [];
+  /** Dynamic addresses below this are all taken (a hint, so that allocation is not a scan). */
+  private freeHint = RPMSG_RESERVED_ADDRESSES;
+  /** Channels by (remote address, name): what an NS message names, found in O(1). */
+  private readonly channels = new Map<string, RpmsgChannel>();
+  /** Channels by name, oldest first: what a lookup by name finds. */
+  private readonly byName = new Map<string, Set<RpmsgChannel>>();
+  /** Most channels (maxChannels) and RX buffers one endpoint may hold. */
+  readonly maxChannels: number;
+  readonly rxHeldPerEndpoint: number;
   private readonly dma: DmaRegion;
   private nsEnabled = false;
+  /** The RX queue had more than RX_BUDGET messages: the rest are taken in a later turn. */
+  private rxPassDueFlag = false;
   private removedFlag = false;
   private brokenReason: string | undefined;
 
@@ -129,6 +152,8 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
     const numBufs = Math.min(this.rvq.num * 2, RPMSG_MAX_NUM_BUFS);
     const rxNum = numBufs / 2;
     const txNum = numBufs / 2;
+    this.maxChannels = config.maxChannels ?? RPMSG_DEFAULT_MAX_CHANNELS;
+    this.rxHeldPerEndpoint = Math.min(rxNum, config.rxHeldPerEndpoint ?? Math.max(1, rxNum >> 2));
     const total = rxNum * config.rxBufSize + txNum * config.txBufSize;
     this.dma = vdev.allocDma(total);
     for (let i = 0; i < rxNum; i++) {
@@ -169,8 +194,29 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
     return this.brokenReason;
   }
 
+  /** Messages are waiting for a later RX pass (a burst beyond RX_BUDGET). */
+  get rxPassDue(): boolean {
+    return this.rxPassDueFlag;
+  }
+
+  /** Every live channel, oldest first. */
   get channelList(): readonly RpmsgChannel[] {
-    return this.channels;
+    return [...this.channels.values()];
+  }
+
+  get channelCount(): number {
+    return this.channels.size;
+  }
+
+  /** The oldest live channel named `name` on this device (O(1)). */
+  channel(name: string): RpmsgChannel | undefined {
+    const set = this.byName.get(name);
+    return set === undefined ? undefined : set.values().next().value;
+  }
+
+  /** RX buffers in the device's pool. */
+  get rxBuffers(): number {
+    return this.rxViews.length;
   }
 
   /** Buffers the remote holds: RX buffers posted on vring0 and not yet back, TX messages on vring1 not yet reclaimed. */
@@ -207,7 +253,10 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
     if (this.removedFlag) return;
     this.removedFlag = true;
     const error = new RprocError('EPIPE', 'rpmsg', `${this.vdev.name}: ${reason}`);
-    for (const ch of this.channels.splice(0)) {
+    const channels = [...this.channels.values()];
+    this.channels.clear();
+    this.byName.clear();
+    for (const ch of channels) {
       ch.markRemoved();
       this.events.channelRemoved(ch);
     }
@@ -236,8 +285,10 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
       throw new RprocError('EINVAL', 'rpmsg-create-ept', `endpoint address ${String(a)} is not a u32`);
     }
     if (a === RPMSG_ADDR_ANY) {
-      a = RPMSG_RESERVED_ADDRESSES;
+      // The lowest free address ≥ 1024, as idr_alloc gives Linux; every one below the hint is taken.
+      a = this.freeHint;
       while (this.endpoints.has(a)) a++;
+      this.freeHint = a + 1;
     } else if (this.endpoints.has(a)) {
       throw new RprocError('EBUSY', 'rpmsg-create-ept', `address ${a} is already taken on ${this.vdev.name}`);
     }
@@ -248,11 +299,25 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
   }
 
   destroyEndpoint(ept: RpmsgEndpoint): void {
-    if (this.endpoints.get(ept.addr) === ept) {
-      this.endpoints.delete(ept.addr);
-      this.tap?.endpoint(this, ept.addr, 'destroy', ept.channel);
-    }
+    this.forgetEndpoint(ept);
     ept.markDestroyed(new RprocError('EPIPE', 'rpmsg', `endpoint ${ept.addr} destroyed`));
+  }
+
+  private forgetEndpoint(ept: RpmsgEndpoint): void {
+    if (this.endpoints.get(ept.addr) !== ept) return;
+    this.endpoints.delete(ept.addr);
+    this.tap?.endpoint(this, ept.addr, 'destroy', ept.channel);
+    if (ept.addr >= RPMSG_RESERVED_ADDRESSES && ept.addr < this.freeHint) this.freeHint = ept.addr;
+  }
+
+  /** An endpoint's reader dropped a message (its queue was full): counted, and said (rate-limited). */
+  noteDropped(ept: RpmsgEndpoint, queue: string, total: number): void {
+    this.stats.rxDropped++;
+    this.vdev.warn(
+      'rx-dropped',
+      () =>
+        `${this.vdev.name}: ${queue} (endpoint ${ept.addr}) is full: message dropped, ${total} so far (the reader is not reading)`,
+    );
   }
 
   /** Announce a local service to the remote (NS CREATE from `ept`), if the remote supports NS. */
@@ -269,53 +334,72 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
     const msg = decodeNsMsg(data);
     if (msg === undefined) {
       this.stats.nsMalformed++;
-      this.vdev.log(
-        'warn',
-        `${this.vdev.name}: malformed ns msg (${hex(data.length)} bytes from ${hex(src)}, expected 0x28)`,
+      this.vdev.warn(
+        'ns-malformed',
+        () =>
+          `${this.vdev.name}: malformed ns msg (${hex(data.length)} bytes from ${hex(src)}, expected 0x28)`,
       );
       return;
     }
     if (msg.addr === RPMSG_ADDR_ANY || msg.addr === RPMSG_NS_ADDR || msg.name === '') {
       this.stats.nsMalformed++;
-      this.vdev.log(
-        'warn',
-        `${this.vdev.name}: ns msg names an impossible channel "${msg.name}" at ${hex(msg.addr)}`,
+      this.vdev.warn(
+        'ns-malformed',
+        () => `${this.vdev.name}: ns msg names an impossible channel "${msg.name}" at ${hex(msg.addr)}`,
       );
       return;
     }
+    // The name is remote-written: decodeNsMsg cut it to 31 bytes; it is only a map key and a label.
+    const key = channelKey(msg.name, msg.addr);
+    const existing = this.channels.get(key);
     if ((msg.flags & RPMSG_NS_DESTROY) !== 0) {
-      const ch = this.channels.find((c) => c.name === msg.name && c.dst === msg.addr);
-      if (ch === undefined) {
+      if (existing === undefined) {
         this.stats.nsRefused++;
-        this.vdev.log(
-          'warn',
-          `${this.vdev.name}: rpmsg_destroy_channel failed: no channel "${msg.name}" at ${hex(msg.addr)}`,
+        this.vdev.warn(
+          'ns-refused',
+          () =>
+            `${this.vdev.name}: rpmsg_destroy_channel failed: no channel "${msg.name}" at ${hex(msg.addr)}`,
         );
         return;
       }
-      this.removeChannel(ch, `the remote destroyed channel "${msg.name}"`);
+      this.removeChannel(existing, `the remote destroyed channel "${msg.name}"`);
       return;
     }
-    if (this.channels.some((c) => c.name === msg.name && c.dst === msg.addr)) {
+    if (existing !== undefined) {
       this.stats.nsRefused++;
-      this.vdev.log('warn', `${this.vdev.name}: channel ${msg.name}:${hex(msg.addr)} already exist`);
+      this.vdev.warn(
+        'ns-refused',
+        () => `${this.vdev.name}: channel ${msg.name}:${hex(msg.addr)} already exist`,
+      );
+      return;
+    }
+    if (this.channels.size >= this.maxChannels) {
+      // Linux has no limit; a remote announcing names in a loop would grow the host without one.
+      this.stats.nsOverLimit++;
+      this.vdev.warn(
+        'ns-limit',
+        () =>
+          `${this.vdev.name}: channel "${msg.name}" at ${hex(msg.addr)} refused: the device has ${this.maxChannels} channels, its limit (${this.stats.nsOverLimit} refused so far)`,
+      );
       return;
     }
     const ch = new RpmsgChannel(this, msg.name, msg.addr);
-    this.channels.push(ch);
+    this.channels.set(key, ch);
+    let named = this.byName.get(msg.name);
+    if (named === undefined) this.byName.set(msg.name, (named = new Set()));
+    named.add(ch);
     this.events.channelAdded(ch);
   }
 
   private removeChannel(ch: RpmsgChannel, reason: string): void {
-    const i = this.channels.indexOf(ch);
-    if (i >= 0) this.channels.splice(i, 1);
+    const key = channelKey(ch.name, ch.dst);
+    if (this.channels.get(key) === ch) this.channels.delete(key);
+    const named = this.byName.get(ch.name);
+    if (named !== undefined && named.delete(ch) && named.size === 0) this.byName.delete(ch.name);
     ch.markRemoved();
     const ept = ch.ept;
     if (ept !== undefined) {
-      if (this.endpoints.get(ept.addr) === ept) {
-        this.endpoints.delete(ept.addr);
-        this.tap?.endpoint(this, ept.addr, 'destroy', ch);
-      }
+      this.forgetEndpoint(ept);
       ept.markDestroyed(new RprocError('EPIPE', 'rpmsg', reason));
     }
     this.events.channelRemoved(ch);
@@ -522,8 +606,20 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
 
   /** The RX queue's interrupt: handle every used buffer, re-post it, kick once. */
   private onRx(): void {
+    // A pass is already due (a flood was cut short): it will take these too, in order.
+    if (this.rxPassDueFlag) return;
     let consumed = 0;
     for (;;) {
+      if (consumed >= RX_BUDGET) {
+        // NAPI's weight: one remote's burst is handled in slices, so that the other cores' messages
+        // (and everything else the host does) get their turns in between.
+        this.rxPassDueFlag = true;
+        setImmediate(() => {
+          this.rxPassDueFlag = false;
+          if (!this.removedFlag) this.onRx();
+        });
+        break;
+      }
       const clamped = this.rvq.stats.lenClamped;
       const index = this.rvq.takeUsed();
       if (index === undefined) break;
@@ -532,7 +628,10 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
         // used.len beyond the buffer (TC-M01): the remote claims to have written more than we gave
         // it. Linux drops it and loses the buffer; we drop it and re-post the buffer.
         this.stats.rxMalformed++;
-        this.vdev.log('warn', `${this.vdev.name}: inbound msg too big: ${this.rvq.lastWarning ?? ''}`);
+        this.vdev.warn(
+          'rx-malformed',
+          () => `${this.vdev.name}: inbound msg too big: ${this.rvq.lastWarning ?? ''}`,
+        );
         this.repost(index);
         continue;
       }
@@ -551,18 +650,20 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
     // (rxBufSize); the header is remote-written: hdr.len must fit in what the remote says it wrote.
     if (usedLen < RPMSG_HDR_SIZE) {
       this.stats.rxMalformed++;
-      this.vdev.log(
-        'warn',
-        `${this.vdev.name}: inbound message of ${hex(usedLen)} bytes (used.len) is shorter than its 0x10-byte header`,
+      this.vdev.warn(
+        'rx-malformed',
+        () =>
+          `${this.vdev.name}: inbound message of ${hex(usedLen)} bytes (used.len) is shorter than its 0x10-byte header`,
       );
       return false;
     }
     const hdr = readRpmsgHdr(buf);
     if (hdr.len > usedLen - RPMSG_HDR_SIZE) {
       this.stats.rxMalformed++;
-      this.vdev.log(
-        'warn',
-        `${this.vdev.name}: inbound msg too big: hdr.len ${hex(hdr.len)} in a ${hex(usedLen)}-byte buffer`,
+      this.vdev.warn(
+        'rx-malformed',
+        () =>
+          `${this.vdev.name}: inbound msg too big: hdr.len ${hex(hdr.len)} in a ${hex(usedLen)}-byte buffer`,
       );
       return false;
     }
@@ -573,13 +674,11 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
       this.stats.rxNoRecipient++;
       // Rate-limited, as Linux's dev_warn_ratelimited: a remote flooding unknown addresses must
       // not flood the log.
-      if (this.stats.rxNoRecipient <= NO_RECIPIENT_LOG_LIMIT) {
-        this.vdev.log(
-          'warn',
-          `${this.vdev.name}: msg received with no recipient: dst ${hex(hdr.dst)} from ${hex(hdr.src)}` +
-            (this.stats.rxNoRecipient === NO_RECIPIENT_LOG_LIMIT ? ' (no more of these are logged)' : ''),
-        );
-      }
+      this.vdev.warn(
+        'rx-no-recipient',
+        () =>
+          `${this.vdev.name}: msg received with no recipient: dst ${hex(hdr.dst)} from ${hex(hdr.src)} (${this.stats.rxNoRecipient} so far)`,
+      );
       return false;
     }
     let held = false;
@@ -619,6 +718,8 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
   }
 
   private kickRx(): void {
+    // A reader releasing a held buffer after the device went away has nothing to kick.
+    if (this.removedFlag) return;
     if (this.rvq.kick()) this.stats.rxKicks++;
   }
 
@@ -626,6 +727,8 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
     this.brokenReason = reason;
     this.vdev.log('error', `${this.vdev.name}: virtqueue broken: ${reason}`);
     this.events.error(this, reason);
+    // A ring protocol violation: the device needs a reset, the processor a restart (crash report).
+    this.vdev.fatal(reason);
     for (const w of this.txWaiters.splice(0)) this.settleWaiter(w, new RprocError('EIO', 'rpmsg', reason));
   }
 
@@ -634,6 +737,11 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
     const broken = this.svq.broken;
     if (broken !== undefined && this.brokenReason === undefined) this.markBroken(broken);
   }
+}
+
+/** Map key of a channel: its remote address and name (the address first: names may hold any byte). */
+function channelKey(name: string, addr: number): string {
+  return `${addr}:${name}`;
 }
 
 interface SendContext {

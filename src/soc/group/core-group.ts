@@ -11,7 +11,7 @@
 // it does not halt within HALT_GRACE_MS the thread is terminated — the other cores of the group
 // then report a crash ("core thread died"), like cores whose own thread died, and recover as such.
 
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { RprocError } from '../../util/errors.ts';
 import { CORE_WORD, CoreBlock, RUN_STATE } from '../core-block.ts';
 import type { CoreWorkerData } from '../core-messages.ts';
@@ -19,7 +19,7 @@ import type { PhysMemory } from '../phys-memory.ts';
 import {
   HALT_GRACE_MS,
   exitOrTerminate,
-  workerExecArgv,
+  spawnWorker,
   type CoreRunner,
   type WorkerCoreEvents,
 } from '../worker-core.ts';
@@ -139,12 +139,7 @@ export class CoreGroup {
       leaderIndex: this.leaderIndex,
       controlSeq: this.seq,
     };
-    const worker = new Worker(groupWorkerScript(), {
-      workerData: data,
-      stdout: false,
-      stderr: false,
-      execArgv: workerExecArgv(),
-    });
+    const worker = spawnWorker(groupWorkerScript(), { workerData: data, stdout: false, stderr: false });
     this.worker = worker;
     worker.on('message', (msg: unknown) => this.report(msg));
     worker.on('error', (e: unknown) =>

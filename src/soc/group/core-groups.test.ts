@@ -139,7 +139,7 @@ describe('core groups', () => {
     try {
       await soc.start();
       await Promise.all(soc.cores.map((c) => c.rproc.boot()));
-      const ch = await soc.rpmsg.waitForChannel('crasher');
+      const ch = await soc.rpmsg.waitForChannel('crasher', { rproc: 'rproc1' });
       await waitFor('8 echo channels', () => others.every((c) => channelsOf(soc, c).length === 4));
       const load = keepEchoing(soc, others);
       const victim = soc.rproc('rproc1');
@@ -148,7 +148,7 @@ describe('core groups', () => {
       await ch.open().send(encode('mmu'));
       assert.equal((await crash).typeName, 'mmufault');
       assert.equal((await recovered).phase, 'done');
-      const again = await soc.rpmsg.waitForChannel('crasher');
+      const again = await soc.rpmsg.waitForChannel('crasher', { rproc: 'rproc1' });
       await echoMany(again, 'after', 10);
       assert.ok((await load.stop()) > 0);
       // Only the victim crashed.
@@ -187,7 +187,7 @@ describe('core groups', () => {
     try {
       await soc.start();
       await Promise.all(soc.cores.map((c) => c.rproc.boot()));
-      const ch = await soc.rpmsg.waitForChannel('crasher');
+      const ch = await soc.rpmsg.waitForChannel('crasher', { rproc: 'rproc1' });
       await waitFor('rproc2 channels', () => channelsOf(soc, 'rproc2').length === 4);
       const crashes = ['rproc1', 'rproc2'].map((n) => soc.rproc(n).next('crash'));
       const recoveries = ['rproc1', 'rproc2'].map((n) =>
@@ -202,7 +202,7 @@ describe('core groups', () => {
         assert.match(c.detail?.message ?? '', /core thread died: rproc0 did not halt within 500 ms/);
       }
       for (const r of await Promise.all(recoveries)) assert.equal(r.phase, 'done');
-      await echoMany(await soc.rpmsg.waitForChannel('crasher'), 'crasher-again', 10);
+      await echoMany(await soc.rpmsg.waitForChannel('crasher', { rproc: 'rproc1' }), 'crasher-again', 10);
       await waitFor('rproc2 channels again', () => channelsOf(soc, 'rproc2').length === 4);
       await echoMany(channelsOf(soc, 'rproc2')[0] ?? assert.fail('no channel'), 'rproc2-again', 10);
     } finally {

@@ -69,7 +69,7 @@ async function play(steps: readonly Step[], jitter: boolean): Promise<string[]> 
     for (const st of steps) {
       switch (st.kind) {
         case 'echo': {
-          const ch = await soc.rpmsg.waitForChannel(CHANNEL[st.core]);
+          const ch = await soc.rpmsg.waitForChannel(CHANNEL[st.core], { rproc: `rproc${st.core}` });
           const ept = ch.open();
           const got: Uint8Array[] = [];
           const all = new Promise<void>((resolve) =>
@@ -96,7 +96,7 @@ async function play(steps: readonly Step[], jitter: boolean): Promise<string[]> 
           await new Promise((r) => setTimeout(r, st.ms));
           break;
         case 'crash': {
-          const ch = await soc.rpmsg.waitForChannel('crasher');
+          const ch = await soc.rpmsg.waitForChannel('crasher', { rproc: crasher });
           const done = crasher.next('recovery', (e) => e.phase !== 'start');
           await ch.open().send(new TextEncoder().encode('mmu'));
           assert.equal((await done).phase, 'done');

@@ -60,7 +60,10 @@ async function echoScenario(hostJitter: boolean): Promise<string[]> {
     await soc.start();
     await soc.rproc('rproc0').boot();
     await soc.rproc('rproc1').boot();
-    const chs = [await soc.rpmsg.waitForChannel('rpmsg-echo'), await soc.rpmsg.waitForChannel('crasher')];
+    const chs = [
+      await soc.rpmsg.waitForChannel('rpmsg-echo', { rproc: 'rproc0' }),
+      await soc.rpmsg.waitForChannel('crasher', { rproc: 'rproc1' }),
+    ];
     for (let i = 0; i < 20; i++) {
       for (const ch of chs) {
         const payload = new Uint8Array(1 + ((i * 97) % 496)).map((_, j) => (i + j) & 0xff);
@@ -104,7 +107,7 @@ describe('deterministic SoC (cores in the host thread on virtual time)', () => {
       try {
         await soc.start();
         await rproc.boot();
-        const ch = await soc.rpmsg.waitForChannel('watchdog');
+        const ch = await soc.rpmsg.waitForChannel('watchdog', { rproc });
         const t0 = performance.now();
         // A virtual second of kicking every 20 ms: no bite.
         await s.delay(1000);
@@ -139,7 +142,7 @@ describe('deterministic SoC (cores in the host thread on virtual time)', () => {
     try {
       await soc.start();
       await soc.rproc('rproc1').boot();
-      const ch = await soc.rpmsg.waitForChannel('sensor');
+      const ch = await soc.rpmsg.waitForChannel('sensor', { rproc: 'rproc1' });
       const ept = ch.open();
       const times: number[] = [];
       const ten = new Promise<void>((resolve) =>
@@ -172,8 +175,8 @@ describe('deterministic SoC (cores in the host thread on virtual time)', () => {
       await soc.start();
       await rproc.boot();
       await soc.rproc('rproc1').boot();
-      const ch = await soc.rpmsg.waitForChannel('crasher');
-      const other = (await soc.rpmsg.waitForChannel('rpmsg-echo')).open();
+      const ch = await soc.rpmsg.waitForChannel('crasher', { rproc });
+      const other = (await soc.rpmsg.waitForChannel('rpmsg-echo', { rproc: 'rproc1' })).open();
       const marks: Record<string, number> = {};
       rproc.on('crash', () => (marks['crash'] = s.now));
       rproc.on('coredump', () => (marks['dump'] = s.now));
@@ -190,7 +193,7 @@ describe('deterministic SoC (cores in the host thread on virtual time)', () => {
       assert.equal((await recovered).phase, 'done');
       assert.equal(marks['crash'], marks['done']);
       assert.equal(marks['dump'], marks['crash']);
-      const again = await soc.rpmsg.waitForChannel('crasher');
+      const again = await soc.rpmsg.waitForChannel('crasher', { rproc });
       const reply = await request(again, new TextEncoder().encode('hello again'));
       assert.equal(new TextDecoder().decode(reply), 'hello again');
       assert.equal(rproc.state, 'running');
@@ -229,7 +232,7 @@ describe('deterministic SoC (cores in the host thread on virtual time)', () => {
     await soc.start();
     await soc.rproc('rproc0').boot();
     await soc.rproc('rproc1').boot();
-    await soc.rpmsg.waitForChannel('sensor');
+    await soc.rpmsg.waitForChannel('sensor', { rproc: 'rproc1' });
     // The watchdog sample's 20 ms timer keeps the scheduler ticking until close.
     assert.ok(!schedulerOf(soc).parked);
     await soc.close();

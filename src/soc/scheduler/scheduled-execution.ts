@@ -104,6 +104,14 @@ export class ScheduledExecution implements CoreExecution, ScheduledClient {
     this.o.scheduler.wake();
   }
 
+  /**
+   * Nothing to wait for: a core steps in the host thread, never while a life-cycle operation is
+   * in progress, so it cannot be half-way through a session when the host reuses its rings.
+   */
+  hostEventsTaken(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+
   poke(): void {
     this.core?.kicked();
     this.o.scheduler.wake();

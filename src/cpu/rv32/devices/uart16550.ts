@@ -49,6 +49,7 @@ const MAX_LINE = 256;
 export class Uart16550 {
   private line: number[] = [];
   private readonly onText: (text: string) => void;
+  private readonly txReady: () => boolean;
   private readonly rx: UartRxSource | undefined;
   private readonly clockNs: () => number;
   private readonly onChange: () => void;
@@ -75,13 +76,21 @@ export class Uart16550 {
    * @param onText a line (or chunk) the firmware printed.
    * @param options rx: the host's bytes (none: nothing is ever received but loopback);
    *   clockNs: the core's time, for the character timeout; onChange: the interrupt line may have
-   *   changed after a register access (the owner then samples `irq`).
+   *   changed after a register access (the owner then samples `irq`); txReady: whether the host
+   *   takes more output now — while it does not, LSR reads THRE and TEMT clear, so a firmware that
+   *   polls LSR before writing waits, as on a slow line (a host that is behind must not grow).
    */
   constructor(
     onText: (text: string) => void,
-    options: { rx?: UartRxSource; clockNs?: () => number; onChange?: () => void } = {},
+    options: {
+      rx?: UartRxSource;
+      clockNs?: () => number;
+      onChange?: () => void;
+      txReady?: () => boolean;
+    } = {},
   ) {
     this.onText = onText;
+    this.txReady = options.txReady ?? (() => true);
     this.rx = options.rx;
     this.clockNs = options.clockNs ?? (() => 0);
     this.onChange = options.onChange ?? (() => undefined);
@@ -213,7 +222,7 @@ export class Uart16550 {
         const before = this.iir;
         this.poll();
         if (this.iir !== before) this.onChange();
-        const v = this.lsr;
+        const v = this.txReady() ? this.lsr : this.lsr & ~(UART_LSR.THRE | UART_LSR.TEMT);
         if ((this.lsr & (UART_LSR.BI | UART_LSR.OE)) !== 0) {
           this.lsr &= ~(UART_LSR.BI | UART_LSR.OE);
           this.changed();
