@@ -11,7 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 const { sab } = workerData;
 const ia = new Int32Array(sab);
 
-// Ring layout (as reference/perf-limits.md §3, ring/spsc.mjs): producer-written words HEAD and
+// Ring layout: producer-written words HEAD and
 // PROD_EVENT, consumer-written TAIL and CONS_EVENT 128 bytes apart, a length word per slot on its
 // own 64-byte line, then the slots.
 const SLOTS = 256;

@@ -1,5 +1,5 @@
 // The raw limits between the main thread and one worker thread, measured without any of our code
-// (reference/perf-limits.md §2–§3 describes the method): an Atomics ping-pong — the main thread
+// (bench/README.md describes the method): an Atomics ping-pong — the main thread
 // waiting with Atomics.waitAsync as our host does, or blocking in Atomics.wait, or spinning briefly
 // first — and a single-producer single-consumer ring of 512-byte slots main → worker over a
 // SharedArrayBuffer, with an EVENT_IDX-style doorbell (notify only on an idle → busy transition).
@@ -108,7 +108,7 @@ export class BareThreads {
 
   /**
    * The same with the main thread blocking: Atomics.wait after `mainSpin` polls (0 = the pure
-   * sleep/wake ping-pong of perf-limits §2; 2000 on both sides = its "hybrid" row).
+   * sleep/wake ping-pong; 2000 on both sides = spin first, then sleep).
    */
   async pingPongBlocking(n: number, warmup: number, mainSpin = 0, workerSpin = 0): Promise<Float64Array> {
     const total = n + warmup;

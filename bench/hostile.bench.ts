@@ -5,7 +5,8 @@
 // the host's doorbell in a loop; ratio = during the attack / quiet, all in one run.
 
 import { readFileSync } from 'node:fs';
-import { defaultFirmwareStore } from '../src/cli/soc-setup.ts';
+import '../src/cpu/core-kinds.ts';
+import { defaultFirmwareStore } from '../src/soc/default-firmware.ts';
 import { patchElfU32 } from '../src/elf/elf-patch.ts';
 import type { RpmsgChannel } from '../src/rpmsg/host/rpmsg-channel.ts';
 import { VirtualSoc } from '../src/soc/virtual-soc.ts';

@@ -1,6 +1,6 @@
 // rpmsg between the host (main thread) and a TypeScript remote on a js core (one worker thread),
 // next to the raw limits measured in the same run between the main thread and one worker thread
-// (bench/bare-threads.ts; reference/perf-limits.md §2–§3):
+// (bench/bare-threads.ts):
 //
 //   rpmsg/rtt-1B-p50, -p99        echo round trip of a 1-byte message through the whole stack
 //   rpmsg/rtt-496B-p50, -p99      the same with a full 496-byte payload
@@ -10,9 +10,9 @@
 //   rpmsg/throughput-496B         one-way host → remote, 496-byte messages (the 'sink' firmware
 //                                 counts them and reports), msg/s; baseline: the bare SPSC ring of
 //                                 512-byte slots with an EVENT_IDX-style doorbell
-//   rpmsg/bare-pingpong-blocking  reference: the ping-pong with the main thread blocking in
+//   rpmsg/bare-pingpong-blocking  for comparison: the ping-pong with the main thread blocking in
 //                                 Atomics.wait (p50 and p99, against the waitAsync ones)
-//   rpmsg/bare-pingpong-spin      reference: both sides spin ≤ 2000 polls before sleeping
+//   rpmsg/bare-pingpong-spin      for comparison: both sides spin ≤ 2000 polls before sleeping
 //
 // Each round measures everything once, interleaved; a record is the median over the rounds (the
 // note gives the min..max spread). RPMSG_BENCH_ROUNDS overrides the number of rounds.

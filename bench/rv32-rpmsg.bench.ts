@@ -3,7 +3,7 @@
 // ping-pong between two threads, echo throughput of 496-byte messages (64 in flight) against a
 // bare shared-memory ring, and the guest instructions the firmware spends per message.
 
-import { defaultFirmwareStore } from '../src/cli/soc-setup.ts';
+import { defaultFirmwareStore } from '../src/soc/default-firmware.ts';
 import { VirtualSoc } from '../src/soc/virtual-soc.ts';
 import { CORE_WORD } from '../src/soc/core-block.ts';
 import { BareThreads, percentilesUs } from './bare-threads.ts';

@@ -6,7 +6,7 @@
 // Instruction counts are exact: ours is the hart's instret; QEMU's comes from the counting plugin
 // firmware/tests/qemu/icount.c, built here with the host gcc (Debian ships no qemu-plugin.h, so it
 // declares the API by hand). QEMU runs QEMU_ITERS (10×) more iterations of the same kernels so
-// that its ~30 ms start-up does not dominate; without gcc, QEMU's count is taken from our own
+// that its start-up does not dominate; without gcc, QEMU's count is taken from our own
 // engine running that same ELF (the two agree exactly, programs.test.ts checks it).
 
 import { spawnSync } from 'node:child_process';

@@ -8,7 +8,7 @@ import { ERRNO } from '../src/util/errors.ts';
 import type { RpmsgEndpoint } from '../src/rpmsg/host/rpmsg-endpoint.ts';
 import { MULTI_ECHO_ENDPOINTS } from '../src/cpu/js/programs/multi-echo.ts';
 import { record, type BenchRecord } from './bench.ts';
-import { defaultFirmwareStore } from '../src/cli/soc-setup.ts';
+import { defaultFirmwareStore } from '../src/soc/default-firmware.ts';
 import { manyCoreBoard } from '../src/soc/boards/many-cores.ts';
 import { VirtualSoc } from '../src/soc/virtual-soc.ts';
 import { distIsFresh } from '../src/util/dist.ts';

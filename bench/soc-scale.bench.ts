@@ -7,8 +7,8 @@
 //                               grows linearly with the cores keeps the ratio at or below 1.
 //   soc-scale/echo-N            aggregate echoes per second with every endpoint of every core
 //                               keeping WINDOW messages in flight; baseline: the 1-core figure.
-//                               This machine has 2 vCPUs whatever N is, so the aggregate cannot
-//                               grow with N: linear cost shows as a ratio that stays near 1.
+//                               The CPUs do not grow with N, so the aggregate cannot grow with
+//                               N either: linear cost shows as a ratio that stays near 1.
 //   soc-scale/cpu-per-msg-N     CPU time of the whole process (host and every core thread, from
 //                               process.cpuUsage) per echo, µs; baseline: the 1-core figure. The
 //                               hardware-independent view of the same question (ratio ≈ 1: each

@@ -8,8 +8,8 @@
 //                                     producer and a consumer on two threads that keep up would)
 //   vring/512B-single-thread-batched  one publication per burst of 32 on both sides
 //
-// Cross-thread figures come with rpmsg; reference/perf-limits.md §3 has the bare ring at
-// ~1.8 M msg/s across two threads on this machine.
+// Cross-thread figures come with rpmsg (bench/rpmsg.bench.ts measures the bare ring across two
+// threads in the same run).
 
 import { VIRTIO_RING_F_EVENT_IDX } from '../src/virtio/vring-constants.ts';
 import { VirtqueueDevice, type DeviceChain } from '../src/virtio/vring-device.ts';
@@ -27,7 +27,7 @@ interface Arena {
   readonly pool: Uint8Array;
   readonly spscSlots: Uint8Array;
   readonly spscLens: Uint32Array;
-  /** [0] head (producer), [32] tail (consumer): 128 bytes apart as in perf-limits' spsc.mjs. */
+  /** [0] head (producer), [32] tail (consumer): 128 bytes apart, as bare-threads-worker.mjs lays out its ring. */
   readonly spscCtl: Int32Array;
 }
 
@@ -84,7 +84,7 @@ function vringRun(a: Arena, count: number, publishEach: boolean): number {
     if (!publishEach) driver.kickPrepare();
     for (let k = 0; k < BURST; k++) {
       const c = device.getAvail(chain);
-      if (c === undefined) throw new Error(`device saw no chain: ${device.error ?? 'empty'}`);
+      if (c === undefined) throw new Error(`device saw no chain: ${device.broken?.message ?? 'empty'}`);
       const view = c.buffers[0]?.view;
       if (view !== undefined) dst.set(view);
       sink += dst[7] ?? 0;

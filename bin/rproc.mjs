@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// The `rproc` command. Runs the compiled CLI from dist/ when it is up to date with the sources
-// (npm ci builds it), otherwise the TypeScript sources through tsx.
+// The `rproc` command. An installed package runs the compiled CLI in dist/ and nothing else. A
+// source checkout (src/ present) runs dist/ while it is up to date with the sources (npm ci and
+// npm run build make it), else the TypeScript sources through tsx, a development dependency.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const checkout = existsSync(join(root, 'src', 'cli', 'main.ts'));
 
 function newest(dir) {
   let t = 0;
@@ -21,12 +23,20 @@ function distFresh() {
   return existsSync(stamp) && statSync(stamp).mtimeMs >= newest(join(root, 'src'));
 }
 
-let main;
-if (distFresh()) {
-  ({ main } = await import(new URL('../dist/cli/main.js', import.meta.url).href));
-} else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  ({ main } = await import(new URL('../src/cli/main.ts', import.meta.url).href));
+let entry;
+try {
+  if (!checkout || distFresh()) {
+    entry = await import(new URL('../dist/cli/process-entry.js', import.meta.url).href);
+  } else {
+    const { register } = await import('tsx/esm/api');
+    register();
+    entry = await import(new URL('../src/cli/process-entry.ts', import.meta.url).href);
+  }
+} catch (e) {
+  const where = checkout ? 'run npm ci (or npm run build) in the checkout' : 'reinstall the package';
+  process.stderr.write(
+    `rproc: cannot load the command (${e instanceof Error ? e.message : String(e)}); ${where}\n`,
+  );
+  process.exit(1);
 }
-process.exitCode = await main(process.argv.slice(2));
+await entry.runRproc(process.argv.slice(2));

@@ -1,9 +1,12 @@
 // Runs every *.test.ts under src/ and test/ with node:test through tsx.
 // Node 20's `node --test` takes file paths, not globs, so the list is built here.
 // Usage: node scripts/run-tests.mjs [substring ...]   (only files whose path contains a substring)
-import { readdirSync, statSync } from 'node:fs';
+// The tests get a temporary folder of their own (TMPDIR): whatever they leave in it — a test or a
+// spawned rproc that forgot to clean up — fails the run, with the names of what was left.
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { constants, tmpdir, userInfo } from 'node:os';
 import { join, relative } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
 const filters = process.argv.slice(2);
@@ -34,8 +37,49 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+const testTmp = mkdtempSync(join(tmpdir(), 'rproc-tests-'));
+// tsx keeps its transform cache in the temporary folder: share the usual one, it is not ours to check.
+const tsxCache = `tsx-${userInfo().uid}`;
+if (existsSync(join(tmpdir(), tsxCache))) symlinkSync(join(tmpdir(), tsxCache), join(testTmp, tsxCache));
+// The tests run in a process group of their own: a signal to this script (Ctrl-C, the fuzz
+// script's time limit) reaches every test process, and the temporary folder is still checked.
+const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
   cwd: root,
   stdio: 'inherit',
+  env: { ...process.env, TMPDIR: testTmp },
+  detached: true,
 });
-process.exit(result.status ?? 1);
+let signalled;
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'])
+  process.on(sig, () => {
+    signalled = sig;
+    try {
+      process.kill(-child.pid, sig);
+    } catch {
+      // Already gone.
+    }
+  });
+const code = await new Promise((resolve) =>
+  child.on('close', (c, sig) => resolve(c ?? (sig === null ? 1 : 128 + constants.signals[sig]))),
+);
+let status = signalled === undefined ? code : 128 + constants.signals[signalled];
+if (signalled !== undefined) {
+  // Interrupted: nothing of the group may outlive the run and write into the folder after it is gone.
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // All gone already.
+  }
+}
+try {
+  const left = readdirSync(testTmp).filter((n) => !n.startsWith('tsx-'));
+  if (left.length > 0) {
+    console.error(
+      `run-tests: the tests left ${left.length} temporary file(s) or folder(s): ${left.join(', ')}`,
+    );
+    if (status === 0) status = 1;
+  }
+} finally {
+  rmSync(testTmp, { recursive: true, force: true });
+}
+process.exit(status);

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseElf } from '../src/elf/elf-reader.ts';
 import { PF, SHF, programTypeName, sectionTypeName } from '../src/elf/elf-constants.ts';
-import { requireTool } from './support/cross-tools.ts';
+import { needTools } from './support/cross-tools.ts';
 
 const prebuilt = join(import.meta.dirname, '..', 'firmware', 'prebuilt');
 const images = readdirSync(prebuilt).filter((f) => f.endsWith('.elf'));
-const readelf = requireTool('riscv64-unknown-elf-readelf', 'readelf');
+const tools = needTools({ readelf: ['riscv64-unknown-elf-readelf', 'readelf'] });
 
 interface Row {
   readonly name: string;
@@ -79,9 +79,8 @@ const SHF_LETTERS: [bigint, string][] = [
 describe('ELF reader vs readelf', () => {
   for (const image of images) {
     const path = join(prebuilt, image);
-    it(`${image}: sections match readelf -S`, { skip: 'skip' in readelf ? readelf.skip : false }, () => {
-      if (!('tool' in readelf)) return;
-      const expected = readelfSections(readelf.tool, path);
+    it(`${image}: sections match readelf -S`, { skip: tools.skip }, () => {
+      const expected = readelfSections(tools.get('readelf'), path);
       assert.ok(expected.length > 0, 'readelf listed no sections');
       const elf = parseElf(new Uint8Array(readFileSync(path)));
       const ours = elf.sections.map((s) => ({
@@ -112,28 +111,23 @@ describe('ELF reader vs readelf', () => {
       });
     });
 
-    it(
-      `${image}: program headers match readelf -l`,
-      { skip: 'skip' in readelf ? readelf.skip : false },
-      () => {
-        if (!('tool' in readelf)) return;
-        const expected = readelfSegments(readelf.tool, path);
-        const elf = parseElf(new Uint8Array(readFileSync(path)));
-        assert.equal(elf.programHeaders.length, expected.length);
-        elf.programHeaders.forEach((ph, i) => {
-          const e = expected[i];
-          assert.ok(e !== undefined);
-          const flags = `${ph.flags & PF.PF_R ? 'R' : ''}${ph.flags & PF.PF_W ? 'W' : ''}${ph.flags & PF.PF_X ? 'E' : ''}`;
-          // readelf cuts long type names to 14 columns (RISCV_ATTRIBUT): compare the prefix.
-          const type = programTypeName(ph.type).replace(/^PT_/, '');
-          assert.ok(type.startsWith(e.type), `program header ${i} type ${type} vs readelf's ${e.type}`);
-          assert.deepEqual(
-            [ph.offset, Number(ph.paddr), ph.filesz * 0x1_0000_0000 + ph.memsz, flags],
-            [e.offset, e.addr, e.size, e.flags],
-            `program header ${i}`,
-          );
-        });
-      },
-    );
+    it(`${image}: program headers match readelf -l`, { skip: tools.skip }, () => {
+      const expected = readelfSegments(tools.get('readelf'), path);
+      const elf = parseElf(new Uint8Array(readFileSync(path)));
+      assert.equal(elf.programHeaders.length, expected.length);
+      elf.programHeaders.forEach((ph, i) => {
+        const e = expected[i];
+        assert.ok(e !== undefined);
+        const flags = `${ph.flags & PF.PF_R ? 'R' : ''}${ph.flags & PF.PF_W ? 'W' : ''}${ph.flags & PF.PF_X ? 'E' : ''}`;
+        // readelf cuts long type names to 14 columns (RISCV_ATTRIBUT): compare the prefix.
+        const type = programTypeName(ph.type).replace(/^PT_/, '');
+        assert.ok(type.startsWith(e.type), `program header ${i} type ${type} vs readelf's ${e.type}`);
+        assert.deepEqual(
+          [ph.offset, Number(ph.paddr), ph.filesz * 0x1_0000_0000 + ph.memsz, flags],
+          [e.offset, e.addr, e.size, e.flags],
+          `program header ${i}`,
+        );
+      });
+    });
   }
 });

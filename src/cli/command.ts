@@ -1,11 +1,20 @@
-// The shape of an `rproc` verb and the exit statuses every verb shares:
-// 0 success, 1 the operation failed, 2 bad usage.
+// The shape of an `rproc` verb and the exit statuses every verb shares (docs/cli.md): 0 success,
+// 1 the operation failed, 2 bad usage, 3 a core crashed, 4 a crash loop was stopped, a firmware's
+// own test-finisher code, and 128 + the signal number after a signal (141 when stdout closed).
 
 import type { ParseArgsConfig } from 'node:util';
 import type { CliIo } from './io.ts';
+import type { Reporter } from './reporter.ts';
 
-export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
-export type ExitStatus = (typeof EXIT)[keyof typeof EXIT];
+export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, CRASHED: 3, CRASH_LOOP: 4 } as const;
+/** One of EXIT, a firmware's finisher code (1..255), or 128 + a signal number. */
+export type ExitStatus = number;
+
+/** How a verb ended: its status and, for the final JSON event, why in a few words. */
+export interface CommandResult {
+  readonly status: ExitStatus;
+  readonly reason: string;
+}
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -17,6 +26,15 @@ export interface CommandContext {
   readonly json: boolean;
   readonly values: OptionValues;
   readonly positionals: readonly string[];
+  /**
+   * Aborted when the command must end early: a signal (SIGINT, SIGTERM, SIGHUP) or stdout closed
+   * (SIGPIPE); the reason is the signal's name. A long-running verb shuts down in order and returns.
+   */
+  readonly abort: AbortSignal;
+  /** performance.now() when the command started: host time 0 of its events. */
+  readonly startedAt: number;
+  /** Where the verb reports events (the `start` event is already out; main writes `end`). */
+  readonly reporter: Reporter;
 }
 
 export interface Command {
@@ -29,7 +47,7 @@ export interface Command {
   readonly options: OptionSpec;
   /** Positional argument count accepted: [min, max]. */
   readonly positionals: readonly [number, number];
-  run(ctx: CommandContext): Promise<ExitStatus>;
+  run(ctx: CommandContext): Promise<ExitStatus | CommandResult>;
 }
 
 /** Bad usage detected by a verb after option parsing (exit status 2). */

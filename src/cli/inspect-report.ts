@@ -4,7 +4,7 @@
 
 import { readElf, elfSanityCheck, type ElfImage } from '../elf/elf-reader.ts';
 import { findResourceTable } from '../elf/elf-rsc-table.ts';
-import { PF, PT, SHF, machineName, programTypeName, sectionTypeName } from '../elf/elf-constants.ts';
+import { PF, PT, SHF, machineName, sectionTypeName } from '../elf/elf-constants.ts';
 import { parseRscTable, formatRscTable, rscTableToJson, type RscTableJson } from '../rsc/index.ts';
 import type { Endian } from '../util/bytes.ts';
 import { RprocError, hex, type ErrnoName } from '../util/errors.ts';
@@ -214,8 +214,4 @@ function sectionFlags(flags: bigint): string {
   return SECTION_FLAG_LETTERS.filter(([bit]) => (flags & bit) !== 0n)
     .map(([, letter]) => letter)
     .join('');
-}
-
-export function programTypeLabel(type: number): string {
-  return programTypeName(type).replace(/^PT_/, '');
 }

@@ -1,9 +1,9 @@
 // `rproc inspect`: the golden output on the committed fixture firmware, the JSON form, exit
 // statuses (0 ok, 1 failed, 2 usage) and clear errors — never a stack trace — on broken images.
 
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from './main.ts';
@@ -35,8 +35,15 @@ function checkGolden(name: string, actual: string): void {
   );
 }
 
+const scratch: string[] = [];
+after(() => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+
 function tempFile(bytes: Uint8Array): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'rproc-inspect-')), 'fw.elf');
+  const dir = mkdtempSync(join(tmpdir(), 'rproc-inspect-'));
+  scratch.push(dir);
+  const path = join(dir, 'fw.elf');
   writeFileSync(path, bytes);
   return path;
 }
@@ -52,8 +59,17 @@ describe('rproc inspect', () => {
   it('gives the same report as JSON', async () => {
     const r = await run('inspect', fixture, '--json');
     assert.equal(r.status, 0);
-    checkGolden('hello.inspect.json', r.stdout);
-    const report = JSON.parse(r.stdout) as {
+    const lines = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(
+      lines.map((e) => e['event']),
+      ['start', 'inspect', 'end'],
+    );
+    const { t: _t, event: _e, ...inspected } = lines[1] ?? {};
+    checkGolden('hello.inspect.json', JSON.stringify(inspected, null, 2) + '\n');
+    const report = inspected as {
       elf: { class: string; machineName: string; entry: string };
       segments: { da: string; filesz: number; memsz: number }[];
       resourceTable: { entries: { kind: string }[] };
@@ -96,16 +112,20 @@ describe('rproc inspect', () => {
   it('exits 1 for a missing file with one clear line on stderr', async () => {
     const r = await run('inspect', 'no/such/firmware.elf');
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /^rproc inspect: ENOENT: cannot read no\/such\/firmware\.elf/);
+    assert.match(r.stderr, /^rproc inspect: ENOENT: cannot read no\/such\/firmware\.elf: no such file$/m);
     assert.equal(r.stderr.trim().split('\n').length, 1);
   });
 
   it('reports errors as JSON with --json', async () => {
     const r = await run('inspect', 'no/such/firmware.elf', '--json');
     assert.equal(r.status, 1);
-    const parsed = JSON.parse(r.stdout) as { error: { code: string; errno: number } };
-    assert.equal(parsed.error.code, 'ENOENT');
-    assert.equal(parsed.error.errno, 2);
+    const error = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; code?: string; errno?: number })
+      .find((e) => e.event === 'error');
+    assert.equal(error?.code, 'ENOENT');
+    assert.equal(error.errno, 2);
   });
 
   it('refuses a big-endian image on the default little-endian host, and accepts it with --host-endian be', async () => {

@@ -1,5 +1,6 @@
 // Where a CLI command writes: stdout/stderr with colour only on a TTY (and never with NO_COLOR),
-// injectable so that tests capture output exactly.
+// injectable so that tests capture output exactly. Once stdout is closed by its reader (EPIPE, as
+// in `rproc demo | head -1`) writes are dropped and the command is told to end, quietly.
 
 export interface CliIo {
   out(text: string): void;
@@ -7,12 +8,31 @@ export interface CliIo {
   readonly color: boolean;
 }
 
-export function processIo(): CliIo {
+/**
+ * The process's stdout/stderr. `onStdoutClosed` runs once when a write to stdout fails with EPIPE
+ * (the reader went away); any other stdout error is reported on stderr, once, and ends output too.
+ */
+export function processIo(onStdoutClosed: () => void = () => undefined): CliIo {
   const color =
     process.stdout.isTTY && process.env['NO_COLOR'] === undefined && process.env['TERM'] !== 'dumb';
+  let stdoutOpen = true;
+  let stderrOpen = true;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (!stdoutOpen) return;
+    stdoutOpen = false;
+    if (e.code !== 'EPIPE' && stderrOpen) process.stderr.write(`rproc: stdout: ${e.code ?? e.message}\n`);
+    onStdoutClosed();
+  });
+  process.stderr.on('error', () => {
+    stderrOpen = false;
+  });
   return {
-    out: (text) => process.stdout.write(text),
-    err: (text) => process.stderr.write(text),
+    out: (text) => {
+      if (stdoutOpen) process.stdout.write(text);
+    },
+    err: (text) => {
+      if (stderrOpen) process.stderr.write(text);
+    },
     color,
   };
 }

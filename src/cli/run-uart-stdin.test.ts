@@ -47,7 +47,10 @@ describe('rproc run --uart-stdin (piped)', () => {
   it('a crash typed in: the coredump line says how to open it, and gdb shows where', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rproc-uart-core-'));
     try {
-      const r = rproc(['run', SHELL, '--uart-stdin', '--deterministic', '--coredump', dir], 'crash\r');
+      const r = rproc(
+        ['run', SHELL, '--uart-stdin', '--deterministic', '--coredump', dir, '--allow-crash'],
+        'crash\r',
+      );
       assert.equal(r.status, 0, r.stderr);
       const core = join(dir, 'rproc0-core-1.elf');
       assert.ok(
@@ -67,12 +70,12 @@ describe('rproc run --uart-stdin (piped)', () => {
   });
 
   const misuse: readonly [string, readonly string[], number, RegExp][] = [
-    ['with --console', ['--console', 'x'], 2, /--uart-stdin and --console both want stdin/],
-    ['on a js core', ['--core', 'rproc1'], 1, /rproc1 is a js core: it has no UART to type into/],
+    ['with --console', [SHELL, '--console', 'x'], 2, /--uart-stdin and --console both want stdin/],
+    ['on a js core', ['--core', 'rproc1=rpmsg-echo'], 1, /rproc1 is a js core: it has no UART to type into/],
   ];
-  for (const [what, extra, status, message] of misuse) {
+  for (const [what, args, status, message] of misuse) {
     it(`${what}: exit status ${status} and one line`, () => {
-      const r = rproc(['run', SHELL, '--uart-stdin', ...extra], '');
+      const r = rproc(['run', ...args, '--uart-stdin'], '');
       assert.equal(r.status, status, r.stdout + r.stderr);
       assert.match(r.stderr, message);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);

@@ -230,7 +230,7 @@ describe('console device side (scripted host)', () => {
     const avail = new DataView(b.view(TQ_DA, vringSize(NUM, ALIGN)).buffer, TQ_DA - BASE);
     avail.setUint16(NUM * 16 + 2, 0x4000, true);
     assert.doesNotThrow(() => serviceAll(dev));
-    assert.match(dev.queueErrors.transmitq ?? '', /avail.idx 0x4000/);
+    assert.match(dev.queueErrors.transmitq?.message ?? '', /avail.idx 0x4000/);
     assert.equal(dev.stats.queueErrors, 1);
     // The other direction still works.
     b.postRx(0);

@@ -201,8 +201,11 @@ export class VirtioConsoleDevice {
     return this.vdev.diag.lastError;
   }
 
-  /** Why a queue stopped, per queue, while ready. */
-  get queueErrors(): { readonly receiveq: string | undefined; readonly transmitq: string | undefined } {
+  /** Why a queue stopped (EIO naming the host's violation), per queue, while ready. */
+  get queueErrors(): {
+    readonly receiveq: RprocError | undefined;
+    readonly transmitq: RprocError | undefined;
+  } {
     return { receiveq: this.session?.receiveq.broken, transmitq: this.session?.transmitq.broken };
   }
 

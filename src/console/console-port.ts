@@ -98,7 +98,7 @@ export class VirtioConsolePort extends Duplex {
   private pumping = false;
   private lenClampedSeen = 0;
   private detachedFlag = false;
-  private brokenReason: string | undefined;
+  private brokenError: RprocError | undefined;
   private endErrorValue: RprocError | undefined;
 
   /** find_vqs and buffer allocation; throws RprocError (the probe fails) when either fails. */
@@ -147,9 +147,9 @@ export class VirtioConsolePort extends Duplex {
     return this.detachedFlag;
   }
 
-  /** Why a queue stopped (the remote broke the ring protocol), or undefined. */
-  get broken(): string | undefined {
-    return this.brokenReason;
+  /** Why a queue stopped (EIO naming how the remote broke the ring protocol), or undefined. */
+  get broken(): RprocError | undefined {
+    return this.brokenError;
   }
 
   /** The error the port ended with (EPIPE: device gone; EIO: queue broken), or undefined. */
@@ -293,7 +293,7 @@ export class VirtioConsolePort extends Duplex {
   }
 
   private startWrite(data: Uint8Array, callback: (error?: Error | null) => void): void {
-    if (this.detachedFlag || this.brokenReason !== undefined) {
+    if (this.detachedFlag || this.brokenError !== undefined) {
       // The stream was destroyed when this happened, so Node fails the write without 'error'.
       callback(this.endErrorValue ?? new RprocError('EIO', OP, `${this.name} is gone`));
       return;
@@ -364,16 +364,16 @@ export class VirtioConsolePort extends Duplex {
 
   /** A queue the remote broke stops the port: reported once, the stream ends with EIO. */
   private checkBroken(vq: VirtqueueDriver<number>): boolean {
-    const reason = vq.broken;
-    if (reason === undefined) return false;
-    if (this.brokenReason !== undefined) return true;
-    this.brokenReason = reason;
-    this.vdev.log('error', `${this.name}: virtqueue broken: ${reason}`);
-    this.owner.broken(this, reason);
+    const broken = vq.broken;
+    if (broken === undefined) return false;
+    if (this.brokenError !== undefined) return true;
+    this.brokenError = broken;
+    this.vdev.log('error', `${this.name}: virtqueue broken: ${broken.detail}`);
+    this.owner.broken(this, broken.detail);
     // A ring protocol violation: the device needs a reset, the processor a restart.
-    this.vdev.fatal(reason);
+    this.vdev.fatal(broken.detail);
     // Destroyed first, so that _destroy fails the pending write without a second 'error'.
-    this.endWith(new RprocError('EIO', OP, `${this.name}: ${reason}`));
+    this.endWith(new RprocError('EIO', OP, `${this.name}: ${broken.detail}`, { cause: broken }));
     return true;
   }
 }

@@ -6,6 +6,6 @@ import { registerCoreKind, type CoreKindDefinition } from '../soc/core-kind.ts';
 import { jsCoreKind } from './js/js-core-kind.ts';
 import { rv32CoreKind } from './rv32/rv32-core-kind.ts';
 
-export const BUILTIN_CORE_KINDS: readonly CoreKindDefinition[] = [jsCoreKind, rv32CoreKind];
+const BUILTIN_CORE_KINDS: readonly CoreKindDefinition[] = [jsCoreKind, rv32CoreKind];
 
 for (const kind of BUILTIN_CORE_KINDS) registerCoreKind(kind);

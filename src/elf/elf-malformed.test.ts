@@ -1,5 +1,5 @@
-// The malformed-image cases of reference §9.2 (TC-E01…TC-E22) and the resource-table location
-// cases of §9.3 (TC-R01…TC-R10) that concern the ELF layer, one named test each. Every image is
+// The malformed-image cases of docs/malformed-input-cases.md (TC-E01…TC-E22) and the resource-table
+// location cases (TC-R01…TC-R10) that concern the ELF layer, one named test each. Every image is
 // buildElf output mutated at the exported field offsets.
 
 import assert from 'node:assert/strict';
@@ -55,7 +55,7 @@ function carveouts(): FakeMemory {
   ]);
 }
 
-describe('§9.2 malformed ELF images', () => {
+describe('malformed ELF images (TC-E)', () => {
   it('TC-E01 an image shorter than 52 bytes is rejected', () => {
     const bytes = buildElf(firmwareSpec(32)).slice(0, 0x20);
     assert.equal(readElf(bytes).image, undefined);
@@ -476,7 +476,7 @@ describe('§9.2 malformed ELF images', () => {
   });
 });
 
-describe('§9.3 resource table location and header', () => {
+describe('resource table location and header (TC-R01…R10)', () => {
   function rscImage(elfClass: 32 | 64, table: Uint8Array, extra: ElfSpec['sections'] = []): ElfImage {
     return imageOf(
       buildElf({

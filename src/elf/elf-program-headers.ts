@@ -1,7 +1,7 @@
 // Reads the program header table of an image whose ELF header has been read: the table must lie
 // inside the file with the right entry size, and every PT_LOAD must have p_filesz <= p_memsz and
 // its file bytes inside the file. Mirrors the header walk of rproc_elf_load_segments
-// (remoteproc_elf_loader.c), with the checks Linux lacks (reference §9.2, TC-E07/E08/E13/E14).
+// (remoteproc_elf_loader.c), with the checks Linux lacks (TC-E07, TC-E08, TC-E13, TC-E14).
 
 import { rangeFits, type ByteView } from '../util/bytes.ts';
 import { hex } from '../util/errors.ts';

@@ -1,7 +1,7 @@
 // Reads an ELF32/ELF64 firmware image of either byte order into exact, plain data and collects
 // every problem it finds, each with its file offset; parseElf and elfSanityCheck are the strict
 // entry points. Mirrors rproc_elf_sanity_check and rproc_elf_get_boot_addr of
-// drivers/remoteproc/remoteproc_elf_loader.c, plus the stricter checks of reference §4.2 and §10.
+// drivers/remoteproc/remoteproc_elf_loader.c, plus the stricter checks of docs/decisions.md.
 
 import { rangeFits, type ByteView, type Endian } from '../util/bytes.ts';
 import { hex, RprocError } from '../util/errors.ts';
@@ -30,7 +30,7 @@ import {
 } from './elf-structs.ts';
 import { ELF_PARSE_OP as OP, type ElfHeader, type ElfImage, type ElfReadResult } from './elf-types.ts';
 
-export type { ElfHeader, ElfImage, ElfProgramHeader, ElfReadResult, ElfSection } from './elf-types.ts';
+export type { ElfImage, ElfReadResult } from './elf-types.ts';
 
 const SANITY_OP = 'elf-sanity-check';
 /** "\x7fELF" read as a big-endian word, so that a bad magic prints in file byte order. */

@@ -1,7 +1,7 @@
 // Reads the section header table and the section names of an image whose ELF header has been
 // read: table inside the file with the right entry size, e_shstrndx in range, every name inside
 // the string table and NUL-terminated there, every section with file bytes inside the file.
-// Linux's find_table checks none of this (reference §4.5, TC-E09/E10/E11); we check all of it.
+// Linux's find_table checks none of this (TC-E09, TC-E10, TC-E11); we check all of it.
 
 import { rangeFits, type ByteView } from '../util/bytes.ts';
 import { hex } from '../util/errors.ts';

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { runScenarioFile } from '../testing/scenario.ts';
-import { requireTool } from '../../test/support/cross-tools.ts';
+import { needTools } from '../../test/support/cross-tools.ts';
 
 const CRASH_ELF = join(import.meta.dirname, '..', '..', 'firmware', 'prebuilt', 'crash.elf');
-const gdb = requireTool('gdb-multiarch');
+const gdb = needTools({ gdb: ['gdb-multiarch'] });
 
 const SCENARIO = `name: crash then wait for what never comes
 cores: { rproc0: crash.elf }
@@ -50,12 +50,12 @@ describe('artefacts of a failed scenario', () => {
       );
       assert.match(failure, /\nat .*crash\.yaml:8 steps\[3\]\.expect\n/);
       assert.match(readFileSync(join(out, 'console.txt'), 'utf8'), /rproc0 state: crashed/);
-      if ('skip' in gdb) {
+      if (gdb.skip !== false) {
         t.skip(`files checked; opening the dump: ${gdb.skip}`);
         return;
       }
       const g = spawnSync(
-        gdb.tool,
+        gdb.get('gdb'),
         ['-nx', '-batch', '-ex', 'bt 1', CRASH_ELF, join(out, 'rproc0-crash-1.elf')],
         {
           encoding: 'utf8',

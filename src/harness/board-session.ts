@@ -15,7 +15,7 @@ import type { RpmsgEndpoint, RxContext } from '../rpmsg/host/rpmsg-endpoint.ts';
 import type { RpmsgHostEvents } from '../rpmsg/host/rpmsg-host.ts';
 import { VirtualSoc } from '../soc/virtual-soc.ts';
 import '../cpu/core-kinds.ts';
-import { harnessFirmwareStore } from './default-store.ts';
+import { defaultFirmwareStore } from '../soc/default-firmware.ts';
 import { expectLines, watchFailOn, type ExpectMatch, type FailOnHit } from './expect-lines.ts';
 import { CRASH_TYPES, injectFault, type ArmedFault, type CrashTypeName, type FaultSpec } from './faults.ts';
 import { HarnessError } from './harness-error.ts';
@@ -26,7 +26,7 @@ import { SocLines, type Line } from './soc-lines.ts';
 import { SocTaps } from './soc-taps.ts';
 import { Subscriptions } from './subscriptions.ts';
 
-export const DEFAULT_STEP_TIMEOUT_MS = 5000;
+const DEFAULT_STEP_TIMEOUT_MS = 5000;
 /** Coredumps kept per core (the newest). */
 const DUMPS_KEPT = 4;
 
@@ -138,7 +138,7 @@ export class BoardSession {
   static async open(options: BoardSessionOptions = {}): Promise<BoardSession> {
     const soc = new VirtualSoc({
       ...(options.board === undefined ? {} : { board: options.board }),
-      firmwareStore: options.firmwareStore ?? harnessFirmwareStore(),
+      firmwareStore: options.firmwareStore ?? defaultFirmwareStore(),
       ...(options.firmware === undefined ? {} : { firmware: options.firmware }),
       autoBoot: false,
       ...(options.deterministic === false ? {} : { scheduler: true }),
@@ -478,7 +478,7 @@ export class BoardSession {
   }
 
   private liveChannel(name: string, core: string | undefined): RpmsgChannel | undefined {
-    for (const d of this.soc.rpmsg.rpmsgDevices) {
+    for (const d of this.soc.rpmsg.buses) {
       if (d.removed || (core !== undefined && d.vdev.parentName !== core)) continue;
       const ch = d.channelList.find((c) => c.name === name && !c.removed);
       if (ch !== undefined) return ch;
@@ -507,7 +507,7 @@ export class BoardSession {
       void this.clock.sleep(timeoutMs, ac.signal).then(() => {
         if (ac.signal.aborted) return;
         this.soc.rpmsg.off('channel', onChannel);
-        const known = this.soc.rpmsg.rpmsgDevices.flatMap((d) =>
+        const known = this.soc.rpmsg.buses.flatMap((d) =>
           d.channelList.map((c) => `${d.vdev.parentName}/${c.name}`),
         );
         reject(
@@ -536,8 +536,7 @@ export class BoardSession {
   }
 
   private ownerOf(channel: RpmsgChannel): string {
-    for (const d of this.soc.rpmsg.rpmsgDevices)
-      if (d.channelList.includes(channel)) return d.vdev.parentName;
+    for (const d of this.soc.rpmsg.buses) if (d.channelList.includes(channel)) return d.vdev.parentName;
     return '?';
   }
 

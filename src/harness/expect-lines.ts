@@ -13,7 +13,7 @@ export interface ExpectMatch {
 }
 
 /** How many lines a timeout report shows. */
-export const REPORT_LINES = 10;
+const REPORT_LINES = 10;
 
 export type ExpectOutcome =
   | {

@@ -109,7 +109,7 @@ describe('fault injection', () => {
 
   it('stalls the host side of an endpoint: the remote buffers stay held until it heals', async () => {
     await echoBoard(async (b) => {
-      const device = b.soc.rpmsg.rpmsgDevices[0];
+      const device = b.soc.rpmsg.buses[0];
       assert.ok(device !== undefined);
       const posted = device.ringUse.rx;
       const stall = b.fault({ kind: 'stall', channel: 'rpmsg-echo' });

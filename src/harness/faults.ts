@@ -7,7 +7,7 @@
 
 import { RPROC_FATAL_ERROR, RPROC_MMUFAULT, RPROC_WATCHDOG } from '../remoteproc/rproc-state.ts';
 import { RPMSG_NS_ADDR } from '../rpmsg/rpmsg-wire.ts';
-import type { VirtioRpmsgDevice } from '../rpmsg/host/virtio-rpmsg-device.ts';
+import type { VirtioRpmsgBus } from '../rpmsg/host/virtio-rpmsg-bus.ts';
 import type { TxBuffer } from '../rpmsg/host/rpmsg-endpoint.ts';
 import type { SocCore } from '../soc/soc-core.ts';
 import type { VirtualSoc } from '../soc/virtual-soc.ts';
@@ -173,7 +173,7 @@ function loseKicks(
 }
 
 function exhaustTx(ctx: FaultContext, core: SocCore): ArmedFault {
-  const mine = (d: VirtioRpmsgDevice): boolean => d.vdev.parentName === core.name;
+  const mine = (d: VirtioRpmsgBus): boolean => d.vdev.parentName === core.name;
   const fault = tapFault(ctx, core, 'exhaust-tx-buffers', { txStarved: mine });
   return {
     kind: fault.kind,
@@ -186,7 +186,7 @@ function exhaustTx(ctx: FaultContext, core: SocCore): ArmedFault {
       fault.heal();
       // Senders waiting for a buffer are woken by a buffer coming back: hand one back now, or they
       // would wait for a TX-complete interrupt the remote has no reason to send.
-      for (const d of ctx.soc.rpmsg.rpmsgDevices) {
+      for (const d of ctx.soc.rpmsg.buses) {
         if (!mine(d) || d.removed) continue;
         const b: TxBuffer | undefined = d.getTxBuffer();
         if (b !== undefined) d.releaseTxBuffer(b);
@@ -248,7 +248,7 @@ function crashAt(ctx: FaultContext, core: SocCore, spec: Extract<FaultSpec, { ki
   };
 }
 
-export function describeFault(spec: FaultSpec): string {
+function describeFault(spec: FaultSpec): string {
   switch (spec.kind) {
     case 'lose-kicks': {
       const which =

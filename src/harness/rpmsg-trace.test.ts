@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { VirtualSoc } from '../soc/virtual-soc.ts';
-import { harnessFirmwareStore } from './default-store.ts';
+import { defaultFirmwareStore } from '../soc/default-firmware.ts';
 import { RPROC_FATAL_ERROR } from '../remoteproc/rproc-state.ts';
 import type { TimedTraceEvent, TraceFile } from '../util/trace-event.ts';
 import { checkTraceFile } from '../util/trace-event-check.ts';
@@ -19,7 +19,7 @@ async function tracedEcho(
   capacity?: number,
 ): Promise<{ file: TraceFile; dropped: number; tapsAfter: boolean }> {
   const soc = new VirtualSoc({
-    firmwareStore: harnessFirmwareStore(),
+    firmwareStore: defaultFirmwareStore(),
     autoBoot: false,
     firmware: { rproc0: 'echo.elf' },
     scheduler: true,

@@ -8,7 +8,7 @@
 // Times are the run's clock in µs: virtual in deterministic mode.
 
 import { writeFileSync } from 'node:fs';
-import type { VirtioRpmsgDevice } from '../rpmsg/host/virtio-rpmsg-device.ts';
+import type { VirtioRpmsgBus } from '../rpmsg/host/virtio-rpmsg-bus.ts';
 import type { RpmsgChannel } from '../rpmsg/host/rpmsg-channel.ts';
 import type { RpmsgHostEvents } from '../rpmsg/host/rpmsg-host.ts';
 import type { RprocEvents } from '../remoteproc/rproc.ts';
@@ -98,7 +98,7 @@ export class RpmsgTraceRecorder {
 
   // ---- what the taps report ------------------------------------------------------------------
 
-  message(device: VirtioRpmsgDevice, dir: 'tx' | 'rx', src: number, dst: number, len: number): void {
+  message(device: VirtioRpmsgBus, dir: 'tx' | 'rx', src: number, dst: number, len: number): void {
     const tracks = this.tracksOf(device);
     if (tracks === undefined) return;
     const ts = this.now();
@@ -137,7 +137,7 @@ export class RpmsgTraceRecorder {
   }
 
   endpoint(
-    device: VirtioRpmsgDevice,
+    device: VirtioRpmsgBus,
     addr: number,
     action: 'create' | 'destroy',
     channel: RpmsgChannel | undefined,
@@ -163,7 +163,7 @@ export class RpmsgTraceRecorder {
       fate: fate.fate,
       ...(fate.fate === 'delayed' ? { delayMs: fate.ms } : {}),
     });
-    for (const d of this.soc.rpmsg.rpmsgDevices)
+    for (const d of this.soc.rpmsg.buses)
       if (d.vdev.parentName === core.name && !d.removed) this.rings(tracks, d, ts);
   }
 
@@ -226,7 +226,7 @@ export class RpmsgTraceRecorder {
     };
   }
 
-  private nameService(action: 'add' | 'remove', channel: RpmsgChannel, device: VirtioRpmsgDevice): void {
+  private nameService(action: 'add' | 'remove', channel: RpmsgChannel, device: VirtioRpmsgBus): void {
     const tracks = this.tracksOf(device);
     if (tracks === undefined) return;
     const tid = this.tid(tracks, 'remote', device.deviceName, channel.dst, channel.name);
@@ -242,7 +242,7 @@ export class RpmsgTraceRecorder {
     );
   }
 
-  private tracksOf(device: VirtioRpmsgDevice): CoreTracks | undefined {
+  private tracksOf(device: VirtioRpmsgBus): CoreTracks | undefined {
     return this.cores.get(device.vdev.parentName);
   }
 
@@ -267,7 +267,7 @@ export class RpmsgTraceRecorder {
     return tid;
   }
 
-  private rings(tracks: CoreTracks, device: VirtioRpmsgDevice, ts: number): void {
+  private rings(tracks: CoreTracks, device: VirtioRpmsgBus, ts: number): void {
     if (device.removed) return;
     const use = device.ringUse;
     this.push({

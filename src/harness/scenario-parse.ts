@@ -19,7 +19,7 @@ import type {
   StepPlace,
 } from './scenario-types.ts';
 
-export const SCENARIO_DEFAULT_TIMEOUT_MS = 5000;
+const SCENARIO_DEFAULT_TIMEOUT_MS = 5000;
 /** A repeat of more than this many rounds is refused (a typo must not run for days). */
 const MAX_REPEAT = 100_000;
 const MAX_DURATION_MS = 24 * 3600 * 1000;

@@ -28,7 +28,7 @@ export interface PoolOptions {
   readonly onResult?: (result: ScenarioResult, index: number) => void;
 }
 
-export const DEFAULT_SCENARIO_TIMEOUT_MS = 10 * 60 * 1000;
+const DEFAULT_SCENARIO_TIMEOUT_MS = 10 * 60 * 1000;
 
 /** Unique folder names per scenario name (a second "echo" becomes "echo-2"). */
 function uniqueSlugs(scenarios: readonly Scenario[]): string[] {

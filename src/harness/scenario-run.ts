@@ -12,14 +12,14 @@ import type { FirmwareStore } from '../remoteproc/firmware-store.ts';
 import { RprocError } from '../util/errors.ts';
 import { writeArtifacts } from './artifacts.ts';
 import { BoardSession } from './board-session.ts';
-import { harnessFirmwareStore } from './default-store.ts';
+import { defaultFirmwareStore } from '../soc/default-firmware.ts';
 import { HarnessError, type FailureKind } from './harness-error.ts';
 import { formatLine } from './line-pattern.ts';
 import { ScenarioError } from './scenario-source.ts';
 import type { Scenario, ScenarioStep } from './scenario-types.ts';
 
 /** Console lines a result carries (JUnit system-out, --json). */
-export const RESULT_CONSOLE_LINES = 200;
+const RESULT_CONSOLE_LINES = 200;
 
 export interface ScenarioFailure {
   readonly kind: FailureKind | 'error';
@@ -62,7 +62,7 @@ export interface PreparedScenario {
 }
 
 /** Load the board and check the scenario against it: core names, firmware that exists. */
-export async function prepareScenario(s: Scenario, store?: FirmwareStore): Promise<PreparedScenario> {
+async function prepareScenario(s: Scenario, store?: FirmwareStore): Promise<PreparedScenario> {
   let board: Fdt | undefined;
   try {
     board = s.board === undefined ? undefined : await loadBoard(s.board);
@@ -80,7 +80,7 @@ export async function prepareScenario(s: Scenario, store?: FirmwareStore): Promi
         `no core "${ref.core}" on this board (cores: ${cores.join(', ')})`,
       );
   }
-  const fwStore = store ?? harnessFirmwareStore([dirname(resolve(s.file))]);
+  const fwStore = store ?? defaultFirmwareStore([dirname(resolve(s.file))]);
   for (const c of s.cores) {
     try {
       await fwStore.request(c.firmware);

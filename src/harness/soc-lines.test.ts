@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { VirtualSoc, type SocEvents } from '../soc/virtual-soc.ts';
-import { harnessFirmwareStore } from './default-store.ts';
+import { defaultFirmwareStore } from '../soc/default-firmware.ts';
 import { hostClock } from './run-clock.ts';
 import { SocLines } from './soc-lines.ts';
 import { BoardSession } from './board-session.ts';
@@ -18,7 +18,7 @@ function uart(soc: VirtualSoc, core: string, text: string): void {
 
 describe('SocLines', () => {
   it('cuts UART chunks into lines per core, without CR, keeping an unfinished line apart', () => {
-    const soc = new VirtualSoc({ firmwareStore: harnessFirmwareStore(), autoBoot: false });
+    const soc = new VirtualSoc({ firmwareStore: defaultFirmwareStore(), autoBoot: false });
     const lines = new SocLines(soc, hostClock());
     uart(soc, 'rproc0', 'he');
     uart(soc, 'rproc1', 'other\n');
@@ -37,7 +37,7 @@ describe('SocLines', () => {
   });
 
   it('cuts a UART line that never ends at 4096 characters', () => {
-    const soc = new VirtualSoc({ firmwareStore: harnessFirmwareStore(), autoBoot: false });
+    const soc = new VirtualSoc({ firmwareStore: defaultFirmwareStore(), autoBoot: false });
     const lines = new SocLines(soc, hostClock());
     uart(soc, 'rproc0', 'x'.repeat(10_000));
     assert.deepEqual(
@@ -49,7 +49,7 @@ describe('SocLines', () => {
   });
 
   it('makes each text line of a channel message a line', () => {
-    const soc = new VirtualSoc({ firmwareStore: harnessFirmwareStore(), autoBoot: false });
+    const soc = new VirtualSoc({ firmwareStore: defaultFirmwareStore(), autoBoot: false });
     const lines = new SocLines(soc, hostClock());
     lines.channelMessage('rproc0', 'rpmsg-echo', new TextEncoder().encode('a\r\nb\n'));
     assert.deepEqual(
@@ -60,7 +60,7 @@ describe('SocLines', () => {
   });
 
   it('keeps the newest lines, trimming in batches, and looks back from a cursor', () => {
-    const soc = new VirtualSoc({ firmwareStore: harnessFirmwareStore(), autoBoot: false });
+    const soc = new VirtualSoc({ firmwareStore: defaultFirmwareStore(), autoBoot: false });
     const lines = new SocLines(soc, hostClock(), { keep: 10 });
     for (let i = 1; i <= 2000; i++) lines.channelMessage('rproc0', 'c', new TextEncoder().encode(String(i)));
     assert.ok(lines.lines.length >= 10 && lines.lines.length < 10 + 1024);

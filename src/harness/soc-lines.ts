@@ -30,7 +30,7 @@ export interface SocLinesOptions {
   readonly tracePollMs?: number;
 }
 
-export const DEFAULT_KEPT_LINES = 10_000;
+const DEFAULT_KEPT_LINES = 10_000;
 const TRIM_BATCH = 1024;
 /** Other lines read the trace buffers at most this often (ms on the run's clock); state changes always do. */
 const TRACE_READ_EVERY_MS = 1;

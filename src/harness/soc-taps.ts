@@ -5,7 +5,7 @@
 
 import type { RpmsgChannel } from '../rpmsg/host/rpmsg-channel.ts';
 import type { RpmsgTap } from '../rpmsg/host/rpmsg-tap.ts';
-import type { VirtioRpmsgDevice } from '../rpmsg/host/virtio-rpmsg-device.ts';
+import type { VirtioRpmsgBus } from '../rpmsg/host/virtio-rpmsg-bus.ts';
 import type { DoorbellTap } from '../soc/doorbell-tap.ts';
 import type { SocCore } from '../soc/soc-core.ts';
 import type { VirtualSoc } from '../soc/virtual-soc.ts';
@@ -24,9 +24,9 @@ export interface TapClient {
   /** `core` notifies the host. */
   remoteKick?(core: SocCore, notifyId: number): KickVerdict | undefined;
   /** A message each way (after the host validated it). */
-  message?(device: VirtioRpmsgDevice, dir: 'tx' | 'rx', src: number, dst: number, len: number): void;
+  message?(device: VirtioRpmsgBus, dir: 'tx' | 'rx', src: number, dst: number, len: number): void;
   /** True: the host finds no free TX buffer on `device` now. */
-  txStarved?(device: VirtioRpmsgDevice): boolean;
+  txStarved?(device: VirtioRpmsgBus): boolean;
 }
 
 const PASS: KickVerdict = { action: 'pass' };
@@ -87,18 +87,18 @@ export class SocTaps implements DoorbellTap, RpmsgTap {
 
   // ---- RpmsgTap --------------------------------------------------------------------------------
 
-  tx(device: VirtioRpmsgDevice, src: number, dst: number, len: number): void {
+  tx(device: VirtioRpmsgBus, src: number, dst: number, len: number): void {
     this.recorderValue?.message(device, 'tx', src, dst, len);
     for (const c of this.clients) c.message?.(device, 'tx', src, dst, len);
   }
 
-  rx(device: VirtioRpmsgDevice, src: number, dst: number, len: number): void {
+  rx(device: VirtioRpmsgBus, src: number, dst: number, len: number): void {
     this.recorderValue?.message(device, 'rx', src, dst, len);
     for (const c of this.clients) c.message?.(device, 'rx', src, dst, len);
   }
 
   endpoint(
-    device: VirtioRpmsgDevice,
+    device: VirtioRpmsgBus,
     addr: number,
     action: 'create' | 'destroy',
     channel: RpmsgChannel | undefined,
@@ -106,7 +106,7 @@ export class SocTaps implements DoorbellTap, RpmsgTap {
     this.recorderValue?.endpoint(device, addr, action, channel);
   }
 
-  txStarved(device: VirtioRpmsgDevice): boolean {
+  txStarved(device: VirtioRpmsgBus): boolean {
     for (const c of this.clients) if (c.txStarved?.(device) === true) return true;
     return false;
   }

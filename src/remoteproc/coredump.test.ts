@@ -1,4 +1,4 @@
-// Coredumps (reference/linux-remoteproc.md §8.4): the ELF core a crash produces — header, one
+// Coredumps (remoteproc_coredump.c): the ELF core a crash produces — header, one
 // PT_LOAD per segment with offsets right after the headers, RWX, contents equal to device memory,
 // 0xff where memory does not translate — checked with our reader and with binutils' readelf when
 // it is installed; the modes; platform segments replacing the default ones; ELF64 info.
@@ -6,6 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { needTools } from '../../test/support/cross-tools.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,28 +75,15 @@ interface ReadelfOutput {
   readonly loads: readonly ReadelfLoad[];
 }
 
-function findReadelf(): string | undefined {
-  for (const tool of ['riscv64-unknown-elf-readelf', 'readelf']) {
-    const probe = spawnSync(tool, ['--version'], { encoding: 'utf8' });
-    if (probe.error === undefined && probe.status === 0) return tool;
-  }
-  return undefined;
-}
-
-const READELF = findReadelf();
-const REQUIRE_TOOLS = process.env['RPROC_REQUIRE_CROSS_TOOLS'] === '1';
-const readelfSkip =
-  READELF === undefined && !REQUIRE_TOOLS
-    ? 'neither riscv64-unknown-elf-readelf nor readelf is on PATH (set RPROC_REQUIRE_CROSS_TOOLS=1 to make this a failure)'
-    : false;
+const readelfTools = needTools({ readelf: ['riscv64-unknown-elf-readelf', 'readelf'] });
+const readelfSkip = readelfTools.skip;
 
 async function runReadelf(dump: RprocCoredump): Promise<ReadelfOutput> {
-  assert.ok(READELF !== undefined, 'RPROC_REQUIRE_CROSS_TOOLS=1 but no readelf is on PATH');
   const dir = mkdtempSync(join(tmpdir(), 'rproc-core-'));
   try {
     const path = join(dir, 'remoteproc0.core');
     await writeCoredumpFile(dump, path);
-    const out = spawnSync(READELF, ['-W', '-h', '-l', path], { encoding: 'utf8' });
+    const out = spawnSync(readelfTools.get('readelf'), ['-W', '-h', '-l', path], { encoding: 'utf8' });
     assert.equal(out.status, 0, out.stderr);
     const header = new Map<string, string>();
     for (const m of out.stdout.matchAll(/^\s{2}([A-Za-z][^:]*):\s+(.*)$/gm)) {

@@ -4,7 +4,7 @@
 
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { RprocError } from '../util/errors.ts';
+import { ERRNO, RprocError, type ErrnoName } from '../util/errors.ts';
 
 export interface Firmware {
   /** The name it was requested by. */
@@ -59,7 +59,22 @@ export class FirmwareStore {
           `firmware ${path} is ${size} bytes, more than any remote core could hold`,
         );
       }
-      const bytes = new Uint8Array(await readFile(path));
+      let bytes: Uint8Array;
+      try {
+        bytes = new Uint8Array(await readFile(path));
+      } catch (e) {
+        // Found but unreadable (EACCES, ...): say so instead of "not found", keeping the errno.
+        const code = (e as NodeJS.ErrnoException).code;
+        const errno: ErrnoName = code !== undefined && code in ERRNO ? (code as ErrnoName) : 'EIO';
+        throw new RprocError(
+          errno,
+          'request-firmware',
+          `cannot read firmware ${path} (${code ?? String(e)})`,
+          {
+            cause: e,
+          },
+        );
+      }
       return { name, source: path, bytes };
     }
     throw new RprocError(

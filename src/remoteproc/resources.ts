@@ -69,7 +69,7 @@ export class RprocResources {
    * On failure the caller runs cleanup(), which releases whatever was taken.
    */
   handle(tableBytes: Uint8Array): void {
-    // Every structural check (§9.3, §9.4) happens here, before the first side effect.
+    // Every structural check (TC-R03…R29) happens here, before the first side effect.
     const table = checkRscTable(tableBytes);
     this.table = table;
     const writer = new RscTableWriter(tableBytes, table.endian);
@@ -107,7 +107,7 @@ export class RprocResources {
             { offset: entry.offset },
           );
         }
-        // Linux ≤ 6.x let a positive "ignored" value escape as a boot failure; we continue (§5.4).
+        // Linux ≤ 6.x let a positive "ignored" value escape as a boot failure; we continue (TC-R28).
         if (ret !== RSC_HANDLED)
           this.host.warn(`unsupported vendor resource ${entry.type} at ${hex(entry.offset)}`);
         return;

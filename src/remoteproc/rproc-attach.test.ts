@@ -1,4 +1,4 @@
-// Attach mode (reference/linux-remoteproc.md §1.3 rproc_attach/rproc_detach, §4.6, §9.5): a core
+// Attach mode (rproc_attach/rproc_detach, the live table; TC-L01…L04): a core
 // found running with its table in device memory. The live table is adopted and edited in place,
 // detach puts the pristine table back (TC-L04), cleanup never trusts fields the remote can rewrite
 // (TC-L01, TC-L02), and a live table smaller than its header claims is refused (TC-L03).

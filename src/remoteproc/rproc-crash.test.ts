@@ -1,4 +1,4 @@
-// Crash reporting and recovery (reference/linux-remoteproc.md §1.4, §9.8): report semantics, the
+// Crash reporting and recovery (rproc_report_crash, rproc_crash_handler_work, rproc_trigger_recovery): report semantics, the
 // order of boot recovery and what it reuses, disabled recovery, attach recovery, and the lifecycle
 // cases TC-C03, C07..C12 with our documented deviations (docs/decisions.md).
 

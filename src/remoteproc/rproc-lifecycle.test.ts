@@ -1,4 +1,4 @@
-// Life cycle of one processor (reference/linux-remoteproc.md §1.3, §1.6, §2.2): allocation
+// Life cycle of one processor (remoteproc_core.c: rproc_alloc and its ops defaults, rproc_add, rproc_boot ...): allocation
 // defaults, add validation and auto-boot, the power refcount of boot/shutdown, serialisation of
 // concurrent callers, setFirmware, and registry references (getByPhandle/put, index reuse).
 

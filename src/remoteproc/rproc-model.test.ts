@@ -1,6 +1,6 @@
 // Model-based test of the life cycle: random sequences of boot, shutdown, crash (with recovery),
 // recover, setFirmware, del, detach and recovery on/off, run against a small model of states and
-// counters (reference/linux-remoteproc.md §1.5 plus the deviations in docs/decisions.md), for a
+// counters (remoteproc_core.c's transitions plus the deviations in docs/decisions.md), for a
 // processor Linux boots and for one found running (with and without attach-on-recovery). After
 // every command the real processor must match the model: state, power, firmware name, crash count,
 // the error code returned, and whether resources are held.

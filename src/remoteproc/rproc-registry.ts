@@ -4,6 +4,7 @@
 
 import { IdAllocator } from '../util/id-allocator.ts';
 import type { Rproc } from './rproc.ts';
+import { RprocError } from '../util/errors.ts';
 
 export class RprocRegistry {
   private readonly indices = new IdAllocator();
@@ -14,7 +15,7 @@ export class RprocRegistry {
   allocIndex(): number {
     const index = this.indices.alloc();
     // Unreachable in practice: the allocator has 2^53 ids.
-    if (index === undefined) throw new Error('no rproc index left');
+    if (index === undefined) throw new RprocError('ENOSPC', 'rproc-alloc', 'no remoteproc<N> index left');
     return index;
   }
 

@@ -1,4 +1,4 @@
-// Resource handling as a firmware sees it (reference/linux-remoteproc.md §4.6, §5.5–§5.8, §9.3–§9.4):
+// Resource handling as a firmware sees it (rproc_handle_resources and the write-backs; TC-R…):
 // where segments and the loaded table land in device memory, what the host writes back into the
 // table and when, vring carveouts and notify ids, trace buffers, cleanup, and the named TC-R cases.
 

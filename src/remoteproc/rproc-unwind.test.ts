@@ -1,4 +1,4 @@
-// Every multi-step operation unwinds in reverse (reference/linux-remoteproc.md §1.3, §3): a failure
+// Every multi-step operation unwinds in reverse (rproc_fw_boot, rproc_start, rproc_attach, subdevices): a failure
 // is injected at every recorded step of a firmware boot and of an attach in turn, plus the resource
 // steps that record nothing (DMA pool exhausted, carveout not fitting its region, bad table), and
 // the exact call sequence, the state, the power count and what stays allocated are checked.

@@ -19,10 +19,10 @@ export const RPMSG_MTU = RPMSG_BUF_SIZE - RPMSG_HDR_SIZE;
 /** Linux's MAX_RPMSG_NUM_BUFS: 256 RX + 256 TX. */
 export const RPMSG_MAX_NUM_BUFS = 512;
 
-export const RPMSG_HDR = { src: 0, dst: 4, reserved: 8, len: 12, flags: 14 } as const;
+const RPMSG_HDR = { src: 0, dst: 4, reserved: 8, len: 12, flags: 14 } as const;
 
 export const RPMSG_NS_MSG_SIZE = 40;
-export const RPMSG_NS_MSG = { name: 0, addr: 32, flags: 36 } as const;
+const RPMSG_NS_MSG = { name: 0, addr: 32, flags: 36 } as const;
 export const RPMSG_NS_CREATE = 0;
 export const RPMSG_NS_DESTROY = 1;
 

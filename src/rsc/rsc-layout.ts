@@ -29,8 +29,16 @@ export const FW_RSC_CARVEOUT = {
   name: 20,
 } as const;
 
-/** struct fw_rsc_devmem has exactly the carveout layout. */
-export const FW_RSC_DEVMEM = FW_RSC_CARVEOUT;
+/** struct fw_rsc_devmem (body only): the same fields and offsets as a carveout. */
+export const FW_RSC_DEVMEM = {
+  size: 52,
+  da: 0,
+  pa: 4,
+  len: 8,
+  flags: 12,
+  reserved: 16,
+  name: 20,
+} as const;
 
 /** struct fw_rsc_trace (body only). */
 export const FW_RSC_TRACE = {

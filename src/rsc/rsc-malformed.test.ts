@@ -1,4 +1,4 @@
-// The malformed-table cases of reference/linux-remoteproc.md §9.3–§9.4 that concern the parser, one
+// The malformed-table cases of docs/malformed-input-cases.md (TC-R03…R29) that concern the parser, one
 // named test each: exact code, severity and offset, and a message that names the value in hex.
 // Offsets below follow the builder's layout: header 16 + 4·num, entries aligned to 8.
 

@@ -3,18 +3,20 @@
 // sleeping core is Atomics.notify on its WAKE word; the host hears the core with Atomics.waitAsync
 // on C2H_SEQ, so neither side ever blocks the host's event loop.
 //
-// A notify that finds a sleeper costs ~10–30 µs on this VM (a futex wake, or a task posted to the
-// host's event loop) against ~10 ns for the word update itself, so each side says when it sleeps
+// A notify that finds a sleeper (a futex wake, or a task posted to the host's event loop) costs
+// orders of magnitude more than the word update itself, so each side says when it sleeps
 // (CORE_SLEEPING, HOST_WAITING) and the other side notifies only then — the doorbell form of
 // virtio's EVENT_IDX. The sleeper sets its flag before it checks the word one last time (Atomics.wait
 // and waitAsync compare and sleep atomically), the ringer bumps the word before it reads the flag:
 // with sequentially consistent atomics one of the two always sees the other, so no wake-up is lost.
 //
-// On this VM the notify that wakes a sleeper costs the *caller* ~10 µs (the futex wake sends an
-// inter-processor interrupt). The host is one thread serving every core, so when one turn of its
+// The notify that wakes a sleeper costs the *caller* too (the futex wake sends an inter-processor
+// interrupt). The host is one thread serving every core, so when one turn of its
 // work rings several sleeping cores it notifies only one and marks the others WAKE_REQUESTED; a
 // core that wakes passes the wake-up on to up to two of them (a tree: 16 cores in 4 steps), on
 // the cores' time instead of the host's.
+
+import { RprocError } from '../util/errors.ts';
 
 /** Word offsets inside a core's block. */
 export const CORE_WORD = {
@@ -52,7 +54,7 @@ export const CORE_WORD = {
    * Longest WFI poll the host allows the core, µs (0: sleep at once), written by the host whenever
    * the number of running core threads changes: polling pays only while every polling thread has a
    * CPU of its own; with more threads than CPUs a poller keeps the thread that would answer it off
-   * the CPU (measured: 16 cores on 2 vCPUs, bench/README.md soc-scale).
+   * the CPU (bench/README.md soc-scale).
    */
   SPIN_LIMIT_US: 16,
   /**
@@ -75,6 +77,12 @@ export const CORE_WORD = {
    */
   UART_PENDING: 20,
   UART_DROPPED: 21,
+  /**
+   * Bumped by the host after it posts a debug request to a lone core's worker (which looks at it
+   * between slices and then takes the request with receiveMessageOnPort: its loop never yields to
+   * the event loop). Cores in a group get theirs as group control messages.
+   */
+  DEBUG_SEQ: 22,
   /** First word of the ring's bytes (UART_RX_RING_BYTES of them), to the end of the block. */
   UART_RX_RING: 32,
 } as const;
@@ -99,13 +107,13 @@ const WAKE_FANOUT = 2;
 
 /**
  * How long a waiter polls before it sleeps, adapted to what polling achieves: a poll that sees the
- * event arrive costs ~10 ns where a sleep/wake costs ~10–30 µs, but a poll that times out only
- * burned the CPU — and when the threads outnumber the CPUs (2 vCPUs here, a host and up to 16
+ * event arrive costs a few loads where a sleep/wake costs a futex round trip, but a poll that
+ * times out only burned the CPU — and when the threads outnumber the CPUs (a host and up to 16
  * cores, other processes) it also kept the peer that would answer from running. So: a poll that
  * catches the event restores the full budget, one that times out halves it; below min the waiter
  * just sleeps, and tries a full-budget poll again after a backoff of sleeps that doubles with every
  * failed try (up to MAX_BACKOFF). A busy machine thus settles on sleeping, an idle one on polling,
- * and each re-checks now and then (a failed try costs one budget per backoff: ≤ 0.2 µs a sleep).
+ * and each re-checks now and then (a failed try costs one budget per backoff).
  */
 export class SpinBudget {
   /** Current budget in µs (0: sleep at once). */
@@ -147,7 +155,7 @@ export class SpinBudget {
 }
 
 /** A core's WFI polling budget, µs: up to one host reply's worth of time. */
-export const CORE_SPIN_MIN_US = 4;
+const CORE_SPIN_MIN_US = 4;
 export const CORE_SPIN_MAX_US = 50;
 
 export const CORE_BLOCK_WORDS = CORE_WORD.UART_RX_RING + UART_RX_RING_BYTES / 4;
@@ -165,17 +173,6 @@ export function notifyBit(notifyId: number): number {
   return notifyId >= 0 && notifyId < OVERFLOW_BIT ? 1 << notifyId : 1 << OVERFLOW_BIT;
 }
 
-/** Expand a pending mask into notify ids; the overflow bit means "every id up to maxId". */
-export function pendingIds(mask: number, maxId: number): number[] {
-  const ids: number[] = [];
-  if ((mask & (1 << OVERFLOW_BIT)) !== 0) {
-    for (let id = 0; id <= maxId; id++) ids.push(id);
-    return ids;
-  }
-  for (let id = 0; id < OVERFLOW_BIT; id++) if ((mask & (1 << id)) !== 0) ids.push(id);
-  return ids;
-}
-
 export class CoreBlock {
   readonly words: Int32Array;
   readonly base: number;
@@ -186,7 +183,7 @@ export class CoreBlock {
     this.words = words;
     this.base = coreIndex * CORE_BLOCK_WORDS;
     if (this.base + CORE_BLOCK_WORDS > words.length)
-      throw new RangeError(`no device words for core ${coreIndex}`);
+      throw new RprocError('EINVAL', 'core-block', `no device words for core ${coreIndex}`);
   }
 
   load(word: number): number {
@@ -391,7 +388,7 @@ export class CoreBlock {
 
   /**
    * WFI for a worker thread: poll WAKE for a while (a reply often comes within microseconds, and a
-   * sleep/wake costs ~30 µs round trip on this VM) — `spinUs` µs, or by default as long as the
+   * sleep/wake round trip costs far more) — `spinUs` µs, or by default as long as the
    * adaptive budget `spin` says — then sleep until WAKE moves or `timeoutMs` passes, with
    * CORE_SLEEPING set so that the host notifies. Returns WAKE.
    */
@@ -404,7 +401,7 @@ export class CoreBlock {
     const budget = Math.min(spinUs ?? this.spin.current, limit);
     if (budget > 0) {
       const until = performance.now() + budget / 1000;
-      // performance.now() costs ~45 ns, Atomics.load ~6: look at the clock every 64 polls.
+      // performance.now() costs several Atomics.loads: look at the clock every 64 polls.
       do {
         for (let i = 0; i < 64; i++) {
           now = Atomics.load(words, index);

@@ -7,6 +7,7 @@ import { RprocError } from '../util/errors.ts';
 import { AddressMap } from './address-map.ts';
 import { CoreBlock } from './core-block.ts';
 import type { CoreMessage, CoreWorkerData } from './core-messages.ts';
+import type { DebugReply, DebugRequest, DebugSetup } from './debug/debug-protocol.ts';
 import type { GroupMember } from './group/group-member.ts';
 import type { PhysMemory } from './phys-memory.ts';
 import type { SocScheduler } from './scheduler/soc-scheduler.ts';
@@ -25,6 +26,13 @@ export interface CoreContext {
   readonly options: Readonly<Record<string, string | number | boolean>>;
   /** Console output, faults and the exit code go here. */
   readonly post: (msg: CoreMessage) => void;
+  /** A debugger's state to start with (cores with a debug port). */
+  readonly debug?: DebugSetup;
+  /**
+   * A lone core's debug inbox (core-worker.ts): the next debug message the host posted, taken
+   * synchronously (the core's loop may never yield to the event loop), or undefined.
+   */
+  readonly debugInbox?: () => unknown;
 }
 
 /** One core runtime as the SoC scheduler drives it (scheduled-execution.ts); times are absolute virtual ns. */
@@ -37,6 +45,8 @@ export interface ScheduledCore {
   /** The host kicked it. */
   kicked(): void;
   halt(): void;
+  /** The core's debug port, answering at once (between quanta the core is at an instruction boundary); absent: none. */
+  readonly debug?: (req: DebugRequest) => DebugReply;
 }
 
 /** How one kind of core executes, in each of the three places a core can run. */
@@ -129,5 +139,6 @@ export function coreContextOf(
     bootAddr: data.bootAddr,
     options: data.options,
     post,
+    ...(data.debug === undefined ? {} : { debug: data.debug }),
   };
 }

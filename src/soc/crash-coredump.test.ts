@@ -11,16 +11,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { VirtualSoc, type VirtualSocOptions } from './virtual-soc.ts';
-import { defaultFirmwareStore } from '../cli/soc-setup.ts';
+import '../cpu/core-kinds.ts';
+import { defaultFirmwareStore } from './default-firmware.ts';
 import { readElf } from '../elf/elf-reader.ts';
 import { NT, PT } from '../elf/elf-constants.ts';
 import { parseNotes } from '../elf/elf-core-notes.ts';
 import type { CoredumpMode } from '../remoteproc/rproc-state.ts';
-import { requireTool } from '../../test/support/cross-tools.ts';
+import { needTools } from '../../test/support/cross-tools.ts';
 
 const CRASH_ELF = join(import.meta.dirname, '..', '..', 'firmware', 'prebuilt', 'crash.elf');
-const gdb = requireTool('gdb-multiarch');
-const readelf = requireTool('riscv64-unknown-elf-readelf', 'readelf');
+const gdb = needTools({ gdb: ['gdb-multiarch'] });
+const readelf = needTools({ readelf: ['riscv64-unknown-elf-readelf', 'readelf'] });
 
 type Where = 'worker' | 'core group' | 'deterministic';
 
@@ -102,12 +103,12 @@ describe('crash coredump with registers', () => {
       assert.ok(prstatus !== undefined);
       assert.equal(prstatus.desc.length, 204);
 
-      if ('skip' in gdb) {
+      if (gdb.skip !== false) {
         t.skip(`notes checked; opening the dump: ${gdb.skip}`);
         return;
       }
       withCoreFile(bytes, (core) => {
-        const out = runGdb(gdb.tool, core, ['info registers pc', 'bt']);
+        const out = runGdb(gdb.get('gdb'), core, ['info registers pc', 'bt']);
         assert.match(out, /Program terminated with signal SIGSEGV/);
         assert.match(out, /^pc\s+0x8[0-9a-f]{7}\s+0x8[0-9a-f]{7} <crash_store\+\d+>$/m);
         assert.match(out, /^#0\s+0x8[0-9a-f]{7} in crash_store \(\)$/m);
@@ -120,14 +121,11 @@ describe('crash coredump with registers', () => {
 
   it(
     'an illegal instruction: SIGILL in crash_illegal; with `set osabi none` gdb reads mcause and mepc',
-    {
-      skip: 'skip' in gdb ? gdb.skip : false,
-    },
+    { skip: gdb.skip },
     async () => {
-      if (!('tool' in gdb)) return;
       const bytes = await crashDump('deterministic', 'enabled', 'illegal');
       withCoreFile(bytes, (core) => {
-        const out = runGdb(gdb.tool, core, ['bt 1', 'set osabi none', 'p/x $mcause', 'p/x $mepc']);
+        const out = runGdb(gdb.get('gdb'), core, ['bt 1', 'set osabi none', 'p/x $mcause', 'p/x $mepc']);
         assert.match(out, /Program terminated with signal SIGILL/);
         const pc = /^#0\s+(0x8[0-9a-f]{7}) in crash_illegal \(\)$/m.exec(out)?.[1];
         assert.ok(pc !== undefined, out);
@@ -137,11 +135,10 @@ describe('crash coredump with registers', () => {
     },
   );
 
-  it('readelf -n lists the notes', { skip: 'skip' in readelf ? readelf.skip : false }, async () => {
-    if (!('tool' in readelf)) return;
+  it('readelf -n lists the notes', { skip: readelf.skip }, async () => {
     const bytes = await crashDump('deterministic', 'enabled', 'store');
     withCoreFile(bytes, (core) => {
-      const r = spawnSync(readelf.tool, ['-n', core], { encoding: 'utf8' });
+      const r = spawnSync(readelf.get('readelf'), ['-n', core], { encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /CORE\s+0x000000cc\s+NT_PRSTATUS/);
       assert.match(r.stdout, /GDB\s+0x00000028\s+NT_RISCV_CSR/);

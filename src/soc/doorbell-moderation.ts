@@ -7,9 +7,9 @@
 // cannot be disabled, so here it is slowed instead.
 
 /** Spurious rings in a row before the backoff starts. */
-export const STORM_SPURIOUS = 16;
-export const STORM_BACKOFF_MIN_MS = 1;
-export const STORM_BACKOFF_MAX_MS = 16;
+const STORM_SPURIOUS = 16;
+const STORM_BACKOFF_MIN_MS = 1;
+const STORM_BACKOFF_MAX_MS = 16;
 
 export class DoorbellModeration {
   /** Rings in a row that had nothing to do. */

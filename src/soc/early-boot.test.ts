@@ -8,7 +8,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { VirtualSoc } from './virtual-soc.ts';
-import { defaultFirmwareStore } from '../cli/soc-setup.ts';
+import { defaultFirmwareStore } from './default-firmware.ts';
 import { defaultBoard } from './fdt/boards/default-board.ts';
 import type { Fdt } from './fdt/fdt-tree.ts';
 import '../cpu/core-kinds.ts';

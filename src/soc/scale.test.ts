@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { VirtualSoc } from './virtual-soc.ts';
 import { manyCoreBoard } from './boards/many-cores.ts';
-import { defaultFirmwareStore } from '../cli/soc-setup.ts';
+import { defaultFirmwareStore } from './default-firmware.ts';
 import type { RpmsgChannel } from '../rpmsg/host/rpmsg-channel.ts';
 import '../cpu/core-kinds.ts';
 
@@ -45,11 +45,11 @@ async function bootAndEchoAll(soc: VirtualSoc): Promise<void> {
     assert.equal(channels.length, CORES * ENDPOINTS);
     // Each core's device carries its own four channels.
     const perDevice = new Map<string, number>();
-    for (const d of soc.rpmsg.rpmsgDevices) perDevice.set(d.vdev.parentName, d.channelList.length);
+    for (const d of soc.rpmsg.buses) perDevice.set(d.vdev.parentName, d.channelList.length);
     assert.equal(perDevice.size, CORES);
     assert.ok([...perDevice.values()].every((n) => n === ENDPOINTS));
     await Promise.all(
-      soc.rpmsg.rpmsgDevices.flatMap((d) =>
+      soc.rpmsg.buses.flatMap((d) =>
         d.channelList.map((ch) => echoMany(ch, `${d.vdev.parentName}/${ch.name}`)),
       ),
     );

@@ -1,11 +1,12 @@
 // One remote core of the virtual SoC and the platform driver that runs it: the RprocOps a
 // remoteproc platform driver provides (prepare registers the board's reserved-memory carveouts,
-// start releases the core at the boot address, stop halts it, kick rings the mailbox, daToVa uses
-// the core's own address map, attach/detach for a core a boot loader started), and what it does
-// with what the core reports: mailbox interrupts become rproc_vq_interrupt calls, faults and
-// watchdog bites become crash reports. The core itself executes on host time in a worker thread of
-// its own or shared with its core group (worker-execution.ts, group/), or on virtual time in the
-// host thread under the SoC scheduler (scheduler/). Mirrors a platform driver such as stm32_rproc.c.
+// parse_fw takes a missing resource table as none (stm32-style), start releases the core at the
+// boot address, stop halts it, kick rings the mailbox, daToVa uses the core's own address map,
+// attach/detach for a core a boot loader started), and what it does with what the core reports:
+// mailbox interrupts become rproc_vq_interrupt calls, faults and watchdog bites become crash
+// reports. The core itself executes on host time in a worker thread of its own or shared with its
+// core group (worker-execution.ts, group/), or on virtual time in the host thread under the SoC
+// scheduler (scheduler/). Mirrors a platform driver such as stm32_rproc.c.
 
 import { RprocError, hex } from '../util/errors.ts';
 import { parseElf } from '../elf/elf-reader.ts';
@@ -19,10 +20,12 @@ import { CORE_WORD, CoreBlock, HOST_EVENT, UART_PENDING_LIMIT, notifyBit } from 
 import { RateLimiter, withSuppressed } from '../util/rate-limit.ts';
 import type { CoreExecution, CoreSink } from './core-execution.ts';
 import { coreKind } from './core-kind.ts';
-import type { CoreFault } from './core-messages.ts';
+import type { CoreExitCause, CoreFault } from './core-messages.ts';
+import { CoreDebugPort } from './debug/core-debug-port.ts';
 import type { ElfNote } from '../elf/elf-core-notes.ts';
 import { DmaPool } from './dma-pool.ts';
 import type { DoorbellTap } from './doorbell-tap.ts';
+import { parseFwOptionalTable } from './optional-rsc-table.ts';
 import type { CoreSpec } from './board.ts';
 import type { CoreGroup } from './group/core-group.ts';
 import type { PhysMemory } from './phys-memory.ts';
@@ -38,7 +41,7 @@ const DETACH_SEEN_MS = 250;
 
 export interface SocCoreEvents {
   uart(core: SocCore, text: string): void;
-  exit(core: SocCore, code: number): void;
+  exit(core: SocCore, code: number, cause: CoreExitCause): void;
 }
 
 export interface SocCoreOptions {
@@ -58,6 +61,8 @@ export class SocCore {
   readonly pool: DmaPool | undefined;
   /** Kicks both ways go through this when set (doorbell-tap.ts): tracing, fault injection. */
   doorbellTap: DoorbellTap | undefined;
+  /** The core's debug port: rv32 cores have one (halt, step, registers, breakpoints); js cores none. */
+  readonly debugPort: CoreDebugPort | undefined;
   private readonly memory: PhysMemory;
   private readonly execution: CoreExecution;
   private readonly uartInput: UartInput;
@@ -89,10 +94,11 @@ export class SocCore {
     const sink: CoreSink = {
       uart: (text) => this.onUart(text),
       fault: (fault) => this.onFault(fault),
-      exit: (code) => this.events.exit(this, code),
+      exit: (code, cause) => this.events.exit(this, code, cause),
       interrupt: (mask) => this.interrupt(mask),
       watchdogBite: (period) =>
         this.rproc.reportCrash(RPROC_WATCHDOG, { message: `watchdog bite: no kick for ${period} ms` }),
+      debugStop: (stop) => this.debugPort?.stopped(stop),
     };
     const coreOptions = options.coreOptions ?? {};
     // What runs the core is the registry's to say (core-kind.ts): ENODEV here if no engine registered.
@@ -112,6 +118,7 @@ export class SocCore {
             scheduler: options.scheduler,
             options: coreOptions,
           });
+    this.debugPort = spec.kind === 'rv32' ? new CoreDebugPort(spec.name, index, this.execution) : undefined;
     this.uartInput = new UartInput(new UartRxRing(this.block), this.execution);
   }
 
@@ -157,6 +164,7 @@ export class SocCore {
   ops(): RprocOps {
     return {
       prepare: (rproc) => this.registerCarveouts(rproc),
+      parseFw: parseFwOptionalTable,
       start: async (rproc) => {
         await this.startCore(rproc.bootAddr);
       },
@@ -205,11 +213,14 @@ export class SocCore {
     // What a previous run left on its way is lost with its thread: the new one starts with room.
     this.block.store(CORE_WORD.UART_PENDING, 0);
     this.faultNotes = undefined;
-    await this.execution.start(Number(bootAddr));
+    await this.execution.start(Number(bootAddr), this.debugPort?.startSetup());
+    this.debugPort?.running(true);
   }
 
   async stopCore(): Promise<void> {
+    const wasRunning = this.execution.running;
     await this.execution.stop();
+    if (wasRunning) this.debugPort?.running(false);
   }
 
   /** @internal handle what this core has rung, if anything, now. */

@@ -2,7 +2,7 @@
 // microtask turn (the firmware's promise continuations run), and a full event-loop turn
 // (setImmediate: Node's own tasks, a program's foreign callbacks) every BUSY_TURNS busy steps; when
 // idle, a full turn before sleeping if the last one is MACROTASK_MS old — not after every message,
-// which would put ~5 µs between an answer and the next doorbell. Used by a lone js core's worker
+// which would put a macrotask's delay between an answer and the next doorbell. Used by a lone js core's worker
 // (JsCoreRuntime.run) and by a core group's thread (group/group-loop.ts).
 
 /** Busy steps between two full event-loop turns. */
@@ -13,7 +13,7 @@ const MACROTASK_MS = 1;
 
 const SETTLED: Promise<void> = Promise.resolve();
 
-export function nextTurn(): Promise<void> {
+function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 

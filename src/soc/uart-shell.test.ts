@@ -7,7 +7,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { VirtualSoc } from './virtual-soc.ts';
-import { defaultFirmwareStore } from '../cli/soc-setup.ts';
+import '../cpu/core-kinds.ts';
+import { defaultFirmwareStore } from './default-firmware.ts';
 import { RprocError } from '../util/errors.ts';
 import { CORE_WORD } from './core-block.ts';
 

@@ -5,7 +5,8 @@
 // or timer behind.
 
 import { availableParallelism } from 'node:os';
-import { FirmwareStore } from '../remoteproc/firmware-store.ts';
+import type { FirmwareStore } from '../remoteproc/firmware-store.ts';
+import { defaultFirmwareStore } from './default-firmware.ts';
 import { rprocAlloc, type Rproc } from '../remoteproc/rproc.ts';
 import { RprocRegistry } from '../remoteproc/rproc-registry.ts';
 import { RprocVirtio } from '../remoteproc/virtio/rproc-virtio.ts';
@@ -24,6 +25,13 @@ import { SocCore } from './soc-core.ts';
 import { bootLoaderStart } from './boot-loader.ts';
 import { SocScheduler, type SocSchedulerOptions } from './scheduler/soc-scheduler.ts';
 import { CoreGroup } from './group/core-group.ts';
+import type { CoreExitCause } from './core-messages.ts';
+import {
+  describeFirmwareExit,
+  isFirmwareExit,
+  shutDownAfterExit,
+  type FirmwareExitCause,
+} from './firmware-exit.ts';
 
 /**
  * The groups the worker cores of a board with `cores` cores run in: none when every core can have a
@@ -31,9 +39,7 @@ import { CoreGroup } from './group/core-group.ts';
  * By default a core has a thread of its own while the cores and the host thread together have no
  * more threads than there are CPUs; beyond that the cores share CPUs - 1 threads, one CPU being
  * the host's, so that every thread keeps a CPU and may poll instead of paying a futex wake-up per
- * message (bench/README.md soc-scale: on 2 vCPUs, 4–16 cores in one group thread cost 2.3–6.2 µs
- * per echo, in two threads 3.0–32 µs, in a thread each 4–15 µs, and 2 cores in a thread each
- * 6.6–70 µs).
+ * message (bench/README.md soc-scale has the figures per board size and thread count).
  */
 function coreGroups(memory: PhysMemory, cores: number, coreThreads?: number): CoreGroup[] {
   if (coreThreads !== undefined && !Number.isFinite(coreThreads))
@@ -52,7 +58,10 @@ function coreGroups(memory: PhysMemory, cores: number, coreThreads?: number): Co
 export interface VirtualSocOptions {
   /** The board; the embedded default board when absent. */
   readonly board?: Fdt;
-  /** Where firmware names are looked up; a store over `firmwareDirs` when absent. */
+  /**
+   * Where firmware names are looked up; when absent, a store over `firmwareDirs` followed by the
+   * firmware that ships with the package (default-firmware.ts), so that the default board boots.
+   */
   readonly firmwareStore?: FirmwareStore;
   readonly firmwareDirs?: readonly string[];
   readonly rpmsg?: RpmsgHostOptions;
@@ -81,8 +90,17 @@ export interface VirtualSocOptions {
 export interface SocEvents extends Record<string, unknown> {
   /** A line (or chunk) the core printed on its UART. */
   uart: { readonly core: string; readonly text: string };
-  /** The firmware ended (test finisher or main returned). */
-  exit: { readonly core: string; readonly code: number };
+  /**
+   * The firmware ended through the test finisher (firmware-exit.ts); the processor is then shut
+   * down (its state becomes offline). `code`: 0 for pass, the failure code, 0x7777 for reset.
+   */
+  exit: {
+    readonly core: string;
+    readonly code: number;
+    readonly cause: FirmwareExitCause;
+    /** How it ended, in words ("test finisher FAIL, code 3"). */
+    readonly reason: string;
+  };
 }
 
 export class VirtualSoc extends TypedEmitter<SocEvents> {
@@ -105,7 +123,7 @@ export class VirtualSoc extends TypedEmitter<SocEvents> {
     super();
     this.board = boardFromFdt(options.board ?? defaultBoard());
     this.memory = PhysMemory.create(this.board.ram, this.board.cores.length * CORE_BLOCK_WORDS);
-    this.firmwareStore = options.firmwareStore ?? new FirmwareStore(options.firmwareDirs ?? []);
+    this.firmwareStore = options.firmwareStore ?? defaultFirmwareStore(options.firmwareDirs);
     this.rpmsg = new RpmsgHost(options.rpmsg);
     this.rpmsg.registerDriver(this.tty);
     const drivers = new VirtioDriverRegistry();
@@ -129,7 +147,7 @@ export class VirtualSoc extends TypedEmitter<SocEvents> {
         this.memory,
         {
           uart: (c, text) => this.emit('uart', { core: c.name, text }),
-          exit: (c, code) => this.emit('exit', { core: c.name, code }),
+          exit: (c, code, cause) => this.onExit(c, code, cause),
         },
         {
           ...(options.coreOptions === undefined ? {} : { coreOptions: options.coreOptions }),
@@ -154,6 +172,14 @@ export class VirtualSoc extends TypedEmitter<SocEvents> {
     });
     // Life-cycle operations take no virtual time (soc-scheduler.ts): no core runs meanwhile.
     this.scheduler?.addHold(() => this.cores.some((c) => c.rproc.lifecycleBusy));
+  }
+
+  /** A core's firmware ended: say so, then shut its processor down (offline). */
+  private onExit(core: SocCore, code: number, cause: CoreExitCause): void {
+    if (!isFirmwareExit(cause)) return;
+    const reason = describeFirmwareExit(code, cause);
+    this.emit('exit', { core: core.name, code, cause, reason });
+    void shutDownAfterExit(core.rproc, reason);
   }
 
   core(name: string): SocCore {

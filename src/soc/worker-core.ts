@@ -6,14 +6,25 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { RprocError } from '../util/errors.ts';
 import { CORE_WORD, RUN_STATE, type CoreBlock } from './core-block.ts';
-import { isCoreMessage, type CoreFault, type CoreWorkerData } from './core-messages.ts';
+import {
+  isCoreMessage,
+  type CoreDebugMessage,
+  type CoreExitCause,
+  type CoreFault,
+  type CoreWorkerData,
+} from './core-messages.ts';
+import type { DebugReply, DebugRequest, DebugStop } from './debug/debug-protocol.ts';
 
 export interface WorkerCoreEvents {
   uart(text: string): void;
   /** The core faulted or its worker died: the platform reports a crash. */
   fault(fault: CoreFault): void;
-  /** The firmware finished (test finisher, or main returned) with this code. */
-  exit(code: number): void;
+  /** The firmware finished (test finisher) or the core was halted, with this code. */
+  exit(code: number, cause: CoreExitCause): void;
+  /** The core stopped for a debugger by itself. */
+  debugStop(stop: DebugStop): void;
+  /** The core answered debug request `id`. */
+  debugReply(id: number, reply: DebugReply): void;
 }
 
 /** How long a halted core may take to notice before its worker is terminated. */
@@ -26,6 +37,8 @@ export interface CoreRunner {
   start(data: CoreWorkerData): Promise<void>;
   /** Halt the core; resolves once it is still. */
   stop(): Promise<void>;
+  /** Post debug request `id` to the core (its answer comes through debugReply); throws when it is not running. */
+  debug(id: number, req: DebugRequest): void;
 }
 
 const PRELOAD_FLAGS = new Set(['--import', '--loader', '--experimental-loader', '--require', '-r']);
@@ -58,11 +71,11 @@ const ENTRY_FLAGS = new Map<string, boolean>([
 /**
  * The parent's Node options minus those that preload tsx (`node --import tsx`, the tsx CLI's own
  * --require/--import): a worker inherits them by default and would load tsx again in every core —
- * ~0.2 s of CPU per core, most of a core's boot time — although the compiled worker needs no tsx
- * and the development bootstrap (*.mjs) registers it itself; and minus those that say what the
- * host runs (ENTRY_FLAGS: `node -e`, `node --test`). Per-process options are left to spawnWorker.
+ * most of a core's boot time — although the compiled worker needs no tsx and the development
+ * bootstrap (*.mjs) registers it itself; and minus those that say what the host runs
+ * (ENTRY_FLAGS: `node -e`, `node --test`). Per-process options are left to spawnWorker.
  */
-export function workerExecArgv(parent: readonly string[] = process.execArgv): string[] {
+function workerExecArgv(parent: readonly string[] = process.execArgv): string[] {
   const out: string[] = [];
   for (let i = 0; i < parent.length; i++) {
     const arg = parent[i] ?? '';
@@ -152,7 +165,13 @@ export class WorkerCore implements CoreRunner {
           this.events.fault(msg.fault);
           return;
         case 'exit':
-          this.events.exit(msg.code);
+          this.events.exit(msg.code, msg.cause);
+          return;
+        case 'debug-stop':
+          this.events.debugStop(msg.stop);
+          return;
+        case 'debug-reply':
+          this.events.debugReply(msg.id, msg.reply);
           return;
       }
     });
@@ -173,6 +192,16 @@ export class WorkerCore implements CoreRunner {
       worker.once('online', resolve);
       worker.once('error', reject);
     });
+  }
+
+  debug(id: number, req: DebugRequest): void {
+    const worker = this.worker;
+    if (worker === undefined) throw new Error('the core is not running');
+    const msg: CoreDebugMessage = { type: 'debug', id, req };
+    worker.postMessage(msg);
+    // After the post: the core takes the message when it sees the word move.
+    Atomics.add(this.block.words, this.block.base + CORE_WORD.DEBUG_SEQ, 1);
+    this.block.wake();
   }
 
   /** Halt the core; resolves once its thread is gone. */

@@ -9,13 +9,15 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const socUrl = new URL('./virtual-soc.ts', import.meta.url).href;
-const setupUrl = new URL('../cli/soc-setup.ts', import.meta.url).href;
+const firmwareUrl = new URL('./default-firmware.ts', import.meta.url).href;
+const kindsUrl = new URL('../cpu/core-kinds.ts', import.meta.url).href;
 
 /** Boot the default board (rv32 echo.elf + js rpmsg-echo) and echo once on each core. */
 function script(coreThreads: number): string {
   return `
 const { VirtualSoc } = await import(${JSON.stringify(socUrl)});
-const { defaultFirmwareStore } = await import(${JSON.stringify(setupUrl)});
+await import(${JSON.stringify(kindsUrl)});
+const { defaultFirmwareStore } = await import(${JSON.stringify(firmwareUrl)});
 const soc = new VirtualSoc({ firmwareStore: defaultFirmwareStore(), autoBoot: false,
   firmware: { rproc0: 'echo.elf' }, coreThreads: ${coreThreads} });
 try {

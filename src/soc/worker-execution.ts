@@ -2,7 +2,8 @@
 // or sharing its group's (group/core-group.ts), the doorbell listener that hears the core's mailbox
 // writes with Atomics.waitAsync and polls for a while after activity, the watchdog on a host timer,
 // and the batching of doorbells across the cores of one SoC so that one turn of the host's work
-// that rings many sleeping cores costs it few futex wakes.
+// that rings many sleeping cores costs it few futex wakes. Debug requests go to the core's thread
+// as messages (debug/debug-link.ts); while a debugger holds the core its watchdog is paused.
 
 import { RprocError } from '../util/errors.ts';
 import { availableParallelism } from 'node:os';
@@ -10,6 +11,8 @@ import { CORE_SPIN_MAX_US, CORE_WORD, CoreBlock, SpinBudget } from './core-block
 import type { CoreExecution, CoreSink } from './core-execution.ts';
 import type { CoreSpec } from './board.ts';
 import type { CoreKindDefinition } from './core-kind.ts';
+import { DebugLink } from './debug/debug-link.ts';
+import type { DebugReply, DebugRequest, DebugSetup } from './debug/debug-protocol.ts';
 import type { CoreGroup } from './group/core-group.ts';
 import type { PhysMemory } from './phys-memory.ts';
 import { Watchdog } from './watchdog.ts';
@@ -27,8 +30,8 @@ const LISTEN_SLICE_MS = 1000;
  * How long the listener keeps polling the doorbell after the last sign of life (an interrupt, or
  * a kick that asks for an answer) before it sleeps in Atomics.waitAsync, in µs, adapted like a
  * core's WFI polling (SpinBudget). Polling goes through setImmediate, so the event loop keeps
- * running; an answer that comes meanwhile is picked up within a loop turn (~µs) instead of a
- * wake-up through the loop (~10–30 µs), and costs the core no notify.
+ * running; an answer that comes meanwhile is picked up within a loop turn instead of a wake-up
+ * through the loop (many times dearer), and costs the core no notify.
  */
 const LISTEN_POLL_MIN_US = 10;
 const LISTEN_POLL_MAX_US = 50;
@@ -41,8 +44,8 @@ const owed = new Map<Int32Array, CoreBlock[]>();
 let notifiedThisTurn = false;
 
 /**
- * Ring a core's doorbell. WAKE moves at once, so a core that polls sees it within ~100 ns. A
- * sleeping core needs a notify, which costs the host ~10 µs of its own time on this VM: the first
+ * Ring a core's doorbell. WAKE moves at once, so a core that polls sees it at its next poll. A
+ * sleeping core needs a notify, which costs the host time of its own (a futex wake): the first
  * one of a turn of the host's code is sent at once (a lone message keeps its latency), later ones
  * are owed and settled by endTurn() (a burst over many cores costs the host two notifies).
  */
@@ -163,6 +166,7 @@ export class WorkerExecution implements CoreExecution {
   readonly moderation = new DoorbellModeration();
   /** @internal whether the listener may poll (updatePolling). */
   pollAllowed = true;
+  private readonly debugLink: DebugLink;
 
   constructor(
     spec: CoreSpec,
@@ -182,10 +186,19 @@ export class WorkerExecution implements CoreExecution {
     this.wakeBlock = group?.wakeBlock ?? block;
     this.sink = sink;
     this.options = options;
+    this.debugLink = new DebugLink((id, req) => this.runner.debug(id, req), {
+      stop: (stop) => sink.debugStop(stop),
+      held: (on) => {
+        if (on) this.watchdog.pause();
+        else this.watchdog.resume();
+      },
+    });
     const events: WorkerCoreEvents = {
       uart: (text) => sink.uart(text),
       fault: (fault) => sink.fault(fault),
-      exit: (code) => sink.exit(code),
+      exit: (code, cause) => sink.exit(code, cause),
+      debugStop: (stop) => this.debugLink.stopped(stop),
+      debugReply: (id, reply) => this.debugLink.reply(id, reply),
     };
     this.runner =
       group === undefined
@@ -198,10 +211,19 @@ export class WorkerExecution implements CoreExecution {
     return this.runner.running;
   }
 
-  async start(bootAddr: number): Promise<void> {
+  get debugHeld(): boolean {
+    return this.debugLink.held;
+  }
+
+  debug(req: DebugRequest): Promise<DebugReply> {
+    return this.debugLink.request(req);
+  }
+
+  async start(bootAddr: number, debug?: DebugSetup): Promise<void> {
     if (this.runner.running)
       throw new RprocError('EBUSY', 'core-start', `${this.spec.name} is already running`);
     this.startServices();
+    if (debug?.hold === true) this.debugLink.startsHeld();
     // Before the thread starts: it reads its polling limit from the first WFI on.
     setRunning(this, true);
     try {
@@ -213,10 +235,12 @@ export class WorkerExecution implements CoreExecution {
         bootAddr,
         engineModule: this.kind.engineModule().href,
         options: this.options,
+        ...(debug === undefined ? {} : { debug }),
       });
     } catch (e) {
       setRunning(this, false);
       this.stopServices();
+      this.debugLink.closed(`${this.spec.name} did not start`);
       throw e;
     }
   }
@@ -225,6 +249,7 @@ export class WorkerExecution implements CoreExecution {
     this.stopServices();
     await this.runner.stop();
     setRunning(this, false);
+    this.debugLink.closed(`${this.spec.name} stopped`);
   }
 
   /**

@@ -19,6 +19,7 @@ import {
 } from '../rpmsg/rpmsg-wire.ts';
 import { findRpmsgVdev, type RpmsgVdevLocation } from '../rpmsg/remote/rpmsg-vdev-locate.ts';
 import type { CoreFactory, RemoteContext, RemoteCore } from './loopback.ts';
+import { RprocError } from '../util/errors.ts';
 
 /** A buffer the host made available, as the remote found it (descriptor fields read once). */
 export interface TakenBuffer {
@@ -158,7 +159,7 @@ export class HostileRemote implements RemoteCore {
     if (cached !== undefined) return cached;
     const v = this.loc.vrings[i];
     const memory = this.ctx.translate(this.vringDa(i), vringSize(v.num, v.align));
-    if (memory === undefined) throw new Error(`vring${i} da is not mapped`);
+    if (memory === undefined) throw new RprocError('EFAULT', 'hostile-remote', `vring${i} da is not mapped`);
     const ring = new RawVring(memory, v.num, v.align);
     this.rings[i] = ring;
     return ring;

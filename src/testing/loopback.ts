@@ -15,11 +15,12 @@ import type { RprocOps } from '../remoteproc/rproc-ops.ts';
 import { DoorbellQueue } from './doorbell-queue.ts';
 import { VirtioDriverRegistry, type VirtioDevice, type VirtioDriver } from '../virtio/virtio-device.ts';
 import { RpmsgHost, type RpmsgHostOptions } from '../rpmsg/host/rpmsg-host.ts';
-import type { VirtioRpmsgDevice } from '../rpmsg/host/virtio-rpmsg-device.ts';
+import type { VirtioRpmsgBus } from '../rpmsg/host/virtio-rpmsg-bus.ts';
 import { RpmsgVirtioDevice } from '../rpmsg/remote/rpmsg-virtio-device.ts';
 import type { RemoteTranslate, RpmsgRemoteOptions } from '../rpmsg/remote/remote-types.ts';
 import type { RemoteEndpoint } from '../rpmsg/remote/remote-endpoint.ts';
 import { rpmsgFirmware, type RpmsgFirmwareOptions } from './rpmsg-firmware.ts';
+import { RprocError } from '../util/errors.ts';
 
 /** What a remote core gets from the board when it starts. */
 export interface RemoteContext {
@@ -142,13 +143,13 @@ export class Loopback<C extends RemoteCore> {
   /** The running core, or a failed assertion. */
   get c(): C {
     const c = this.coreValue;
-    if (c === undefined) throw new Error('no remote core is running');
+    if (c === undefined) throw new RprocError('ENODEV', 'loopback', 'no remote core is running');
     return c;
   }
 
   /** The rpmsg device of the (first) vdev while it is up. */
-  get device(): VirtioRpmsgDevice | undefined {
-    return this.host.rpmsgDevices[0];
+  get device(): VirtioRpmsgBus | undefined {
+    return this.host.buses[0];
   }
 
   /** The virtio device the transport created for vdev0. */
@@ -166,7 +167,8 @@ export class Loopback<C extends RemoteCore> {
 
   private startCore(): void {
     const table = this.translate(this.tableDa, this.tableSize);
-    if (table === undefined) throw new Error('the loaded table is not in fake RAM');
+    if (table === undefined)
+      throw new RprocError('EFAULT', 'loopback', 'the loaded table is not in fake RAM');
     this.crashed = false;
     this.paused = false; // a pause holds one run of the core, not the next boot
     const self: { core?: C } = {};
@@ -241,7 +243,7 @@ export class Loopback<C extends RemoteCore> {
   async idle(maxRounds = 10_000): Promise<void> {
     for (let round = 0; round < maxRounds; round++) {
       await this.queue.idle(maxRounds);
-      if (this.host.rpmsgDevices.every((d) => !d.rxPassDue)) return;
+      if (this.host.buses.every((d) => !d.rxPassDue)) return;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }

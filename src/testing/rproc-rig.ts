@@ -15,7 +15,7 @@ import { FakePlatform } from './fake-platform.ts';
 /** Where the images built by firmwareWithTable put their code and (by default) their table. */
 export const TEXT_DA = 0x8000_0000;
 export const TABLE_DA = 0x8000_1000;
-export const TEXT_BYTES = new Uint8Array(0x40).map((_, i) => (i * 13 + 7) & 0xff);
+const TEXT_BYTES = new Uint8Array(0x40).map((_, i) => (i * 13 + 7) & 0xff);
 
 export interface FirmwareOptions {
   /** Device address of the .resource_table section (sh_addr). */

@@ -189,16 +189,8 @@ export class ByteView {
   }
 }
 
-/** Convert a bigint to a safe JavaScript number, or throw EOVERFLOW naming the field. */
-export function toSafeNumber(value: bigint, field: string, op: string): number {
-  if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new RprocError('EOVERFLOW', op, `${field} ${hex(value)} is too large to handle`);
-  }
-  return Number(value);
-}
-
 /** Convert a bigint to an unsigned 32-bit number, or throw EOVERFLOW naming the field. */
-export function toU32(value: bigint, field: string, op: string): number {
+function toU32(value: bigint, field: string, op: string): number {
   if (value < 0n || value > 0xffff_ffffn) {
     throw new RprocError('EOVERFLOW', op, `${field} ${hex(value)} does not fit in 32 bits`);
   }

@@ -1,12 +1,12 @@
 // Whether the compiled JavaScript in dist/ (npm run build; npm ci runs it) matches the sources:
-// worker cores start in ~50 ms from compiled code instead of ~1 s through tsx, but stale code
-// must never run, so dist/ is used only while no file under src/ is newer than dist/.stamp.
+// worker cores start far faster from compiled code than through tsx, but stale code must never
+// run, so dist/ is used only while no file under src/ is newer than dist/.stamp.
 
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SRC = join(PROJECT_ROOT, 'src');
 const STAMP = join(PROJECT_ROOT, 'dist', '.stamp');
 

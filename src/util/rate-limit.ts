@@ -4,8 +4,8 @@
 // suppressed" report), keyed so that one noisy source cannot silence another.
 
 /** Linux's DEFAULT_RATELIMIT_BURST and DEFAULT_RATELIMIT_INTERVAL (5 s). */
-export const RATELIMIT_BURST = 10;
-export const RATELIMIT_INTERVAL_MS = 5000;
+const RATELIMIT_BURST = 10;
+const RATELIMIT_INTERVAL_MS = 5000;
 
 /** Keys kept at most: a remote that makes up new keys cannot grow the table without bound. */
 const MAX_KEYS = 256;

@@ -64,7 +64,7 @@ export interface TraceFile {
   readonly otherData: Readonly<Record<string, string | number | boolean>>;
 }
 
-export const DEFAULT_TRACE_CAPACITY = 100_000;
+const DEFAULT_TRACE_CAPACITY = 100_000;
 
 /** The newest `capacity` timed events, plus every track's metadata (never dropped). */
 export class TraceEventRing {

@@ -10,7 +10,6 @@ import type { VirtqueueDriver, VqToken } from './vring-driver.ts';
 export const VIRTIO_CONFIG_S_ACKNOWLEDGE = 1;
 export const VIRTIO_CONFIG_S_DRIVER = 2;
 export const VIRTIO_CONFIG_S_DRIVER_OK = 4;
-export const VIRTIO_CONFIG_S_FEATURES_OK = 8;
 export const VIRTIO_CONFIG_S_NEEDS_RESET = 0x40;
 export const VIRTIO_CONFIG_S_FAILED = 0x80;
 

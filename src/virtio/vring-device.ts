@@ -6,7 +6,7 @@
 // `error` (naming the bad value in hex) — never thrown. Mirrors the virtio spec §2.7 device rules
 // (and what vhost's get_vq_desc checks).
 
-import { ERRNO, hex } from '../util/errors.ts';
+import { ERRNO, RprocError, hex } from '../util/errors.ts';
 import {
   VRING_AVAIL_F_NO_INTERRUPT,
   VRING_DESC_F_INDIRECT,
@@ -129,7 +129,7 @@ export class VirtqueueDevice {
   private usedSinceKick = 0;
   private usedFlagsShadow = 0;
   private notifyEnabled = true;
-  private errorReason: string | undefined;
+  private brokenError: RprocError | undefined;
   // Running totals of the chain being walked (fields, so the walk helpers need no closures).
   private walkCount = 0;
   private walkReadable = 0;
@@ -172,9 +172,9 @@ export class VirtqueueDevice {
     // Nothing is written here: the driver initialises the ring (and may have posted already).
   }
 
-  /** Why the queue stopped taking chains (the driver's violation, value in hex), or undefined. */
-  get error(): string | undefined {
-    return this.errorReason;
+  /** Why the queue stopped taking chains (EIO naming the driver's violation, value in hex), or undefined. */
+  get broken(): RprocError | undefined {
+    return this.brokenError;
   }
 
   /** Chains taken and not yet pushed back. */
@@ -184,7 +184,7 @@ export class VirtqueueDevice {
 
   /** Available entries not yet taken (0 after a violation; records one if avail.idx is implausible). */
   availCount(): number {
-    if (this.errorReason !== undefined) return 0;
+    if (this.brokenError !== undefined) return 0;
     if (this.lastAvail !== this.availIdxSeen) return (this.availIdxSeen - this.lastAvail) & 0xffff;
     if (!this.refreshAvailIdx()) return 0;
     return (this.availIdxSeen - this.lastAvail) & 0xffff;
@@ -208,8 +208,8 @@ export class VirtqueueDevice {
   }
 
   private fail(reason: string): undefined {
-    if (this.errorReason === undefined) {
-      this.errorReason = `${this.name}: ${reason}`;
+    if (this.brokenError === undefined) {
+      this.brokenError = new RprocError('EIO', 'vring', `${this.name}: ${reason}`);
       this.stats.rejected++;
     }
     return undefined;
@@ -222,7 +222,7 @@ export class VirtqueueDevice {
    * its contents are unspecified.
    */
   getAvail(out?: DeviceChain): DeviceChain | undefined {
-    if (this.errorReason !== undefined) return undefined;
+    if (this.brokenError !== undefined) return undefined;
     if (this.lastAvail === this.availIdxSeen && !this.refreshAvailIdx()) return undefined;
     const pos = this.lastAvail;
     // The avail slot is driver-written and covered by the avail.idx just validated; read once,
@@ -420,7 +420,7 @@ export class VirtqueueDevice {
   /**
    * Return a chain taken with getAvail, reporting `len` bytes written into its writable part.
    * Returns 0, or -EINVAL (nothing written) if head is not a chain in flight or len exceeds what
-   * the chain lets the device write. Visible to the driver after publishUsed()/kickPrepare().
+   * the chain lets the device write (the status contract of OpenAMP's virtqueue_add_consumed_buffer). Visible to the driver after publishUsed()/kickPrepare().
    */
   pushUsed(head: number, len: number): number {
     if (head >>> 0 !== head || head >= this.num || this.inFlight[head] !== 1) return EINVAL;

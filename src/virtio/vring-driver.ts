@@ -4,7 +4,7 @@
 // treated as hostile input: every id and length the device writes is checked against a private
 // shadow of what was posted, and a violation marks the queue broken instead of throwing.
 
-import { ERRNO, hex } from '../util/errors.ts';
+import { ERRNO, RprocError, hex } from '../util/errors.ts';
 import {
   VRING_AVAIL_F_NO_INTERRUPT,
   VRING_DESC_F_NEXT,
@@ -136,7 +136,7 @@ export class VirtqueueDriver<T extends VqToken> {
   private usedIdxSeen: number;
   private availFlagsShadow = 0;
   private cbEnabled = true;
-  private brokenReason: string | undefined;
+  private brokenError: RprocError | undefined;
 
   constructor(options: VirtqueueDriverOptions) {
     const m = mapVring(options, 'vring-driver');
@@ -184,8 +184,8 @@ export class VirtqueueDriver<T extends VqToken> {
   }
 
   /** Why the queue stopped (names the bad value in hex), or undefined while it works. */
-  get broken(): string | undefined {
-    return this.brokenReason;
+  get broken(): RprocError | undefined {
+    return this.brokenError;
   }
 
   /** Free descriptors (vq->num_free). */
@@ -207,7 +207,7 @@ export class VirtqueueDriver<T extends VqToken> {
    * tables: the driver owns no buffer memory to put one in).
    */
   addBuf(chain: readonly VqBuf[], token: T): number {
-    if (this.brokenReason !== undefined) return EIO;
+    if (this.brokenError !== undefined) return EIO;
     const n = chain.length;
     if (n === 0) return EINVAL;
     let sawWrite = false;
@@ -256,7 +256,7 @@ export class VirtqueueDriver<T extends VqToken> {
   }
 
   private addOne(addr: bigint, len: number, write: boolean, token: T): number {
-    if (this.brokenReason !== undefined) return EIO;
+    if (this.brokenError !== undefined) return EIO;
     if (!validLen(len) || addr < 0n || addr > U64_MAX) return EINVAL;
     if (this.free === 0) return ENOSPC;
     const head = this.freeHead;
@@ -309,7 +309,7 @@ export class VirtqueueDriver<T extends VqToken> {
     const added = this.addedSinceKick;
     this.kickedIdx = newIdx;
     this.addedSinceKick = 0;
-    if (this.brokenReason !== undefined) return false;
+    if (this.brokenError !== undefined) return false;
     let need: boolean;
     if (added >= 0x10000) {
       // More adds than a u16 difference can express: the event test would be wrong, so kick.
@@ -350,7 +350,7 @@ export class VirtqueueDriver<T extends VqToken> {
 
   /** getBuf without the result object: the token, with its length in `usedLen`. */
   takeUsed(): T | undefined {
-    if (this.brokenReason !== undefined) return undefined;
+    if (this.brokenError !== undefined) return undefined;
     if (this.lastUsed === this.usedIdxSeen && !this.refreshUsedIdx()) return undefined;
     const pos = this.lastUsed;
     const slot = pos & this.mask;
@@ -428,14 +428,14 @@ export class VirtqueueDriver<T extends VqToken> {
   }
 
   private markBroken(reason: string): void {
-    if (this.brokenReason !== undefined) return;
-    this.brokenReason = `${this.name}: ${reason}`;
+    if (this.brokenError !== undefined) return;
+    this.brokenError = new RprocError('EIO', 'vring', `${this.name}: ${reason}`);
     this.stats.violations++;
   }
 
   /** Whether getBuf() would return something (virtqueue_poll / more_used). */
   moreUsed(): boolean {
-    if (this.brokenReason !== undefined) return false;
+    if (this.brokenError !== undefined) return false;
     return this.lastUsed !== this.usedIdxSeen || this.refreshUsedIdx();
   }
 
@@ -478,7 +478,7 @@ export class VirtqueueDriver<T extends VqToken> {
     this.cbEnabled = true;
     const bufs = Math.floor((((this.availShadow - this.lastUsed) & 0xffff) * 3) / 4);
     store16(this.u16, this.usedEventW, (this.lastUsed + bufs) & 0xffff, this.shared);
-    if (this.brokenReason !== undefined) return true;
+    if (this.brokenError !== undefined) return true;
     // used.idx is device-written; only compared here, and refreshUsedIdx validates it on use.
     const ahead = (load16(this.u16, this.usedIdxW, this.shared) - this.lastUsed) & 0xffff;
     return ahead <= bufs;

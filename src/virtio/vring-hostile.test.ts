@@ -1,4 +1,4 @@
-// Ring-level malformed-input cases (reference §9.6 TC-V03 and the §6.7 defences, plus the device
+// Ring-level malformed-input cases (TC-V03 of docs/malformed-input-cases.md and virtio_ring.c's defences, plus the device
 // side's mirror image): a remote writing garbage into the used ring, or a driver writing garbage
 // into the avail ring and descriptors. Each must end with no exception, no hang, the queue marked
 // broken (driver) / the chain refused (device) with a reason that names the bad value in hex, and
@@ -55,7 +55,10 @@ describe('hostile device → driver (used ring)', BOUNDED, () => {
     const p = posted(4);
     p.raw.usedIdx = 17;
     assert.equal(p.driver.getBuf(), undefined);
-    assert.match(p.driver.broken ?? '', /used\.idx 0x11 runs 17 entries ahead .* more than the ring's 16/);
+    assert.match(
+      p.driver.broken?.message ?? '',
+      /used\.idx 0x11 runs 17 entries ahead .* more than the ring's 16/,
+    );
     assertBrokenForever(p, [], tokens(4));
   });
 
@@ -65,7 +68,10 @@ describe('hostile device → driver (used ring)', BOUNDED, () => {
     p.raw.pushUsedRaw(1, 1);
     p.raw.pushUsedRaw(2, 1);
     assert.equal(p.driver.moreUsed(), false);
-    assert.match(p.driver.broken ?? '', /used\.idx 0x3 runs 3 entries ahead .* only 2 buffers are in flight/);
+    assert.match(
+      p.driver.broken?.message ?? '',
+      /used\.idx 0x3 runs 3 entries ahead .* only 2 buffers are in flight/,
+    );
     assertBrokenForever(p, [], tokens(2));
   });
 
@@ -75,7 +81,10 @@ describe('hostile device → driver (used ring)', BOUNDED, () => {
     assert.equal(p.driver.getBuf()?.token, 'b0');
     p.raw.usedIdx = 0;
     assert.equal(p.driver.getBuf(), undefined);
-    assert.match(p.driver.broken ?? '', /used\.idx 0x0 runs 65535 entries ahead of the last consumed 0x1/);
+    assert.match(
+      p.driver.broken?.message ?? '',
+      /used\.idx 0x0 runs 65535 entries ahead of the last consumed 0x1/,
+    );
     assertBrokenForever(p, ['b0'], tokens(4));
   });
 
@@ -83,7 +92,10 @@ describe('hostile device → driver (used ring)', BOUNDED, () => {
     const p = posted(4);
     p.raw.pushUsedRaw(0x1ff, 8);
     assert.equal(p.driver.getBuf(), undefined);
-    assert.equal(p.driver.broken, 'test-vq: used ring entry 0 names descriptor 0x1ff, but the ring has 16');
+    assert.equal(
+      p.driver.broken?.detail,
+      'test-vq: used ring entry 0 names descriptor 0x1ff, but the ring has 16',
+    );
     assertBrokenForever(p, [], tokens(4));
   });
 
@@ -91,7 +103,7 @@ describe('hostile device → driver (used ring)', BOUNDED, () => {
     const p = posted(1);
     p.raw.pushUsedRaw(0xffff_ffff, 8);
     assert.equal(p.driver.getBuf(), undefined);
-    assert.match(p.driver.broken ?? '', /descriptor 0xffffffff, but the ring has 16/);
+    assert.match(p.driver.broken?.message ?? '', /descriptor 0xffffffff, but the ring has 16/);
     assertBrokenForever(p, [], tokens(1));
   });
 
@@ -100,7 +112,7 @@ describe('hostile device → driver (used ring)', BOUNDED, () => {
     p.raw.pushUsedRaw(1, 8);
     assert.equal(p.driver.getBuf(), undefined);
     assert.match(
-      p.driver.broken ?? '',
+      p.driver.broken?.message ?? '',
       /used ring entry 0 names descriptor 0x1, which is not the head of a buffer in flight/,
     );
     assertBrokenForever(p, [], tokens(2));
@@ -110,7 +122,7 @@ describe('hostile device → driver (used ring)', BOUNDED, () => {
     const p = posted(2);
     p.raw.pushUsedRaw(9, 8);
     assert.equal(p.driver.getBuf(), undefined);
-    assert.match(p.driver.broken ?? '', /descriptor 0x9, which is not the head/);
+    assert.match(p.driver.broken?.message ?? '', /descriptor 0x9, which is not the head/);
     assertBrokenForever(p, [], tokens(2));
   });
 
@@ -120,7 +132,10 @@ describe('hostile device → driver (used ring)', BOUNDED, () => {
     p.raw.pushUsedRaw(0, 8);
     assert.deepEqual(p.driver.getBuf(), { token: 'b0', len: 8 });
     assert.equal(p.driver.getBuf(), undefined);
-    assert.match(p.driver.broken ?? '', /used ring entry 1 names descriptor 0x0, which is not the head/);
+    assert.match(
+      p.driver.broken?.message ?? '',
+      /used ring entry 1 names descriptor 0x0, which is not the head/,
+    );
     assertBrokenForever(p, ['b0'], tokens(3));
   });
 
@@ -188,7 +203,7 @@ describe('hostile driver → device (avail ring, descriptors)', BOUNDED, () => {
 
   function refused(p: Pair<string>, pattern: RegExp): void {
     assert.equal(p.device.getAvail(), undefined);
-    assert.match(p.device.error ?? '', pattern);
+    assert.match(p.device.broken?.message ?? '', pattern);
     for (let i = 0; i < 1000; i++) assert.equal(p.device.getAvail(), undefined);
     assert.equal(p.device.availCount(), 0);
     assert.equal(p.device.stats.rejected, 1);
@@ -220,7 +235,7 @@ describe('hostile driver → device (avail ring, descriptors)', BOUNDED, () => {
     assert.equal(p.device.getAvail()?.head, 3);
     assert.equal(p.device.getAvail(), undefined);
     assert.match(
-      p.device.error ?? '',
+      p.device.broken?.message ?? '',
       /avail ring entry 1 names head descriptor 0x3, which the device has not returned yet/,
     );
     assert.equal(p.device.pushUsed(3, 0), 0, 'the chain taken before the violation can still be returned');
@@ -559,7 +574,7 @@ describe('fuzz: a peer scribbling over its own words', () => {
               }
             }
           }
-          if (p.device.error !== undefined) assert.match(p.device.error, /0x[0-9a-f]+/);
+          if (p.device.broken !== undefined) assert.match(p.device.broken.message, /0x[0-9a-f]+/);
           assert.equal(p.device.stats.chains, taken);
         },
       ),

@@ -1,4 +1,4 @@
-// The split-ring layout against include/uapi/linux/virtio_ring.h (reference §6.6 worked examples),
+// The split-ring layout against include/uapi/linux/virtio_ring.h (worked examples of the layout),
 // the constants in spec spelling, vring_need_event, and the exact bytes the driver and the device
 // write, read back at hand-computed offsets with a plain DataView.
 

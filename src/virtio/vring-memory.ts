@@ -20,7 +20,7 @@
 // undefined behaviour, and every value read here is validated before it is used.
 
 import { RprocError, hex } from '../util/errors.ts';
-import { VRING_USED_ELEM_SIZE, vringGeometryProblem, vringLayout, type VringLayout } from './vring-layout.ts';
+import { vringGeometryProblem, vringLayout, type VringLayout } from './vring-layout.ts';
 import {
   VIRTIO_F_RING_PACKED,
   VIRTIO_RING_F_EVENT_IDX,
@@ -129,9 +129,6 @@ export function mapVring(options: VringMemoryOptions, op: string): VringMap {
     availEvent: layout.availEventOffset >>> 1,
   };
 }
-
-/** Byte size of one used element, re-exported for the sides' offset arithmetic. */
-export const USED_ELEM_SIZE = VRING_USED_ELEM_SIZE;
 
 /** Load a u16 index/event/flags word: SC atomic on shared memory (see the file comment), plain otherwise. */
 export function load16(u16: Uint16Array, index: number, shared: boolean): number {

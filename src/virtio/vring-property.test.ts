@@ -156,7 +156,7 @@ function run(num: number, eventIdx: boolean, shared: boolean, startIdx: number, 
         if (want === undefined) {
           assert.equal(c, undefined);
         } else {
-          assert.ok(c, p.device.error);
+          assert.ok(c, p.device.broken?.message);
           assert.deepEqual(
             c.buffers.map((b) => [b.addr, b.len, b.write, b.view.length]),
             want.parts.map((x) => [p.addr(x.buf), x.len, x.write, x.len]),
@@ -196,7 +196,7 @@ function run(num: number, eventIdx: boolean, shared: boolean, startIdx: number, 
     assert.equal(p.driver.numFree, free);
     assert.equal(p.device.chainsInFlight, held.size);
     assert.equal(p.driver.broken, undefined);
-    assert.equal(p.device.error, undefined);
+    assert.equal(p.device.broken, undefined);
   }
 
   // drain: everything posted comes back exactly once, in order

@@ -8,10 +8,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { defaultFirmwareStore } from '../../src/cli/soc-setup.ts';
+import '../../src/cpu/core-kinds.ts';
+import { defaultFirmwareStore } from '../../src/soc/default-firmware.ts';
 import { patchElfU32 } from '../../src/elf/elf-patch.ts';
 import type { RpmsgChannel } from '../../src/rpmsg/host/rpmsg-channel.ts';
-import type { VirtioRpmsgDevice } from '../../src/rpmsg/host/virtio-rpmsg-device.ts';
+import type { VirtioRpmsgBus } from '../../src/rpmsg/host/virtio-rpmsg-bus.ts';
 import type { Rproc } from '../../src/remoteproc/rproc.ts';
 import { VirtualSoc } from '../../src/soc/virtual-soc.ts';
 
@@ -43,7 +44,7 @@ export const SC = {
 export const ATTACK_MS = Number(process.env['HOSTILE_SOAK_MS'] ?? 500);
 
 /** How much the host's heap may grow while an attack runs (after a full collection): 32 MiB. */
-export const HEAP_BOUND = 32 * 1024 * 1024;
+const HEAP_BOUND = 32 * 1024 * 1024;
 
 const HOSTILE = readFileSync(new URL('../../firmware/prebuilt/hostile.elf', import.meta.url));
 
@@ -51,7 +52,7 @@ setFlagsFromString('--expose_gc');
 const gc = runInNewContext('gc') as () => void;
 
 /** heapUsed after a full collection: what the host really keeps. */
-export function heapUsed(): number {
+function heapUsed(): number {
   gc();
   gc();
   return process.memoryUsage().heapUsed;
@@ -133,7 +134,7 @@ export class EchoLoad {
 export interface Attack {
   readonly rproc: Rproc;
   /** The hostile core's rpmsg device (the current one: recovery makes a new one). */
-  device(): VirtioRpmsgDevice | undefined;
+  device(): VirtioRpmsgBus | undefined;
   readonly heapBefore: number;
 }
 

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { RPMSG_DEFAULT_MAX_CHANNELS } from '../../src/rpmsg/host/virtio-rpmsg-device.ts';
+import { RPMSG_DEFAULT_MAX_CHANNELS } from '../../src/rpmsg/host/virtio-rpmsg-bus.ts';
 import { ATTACK_MS, EchoLoad, HostileRig, SC, sleep, until } from './hostile-rig.ts';
 
 describe('hostile firmware: name service', { timeout: 120_000 + 20 * ATTACK_MS }, () => {

@@ -45,7 +45,7 @@ export async function fixtureBench(): Promise<Bench> {
 }
 
 /** Where attachBench puts the live resource table in the core's RAM. */
-export const LIVE_TABLE_DA = 0x8000_1000;
+const LIVE_TABLE_DA = 0x8000_1000;
 
 /** A core already running `entries` as its resource table: 'detached' until booted (attached). */
 export async function attachBench(entries: readonly RscEntrySpec[]): Promise<Bench> {

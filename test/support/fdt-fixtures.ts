@@ -6,13 +6,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { requireTool } from './cross-tools.ts';
+import { needTools } from './cross-tools.ts';
 import { ByteView } from '../../src/util/bytes.ts';
 import { RprocError } from '../../src/util/errors.ts';
 import { FDT_HEADER, FDT_MAGIC, FDT_TOKEN } from '../../src/soc/fdt/fdt-constants.ts';
 
-export const TESTDATA = join(import.meta.dirname, '..', 'fixtures', 'fdt');
-export const BOARDS = join(import.meta.dirname, '..', '..', 'src', 'soc', 'fdt', 'boards');
+const TESTDATA = join(import.meta.dirname, '..', 'fixtures', 'fdt');
+const BOARDS = join(import.meta.dirname, '..', '..', 'src', 'soc', 'fdt', 'boards');
 export const AMP_BOARD_DTS = join(TESTDATA, 'amp-board.dts');
 export const AMP_BOARD_DTB = join(TESTDATA, 'amp-board.dtb');
 export const DEFAULT_BOARD_DTS = join(BOARDS, 'default-board.dts');
@@ -22,10 +22,8 @@ export function ampBoardBytes(): Uint8Array {
   return new Uint8Array(readFileSync(AMP_BOARD_DTB));
 }
 
-/** dtc, or a skip reason; throws when RPROC_REQUIRE_CROSS_TOOLS=1 and dtc is missing. */
-export const dtc = requireTool('dtc');
-/** node:test's `skip` option: false when dtc is there, else the reason. */
-export const skipWithoutDtc: string | false = 'skip' in dtc ? dtc.skip : false;
+/** node:test's `skip` option: false when dtc is there, else the reason (CI requires dtc). */
+export const skipWithoutDtc: string | false = needTools({ dtc: ['dtc'] }).skip;
 
 /** Builds a structure block word by word, including layouts the writer would never produce. */
 export class StructAssembler {
@@ -155,7 +153,7 @@ export function u32At(bytes: Uint8Array, off: number): number {
 }
 
 /** The RprocError `fn` throws (fails the test if it throws anything else or nothing). */
-export function rprocErrorOf(fn: () => unknown): RprocError {
+function rprocErrorOf(fn: () => unknown): RprocError {
   try {
     fn();
   } catch (e) {

@@ -1,7 +1,7 @@
 // A Linux-like rpmsg host written by hand for the remote-role tests: one RAM array holding the
 // resource table, both vrings and the 512-byte buffers, and the host side of virtio_rpmsg_bus done
 // step by step with VirtqueueDriver (status 0 → 1 → 3, gfeatures, vring da, RX buffers posted on
-// vring0, NO_INTERRUPT on vring1, DRIVER_OK, kick), as reference/peers.md §2.2 describes it.
+// vring0, NO_INTERRUPT on vring1, DRIVER_OK, kick), as Linux's virtio_rpmsg_bus.c does it.
 
 import { buildRscTable, RscTableWriter, type VdevLayout } from '../../src/rsc/index.ts';
 import { VirtqueueDriver } from '../../src/virtio/vring-driver.ts';
@@ -19,7 +19,7 @@ import type { RemoteTranslate, RpmsgRemoteOptions } from '../../src/rpmsg/remote
 import { findRpmsgVdev } from '../../src/rpmsg/remote/rpmsg-vdev-locate.ts';
 
 export const RAM_BASE = 0x8000_0000;
-export const RAM_SIZE = 0x10_0000;
+const RAM_SIZE = 0x10_0000;
 export const TABLE_DA = RAM_BASE + 0x100;
 export const VRING0_DA = RAM_BASE + 0x1_0000;
 export const VRING1_DA = RAM_BASE + 0x2_0000;

@@ -10,7 +10,7 @@ import { isRprocError, type ErrnoName } from '../../src/util/errors.ts';
 import type { FakePlatform } from '../../src/testing/fake-platform.ts';
 import { rprocRig, type Rig, type RprocRigOptions } from '../../src/testing/rproc-rig.ts';
 
-export const HELLO_ELF_URL = new URL('../../firmware/prebuilt/hello.elf', import.meta.url);
+const HELLO_ELF_URL = new URL('../../firmware/prebuilt/hello.elf', import.meta.url);
 
 /** firmware/prebuilt/hello.elf: a carveout, a trace buffer and an rpmsg vdev with two vrings. */
 export function helloElf(): Uint8Array {
@@ -24,15 +24,7 @@ export function helloTable(): { readonly da: number; readonly bytes: Uint8Array 
   return { da: Number(t.da), bytes: t.table };
 }
 
-export {
-  TABLE_DA,
-  TEXT_BYTES,
-  TEXT_DA,
-  firmwareWithTable,
-  recordingVdevHooks,
-  type FirmwareOptions,
-  type Rig,
-} from '../../src/testing/rproc-rig.ts';
+export { TABLE_DA, firmwareWithTable, type Rig } from '../../src/testing/rproc-rig.ts';
 
 export type RigOptions = Omit<RprocRigOptions, 'firmware'> & {
   /** The image stored as 'fw'; hello.elf by default, null: none. */

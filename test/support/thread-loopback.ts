@@ -16,10 +16,10 @@ import { RpmsgHost, type RpmsgHostOptions } from '../../src/rpmsg/host/rpmsg-hos
 import { rpmsgFirmware, type RpmsgFirmwareOptions } from '../../src/testing/rpmsg-firmware.ts';
 import { BELL, type ThreadRemoteData, type ThreadRemoteResult } from './thread-protocol.ts';
 
-export const SHARED_RAM_BASE = 0x8000_0000;
-export const SHARED_RAM_SIZE = 0x4_0000;
-export const SHARED_POOL_BASE = 0x9000_0000;
-export const SHARED_POOL_SIZE = 0x10_0000;
+const SHARED_RAM_BASE = 0x8000_0000;
+const SHARED_RAM_SIZE = 0x4_0000;
+const SHARED_POOL_BASE = 0x9000_0000;
+const SHARED_POOL_SIZE = 0x10_0000;
 const PAGE = 0x1000;
 
 /** First-fit, page-aligned allocator over a shared pool (device address = physical address). */

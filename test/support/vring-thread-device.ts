@@ -29,7 +29,7 @@ const rx = new VirtqueueDevice({ ...common, memory: new Uint8Array(data.rxRing),
 
 let handled = 0;
 let bad = 0;
-while (handled < data.count && tx.error === undefined && rx.error === undefined) {
+while (handled < data.count && tx.broken === undefined && rx.broken === undefined) {
   const seen = Atomics.load(bells, 0);
   let progress = false;
   for (;;) {
@@ -66,4 +66,4 @@ while (handled < data.count && tx.error === undefined && rx.error === undefined)
 }
 tx.kick();
 rx.kick();
-parentPort?.postMessage({ handled, bad, error: tx.error ?? rx.error ?? null });
+parentPort?.postMessage({ handled, bad, error: tx.broken?.message ?? rx.broken?.message ?? null });

@@ -3,7 +3,7 @@
  * virtio_rpmsg_bus host and shaped like OpenAMP's API (rpmsg_create_ept, rpmsg_send, callbacks
  * with (ept, data, len, src, priv)). One struct rpmsg_device per rpmsg vdev of the resource table.
  *
- * Handshake (peers.md §2): rpmsg_poll() re-reads the live vdev status byte; once the host sets
+ * Handshake (OpenAMP's): rpmsg_poll() re-reads the live vdev status byte; once the host sets
  * DRIVER_OK (without FAILED) it reads gfeatures and each vring's da/num/align/notifyid from the
  * table — written by the host after the core started — validates them, sets
  * VRING_USED_F_NO_NOTIFY on vring0 (OpenAMP's choice: no kick when the host recycles buffers)

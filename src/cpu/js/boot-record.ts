@@ -7,10 +7,10 @@ import { ByteView } from '../../util/bytes.ts';
 import { RprocError, hex } from '../../util/errors.ts';
 
 /** "RPJS" read as a little-endian u32. */
-export const JS_BOOT_MAGIC = 0x534a5052;
-export const JS_BOOT_VERSION = 1;
+const JS_BOOT_MAGIC = 0x534a5052;
+const JS_BOOT_VERSION = 1;
 export const JS_BOOT_RECORD_SIZE = 64;
-export const JS_PROGRAM_NAME_MAX = 31;
+const JS_PROGRAM_NAME_MAX = 31;
 
 const OFF = { magic: 0, version: 4, rscDa: 8, rscSize: 12, program: 16 } as const;
 

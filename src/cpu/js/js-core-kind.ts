@@ -6,6 +6,7 @@ import type { CoreContext, CoreEngine, CoreKindDefinition, ScheduledCore } from 
 import { diedMessage, type GroupMember } from '../../soc/group/group-member.ts';
 import type { SocScheduler } from '../../soc/scheduler/soc-scheduler.ts';
 import { threadModuleUrl } from '../../soc/worker-script.ts';
+import { debugError, type DebugReply } from '../../soc/debug/debug-protocol.ts';
 import { JsCoreRuntime } from './js-core-runtime.ts';
 
 class JsMember implements GroupMember {
@@ -45,6 +46,10 @@ class JsMember implements GroupMember {
   fail(e: unknown): void {
     this.dead = true;
     this.ctx.post(diedMessage(e));
+  }
+
+  debug(): DebugReply {
+    return debugError('EOPNOTSUPP', `${this.ctx.coreName} is a js core: it has no debug port`);
   }
 }
 

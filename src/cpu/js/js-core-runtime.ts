@@ -225,7 +225,8 @@ export class JsCoreRuntime {
   /** The core is halted: close the device side and report the exit code (once). */
   shutdown(): void {
     this.rpmsg?.close();
-    if (!this.exited) this.host.post({ type: 'exit', code: this.host.block.load(CORE_WORD.EXIT_CODE) });
+    if (!this.exited)
+      this.host.post({ type: 'exit', code: this.host.block.load(CORE_WORD.EXIT_CODE), cause: 'halt' });
     this.exited = true;
   }
 

@@ -27,6 +27,12 @@ export interface MmioRegion {
   /** Read `width` bytes at `offset` from the region base; the result is masked to the width. */
   read(offset: number, width: Width): number;
   write(offset: number, width: Width, value: number): void;
+  /**
+   * A debugger's read (bus.peek): the value read would give, without its side effects, or
+   * undefined when the register cannot be read without them. Absent: the region is not readable
+   * by a debugger at all.
+   */
+  peek?(offset: number, width: Width): number | undefined;
   readonly name?: string;
 }
 
@@ -219,6 +225,28 @@ export class Bus {
       return;
     }
     this.faulted = true;
+  }
+
+  /**
+   * What a debugger reads at addr: `width` bytes of RAM (little-endian), or a device register that
+   * can be read without side effects (MmioRegion.peek, a load of that width); undefined otherwise.
+   */
+  peek(addr: number, width: Width): number | undefined {
+    addr >>>= 0;
+    const r = this.ramAt(addr);
+    if (r !== undefined) {
+      let v = 0;
+      for (let i = width - 1; i >= 0; i--) {
+        const b = this.ramAt(addr + i);
+        if (b === undefined) return undefined;
+        v = (v << 8) | (b.u8[addr + i - b.base] ?? 0);
+      }
+      return v >>> 0;
+    }
+    const m = this.mmioAt(addr);
+    if (m?.peek === undefined || addr % width !== 0 || addr - m.base + width > m.size) return undefined;
+    const v = m.peek(addr - m.base, width);
+    return v === undefined ? undefined : width === 4 ? v >>> 0 : v & (width === 1 ? 0xff : 0xffff);
   }
 
   /** A misaligned or region-crossing RAM load: every byte must be RAM, else the access faults. */

@@ -38,10 +38,8 @@ export const CSR = {
 /** misa of RV32IMAC: MXL = 1 (32-bit), extensions A (bit 0), C (2), I (8), M (12). */
 export const MISA_RV32IMAC = 0x4000_1105;
 
-export const MSTATUS_MIE = 1 << 3;
-export const MSTATUS_MPIE = 1 << 7;
 /** mstatus.MPP (bits 12:11) always reads 3 = M: there is no other mode to return to. */
-export const MSTATUS_MPP_M = 3 << 11;
+const MSTATUS_MPP_M = 3 << 11;
 
 /** mie's writable bits: MSIE, MTIE, MEIE. */
 const MIE_MASK = MIP_MASK;
@@ -55,6 +53,15 @@ export interface CounterSource {
   retired(): number;
   /** The platform's mtime (the CLINT's timer), in ticks. */
   time(): number;
+}
+
+/**
+ * CSRs implemented outside this file (the Sdtrig trigger CSRs, triggers.ts): read returns
+ * undefined for a CSR it does not have.
+ */
+export interface CsrExtension {
+  read(csr: number): number | undefined;
+  write(csr: number, value: number): void;
 }
 
 /** True when a CSR number is in a read-only range (csr[11:10] = 0b11). */
@@ -88,10 +95,12 @@ export class CsrFile {
   private cycleOffset = 0n;
   private instretOffset = 0n;
   private readonly counters: CounterSource;
+  private readonly extension: CsrExtension | undefined;
 
-  constructor(mhartid: number, counters: CounterSource) {
+  constructor(mhartid: number, counters: CounterSource, extension?: CsrExtension) {
     this.mhartid = mhartid;
     this.counters = counters;
+    this.extension = extension;
   }
 
   /** Reset values: the privileged spec leaves most implementation-defined; QEMU's are zero. */
@@ -169,7 +178,7 @@ export class CsrFile {
       case CSR.timeh:
         return Math.floor(this.counters.time() / U32) | 0;
       default:
-        return isHpm(csr) ? 0 : undefined;
+        return isHpm(csr) ? 0 : this.extension?.read(csr);
     }
   }
 
@@ -216,7 +225,8 @@ export class CsrFile {
         return;
       default:
         // misa, mip, mstatush, mcountinhibit and the hpm counters: WARL fields that keep
-        // their (fixed) values.
+        // their (fixed) values. The extension's CSRs (it has them if it could read them).
+        if (this.extension?.read(csr) !== undefined) this.extension.write(csr, value);
         return;
     }
   }

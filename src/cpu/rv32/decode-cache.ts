@@ -6,6 +6,7 @@
 // into code (see CodeWatch), on fence.i and on reset.
 
 import type { Decoded } from './decode.ts';
+import { RprocError } from '../../util/errors.ts';
 
 /** A tag that no instruction can have: pcs are even. */
 const NO_TAG = 1;
@@ -35,7 +36,7 @@ export class DecodeCache {
   /** @param slots number of halfword slots, a power of two (2^16 covers 128 KiB of code). */
   constructor(slots = 1 << 16) {
     if (slots < 2 || (slots & (slots - 1)) !== 0)
-      throw new RangeError(`decode cache size ${slots} is not a power of two`);
+      throw new RprocError('EINVAL', 'rv32-core', `decode cache size ${slots} is not a power of two`);
     this.e = new Int32Array(ENTRY * slots);
     this.mask = slots - 1;
     this.flush();

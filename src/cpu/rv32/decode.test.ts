@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { findTool } from '../../../test/support/cross-tools.ts';
+import { needTools } from '../../../test/support/cross-tools.ts';
 import { decode, decode32 } from './decode.ts';
 import { OP, opName } from './opcodes.ts';
 import { expandCompressed } from './rvc.ts';
@@ -154,42 +154,38 @@ function reservedOrUnsupportedHere(h: number, mnemonic: string): boolean {
 }
 
 describe('RV32C classification against objdump', () => {
-  const objdump = findTool('riscv64-unknown-elf-objdump');
-  it(
-    'all 16-bit encodings',
-    { skip: objdump === undefined ? 'riscv64-unknown-elf-objdump not installed' : false },
-    () => {
-      if (objdump === undefined) return;
-      const halves: number[] = [];
-      for (let h = 0; h < 0x10000; h++) if ((h & 3) !== 3) halves.push(h);
-      const dir = mkdtempSync(join(tmpdir(), 'rvc-'));
-      try {
-        const bin = join(dir, 'all.bin');
-        writeFileSync(bin, new Uint8Array(new Uint16Array(halves).buffer));
-        const r = spawnSync(objdump, ['-D', '-b', 'binary', '-m', 'riscv:rv32', '-M', 'no-aliases', bin], {
-          encoding: 'utf8',
-          maxBuffer: 64 << 20,
-        });
-        assert.equal(r.status, 0, r.stderr);
-        const lines = r.stdout.split('\n').filter((l) => /^\s+[0-9a-f]+:\t/.test(l));
-        assert.equal(lines.length, halves.length);
-        let compared = 0;
-        lines.forEach((line, i) => {
-          const h = halves[i] ?? 0;
-          const mnemonic = (line.split('\t')[2] ?? '').trim();
-          const objdumpLegal = mnemonic.startsWith('c.') && !reservedOrUnsupportedHere(h, mnemonic);
-          const oursLegal = expandCompressed(h) !== 0;
-          if (reservedOrUnsupportedHere(h, mnemonic)) {
-            assert.equal(oursLegal, false, `0x${h.toString(16)} ${mnemonic} must be illegal on this hart`);
-            return;
-          }
-          assert.equal(oursLegal, objdumpLegal, `0x${h.toString(16)}: objdump says ${mnemonic}`);
-          compared++;
-        });
-        assert.ok(compared > 30_000, `only ${compared} encodings compared`);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
-  );
+  const tools = needTools({ objdump: ['riscv64-unknown-elf-objdump'] });
+  it('all 16-bit encodings', { skip: tools.skip }, () => {
+    const objdump = tools.get('objdump');
+    const halves: number[] = [];
+    for (let h = 0; h < 0x10000; h++) if ((h & 3) !== 3) halves.push(h);
+    const dir = mkdtempSync(join(tmpdir(), 'rvc-'));
+    try {
+      const bin = join(dir, 'all.bin');
+      writeFileSync(bin, new Uint8Array(new Uint16Array(halves).buffer));
+      const r = spawnSync(objdump, ['-D', '-b', 'binary', '-m', 'riscv:rv32', '-M', 'no-aliases', bin], {
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+      });
+      assert.equal(r.status, 0, r.stderr);
+      const lines = r.stdout.split('\n').filter((l) => /^\s+[0-9a-f]+:\t/.test(l));
+      assert.equal(lines.length, halves.length);
+      let compared = 0;
+      lines.forEach((line, i) => {
+        const h = halves[i] ?? 0;
+        const mnemonic = (line.split('\t')[2] ?? '').trim();
+        const objdumpLegal = mnemonic.startsWith('c.') && !reservedOrUnsupportedHere(h, mnemonic);
+        const oursLegal = expandCompressed(h) !== 0;
+        if (reservedOrUnsupportedHere(h, mnemonic)) {
+          assert.equal(oursLegal, false, `0x${h.toString(16)} ${mnemonic} must be illegal on this hart`);
+          return;
+        }
+        assert.equal(oursLegal, objdumpLegal, `0x${h.toString(16)}: objdump says ${mnemonic}`);
+        compared++;
+      });
+      assert.ok(compared > 30_000, `only ${compared} encodings compared`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -145,8 +145,3 @@ export function decode(lo: number, hi: number): Decoded {
   if ((lo & 0x1c) === 0x1c) return illegal(inst, 4);
   return decode32(inst);
 }
-
-/** Length in bytes of the instruction whose first halfword is `lo`. */
-export function instructionLength(lo: number): 2 | 4 {
-  return (lo & 3) === 3 ? 4 : 2;
-}

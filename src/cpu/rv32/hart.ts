@@ -8,18 +8,22 @@ import { BRK_EXIT, BRK_SYSTEM, BRK_TRAP } from './brk.ts';
 import { Bus, type RamArea, type Width } from './bus.ts';
 import { CodeWatch, WATCH_CODE, WATCH_RESERVATION } from './code-watch.ts';
 import { CsrFile } from './csr.ts';
-import { decode } from './decode.ts';
-import { DecodeCache } from './decode-cache.ts';
+import { compileDebugPoints, watchHit, ACCESS, STOP, type WatchRange } from './debug-points.ts';
+import { decode, type Decoded } from './decode.ts';
+import { DecodeCache, ENTRY, packInfo } from './decode-cache.ts';
 import { interpret } from './interpreter.ts';
 import { Jit, type JitProbation } from './jit.ts';
+import { OP } from './opcodes.ts';
 import { execSystem } from './system.ts';
 import { CAUSE, INTERRUPT_BIT, highestInterrupt, type IrqLine } from './trap.ts';
+import { Triggers, type DebugTriggerKind } from './triggers.ts';
 import { WARMUP_RAM, warmUpInterpreter } from './warmup.ts';
+import { RprocError } from '../../util/errors.ts';
 
 /**
- * Instructions per engine call: short enough for prompt interrupt checks (~0.2 ms), long enough
- * to amortise entering the translated code. With the translator as it is now (heat counted by
- * the interpreter, probation), 16, 32 and 64 Ki measured the same on the benchmark within noise.
+ * Instructions per engine call: short enough for prompt interrupt checks, long enough to amortise
+ * entering the translated code. With the translator as it is now (heat counted by the
+ * interpreter, probation), 16, 32 and 64 Ki gave the same rv32 bench figures within noise.
  */
 const SLICE = 1 << 16;
 
@@ -74,13 +78,24 @@ export interface FatalTrap extends TrapRecord {
   readonly first?: TrapRecord;
 }
 
-export type RunReason = 'budget' | 'wfi' | 'halt' | 'stop' | 'fatal';
+export type RunReason = 'budget' | 'wfi' | 'halt' | 'stop' | 'fatal' | 'debug';
+
+/** Why the hart stopped for a debugger (run() reason 'debug'); pc is where it stands. */
+export type HartStop =
+  /** A debugger breakpoint before the instruction at pc: software (Z0) or a debugger-owned execute trigger. */
+  | { readonly kind: 'breakpoint'; readonly pc: number; readonly hard: boolean }
+  /** A debugger-owned data trigger, before the access of the load/store/AMO at pc. */
+  | { readonly kind: 'watch'; readonly pc: number; readonly addr: number; readonly access: WatchAccess };
+
+export type WatchAccess = 'read' | 'write' | 'access';
 
 export interface RunResult {
   readonly reason: RunReason;
   /** Instructions retired during this call. */
   readonly executed: number;
   readonly fatal?: FatalTrap;
+  /** Reason 'debug': where and why. */
+  readonly stop?: HartStop;
 }
 
 /** What an execution engine offers the hart. */
@@ -141,6 +156,16 @@ export class Hart {
   /** @internal True when stores to the main RAM need a barrier for FENCE (shared memory). */
   readonly sharedMain: boolean;
 
+  // --- debugging (debug-points.ts): undefined when there is nothing to stop at ----------------
+  /** The Sdtrig trigger module (CSRs 0x7a0–0x7a4). */
+  readonly triggers: Triggers;
+  /** @internal pcs the decoder marks with the BREAKPOINT pseudo-op (STOP bits). */
+  stops: ReadonlyMap<number, number> | undefined;
+  /** @internal data watch ranges: while set, run() checks every access before making it. */
+  watches: readonly WatchRange[] | undefined;
+  private readonly softBreaks = new Set<number>();
+  private debugStop: HartStop | undefined;
+
   // --- reservation (LR/SC) --------------------------------------------------------------------
   /** @internal Reserved word address, or -1. */
   resvAddr = -1;
@@ -168,17 +193,20 @@ export class Hart {
     this.pc = this.resetPc;
     const mainBase = options.mainRam ?? this.resetPc;
     const main = this.bus.ramAt(mainBase) ?? this.bus.ram[0];
-    if (main === undefined) throw new RangeError('an rv32 hart needs at least one RAM region');
+    if (main === undefined)
+      throw new RprocError('EINVAL', 'rv32-core', 'an rv32 hart needs at least one RAM region');
     this.main = main;
     this.sharedMain = main.shared;
     this.watch = new CodeWatch(this.bus.ram);
     this.mainWatch = this.watch.maps[this.bus.ram.indexOf(main)] ?? new Uint8Array(0);
     this.dcache = new DecodeCache(options.decodeCacheSlots);
     const time = options.time;
-    this.csr = new CsrFile(options.hartId ?? 0, {
-      retired: () => this.instret,
-      time: time ?? (() => this.instret),
-    });
+    this.triggers = new Triggers(() => this.rebuildDebugPoints());
+    this.csr = new CsrFile(
+      options.hartId ?? 0,
+      { retired: () => this.instret, time: time ?? (() => this.instret) },
+      this.triggers,
+    );
     this.misalignedTrap = options.misaligned === 'trap';
     this.onEnvCall = options.onEnvCall;
     this.trapLoopLimit = options.trapLoopLimit ?? 16;
@@ -199,6 +227,8 @@ export class Hart {
     this.stopRequested = false;
     this.waiting = false;
     this.fatalTrap = undefined;
+    this.debugStop = undefined;
+    this.triggers.reset();
     this.trapDepth = 0;
     this.trapRepeats = 0;
     this.lastTrap = undefined;
@@ -264,6 +294,11 @@ export class Hart {
     for (;;) {
       if (this.fatalTrap !== undefined) return { reason: 'fatal', executed, fatal: this.fatalTrap };
       if (this.halted) return { reason: 'halt', executed };
+      const stop = this.debugStop;
+      if (stop !== undefined) {
+        this.debugStop = undefined;
+        return { reason: 'debug', executed, stop };
+      }
       if (this.stopRequested) {
         this.stopRequested = false;
         return { reason: 'stop', executed };
@@ -276,7 +311,8 @@ export class Hart {
         continue;
       }
       this.brk = 0;
-      const n = this.engine.run(this, Math.min(maxInstructions - executed, SLICE));
+      const budget = Math.min(maxInstructions - executed, SLICE);
+      const n = this.watches === undefined ? this.engine.run(this, budget) : this.runWatched(budget);
       executed += n;
       this.instret += n;
       if ((this.brk & BRK_SYSTEM) !== 0 && executed < maxInstructions) {
@@ -382,9 +418,10 @@ export class Hart {
 
   /**
    * @internal Decode the instruction at pc into the decode cache. Returns -1, or the address
-   * whose fetch faulted (pc, or pc + 2 for the second half of a 4-byte instruction).
+   * whose fetch faulted (pc, or pc + 2 for the second half of a 4-byte instruction). At a stop pc
+   * the entry is the BREAKPOINT pseudo-op (the instruction's fields kept), unless `real`.
    */
-  fill(pc: number): number {
+  fill(pc: number, real = false): number {
     const lo = this.fetch16(pc);
     if (lo < 0) return pc >>> 0;
     let hi = 0;
@@ -393,9 +430,21 @@ export class Hart {
       if (hi < 0) return (pc + 2) >>> 0;
     }
     const d = decode(lo, hi);
-    this.dcache.set(pc, d);
+    const stops = this.stops;
+    this.dcache.set(
+      pc,
+      stops !== undefined && !real && stops.has(pc >>> 0) ? { ...d, op: OP.BREAKPOINT } : d,
+    );
     this.watch.mark(pc, d.len, WATCH_CODE);
     return -1;
+  }
+
+  /** The instruction at pc as memory holds it, or undefined when it cannot be fetched. */
+  decodeAt(pc: number): Decoded | undefined {
+    const lo = this.fetch16(pc);
+    if (lo < 0) return undefined;
+    const hi = (lo & 3) === 3 ? this.fetch16(pc + 2) : 0;
+    return hi < 0 ? undefined : decode(lo, hi);
   }
 
   /** A halfword of instruction memory (RAM only: executing from a device faults), or -1. */
@@ -404,6 +453,255 @@ export class Hart {
     if (r === undefined) return -1;
     const off = (addr >>> 0) - r.base;
     return off + 2 <= r.size ? (r.u16[off >>> 1] ?? 0) : -1;
+  }
+
+  // --- debugging -------------------------------------------------------------------------------
+
+  /** Insert or remove a debugger software breakpoint (gdb's Z0/z0): memory is not written. */
+  setSoftBreakpoint(addr: number, on: boolean): void {
+    const pc = addr >>> 0;
+    if (on === this.softBreaks.has(pc)) return;
+    if (on) this.softBreaks.add(pc);
+    else this.softBreaks.delete(pc);
+    this.rebuildDebugPoints();
+  }
+
+  /** The debugger's software breakpoints. */
+  get softBreakpoints(): readonly number[] {
+    return [...this.softBreaks];
+  }
+
+  /**
+   * Take a trigger for the debugger (gdb's Z1–Z4): true when one was free, or this one is already
+   * set; false when every trigger is in use.
+   */
+  claimTrigger(kind: DebugTriggerKind, addr: number, len: number): boolean {
+    if (this.triggers.find(kind, addr, len) >= 0) return true;
+    return this.triggers.claim(kind, addr, len) >= 0;
+  }
+
+  /** Give back the debugger's trigger of this kind at addr/len; false if there was none. */
+  releaseTrigger(kind: DebugTriggerKind, addr: number, len: number): boolean {
+    const i = this.triggers.find(kind, addr, len);
+    if (i < 0) return false;
+    this.triggers.release(i);
+    return true;
+  }
+
+  /**
+   * Execute one instruction for a debugger's single step, with interrupts held off (QEMU's
+   * default for gdb steps). A firmware execute trigger at pc takes its exception (the step ends in
+   * the handler); a debugger watch point stops it before the access (the stop is returned, pc
+   * unchanged); a debugger breakpoint at pc does not stop it. Nothing happens on a halted or
+   * fatally trapped hart.
+   */
+  step(): HartStop | undefined {
+    if (this.halted || this.fatalTrap !== undefined) return undefined;
+    if (!interpreterWarm) warmUp();
+    this.debugStop = undefined;
+    this.waiting = false;
+    this.brk = 0;
+    const pc = this.pc | 0;
+    if (((this.stops?.get(pc >>> 0) ?? 0) & STOP.FIRMWARE) !== 0) {
+      this.trap(CAUSE.BREAKPOINT, pc, pc);
+    } else if (!this.watchCheck(pc)) {
+      this.instret += this.execOne();
+    }
+    const stop = this.debugStop;
+    this.debugStop = undefined;
+    return stop;
+  }
+
+  /**
+   * @internal The BREAKPOINT pseudo-op at pc (from Hart.execSystem): stop for the debugger, take a
+   * firmware trigger's breakpoint exception (mtval = pc, as QEMU), or, when pc is no longer a stop
+   * point (a stale entry), run the instruction. Returns the instructions retired.
+   */
+  breakAt(pc: number): number {
+    const bits = this.stops?.get(pc >>> 0) ?? 0;
+    if ((bits & (STOP.SOFT | STOP.HARD)) !== 0) {
+      this.stopForDebugger({ kind: 'breakpoint', pc: pc >>> 0, hard: (bits & STOP.SOFT) === 0 });
+      return 0;
+    }
+    if ((bits & STOP.FIRMWARE) !== 0) {
+      this.trap(CAUSE.BREAKPOINT, pc, pc);
+      return 0;
+    }
+    return this.execOne();
+  }
+
+  /**
+   * @internal Execute the instruction at pc as memory holds it (never the BREAKPOINT pseudo-op)
+   * through the interpreter; 1 if it retired, 0 if it trapped.
+   */
+  execOne(): number {
+    const pc = this.pc | 0;
+    const faultAt = this.fill(pc, true);
+    if (faultAt >= 0) {
+      this.trap(CAUSE.INSTRUCTION_ACCESS_FAULT, faultAt, pc);
+      return 0;
+    }
+    this.brk = 0;
+    let n = interpret(this, 1, NO_HEAT, 0);
+    if (n === 0 && (this.brk & BRK_SYSTEM) !== 0) n = execSystem(this, pc);
+    // The entry holds the real instruction now: a stop point there must be decoded again.
+    if (this.stops?.has(pc >>> 0) === true) this.dcache.invalidate(pc, 1);
+    return n;
+  }
+
+  /**
+   * A debugger's write through this hart's view: RAM byte by byte (code decoded or translated from
+   * it is dropped, as for the hart's own stores), device registers as aligned word stores where
+   * possible. Returns the bytes written: fewer than asked when it reached unmapped space.
+   */
+  debugWrite(addr: number, bytes: Uint8Array): number {
+    const bus = this.bus;
+    let i = 0;
+    while (i < bytes.length) {
+      const a = (addr + i) >>> 0;
+      const r = bus.ramAt(a);
+      if (r !== undefined) {
+        r.u8[a - r.base] = bytes[i] ?? 0;
+        if (this.watch.bits(a, 1) !== 0) this.watchedStore(a, 1);
+        i++;
+        continue;
+      }
+      if (bus.mmioAt(a) === undefined) break;
+      const word = (a & 3) === 0 && i + 4 <= bytes.length;
+      const width = word ? 4 : 1;
+      const value = word
+        ? (bytes[i] ?? 0) |
+          ((bytes[i + 1] ?? 0) << 8) |
+          ((bytes[i + 2] ?? 0) << 16) |
+          ((bytes[i + 3] ?? 0) << 24)
+        : (bytes[i] ?? 0);
+      bus.clearFault();
+      bus.write(a, width, value);
+      if (bus.faulted) break;
+      i += width;
+    }
+    return i;
+  }
+
+  private stopForDebugger(stop: HartStop): void {
+    this.debugStop = stop;
+    this.brk |= BRK_EXIT;
+  }
+
+  /**
+   * The engine while data watch ranges are set: one instruction at a time through the
+   * interpreter, each access checked against the ranges first (the translated blocks are
+   * bypassed: they would make the access before anything could look at it).
+   */
+  private runWatched(budget: number): number {
+    let n = 0;
+    while (n < budget) {
+      const pc = this.pc | 0;
+      if (this.watchCheck(pc)) break;
+      this.brk = 0;
+      // The checked instruction, and the instructions after it up to the next access (or jump).
+      n += interpret(this, Math.min(budget - n, 1 + this.accessFreeRunAfter(pc)), NO_HEAT, 0);
+      // A system op (run() executes it, then calls again), a trap, an exit request.
+      if (this.brk !== 0) break;
+    }
+    return n;
+  }
+
+  /**
+   * How many instructions after the one at pc, in a straight line, make no memory access (nor are
+   * a stop point or system op): the interpreter may run them unchecked. A control transfer counts
+   * and ends the run (where it leads is checked next); so does an instruction not decoded yet. None
+   * when the one at pc itself transfers control (or is not decoded).
+   */
+  private accessFreeRunAfter(pc: number): number {
+    const dc = this.dcache;
+    const first = ENTRY * ((pc >>> 1) & dc.mask);
+    if (dc.e[first] !== pc) return 0;
+    const firstInfo = dc.e[first + 1] ?? 0;
+    const firstOp = firstInfo & 0xff;
+    if (firstOp >= OP.JAL && firstOp <= OP.BGEU) return 0;
+    let k = 0;
+    for (let a = (pc + 2 + ((firstInfo >>> 23) & 2)) | 0; k < 64; k++) {
+      const i = ENTRY * ((a >>> 1) & dc.mask);
+      if (dc.e[i] !== a) return k;
+      const info = dc.e[i + 1] ?? 0;
+      const op = info & 0xff;
+      if ((op >= OP.LB && op <= OP.SW) || op >= OP.FENCE || op === OP.ILLEGAL) return k;
+      if (op >= OP.JAL && op <= OP.BGEU) return k + 1;
+      a = (a + 2 + ((info >>> 23) & 2)) | 0;
+    }
+    return k;
+  }
+
+  /**
+   * Before the instruction at pc: when its load, store or AMO touches a watch range, stop for
+   * the debugger (its range) or take the breakpoint exception (a firmware trigger; mtval = the
+   * first watched byte accessed, as QEMU's hitaddr), and return true.
+   */
+  private watchCheck(pc: number): boolean {
+    const watches = this.watches;
+    if (watches === undefined) return false;
+    const dc = this.dcache;
+    const i = ENTRY * ((pc >>> 1) & dc.mask);
+    // A fetch fault is the engine's to raise.
+    if (dc.e[i] !== pc && this.fill(pc) >= 0) return false;
+    let info = dc.e[i + 1] ?? 0;
+    let imm = dc.e[i + 2] ?? 0;
+    if ((info & 0xff) === OP.BREAKPOINT) {
+      const d = this.decodeAt(pc);
+      if (d === undefined) return false;
+      info = packInfo(d);
+      imm = d.imm;
+    }
+    const op = info & 0xff;
+    const base = this.x[(info >>> 14) & 31] ?? 0;
+    let addr: number;
+    let width: number;
+    let access: number;
+    if (op >= OP.LB && op <= OP.LHU) {
+      addr = base + imm;
+      width = op === OP.LB || op === OP.LBU ? 1 : op === OP.LH || op === OP.LHU ? 2 : 4;
+      access = ACCESS.LOAD;
+    } else if (op >= OP.SB && op <= OP.SW) {
+      addr = base + imm;
+      width = 1 << (op - OP.SB);
+      access = ACCESS.STORE;
+    } else if (op >= OP.LR_W && op <= OP.AMOMAXU_W) {
+      addr = base;
+      width = 4;
+      access = op === OP.LR_W ? ACCESS.LOAD : op === OP.SC_W ? ACCESS.STORE : ACCESS.LOAD | ACCESS.STORE;
+    } else {
+      return false;
+    }
+    const hit = watchHit(watches, addr, width, access);
+    if (hit === undefined) return false;
+    if (hit.debugger) {
+      const kind = hit.access === ACCESS.LOAD ? 'read' : hit.access === ACCESS.STORE ? 'write' : 'access';
+      this.stopForDebugger({ kind: 'watch', pc: pc >>> 0, addr: hit.addr, access: kind });
+    } else {
+      this.trap(CAUSE.BREAKPOINT, Math.max(addr >>> 0, hit.lo), pc);
+    }
+    return true;
+  }
+
+  /**
+   * Recompile the stop pcs and watch ranges after a breakpoint or trigger changed, and drop the
+   * decoded and translated code at every pc that became or stopped being a stop point (a block
+   * that ends in front of one is dropped too: it would hand the hart a pc it no longer stops at).
+   */
+  private rebuildDebugPoints(): void {
+    const before = this.stops;
+    const next = compileDebugPoints(this.softBreaks, this.triggers.armed());
+    this.stops = next.stops;
+    this.watches = next.watches;
+    const changed = new Set<number>();
+    for (const [pc, bits] of before ?? []) if (next.stops?.get(pc) !== bits) changed.add(pc);
+    for (const [pc, bits] of next.stops ?? []) if (before?.get(pc) !== bits) changed.add(pc);
+    for (const pc of changed) {
+      this.dcache.invalidate(pc, 4);
+      this.engine.invalidate((pc - 2) >>> 0, 6);
+    }
+    this.brk |= BRK_EXIT;
   }
 
   // --- data memory slow paths -----------------------------------------------------------------

@@ -1,5 +1,5 @@
 // The interpreter: runs decoded instructions from the decode cache in one tight loop over a
-// switch with numeric-literal case labels (a V8 jump table; perf-limits.md §4), with registers in
+// switch with numeric-literal case labels (a V8 jump table, see opcodes.ts), with registers in
 // an Int32Array and the main RAM reached inline through typed-array views. Anything else leaves
 // the loop or calls into the hart: loads/stores outside the main RAM or misaligned ones (Hart.load
 // / store), stores into watched granules (Hart.watchedStore), system instructions and FENCE on
@@ -7,7 +7,7 @@
 // code not yet hot, where it counts block executions at each control transfer and stops when it
 // reaches hot or translated code.
 //
-// What keeps V8's code for the loop fast (measured on the compute benchmark, each a few %):
+// What keeps V8's code for the loop fast (each worth a few % on the rv32 bench, bench/README.md):
 //   - the decode cache is one Int32Array of 4-int entries (tag, info, imm), indexed with literal
 //     arithmetic: an imported constant would be re-read and checked on every instruction;
 //   - writes to x0 go to a 33rd register (the decode cache gives them rd 32), so no instruction
@@ -15,7 +15,7 @@
 //   - decoding (Hart.fill, which V8 would inline: decode, RVC expansion) runs outside the inner
 //     loop, and the M ops are spelt out here rather than calling alu.ts;
 //   - warmup.ts gives every case type feedback before V8 optimises the loop, which would
-//     otherwise be deoptimised and recompiled (50–150 ms each) whenever a program first uses an
+//     otherwise be deoptimised and recompiled (a long pause each time) whenever a program first uses an
 //     op, or a slow path, after that.
 
 import { BRK_SYSTEM, BRK_TRAP } from './brk.ts';

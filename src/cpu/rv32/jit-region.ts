@@ -12,9 +12,9 @@
 import { decode, type Decoded } from './decode.ts';
 import { OP, isSystemOp } from './opcodes.ts';
 
-export const MAX_BLOCK_INSNS = 64;
-export const MAX_REGION_BLOCKS = 64;
-export const MAX_REGION_INSNS = 768;
+const MAX_BLOCK_INSNS = 64;
+const MAX_REGION_BLOCKS = 64;
+const MAX_REGION_INSNS = 768;
 
 /** How a block ends. */
 export type BlockEnd =
@@ -68,7 +68,13 @@ function isBranch(op: number): boolean {
   return op >= OP.BEQ && op <= OP.BGEU;
 }
 
-export function scanBlock(fetch: Fetch16, start: number): Block {
+/**
+ * Pcs where the hart must stop or trap before the instruction (debug-points.ts): a block ends in
+ * front of one as in front of a system op, so the hart's BREAKPOINT pseudo-op runs there.
+ */
+export type StopPoints = ReadonlyMap<number, number> | undefined;
+
+function scanBlock(fetch: Fetch16, start: number, stops?: StopPoints): Block {
   const insns: Insn[] = [];
   let pc = start >>> 0;
   for (;;) {
@@ -76,7 +82,8 @@ export function scanBlock(fetch: Fetch16, start: number): Block {
       return { start, insns, end: { kind: 'fallthrough', next: pc }, limit: pc };
     const d = decodeAt(fetch, pc);
     if (d === undefined) return { start, insns, end: { kind: 'fetch-fault', at: pc }, limit: pc };
-    if (isSystemOp(d.op)) return { start, insns, end: { kind: 'system', at: pc }, limit: pc };
+    if (isSystemOp(d.op) || stops?.has(pc) === true)
+      return { start, insns, end: { kind: 'system', at: pc }, limit: pc };
     insns.push({ pc, d });
     const next = (pc + d.len) >>> 0;
     if (isBranch(d.op)) {
@@ -125,6 +132,7 @@ export function discoverRegion(
   fetch: Fetch16,
   entry: number,
   isHot: (pc: number) => boolean = () => true,
+  stops?: StopPoints,
 ): Region {
   const blocks: Block[] = [];
   const seen = new Set<number>();
@@ -134,7 +142,7 @@ export function discoverRegion(
     const pc = queue[i] ?? 0;
     if (seen.has(pc)) continue;
     seen.add(pc);
-    const b = scanBlock(fetch, pc);
+    const b = scanBlock(fetch, pc, stops);
     blocks.push(b);
     insns += b.insns.length;
     for (const s of successors(b))

@@ -43,10 +43,10 @@ interface Translated {
 }
 
 /*
- * Probation. A new region's function runs unoptimised (V8's baseline code, about 30 MIPS here,
- * against 150–250 for the optimised interpreter) until TurboFan has compiled it on its background
- * thread, which takes 2–30 ms, and more when the other core is busy. V8 only decides to optimise a
- * function after it has run for a while (here about 20–40 thousand guest instructions), so a new
+ * Probation. A new region's function runs unoptimised (V8's baseline code, several times slower
+ * than the optimised interpreter) until TurboFan has compiled it on its background thread, which
+ * takes milliseconds, more when the other core is busy. V8 only decides to optimise a function
+ * after it has run for a while (tens of thousands of guest instructions), so a new
  * region runs normally for its first PROBATION_WARM instructions, with each call timed. After that,
  * while its calls still run slowly, the interpreter executes its code for COOL_MS at a time and
  * the region is tried again. The first window measuring at least FAST_MIPS ends probation, and
@@ -210,6 +210,7 @@ export class Jit implements Engine {
       (a) => h.fetch16(a),
       pc,
       (a) => (heat[(a >>> 1) & mask] as number) >= minHeat,
+      h.stops,
     );
     if (region.blocks[0]?.insns.length === 0) return false;
     const source = generateRegion(region, { base: h.main.base | 0, size: h.main.size, shared: h.sharedMain });
@@ -251,6 +252,12 @@ export class Jit implements Engine {
     const lo = addr >>> 0;
     const hi = lo + width;
     let dropped = false;
+    // A pc given up on (NEVER: say it was a stop point, debug-points.ts) may translate now.
+    const mask = DISPATCH_SLOTS - 1;
+    for (let a = (lo & ~1) >>> 0; a < hi; a += 2) {
+      const slot = (a >>> 1) & mask;
+      if (this.heat[slot] === NEVER) this.heat[slot] = 0;
+    }
     for (let g = lo >>> GRANULE_SHIFT; g <= (hi - 1) >>> GRANULE_SHIFT; g++) {
       const list = this.byGranule.get(g);
       if (list === undefined) continue;

@@ -1,7 +1,7 @@
 // Dense operation ids of the decoded form shared by the decoder, the interpreter and the block
 // translator. The interpreter's switch spells these as numeric literals (`case 19: // ADDI`),
-// because V8 builds a jump table only for literal case labels (perf-limits.md §4: named-constant
-// labels cost 2.6×); interpreter.test.ts checks that every literal label matches this table.
+// because V8 builds a jump table only for literal case labels (named-constant labels compile to a
+// chain of comparisons); interpreter.test.ts checks that every literal label matches this table.
 
 export const OP = {
   ILLEGAL: 0,
@@ -76,14 +76,17 @@ export const OP = {
   AMOMAX_W: 66,
   AMOMINU_W: 67,
   AMOMAXU_W: 68,
+  /**
+   * Not an instruction: what the decode cache holds at a pc where the hart must stop or trap
+   * before the instruction runs (a debugger breakpoint, an execute trigger; debug-points.ts).
+   */
+  BREAKPOINT: 69,
 } as const;
 
 export type OpName = keyof typeof OP;
-export type Op = (typeof OP)[OpName];
 
 /** First system operation id: ops ≥ this (and ILLEGAL) end a translated block. */
-export const FIRST_SYSTEM_OP = OP.FENCE_I;
-export const OP_COUNT = OP.AMOMAXU_W + 1;
+const FIRST_SYSTEM_OP = OP.FENCE_I;
 
 const NAMES: string[] = [];
 for (const [name, id] of Object.entries(OP))

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { findTool, requireTool } from '../../../test/support/cross-tools.ts';
+import { needTools } from '../../../test/support/cross-tools.ts';
 import { ENGINES } from '../../../test/support/rv32/test-hart.ts';
 import { VirtTestMachine } from '../../../test/support/rv32/virt-test-machine.ts';
 
@@ -39,6 +39,16 @@ describe('firmware/tests programs', () => {
         assert.match(r.output, /misa=40001105/);
         assert.match(r.output, /instret_delta=00000003/);
       });
+      it(`${where}: sdtrig passes (breakpoint.S behaviour), with our trigger count and mtval`, () => {
+        const r = runVirt('sdtrig-virt.elf', engine, shared);
+        assert.deepEqual(r.outcome, { kind: 'pass' }, r.output);
+        assert.match(r.output, /triggers=00000004/);
+        assert.match(r.output, /tinfo=00000044/);
+        assert.match(r.output, /tcontrol_traps=00000001/);
+        // As QEMU since its watchpoint-tval fix: the pc for execute, the address for loads/stores.
+        assert.match(r.output, /exec_tval_is_pc=00000001/);
+        assert.match(r.output, /load_tval_is_addr=00000001/);
+      });
       it(`${where}: uart passes (receive side and its PLIC interrupt, in loopback)`, () => {
         const r = runVirt('uart-virt.elf', engine, shared);
         assert.deepEqual(r.outcome, { kind: 'pass' }, r.output);
@@ -60,13 +70,12 @@ describe('firmware/tests programs', () => {
 });
 
 describe('compute against qemu-riscv32', () => {
-  const qemu = requireTool('qemu-riscv32');
-  const skip = 'skip' in qemu ? qemu.skip : false;
+  const qemu = needTools({ qemu: ['qemu-riscv32'] });
+  const withGcc = needTools({ qemu: ['qemu-riscv32'], gcc: ['gcc', 'cc'] });
 
-  it('prints the same checksums (user-mode build, Linux write/exit)', { skip }, () => {
-    if (!('tool' in qemu)) return;
+  it('prints the same checksums (user-mode build, Linux write/exit)', { skip: qemu.skip }, () => {
     const elf = join(TESTS_DIR, 'prebuilt', 'compute-linux.elf');
-    const q = spawnSync(qemu.tool, [elf], { encoding: 'latin1' });
+    const q = spawnSync(qemu.get('qemu'), [elf], { encoding: 'latin1' });
     assert.equal(q.status, 0, q.stderr);
     const m = new VirtTestMachine({ linuxAbi: true, ramBase: 0x1_0000 });
     m.load(readFileSync(elf));
@@ -77,63 +86,67 @@ describe('compute against qemu-riscv32', () => {
     assert.equal(runVirt('compute-virt.elf', 'jit').output, q.stdout);
   });
 
-  it('retires exactly as many instructions as QEMU executes (counting plugin)', { skip }, () => {
-    const gcc = findTool('gcc', 'cc');
-    if (!('tool' in qemu) || gcc === undefined) return;
-    const dir = mkdtempSync(join(tmpdir(), 'icount-'));
-    try {
-      const lib = join(dir, 'libicount.so');
-      const built = spawnSync(
-        gcc,
-        ['-O2', '-shared', '-fPIC', '-o', lib, join(TESTS_DIR, 'qemu', 'icount.c')],
-        {
+  it(
+    'retires exactly as many instructions as QEMU executes (counting plugin)',
+    { skip: withGcc.skip },
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'icount-'));
+      try {
+        const lib = join(dir, 'libicount.so');
+        const built = spawnSync(
+          withGcc.get('gcc'),
+          ['-O2', '-shared', '-fPIC', '-o', lib, join(TESTS_DIR, 'qemu', 'icount.c')],
+          {
+            encoding: 'utf8',
+          },
+        );
+        assert.equal(built.status, 0, built.stderr);
+        const elf = join(TESTS_DIR, 'prebuilt', 'compute-linux.elf');
+        const q = spawnSync(withGcc.get('qemu'), ['-plugin', lib, '-d', 'plugin', elf], {
           encoding: 'utf8',
-        },
-      );
-      assert.equal(built.status, 0, built.stderr);
-      const elf = join(TESTS_DIR, 'prebuilt', 'compute-linux.elf');
-      const q = spawnSync(qemu.tool, ['-plugin', lib, '-d', 'plugin', elf], { encoding: 'utf8' });
-      const count = /insns=(\d+)/.exec(q.stderr)?.[1];
-      assert.ok(count !== undefined, q.stderr);
-      const m = new VirtTestMachine({ linuxAbi: true, ramBase: 0x1_0000 });
-      m.load(readFileSync(elf));
-      assert.equal(m.runToEnd(20_000_000).instret, Number(count));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+        });
+        const count = /insns=(\d+)/.exec(q.stderr)?.[1];
+        assert.ok(count !== undefined, q.stderr);
+        const m = new VirtTestMachine({ linuxAbi: true, ramBase: 0x1_0000 });
+        m.load(readFileSync(elf));
+        assert.equal(m.runToEnd(20_000_000).instret, Number(count));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe('firmware/tests programs against qemu-system-riscv32 -M virt', () => {
-  // Optional oracle: Debian's qemu-system-misc is not installed by CI (yet), so this skips there.
-  const qemu = findTool('qemu-system-riscv32');
-  for (const name of ['compute-virt.elf', 'traps-virt.elf', 'atomics-virt.elf', 'uart-virt.elf']) {
-    it(
-      `${name} passes on QEMU too`,
-      { skip: qemu === undefined ? 'qemu-system-riscv32 not installed' : false },
-      () => {
-        if (qemu === undefined) return;
-        const r = spawnSync(
-          qemu,
-          [
-            '-M',
-            'virt',
-            '-bios',
-            'none',
-            '-nographic',
-            '-monitor',
-            'none',
-            '-kernel',
-            join(TESTS_DIR, 'prebuilt', name),
-          ],
-          // Generous: under a loaded CI machine qemu-system takes many times its usual ~0.3 s.
-          { encoding: 'latin1', timeout: 90_000 },
-        );
-        // qemu exits 0 on SIGTERM, so a timeout must be told apart from a pass.
-        assert.equal(r.signal, null, `qemu did not finish within 90 s: ${r.stdout}${r.stderr}`);
-        assert.equal(r.status, 0, r.stdout + r.stderr);
-        assert.match(r.stdout, /: PASS/);
-      },
-    );
+  const tools = needTools({ qemu: ['qemu-system-riscv32'] });
+  for (const name of [
+    'compute-virt.elf',
+    'traps-virt.elf',
+    'atomics-virt.elf',
+    'uart-virt.elf',
+    'sdtrig-virt.elf',
+  ]) {
+    it(`${name} passes on QEMU too`, { skip: tools.skip }, () => {
+      const r = spawnSync(
+        tools.get('qemu'),
+        [
+          '-M',
+          'virt',
+          '-bios',
+          'none',
+          '-nographic',
+          '-monitor',
+          'none',
+          '-kernel',
+          join(TESTS_DIR, 'prebuilt', name),
+        ],
+        // Generous: a loaded CI machine slows qemu-system down many times.
+        { encoding: 'latin1', timeout: 90_000 },
+      );
+      // qemu exits 0 on SIGTERM, so a timeout must be told apart from a pass.
+      assert.equal(r.signal, null, `qemu did not finish within 90 s: ${r.stdout}${r.stderr}`);
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /: PASS/);
+    });
   }
 });

@@ -6,14 +6,15 @@
 import type { CoreContext, CoreEngine, CoreKindDefinition, ScheduledCore } from '../../soc/core-kind.ts';
 import { CORE_WORD, RUN_STATE } from '../../soc/core-block.ts';
 import { diedMessage, type GroupMember } from '../../soc/group/group-member.ts';
+import type { DebugReply, DebugRequest } from '../../soc/debug/debug-protocol.ts';
 import type { SocScheduler } from '../../soc/scheduler/soc-scheduler.ts';
 import { threadModuleUrl } from '../../soc/worker-script.ts';
 import type { EngineKind } from './hart.ts';
 import { Rv32CoreRuntime, type SliceState } from './rv32-core-runtime.ts';
 
 /**
- * Instructions an rv32 core runs before the group serves its other cores: ~0.1–0.2 ms, a tenth of
- * a lone core's slice, so that one busy hart delays the doorbells of its group mates that little.
+ * Instructions an rv32 core runs before the group serves its other cores: a tenth of a lone core's
+ * slice, so that one busy hart delays the doorbells of its group mates that little.
  */
 const GROUP_SLICE = 20_000;
 
@@ -25,7 +26,7 @@ class Rv32Member implements GroupMember {
   readonly index: number;
   private readonly runtime: Rv32CoreRuntime;
   private readonly ctx: CoreContext;
-  /** What the last slice ended in: whether the hart waits in WFI or sits still for good. */
+  /** What the last slice ended in: whether the hart waits in WFI, is held by a debugger, or sits still for good. */
   private phase: SliceState = 'busy';
   private dead = false;
 
@@ -42,6 +43,8 @@ class Rv32Member implements GroupMember {
 
   serve(): number {
     if (this.phase === 'stopped') return 0;
+    // Held by a debugger: nothing to do until a debug request resumes it.
+    if (this.runtime.debugHalted) return 0;
     // In WFI the hart runs again only once an interrupt it waits for is pending (Rv32CoreRuntime.run).
     if (this.phase === 'idle' && !this.runtime.interruptPending()) return 0;
     this.phase = this.runtime.slice(GROUP_SLICE);
@@ -49,7 +52,11 @@ class Rv32Member implements GroupMember {
   }
 
   deadlineMs(): number | undefined {
-    return this.phase === 'stopped' ? undefined : this.runtime.msUntilTimer();
+    return this.phase === 'stopped' || this.runtime.debugHalted ? undefined : this.runtime.msUntilTimer();
+  }
+
+  debug(req: DebugRequest): DebugReply {
+    return this.runtime.debugRequest(req);
   }
 
   beforeSleep(): void {
@@ -67,8 +74,18 @@ class Rv32Member implements GroupMember {
 }
 
 function runtimeOf(ctx: CoreContext): Rv32CoreRuntime {
-  const { coreName, memory, map, block, bootAddr, post } = ctx;
-  return new Rv32CoreRuntime({ coreName, memory, map, block, bootAddr, engine: engineKindOf(ctx), post });
+  const { coreName, memory, map, block, bootAddr, post, debug, debugInbox } = ctx;
+  return new Rv32CoreRuntime({
+    coreName,
+    memory,
+    map,
+    block,
+    bootAddr,
+    engine: engineKindOf(ctx),
+    post,
+    ...(debug === undefined ? {} : { debug }),
+    ...(debugInbox === undefined ? {} : { debugInbox }),
+  });
 }
 
 function scheduledCore(ctx: CoreContext, sched: SocScheduler): ScheduledCore {
@@ -93,10 +110,14 @@ function scheduledCore(ctx: CoreContext, sched: SocScheduler): ScheduledCore {
     // function of the firmware and the host's inputs only.
     jitProbation: null,
     post: (msg) => ctx.post(msg),
+    ...(ctx.debug === undefined ? {} : { debug: ctx.debug }),
   });
   let state: SliceState = 'busy';
   return {
-    runnable: () => state === 'busy' || (state === 'idle' && runtime.interruptPending()),
+    // Held by a debugger: never runnable; resumed from a stop ('halted'), it runs again.
+    runnable: () =>
+      !runtime.debugHalted &&
+      (state === 'busy' || state === 'halted' || (state === 'idle' && runtime.interruptPending())),
     runFor: (budgetNs) => {
       const base = runtime.hart.instret;
       quantumInstret = base;
@@ -108,12 +129,13 @@ function scheduledCore(ctx: CoreContext, sched: SocScheduler): ScheduledCore {
       return Math.ceil((runtime.hart.instret - base) * nsPerInsn);
     },
     deadlineNs: () => {
-      if (state !== 'idle') return undefined;
+      if (state !== 'idle' || runtime.debugHalted) return undefined;
       const t = runtime.timerDeadlineNs();
       return t === undefined ? undefined : startNs + Math.ceil(t);
     },
     kicked: () => undefined,
     halt: () => runtime.flush(),
+    debug: (req) => runtime.debugRequest(req),
   };
 }
 

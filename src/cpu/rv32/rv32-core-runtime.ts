@@ -3,16 +3,19 @@
 // watchdog), executed in slices so that halt requests and doorbells are seen promptly. In a worker,
 // run() loops over slices and WFI sleeps on the core's WAKE word; in the host thread, the SoC
 // scheduler calls slice() itself (src/soc/scheduler). A trap the firmware cannot handle becomes a
-// fault report with pc, mcause and mtval.
+// fault report with pc, mcause and mtval. The debug port (rv32-debug-agent.ts) is served between
+// slices; while a debugger holds the core, slice() runs nothing.
 
 import { RprocError, hex } from '../../util/errors.ts';
 import type { AddressMap } from '../../soc/address-map.ts';
 import { CORE_WORD, RUN_STATE, type CoreBlock } from '../../soc/core-block.ts';
-import type { CoreFault, CoreMessage } from '../../soc/core-messages.ts';
+import { isCoreDebugMessage, type CoreFault, type CoreMessage } from '../../soc/core-messages.ts';
+import type { DebugReply, DebugRequest, DebugSetup, DebugTarget } from '../../soc/debug/debug-protocol.ts';
 import type { PhysMemory } from '../../soc/phys-memory.ts';
 import { Bus, type RamRegion } from './bus.ts';
 import { Hart, type EngineKind, type FatalTrap } from './hart.ts';
 import type { JitProbation } from './jit.ts';
+import { Rv32DebugAgent } from './rv32-debug-agent.ts';
 import { CAUSE, IRQ, causeName } from './trap.ts';
 import { UartRxRing } from '../../soc/uart-rx-ring.ts';
 import { Clint, hostClockNs } from './devices/clint.ts';
@@ -34,15 +37,23 @@ export interface Rv32CoreHost {
   readonly clockNs?: () => number;
   /** The translator's probation (jit.ts); null turns it off, which a deterministic run needs. */
   readonly jitProbation?: JitProbation | null;
+  /** A debugger's state to start with (breakpoints, held at the entry point). */
+  readonly debug?: DebugSetup;
+  /**
+   * A lone worker's debug inbox: the next message the host posted, or undefined (the worker's
+   * receiveMessageOnPort; run() takes them when CORE_WORD.DEBUG_SEQ moves).
+   */
+  readonly debugInbox?: () => unknown;
   post(msg: CoreMessage): void;
 }
 
 /**
  * What a slice ended in: 'busy' (budget used up or a stop request: run again), 'idle' (WFI with
  * nothing pending: run again once an interrupt line may have changed), 'stopped' (finished or
- * faulted, already reported: the core sits still until the host stops it).
+ * faulted, already reported: the core sits still until the host stops it), 'halted' (held by a
+ * debugger: nothing runs until a debug request resumes it).
  */
-export type SliceState = 'busy' | 'idle' | 'stopped';
+export type SliceState = 'busy' | 'idle' | 'stopped' | 'halted';
 
 /** Instructions per slice: ~1 ms at 100 MIPS, so RUN and doorbells are polled about every ms. */
 const SLICE = 100_000;
@@ -55,8 +66,9 @@ const ACCESS_FAULTS: ReadonlySet<number> = new Set([
   CAUSE.STORE_ACCESS_FAULT,
 ]);
 
-export class Rv32CoreRuntime {
+export class Rv32CoreRuntime implements DebugTarget {
   readonly hart: Hart;
+  private readonly debug: Rv32DebugAgent;
   private readonly host: Rv32CoreHost;
   private readonly clint: Clint;
   private readonly mailbox: MailboxDevice;
@@ -113,6 +125,27 @@ export class Rv32CoreRuntime {
       engine: host.engine ?? 'jit',
       ...(host.jitProbation === undefined ? {} : { jitProbation: host.jitProbation }),
     });
+    this.debug = new Rv32DebugAgent(this.hart, (stop) => host.post({ type: 'debug-stop', stop }));
+    if (host.debug !== undefined) this.debug.setup(host.debug);
+  }
+
+  get debugHalted(): boolean {
+    return this.debug.debugHalted;
+  }
+
+  /** A debug request, answered at this instruction boundary. */
+  debugRequest(req: DebugRequest): DebugReply {
+    return this.debug.debugRequest(req);
+  }
+
+  /** A lone worker: answer every debug request the host has posted. */
+  private serveInbox(): void {
+    const inbox = this.host.debugInbox;
+    if (inbox === undefined) return;
+    for (let m = inbox(); m !== undefined; m = inbox()) {
+      if (!isCoreDebugMessage(m)) continue;
+      this.host.post({ type: 'debug-reply', id: m.id, reply: this.debugRequest(m.req) });
+    }
   }
 
   /**
@@ -135,10 +168,21 @@ export class Rv32CoreRuntime {
   run(): void {
     const block = this.host.block;
     let seen = block.load(CORE_WORD.WAKE);
+    // Requests posted before this thread looked at the word are taken now. The host posts a
+    // request before it moves the word, so a moved word always finds its message here.
+    let debugSeen = block.load(CORE_WORD.DEBUG_SEQ);
+    this.serveInbox();
     let stopped = false;
     while (this.running()) {
-      if (stopped) {
-        // Finished or faulted: the core sits still until the host stops it.
+      // One load a slice: the debug port costs nothing more while no debugger talks to the core.
+      const debugSeq = block.load(CORE_WORD.DEBUG_SEQ);
+      if (debugSeq !== debugSeen) {
+        debugSeen = debugSeq;
+        this.serveInbox();
+      }
+      if (stopped || this.debug.debugHalted) {
+        // Finished, faulted or held by a debugger: the core sits still until the host stops it
+        // (or the debugger resumes it); a debug request wakes it through WAKE.
         seen = block.waitForEvent(seen, IDLE_WAIT_MS, 0);
         continue;
       }
@@ -155,6 +199,7 @@ export class Rv32CoreRuntime {
 
   /** Execute up to `budget` instructions; a finish or a fatal trap is reported here. */
   slice(budget: number): SliceState {
+    if (this.debug.debugHalted) return 'halted';
     this.updateIrqs();
     const r = this.hart.run(budget);
     // Published for the host's benchmarks (guest instructions per message).
@@ -174,9 +219,16 @@ export class Rv32CoreRuntime {
         this.uart.flush();
         this.reportFinish();
         return 'stopped';
+      case 'debug':
+        if (r.stop !== undefined) this.debug.hartStopped(r.stop);
+        return 'halted';
       case 'fatal':
         this.uart.flush();
-        if (r.fatal !== undefined) this.host.post({ type: 'fault', fault: this.faultOf(r.fatal) });
+        if (r.fatal !== undefined) {
+          // With a debugger attached the core first stops where it faulted; resumed, it reports.
+          if (this.debug.fatal(r.fatal)) return 'halted';
+          this.host.post({ type: 'fault', fault: this.faultOf(r.fatal) });
+        }
         return 'stopped';
     }
   }
@@ -214,7 +266,7 @@ export class Rv32CoreRuntime {
     const f = this.finished;
     const code = f === undefined || f.kind === 'pass' ? 0 : f.kind === 'fail' ? f.code : 0x7777;
     this.host.block.store(CORE_WORD.EXIT_CODE, code);
-    this.host.post({ type: 'exit', code });
+    this.host.post({ type: 'exit', code, cause: f === undefined ? 'halt' : f.kind });
   }
 
   private faultOf(fatal: FatalTrap): CoreFault {

@@ -8,6 +8,7 @@
 import { execAtomic } from './atomic.ts';
 import { isReadOnlyCsr } from './csr.ts';
 import { ENTRY } from './decode-cache.ts';
+import { isSystemOp } from './opcodes.ts';
 import { CAUSE } from './trap.ts';
 import type { Hart } from './hart.ts';
 
@@ -68,7 +69,12 @@ export function execSystem(h: Hart, pc: number): number {
     case 0: // ILLEGAL: mtval = the instruction bits
       h.trap(CAUSE.ILLEGAL_INSTRUCTION, imm, pc);
       return 0;
+    case 69: // BREAKPOINT pseudo-op: a debugger breakpoint or an execute trigger at pc
+      return h.breakAt(pc);
     default:
+      // An ordinary instruction can only get here through a translated block that ended in front
+      // of a stop point since removed: run it as the interpreter would.
+      if (!isSystemOp(op)) return h.execOne();
       if (!execAtomic(h, op, rd, rs1, rs2, pc)) return 0;
       h.pc = next;
       return 1;

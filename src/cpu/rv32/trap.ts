@@ -23,9 +23,9 @@ export const IRQ = {
 
 export type IrqLine = (typeof IRQ)[keyof typeof IRQ];
 
-export const MIP_MSIP = 1 << IRQ.MSI;
-export const MIP_MTIP = 1 << IRQ.MTI;
-export const MIP_MEIP = 1 << IRQ.MEI;
+const MIP_MSIP = 1 << IRQ.MSI;
+const MIP_MTIP = 1 << IRQ.MTI;
+const MIP_MEIP = 1 << IRQ.MEI;
 /** The interrupt bits this hart implements in mie and mip. */
 export const MIP_MASK = MIP_MSIP | MIP_MTIP | MIP_MEIP;
 

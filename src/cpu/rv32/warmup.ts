@@ -1,8 +1,8 @@
 // Type-feedback warm-up for the interpreter. V8 optimises `interpret` (one big switch) once it is
 // hot, and compiles every case that has not run yet as "deoptimise here" (no type feedback). The
 // first time a program then uses such an op (a DIV in a later phase, a first misaligned load),
-// the whole function deoptimises and is recompiled, which costs 50–150 ms on this machine, and
-// meanwhile the interpreter runs unoptimised at a few MIPS. So before the first real run, each
+// the whole function deoptimises and is recompiled, which takes long, and meanwhile the
+// interpreter runs unoptimised, many times slower. So before the first real run, each
 // process runs this short program (~1,500 instructions) once through every path of the loop:
 // each op, both outcomes of each branch, the fast, slow and watched paths of loads and stores,
 // the heat-counting exits of the translator's mode, and the exit in front of a system op.

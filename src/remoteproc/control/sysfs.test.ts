@@ -1,6 +1,6 @@
 // The sysfs attributes against Linux's remoteproc_sysfs.c: exact texts, sysfs_streq parsing, errno
 // codes, read-only mode, and the control-interface cases TC-C02, TC-C03 (our deviation), TC-C04,
-// TC-C12 and TC-C13 of reference/linux-remoteproc.md §9.8, driven through the attributes.
+// TC-C12 and TC-C13 of docs/malformed-input-cases.md, driven through the attributes.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -34,7 +34,7 @@ const BUFFER_ALIGN = 64;
 
 /** What the interrupt path needs of a queue, whatever its token type. */
 interface BoundQueue {
-  readonly vq: { moreUsed(): boolean; readonly broken: string | undefined };
+  readonly vq: { moreUsed(): boolean; readonly broken: RprocError | undefined };
   readonly vring: RprocVring;
   readonly callback: (() => void) | undefined;
 }
@@ -253,7 +253,7 @@ function isBroken(vq: BoundQueue['vq']): boolean {
 
 /** Why a queue stopped, read afresh (the driver's callback may have just broken it). */
 function brokenReason(vq: BoundQueue['vq']): string | undefined {
-  return vq.broken;
+  return vq.broken?.detail;
 }
 
 /**

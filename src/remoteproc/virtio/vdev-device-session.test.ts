@@ -248,7 +248,7 @@ describe('device-side vdev session: failures', () => {
     assert.equal(r.vdev.service(), 1);
     const s = r.ready;
     assert.deepEqual(
-      s.rings.map((x) => x.broken),
+      s.rings.map((x) => x.broken?.detail),
       ['internal error: boom', 'internal error: boom'],
     );
     assert.deepEqual(r.calls, ['open', 'failed internal error: boom']);
@@ -379,7 +379,7 @@ describe('device-side vdev session: batches', () => {
       throw new Error('oops');
     });
     assert.equal(r.stats.internalErrors, 1);
-    assert.equal(r.ready.rings[1].broken, 'internal error: oops');
+    assert.equal(r.ready.rings[1].broken?.detail, 'internal error: oops');
   });
 });
 

@@ -2,7 +2,7 @@
 // resolve the live resource table and the vdev entry in it, poll the host-written status for
 // DRIVER_OK, build both queues at the handshake (validated, see vdev-rings.ts), start over when the
 // host resets the status, kick the host and report queue failures. The device's own protocol plugs
-// in as a VdevDeviceRole. OpenAMP's VIRTIO_DEV_DEVICE handshake (reference/peers.md §2; virtio 1.x
+// in as a VdevDeviceRole. OpenAMP's VIRTIO_DEV_DEVICE handshake (OpenAMP lib/remoteproc/remoteproc_virtio.c; virtio 1.x
 // §2.1 status field, §3.1 device initialization, seen from the device).
 
 import { RprocError, hex } from '../../util/errors.ts';
@@ -264,10 +264,10 @@ export class VdevDeviceSession<S extends VdevQueues> {
 
   /** Record a queue's violation once (the VirtqueueDevice keeps it): stopped until a reset. */
   checkRing(s: S, ring: VdevRing): void {
-    if (ring.broken !== undefined || ring.vq.error === undefined) return;
-    ring.broken = ring.vq.error;
+    if (ring.broken !== undefined || ring.vq.broken === undefined) return;
+    ring.broken = ring.vq.broken;
     this.stats.queueErrors++;
-    this.diag.report(`${ring.broken}; ${ring.label} stopped until the host resets the device`);
+    this.diag.report(`${ring.broken.detail}; ${ring.label} stopped until the host resets the device`);
     this.role.queueStopped?.(s, ring);
   }
 
@@ -277,8 +277,9 @@ export class VdevDeviceSession<S extends VdevQueues> {
     const why = `internal error: ${errorText(e)}`;
     const s = this.current;
     if (s !== undefined) {
-      s.rings[0].broken ??= why;
-      s.rings[1].broken ??= why;
+      const broken = new RprocError('EIO', 'vdev-device', why, { cause: e });
+      s.rings[0].broken ??= broken;
+      s.rings[1].broken ??= broken;
       this.role.failed?.(why);
     }
     this.diag.report(why);

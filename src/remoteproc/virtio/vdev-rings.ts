@@ -2,9 +2,9 @@
 // DRIVER_OK: read the host's vring setup (da, notifyid, and num/align it may have overwritten)
 // once, validate it, map both rings and negotiate features. Plays the part of OpenAMP's
 // rproc_virtio_create_vdev / rpmsg_init_vdev reading the table after their DRIVER_OK wait
-// (reference/peers.md §2.3; the table layout is rsc_table.h's fw_rsc_vdev_vring).
+// (OpenAMP's rproc_virtio_create_vdev; the table layout is rsc_table.h's fw_rsc_vdev_vring).
 
-import { hex } from '../../util/errors.ts';
+import { hex, type RprocError } from '../../util/errors.ts';
 import { FW_RSC_ADDR_ANY } from '../../rsc/rsc-constants.ts';
 import { errorText } from '../../virtio/device-diagnostics.ts';
 import { VirtqueueDevice, type VringTranslate } from '../../virtio/vring-device.ts';
@@ -20,8 +20,8 @@ export interface VdevRing {
   readonly notifyId: number;
   /** The ring's memory (vring_size bytes at the validated da). */
   readonly memory: Uint8Array;
-  /** Why this queue stopped (a host protocol violation); sticky until the next reset. */
-  broken: string | undefined;
+  /** Why this queue stopped (EIO naming the host's protocol violation); sticky until the next reset. */
+  broken: RprocError | undefined;
   /** Used entries pushed since the last kick decision. */
   dirty: boolean;
 }

@@ -5,14 +5,6 @@
 import { RprocError, hex } from '../../util/errors.ts';
 import type { RpmsgEndpoint, RpmsgRxCallback } from './rpmsg-endpoint.ts';
 
-export interface RpmsgChannelInfo {
-  readonly name: string;
-  /** Our address (ANY until the default endpoint exists). */
-  readonly src: number;
-  /** The remote's address. */
-  readonly dst: number;
-}
-
 /** What a channel needs from its rpmsg device. */
 export interface ChannelOwner {
   /** virtio<N> of the rpmsg device, for names. */

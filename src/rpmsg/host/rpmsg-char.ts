@@ -8,7 +8,7 @@ import { ERRNO, RprocError } from '../../util/errors.ts';
 import { RPMSG_ADDR_ANY } from '../rpmsg-wire.ts';
 import type { RpmsgEndpoint, RxContext } from './rpmsg-endpoint.ts';
 import { RxBacklog } from './rx-backlog.ts';
-import type { VirtioRpmsgDevice } from './virtio-rpmsg-device.ts';
+import type { VirtioRpmsgBus } from './virtio-rpmsg-bus.ts';
 
 /** struct rpmsg_endpoint_info as the ioctls carry it (name cut to 31 characters). */
 export interface RpmsgEndpointInfo {
@@ -43,14 +43,14 @@ export class RpmsgEptDev {
   readonly info: RpmsgEndpointInfo;
   /** The N of /dev/rpmsgN. */
   readonly minor: number;
-  private readonly device: VirtioRpmsgDevice;
+  private readonly device: VirtioRpmsgBus;
   private readonly onDestroyed: (dev: RpmsgEptDev) => void;
   private file: RpmsgEptFile | undefined;
   private destroyedFlag = false;
 
   /** @internal made by RpmsgCtrlDev */
   constructor(
-    device: VirtioRpmsgDevice,
+    device: VirtioRpmsgBus,
     info: RpmsgEndpointInfo,
     minor: number,
     onDestroyed: (dev: RpmsgEptDev) => void,
@@ -192,7 +192,7 @@ export class RpmsgEptFile {
    * write(): one message to info.dst, resolving with its length. Blocking writes wait for a TX
    * buffer (up to rpmsg_send's 15 s, then ETIMEDOUT); O_NONBLOCK ones fail with EAGAIN when none is
    * free (Linux passes on rpmsg_trysend's ENOMEM; EAGAIN is what a non-blocking write means, and
-   * what the reference's TC-M11 asks for). EMSGSIZE above the MTU, EPIPE once the endpoint is gone.
+   * what TC-M11 of docs/malformed-input-cases.md asks for). EMSGSIZE above the MTU, EPIPE once the endpoint is gone.
    */
   async write(data: Uint8Array): Promise<number> {
     const ept = this.ept;

@@ -7,14 +7,14 @@ import { ByteView } from '../../util/bytes.ts';
 import { RprocError } from '../../util/errors.ts';
 import { RPMSG_ADDR_ANY, RPMSG_NAME_SIZE } from '../rpmsg-wire.ts';
 import { RpmsgEptDev, type RpmsgEndpointInfo } from './rpmsg-char.ts';
-import type { VirtioRpmsgDevice } from './virtio-rpmsg-device.ts';
+import type { VirtioRpmsgBus } from './virtio-rpmsg-bus.ts';
 
 /** _IOW(0xb5, 0x1, struct rpmsg_endpoint_info): create an endpoint device. */
 export const RPMSG_CREATE_EPT_IOCTL = 0x4028b501;
 /** _IOW(0xb5, 0x3, ...): create a channel (an rpmsg device) — not offered here, see ioctl(). */
 export const RPMSG_CREATE_DEV_IOCTL = 0x4028b503;
 /** _IOW(0xb5, 0x4, ...): release a channel made with RPMSG_CREATE_DEV_IOCTL. */
-export const RPMSG_RELEASE_DEV_IOCTL = 0x4028b504;
+const RPMSG_RELEASE_DEV_IOCTL = 0x4028b504;
 
 /** sizeof(struct rpmsg_endpoint_info): char name[32]; __u32 src; __u32 dst. */
 export const RPMSG_ENDPOINT_INFO_SIZE = 40;
@@ -59,11 +59,11 @@ export function decodeEndpointInfo(bytes: Uint8Array): RpmsgEndpointInfo {
 }
 
 export class RpmsgCtrlDev {
-  readonly device: VirtioRpmsgDevice;
+  readonly device: VirtioRpmsgBus;
   private readonly devs = new Set<RpmsgEptDev>();
   private nextMinor = 0;
 
-  constructor(device: VirtioRpmsgDevice) {
+  constructor(device: VirtioRpmsgBus) {
     this.device = device;
   }
 

@@ -19,7 +19,7 @@ import {
   type RpmsgCore,
 } from '../../testing/loopback.ts';
 import { hostileCore } from '../../testing/hostile-remote.ts';
-import { endpointStream } from './endpoint-stream.ts';
+import { endpointStream, endpointStreamStats } from './endpoint-stream.ts';
 import type { RpmsgEndpoint } from './rpmsg-endpoint.ts';
 
 const enc = new TextEncoder();
@@ -319,6 +319,44 @@ describe('rpmsg data path', () => {
       s.write(new Uint8Array(497));
     });
     assert.ok(isRprocError(await writeErr, 'EINVAL'), 'no destination: EINVAL');
+    await lb.close();
+  });
+
+  it('an endpoint stream nobody reads: its buffer, then held RX buffers, then counted drops', async () => {
+    let talker: RemoteEndpoint | undefined;
+    const lb = await createLoopback({
+      core: rpmsgCore((core) => {
+        talker = core.device.createEndpoint({ name: 'talker', cb: () => undefined });
+      }),
+    });
+    const ch = lb.host.channels.find((c) => c.name === 'talker');
+    assert.ok(ch !== undefined && talker !== undefined);
+    const highWaterMark = 2;
+    const stream = endpointStream(ch, { highWaterMark });
+    const ept = ch.ept;
+    assert.ok(ept !== undefined);
+    const heldLimit = ept.rxHeldLimit;
+    assert.ok(heldLimit > 0);
+    // The stream's own buffer takes highWaterMark messages; the rest stay in their RX buffers up
+    // to the endpoint's share, and beyond that they are dropped and counted.
+    const sent = highWaterMark + heldLimit + 5;
+    let accepted = 0;
+    for (let i = 0; i < sent; i++) {
+      if (talker.trySendTo(ept.addr, enc.encode(`m${i}`)) === 0) accepted++;
+      await lb.idle();
+    }
+    assert.equal(accepted, sent, 'the remote always found an RX buffer');
+    assert.deepEqual(endpointStreamStats(stream), { held: heldLimit, dropped: 5 });
+    const got: string[] = [];
+    for await (const chunk of stream) {
+      got.push(String(chunk));
+      if (got.length === highWaterMark + heldLimit) break;
+    }
+    assert.deepEqual(
+      got,
+      Array.from({ length: highWaterMark + heldLimit }, (_, i) => `m${i}`),
+      'what was kept arrives in order; the drops are the newest',
+    );
     await lb.close();
   });
 

@@ -40,7 +40,7 @@ export interface SendOptions {
 /** What an endpoint needs from the rpmsg device it lives on. */
 export interface EndpointTransport {
   readonly mtu: number;
-  /** Non-blocking raw send: 0 or a negative errno. */
+  /** Non-blocking raw send: 0 or a negative errno (rpmsg_send_offchannel_raw with wait false). */
   trySendRaw(src: number, dst: number, data: Uint8Array): number;
   /** Blocking raw send: resolves when queued, rejects with RprocError. */
   sendRaw(src: number, dst: number, data: Uint8Array, timeoutMs: number): Promise<void>;
@@ -130,6 +130,7 @@ export class RpmsgEndpoint {
     return this.trySendTo(this.dst, data);
   }
 
+  /** rpmsg_trysendto: as trySend, to `dst`. */
   trySendTo(dst: number, data: Uint8Array): number {
     if (this.destroyedFlag) return -ERRNO.EPIPE;
     return this.transport.trySendRaw(this.addr, dst, data);

@@ -88,7 +88,7 @@ describe('rpmsg handshake in the live table', () => {
     assert.equal(one.rproc.state, 'running', 'the processor stays up without its rpmsg device');
     assert.equal(liveVdev(one).status, 0x83);
     assert.ok(one.logs.some((l) => /virtio_rpmsg_bus probe failed: ENOMEM: .*vring 1/.test(l)));
-    assert.equal(one.host.rpmsgDevices.length, 0);
+    assert.equal(one.host.buses.length, 0);
     await one.rproc.shutdown();
     assert.equal(one.platform.pool.outstanding, 0, 'nothing the probe allocated is left');
     await one.close();
@@ -241,7 +241,7 @@ describe('rpmsg handshake in the live table', () => {
     assert.equal(lb.rproc.state, 'offline');
     assert.ok(lb.rproc.resources.idle);
     assert.equal(lb.platform.pool.outstanding, 0);
-    assert.equal(lb.host.rpmsgDevices.length, 0);
+    assert.equal(lb.host.buses.length, 0);
     await lb.close();
   });
 

@@ -9,8 +9,8 @@ import { VIRTIO_ID_RPMSG } from '../../rsc/rsc-constants.ts';
 import type { VirtioDevice, VirtioDriver } from '../../virtio/virtio-device.ts';
 import { RPMSG_BUF_SIZE, RPMSG_HDR_SIZE, VIRTIO_RPMSG_F_NS } from '../rpmsg-wire.ts';
 import type { RpmsgChannel } from './rpmsg-channel.ts';
-import type { RpmsgEndpoint, RxContext } from './rpmsg-endpoint.ts';
-import { VirtioRpmsgDevice, type RpmsgBufferConfig } from './virtio-rpmsg-device.ts';
+import type { RxContext } from './rpmsg-endpoint.ts';
+import { VirtioRpmsgBus, type RpmsgBufferConfig } from './virtio-rpmsg-bus.ts';
 import { RpmsgCtrlDev } from './rpmsg-ctrl.ts';
 import type { RpmsgTap } from './rpmsg-tap.ts';
 
@@ -30,12 +30,12 @@ export interface RpmsgHostEvents extends Record<string, unknown> {
   channel: {
     readonly action: 'add' | 'remove';
     readonly channel: RpmsgChannel;
-    readonly device: VirtioRpmsgDevice;
+    readonly device: VirtioRpmsgBus;
   };
   /** An rpmsg device came up (DRIVER_OK) or went away (remote stopped or crashed). */
-  device: { readonly action: 'add' | 'remove'; readonly device: VirtioRpmsgDevice };
+  device: { readonly action: 'add' | 'remove'; readonly device: VirtioRpmsgBus };
   /** The remote broke a ring or the protocol; the device stops until the remote restarts. */
-  error: { readonly device: VirtioRpmsgDevice; readonly reason: string };
+  error: { readonly device: VirtioRpmsgBus; readonly reason: string };
 }
 
 export interface RpmsgHostOptions {
@@ -64,7 +64,7 @@ export interface RpmsgHostOptions {
  */
 export type ChannelScope =
   | { readonly rproc: string | { readonly name: string } }
-  | { readonly device: VirtioRpmsgDevice }
+  | { readonly device: VirtioRpmsgBus }
   | { readonly anyDevice: true };
 
 export type ChannelWaitOptions = ChannelScope & {
@@ -75,8 +75,8 @@ export type ChannelWaitOptions = ChannelScope & {
 export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
   private readonly config: RpmsgBufferConfig;
   private readonly drivers: RpmsgDriver[] = [];
-  private readonly devices = new Map<VirtioDevice, VirtioRpmsgDevice>();
-  private readonly ctrls = new Map<VirtioRpmsgDevice, RpmsgCtrlDev>();
+  private readonly devices = new Map<VirtioDevice, VirtioRpmsgBus>();
+  private readonly ctrls = new Map<VirtioRpmsgBus, RpmsgCtrlDev>();
   /** The virtio driver to register with a transport (RprocVirtio's registry). */
   readonly virtioDriver: VirtioDriver;
   private tapValue: RpmsgTap | undefined;
@@ -140,21 +140,22 @@ export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
     return [...this.devices.values()].flatMap((d) => [...d.channelList]);
   }
 
-  get rpmsgDevices(): VirtioRpmsgDevice[] {
+  /** One rpmsg bus per virtio rpmsg device probed (Linux: one virtproc_info each). */
+  get buses(): VirtioRpmsgBus[] {
     return [...this.devices.values()];
   }
 
   /** The rpmsg devices of processor `rproc` (by name), in probe order. */
-  devicesOf(rproc: string | { readonly name: string }): VirtioRpmsgDevice[] {
+  devicesOf(rproc: string | { readonly name: string }): VirtioRpmsgBus[] {
     const name = typeof rproc === 'string' ? rproc : rproc.name;
-    return this.rpmsgDevices.filter((d) => d.vdev.parentName === name);
+    return this.buses.filter((d) => d.vdev.parentName === name);
   }
 
   /**
    * The control device of `device` (/dev/rpmsg_ctrlN, rpmsg-ctrl.ts): endpoint devices made
    * through it go away with the device, their readers getting EPIPE.
    */
-  ctrl(device: VirtioRpmsgDevice): RpmsgCtrlDev {
+  ctrl(device: VirtioRpmsgBus): RpmsgCtrlDev {
     if (device.removed) throw new RprocError('ENODEV', 'rpmsg-ctrl', `${device.deviceName} is gone`);
     let ctrl = this.ctrls.get(device);
     if (ctrl === undefined) this.ctrls.set(device, (ctrl = new RpmsgCtrlDev(device)));
@@ -178,7 +179,7 @@ export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
    * processor's channel, `{ anyDevice: true }` to take the first one any core announces.
    */
   waitForChannel(name: string, options: ChannelWaitOptions): Promise<RpmsgChannel> {
-    let match: (d: VirtioRpmsgDevice) => boolean;
+    let match: (d: VirtioRpmsgBus) => boolean;
     try {
       match = scopeMatcher(options, 'waitForChannel');
     } catch (e) {
@@ -213,7 +214,7 @@ export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
   }
 
   private probe(vdev: VirtioDevice): void {
-    const dev = new VirtioRpmsgDevice(vdev, this.config, {
+    const dev = new VirtioRpmsgBus(vdev, this.config, {
       channelAdded: (channel) => {
         this.emit('channel', { action: 'add', channel, device: dev });
         void this.bind(channel);
@@ -261,7 +262,7 @@ export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
 }
 
 /** Which devices `scope` covers; EINVAL naming the call when it is not a ChannelScope. */
-function scopeMatcher(scope: unknown, op: string): (d: VirtioRpmsgDevice) => boolean {
+function scopeMatcher(scope: unknown, op: string): (d: VirtioRpmsgBus) => boolean {
   if (typeof scope === 'object' && scope !== null) {
     const s = scope as { rproc?: unknown; device?: unknown; anyDevice?: unknown };
     if (s.anyDevice === true) return () => true;
@@ -277,7 +278,7 @@ function scopeMatcher(scope: unknown, op: string): (d: VirtioRpmsgDevice) => boo
       const name = (s.rproc as { name: string }).name;
       return (d) => d.vdev.parentName === name;
     }
-    if (s.device instanceof VirtioRpmsgDevice) {
+    if (s.device instanceof VirtioRpmsgBus) {
       const device = s.device;
       return (d) => d === device;
     }
@@ -301,4 +302,4 @@ function scopeText(scope: ChannelScope): string {
   return `by ${typeof scope.rproc === 'string' ? scope.rproc : scope.rproc.name}`;
 }
 
-export type { RpmsgChannel, RpmsgEndpoint, VirtioRpmsgDevice };
+export type { RpmsgChannel, VirtioRpmsgBus };

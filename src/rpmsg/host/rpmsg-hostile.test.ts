@@ -1,5 +1,5 @@
 // The host against a misbehaving remote: every TC-V* and TC-M* case of
-// reference/linux-remoteproc.md §9.6–§9.7 as a named test, plus what else a remote can write (used
+// docs/malformed-input-cases.md as a named test, plus what else a remote can write (used
 // rings, buffer contents, the live table, doorbells). For each: no exception, hang or leak; the
 // problem counted or reported with the value in hex; the buffer recycled (Linux loses it) and later
 // traffic working where the ring is intact; a broken ring marks the device broken ('error') and
@@ -7,6 +7,7 @@
 // without it sends fail with EIO until the remote is restarted by hand.
 
 import { describe, it } from 'node:test';
+import { once } from 'node:events';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ERRNO, isRprocError } from '../../util/errors.ts';
@@ -87,7 +88,7 @@ async function brokenUntilRestart(rig: Rig, reason: RegExp, crash: RprocEvents['
   assert.match(lb.hostErrors[0] ?? '', reason);
   assertVirtioCrash(crash, reason);
   assert.equal(lb.rproc.state, 'crashed');
-  assert.match(lb.device?.broken ?? '', reason);
+  assert.match(lb.device?.broken?.message ?? '', reason);
   assert.equal(ept.trySend(enc.encode('x')), -ERRNO.EIO);
   const e = await rejectsWith(ept.send(enc.encode('x')), 'EIO');
   assert.match(e.message, reason);
@@ -296,6 +297,50 @@ describe('TC-V: virtio and vrings against a hostile remote', () => {
   });
 
   it('TC-V06 status 0 → 1 → 3 → 7, 0 at stop, |0x80 on probe failure; a remote rewriting status is not believed', async () => {
+    // The status byte as the firmware sees it at each step: when the core starts (before any
+    // virtio device), when the driver is probed (ACKNOWLEDGE | DRIVER), and once it is up.
+    const seen: number[] = [];
+    let remote: HostileRemote | undefined;
+    const watched = new Loopback({
+      core: hostileCore((r) => {
+        remote = r;
+        seen.push(r.status);
+      }),
+      wrapDriver: (driver) => ({
+        ...driver,
+        probe: (dev) => {
+          seen.push(remote?.status ?? -1);
+          return driver.probe(dev);
+        },
+      }),
+    });
+    await watched.boot();
+    seen.push(watched.c.status);
+    assert.deepEqual(seen, [0, 3, 7]);
+    await watched.close();
+    // A device no driver claims stops at ACKNOWLEDGE.
+    const unclaimed = new Loopback({
+      core: hostileCore(),
+      wrapDriver: (driver) => ({ ...driver, deviceIds: [] }),
+    });
+    await unclaimed.boot();
+    assert.equal(unclaimed.c.status, 1);
+    await unclaimed.close();
+    // A probe that fails adds FAILED (0x80) to what was set; the processor keeps running.
+    const refused = new Loopback({
+      core: hostileCore(),
+      wrapDriver: (driver) => ({
+        ...driver,
+        probe: () => {
+          throw new Error('injected probe failure');
+        },
+      }),
+    });
+    await refused.boot();
+    assert.equal(refused.c.status, 0x83);
+    assert.equal(refused.rproc.state, 'running');
+    await refused.close();
+
     const rig = await setup();
     const { lb, r } = rig;
     assert.equal(r.status, 7);
@@ -589,7 +634,17 @@ describe('TC-M: rpmsg against a hostile remote', () => {
       await lb.idle();
       assert.ok(isRprocError(await blocked, 'EPIPE'), how);
       await rejectsWith(rig.ept.send(enc.encode('late')), 'EPIPE');
+      // Closing the stream still works: it closes, with no error beyond the EPIPE already given.
+      const errors: unknown[] = [];
+      stream.on('error', (e) => errors.push(e));
+      const closed = stream.closed ? Promise.resolve() : once(stream, 'close');
       stream.destroy();
+      await closed;
+      assert.ok(stream.closed && stream.destroyed, how);
+      assert.ok(
+        errors.every((e) => isRprocError(e, 'EPIPE')),
+        `${how}: ${errors.map(String).join('; ')}`,
+      );
       await lb.close();
     }
   });
@@ -633,6 +688,15 @@ describe('TC-M: rpmsg against a hostile remote', () => {
       (e) => isRprocError(e, 'EINVAL'),
     );
     assert.equal(dev.announce('x'.repeat(31), rig.ept), 0);
+    // The remote's name-service message fills all 32 bytes of the name, no NUL.
+    const raw = encodeNsMsg({ name: '', addr: 0x401, flags: 0 });
+    raw.fill(0x79, 0, 32);
+    rig.r.announce('', 0x401, 0, raw);
+    await rig.lb.idle();
+    assert.deepEqual(
+      rig.lb.host.channels.map((c) => c.name),
+      ['svc', 'y'.repeat(31)],
+    );
     await rig.lb.close();
   });
 

@@ -4,20 +4,20 @@
 // remote-written header values that passed.
 
 import type { RpmsgChannel } from './rpmsg-channel.ts';
-import type { VirtioRpmsgDevice } from './virtio-rpmsg-device.ts';
+import type { VirtioRpmsgBus } from './virtio-rpmsg-bus.ts';
 
 export interface RpmsgTap {
   /** The host queued a message to the remote (it is on vring1 and the remote was kicked if needed). */
-  tx(device: VirtioRpmsgDevice, src: number, dst: number, len: number): void;
+  tx(device: VirtioRpmsgBus, src: number, dst: number, len: number): void;
   /** A well-formed message from the remote, before its endpoint (if any) gets it. */
-  rx(device: VirtioRpmsgDevice, src: number, dst: number, len: number): void;
+  rx(device: VirtioRpmsgBus, src: number, dst: number, len: number): void;
   /** A host endpoint was created (with its channel, if it is one's default endpoint) or destroyed. */
   endpoint(
-    device: VirtioRpmsgDevice,
+    device: VirtioRpmsgBus,
     addr: number,
     action: 'create' | 'destroy',
     channel: RpmsgChannel | undefined,
   ): void;
   /** Fault injection: while this says true, the host finds no free TX buffer (sends wait or get ENOMEM). */
-  txStarved?(device: VirtioRpmsgDevice): boolean;
+  txStarved?(device: VirtioRpmsgBus): boolean;
 }

@@ -4,7 +4,7 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLoopback, echoCore } from '../../testing/loopback.ts';
+import { createLoopback, rpmsgCore } from '../../testing/loopback.ts';
 import { hostileCore } from '../../testing/hostile-remote.ts';
 import { RPMSG_MTU } from '../rpmsg-wire.ts';
 import { RPMSG_TTY_MAX_PORTS, RPMSG_TTY_NAME, RpmsgTtyDriver, type RpmsgTtyPort } from './rpmsg-tty.ts';
@@ -19,7 +19,22 @@ function collect(port: RpmsgTtyPort): { bytes: () => Buffer; ended: Promise<void
 
 describe('rpmsg tty', () => {
   it('TC-M18 a write above the MTU goes out as MTU-sized messages and comes back as the same bytes', async () => {
-    const lb = await createLoopback({ core: echoCore(RPMSG_TTY_NAME) }, false);
+    // The remote echoes every message and records its length.
+    const lengths: number[] = [];
+    const lb = await createLoopback(
+      {
+        core: rpmsgCore((core) =>
+          core.device.createEndpoint({
+            name: RPMSG_TTY_NAME,
+            cb: (data, src, ept) => {
+              lengths.push(data.length);
+              ept.sendTo(src, data).catch((e: unknown) => core.errors.push(String(e)));
+            },
+          }),
+        ),
+      },
+      false,
+    );
     const tty = new RpmsgTtyDriver();
     lb.host.registerDriver(tty);
     await lb.boot();
@@ -30,6 +45,7 @@ describe('rpmsg tty', () => {
     const data = Buffer.alloc(2 * RPMSG_MTU + 8, 0).map((_, i) => (i * 7) & 0xff);
     await new Promise<void>((resolve, reject) => port.write(data, (e) => (e ? reject(e) : resolve())));
     await lb.idle();
+    assert.deepEqual(lengths, [RPMSG_MTU, RPMSG_MTU, 8]);
     assert.deepEqual(got.bytes(), data);
     assert.equal(lb.c.errors.length, 0);
     await lb.close();

@@ -42,7 +42,12 @@ export interface EndpointState {
   destroyed: boolean;
 }
 
-/** What an endpoint needs of its device (implemented by RpmsgVirtioDevice). */
+/**
+ * What an endpoint needs of its device (implemented by RpmsgVirtioDevice). The calls that return a
+ * number return 0 or a negative errno: the status contract of OpenAMP's rpmsg_trysend,
+ * rpmsg_sendto_nocopy, rpmsg_release_tx_buffer, rpmsg_hold_rx_buffer and rpmsg_release_rx_buffer
+ * (docs/architecture.md, Errors), kept because they run per message.
+ */
 export interface EndpointOwner {
   readonly mtu: number;
   trySendFrom(ept: RemoteEndpoint, dst: number, data: Uint8Array): number;

@@ -312,7 +312,7 @@ describe('handshake', () => {
     host2.handshake();
     assert.deepEqual(pump(remote2, host2), []);
     assert.equal(remote2.stats.queueErrors, 1);
-    assert.match(remote2.queueErrors.tx ?? '', /outside the memory the device can see/);
+    assert.match(remote2.queueErrors.tx?.message ?? '', /outside the memory the device can see/);
     assert.equal(errors.length, 1);
   });
 });

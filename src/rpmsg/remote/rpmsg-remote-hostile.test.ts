@@ -179,7 +179,7 @@ describe('hostile rings after a good handshake', BOUNDED, () => {
     raw1.pushAvailRaw(0);
     assert.doesNotThrow(() => remote.service());
     assert.equal(remote.stats.queueErrors, 1);
-    assert.match(remote.queueErrors.rx ?? '', /comes back to descriptor 0x0 .*a loop/);
+    assert.match(remote.queueErrors.rx?.message ?? '', /comes back to descriptor 0x0 .*a loop/);
     assert.match(errors[0] ?? '', /vring1 \(rx\) stopped until the host resets the device/);
     assert.equal(remote.state, 'ready');
     assert.equal(ept.trySend(enc.encode('still')), 0);

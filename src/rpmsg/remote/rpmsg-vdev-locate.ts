@@ -4,26 +4,12 @@
 // accessors in device role for rpmsg_virtio.c.
 
 import { VIRTIO_ID_RPMSG } from '../../rsc/rsc-constants.ts';
-import {
-  LiveVdevFields,
-  findVdev,
-  type LiveVringFields,
-  type VdevLocation,
-  type VringGeometry,
-} from '../../remoteproc/virtio/vdev-locate.ts';
+import { findVdev, type VdevLocation } from '../../remoteproc/virtio/vdev-locate.ts';
 
 const OP = 'rpmsg-remote';
 
-/** rpmsg uses exactly two vrings: vring0 = remote TX (host RX), vring1 = remote RX (host TX). */
-export const RPMSG_VRING_TX = 0;
-export const RPMSG_VRING_RX = 1;
-
 /** Where the rpmsg vdev lies in the table and what the firmware itself wrote into it. */
 export type RpmsgVdevLocation = VdevLocation;
-/** One rpmsg vring as parsed: num/align are the firmware's; da/notifyId as they were then. */
-export type RscVringGeometry = VringGeometry;
-/** One vring's fields as the host left them in the live table; raw, to be validated by the caller. */
-export type LiveVring = LiveVringFields;
 
 export interface FindRpmsgVdevOptions {
   /** Which RSC_VDEV entry with id 7 (VIRTIO_ID_RPMSG), counting from 0 in table order; default 0. */
@@ -63,11 +49,4 @@ export interface RpmsgNotifyIds {
 export function readRpmsgNotifyIds(table: Uint8Array, options: FindRpmsgVdevOptions = {}): RpmsgNotifyIds {
   const loc = findRpmsgVdev(table, options);
   return { tx: loc.vrings[0].notifyId, rx: loc.vrings[1].notifyId, vdev: loc.notifyId };
-}
-
-/** The host-written fields of the rpmsg vdev entry in the live table (see LiveVdevFields). */
-export class LiveVdev extends LiveVdevFields {
-  constructor(table: Uint8Array, loc: RpmsgVdevLocation) {
-    super(table, loc, OP, 'rpmsg vdev entry');
-  }
 }

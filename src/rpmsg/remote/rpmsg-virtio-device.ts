@@ -3,7 +3,7 @@
 // vdev session (DRIVER_OK wait, validated vrings, host resets: src/remoteproc/virtio/vdev-device-session.ts),
 // announces endpoints with name-service messages, sends on vring0 and receives on vring1.
 // Everything the host writes is validated; service() never throws.
-// Plays the part of OpenAMP's rpmsg_virtio.c in VIRTIO_DEV_DEVICE role (reference: peers.md §2).
+// Plays the part of OpenAMP's rpmsg_virtio.c in VIRTIO_DEV_DEVICE role (lib/rpmsg/rpmsg_virtio.c).
 
 import { errorText, type DeviceDiagnostics } from '../../virtio/device-diagnostics.ts';
 import { ERRNO, RprocError, hex, type ErrnoName } from '../../util/errors.ts';
@@ -189,7 +189,8 @@ export class RpmsgVirtioDevice {
         arm: (s) => this.armNotifications(s),
         dropped: (cause) => this.dropSession(cause),
         queueStopped: (s, ring) => {
-          if (ring === s.tx) this.waiters.rejectAll('EIO', `the TX queue stopped: ${ring.broken ?? ''}`);
+          if (ring === s.tx)
+            this.waiters.rejectAll('EIO', `the TX queue stopped: ${ring.broken?.detail ?? ''}`);
         },
         failed: (why) => this.waiters.rejectAll('EIO', why),
       },
@@ -232,8 +233,8 @@ export class RpmsgVirtioDevice {
     return this.diag.lastError;
   }
 
-  /** Why a queue stopped, per queue, while ready. */
-  get queueErrors(): { readonly tx: string | undefined; readonly rx: string | undefined } {
+  /** Why a queue stopped (EIO naming the host's violation), per queue, while ready. */
+  get queueErrors(): { readonly tx: RprocError | undefined; readonly rx: RprocError | undefined } {
     return { tx: this.session?.tx.broken, rx: this.session?.rx.broken };
   }
 
@@ -706,7 +707,7 @@ export class RpmsgVirtioDevice {
       return Promise.reject(this.error(pre, this.sendProblem(pre, ept, dst, data.length)));
     const s = this.readySession();
     if (s !== undefined && s.tx.broken !== undefined) {
-      return Promise.reject(this.error('EIO', `the TX queue stopped: ${s.tx.broken}`));
+      return Promise.reject(this.error('EIO', `the TX queue stopped: ${s.tx.broken.detail}`));
     }
     if (s !== undefined && this.backlogEmpty()) {
       const rc = this.sendNow(s, ept, dst, data);
@@ -758,7 +759,8 @@ export class RpmsgVirtioDevice {
       }
       const slot = this.acquireTx(s);
       if (slot === undefined) {
-        if (s.tx.broken !== undefined) this.waiters.rejectAll('EIO', `the TX queue stopped: ${s.tx.broken}`);
+        if (s.tx.broken !== undefined)
+          this.waiters.rejectAll('EIO', `the TX queue stopped: ${s.tx.broken.detail}`);
         return n;
       }
       if (w.data.length > slot.buf.length - RPMSG_HDR_SIZE) {

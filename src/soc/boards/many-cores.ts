@@ -1,9 +1,12 @@
-// A generated board with N js cores, each with its own 1 MiB RAM (seen at 0x80000000 by the core),
-// its own vdev0 vrings and buffer region and a DMA pool: for scale tests and the boot/throughput
-// benchmark. Built with the FDT builder, so it needs no dtc.
+// A generated board with N js cores (or rv32 cores), each with its own 1 MiB RAM (seen at
+// 0x80000000 by the core), its own vdev0 vrings and buffer region and a DMA pool: for scale tests,
+// the boot/throughput benchmark and multi-core debugging tests. Built with the FDT builder, so it
+// needs no dtc.
 
 import { buildFdt, cells, flag, node, reg, ref, str, strs, u32, type NodeSpec } from '../fdt/fdt-builder.ts';
 import type { Fdt } from '../fdt/fdt-tree.ts';
+import { RprocError } from '../../util/errors.ts';
+import { RPROC_TS_COMPATIBLE } from '../fdt/fdt-remoteproc.ts';
 
 const RAM_BASE = 0x8000_0000;
 const PER_CORE = 0x40_0000;
@@ -17,8 +20,9 @@ function region(label: string, name: string, pa: number, size: number): NodeSpec
   );
 }
 
-export function manyCoreBoard(cores: number, firmware = 'rpmsg-echo'): Fdt {
-  if (!Number.isInteger(cores) || cores < 1 || cores > 64) throw new RangeError(`1..64 cores, not ${cores}`);
+export function manyCoreBoard(cores: number, firmware = 'rpmsg-echo', kind: 'js' | 'rv32' = 'js'): Fdt {
+  if (!Number.isInteger(cores) || cores < 1 || cores > 64)
+    throw new RprocError('EINVAL', 'board', `a many-cores board has 1..64 cores, not ${cores}`);
   const reserved: NodeSpec[] = [];
   const procs: NodeSpec[] = [];
   for (let i = 0; i < cores; i++) {
@@ -35,7 +39,7 @@ export function manyCoreBoard(cores: number, firmware = 'rpmsg-echo'): Fdt {
       node(
         `remoteproc@${(0x1010_0000 + i * 0x1000).toString(16)}`,
         {
-          compatible: str('rproc-ts,js-core'),
+          compatible: str(kind === 'rv32' ? RPROC_TS_COMPATIBLE.rv32Core : RPROC_TS_COMPATIBLE.jsCore),
           reg: reg([[0x1010_0000 + i * 0x1000, 0x1000]]),
           'memory-region': cells(
             ...['ram', 'vring0', 'vring1', 'buffer', 'pool'].map((r) => ref(`c${i}_${r}`)),

@@ -109,6 +109,25 @@ describe('loadBoardBlob / loadBoard', () => {
     assert.match(e.message, /board file .*nope\.dtb does not exist/);
   });
 
+  it('a directory is EISDIR naming it, not a raw read error', async () => {
+    const e = await rprocErrorOfAsync(() => loadBoardBlob(scratch));
+    assert.equal(e.code, 'EISDIR');
+    assert.equal(e.message, `EISDIR: board file ${scratch} is a directory`);
+  });
+
+  it(
+    'an unreadable file keeps its errno name and names the file',
+    { skip: process.getuid?.() === 0 ? 'root reads any file' : false },
+    async () => {
+      const path = join(scratch, 'locked.dtb');
+      writeFileSync(path, ampBoardBytes());
+      chmodSync(path, 0);
+      const e = await rprocErrorOfAsync(() => loadBoardBlob(path));
+      assert.equal(e.code, 'EACCES');
+      assert.match(e.message, /cannot read board file .*locked\.dtb \(EACCES\)/);
+    },
+  );
+
   it('a .dtb with a good magic but a bad body fails when read, with EINVAL', async () => {
     const bad = ampBoardBytes().slice(0, 64);
     const path = join(scratch, 'truncated.dtb');

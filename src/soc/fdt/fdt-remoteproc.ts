@@ -96,7 +96,7 @@ export function reservedMemoryRegions(fdt: Fdt): ReservedRegion[] {
 }
 
 /** Decode one remoteproc node. */
-export function describeRemoteproc(fdt: Fdt, node: FdtNode): RemoteprocNode {
+function describeRemoteproc(fdt: Fdt, node: FdtNode): RemoteprocNode {
   const memoryRegions = fdt.phandleList(node, 'memory-region').map((target, i) => {
     if (target.parent?.parent !== fdt.root || target.parent.name !== 'reserved-memory') {
       throw new RprocError(

@@ -9,7 +9,7 @@ import { FdtNode, readCells, type RegEntry } from './fdt-node.ts';
 const OP = 'fdt-lookup';
 
 /** Linux's MAX_PHANDLE_ARGS: the most argument cells one phandle-list entry may carry. */
-export const MAX_PHANDLE_ARGS = 16;
+const MAX_PHANDLE_ARGS = 16;
 
 /** One /memreserve/ entry (spec §5.3). */
 export interface MemReserve {

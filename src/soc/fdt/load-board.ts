@@ -3,7 +3,7 @@
 // dtc (dts-compile.ts). Without a path, the embedded default board is used.
 
 import { readFile, stat } from 'node:fs/promises';
-import { RprocError, hex } from '../../util/errors.ts';
+import { ERRNO, RprocError, hex, type ErrnoName } from '../../util/errors.ts';
 import { defaultBoardDtb } from './boards/default-board.ts';
 import { compileDts, type DtcOptions } from './dts-compile.ts';
 import { isFdtBlob, readFdt } from './fdt-reader.ts';
@@ -17,12 +17,13 @@ const MAX_BOARD_FILE_BYTES = 16 * 1024 * 1024;
 export async function loadBoardBlob(path: string, options: DtcOptions = {}): Promise<Uint8Array> {
   let size: number;
   try {
-    size = (await stat(path)).size;
+    const st = await stat(path);
+    if (st.isDirectory()) throw new RprocError('EISDIR', OP, `board file ${path} is a directory`);
+    if (!st.isFile()) throw new RprocError('EINVAL', OP, `board file ${path} is not a regular file`);
+    size = st.size;
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT')
-      throw new RprocError('ENOENT', OP, `board file ${path} does not exist`, { cause: e });
-    throw new RprocError('EIO', OP, `cannot read board file ${path}: ${String(e)}`, { cause: e });
+    if (e instanceof RprocError) throw e;
+    throw unreadable(path, e);
   }
   if (size > MAX_BOARD_FILE_BYTES) {
     throw new RprocError(
@@ -31,9 +32,24 @@ export async function loadBoardBlob(path: string, options: DtcOptions = {}): Pro
       `board file ${path} is ${hex(size)} bytes, over ${hex(MAX_BOARD_FILE_BYTES)}`,
     );
   }
-  const bytes = new Uint8Array(await readFile(path));
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch (e) {
+    throw unreadable(path, e);
+  }
   if (isFdtBlob(bytes)) return bytes;
   return compileDts(path, options);
+}
+
+/** A file-system error on the board file as one line: ENOENT, EACCES and the like keep their name. */
+function unreadable(path: string, e: unknown): RprocError {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT')
+    return new RprocError('ENOENT', OP, `board file ${path} does not exist`, { cause: e });
+  const name = code !== undefined && code in ERRNO ? (code as ErrnoName) : 'EIO';
+  const why = code ?? (e instanceof Error ? e.message : String(e));
+  return new RprocError(name, OP, `cannot read board file ${path} (${why})`, { cause: e });
 }
 
 /** The board at `path` (.dtb or .dts), or the embedded default board without a path. */

@@ -9,11 +9,12 @@ import { PhysMemory } from '../phys-memory.ts';
 import { createMember } from './group-member.ts';
 import { GroupLoop } from './group-loop.ts';
 import { isGroupControl, type GroupReport, type GroupWorkerData } from './group-messages.ts';
+import { RprocError } from '../../util/errors.ts';
 
 const data = workerData as GroupWorkerData;
 const memory = PhysMemory.attach(data.memory);
 const port = parentPort;
-if (port === null) throw new Error('core-group-worker runs in a worker thread');
+if (port === null) throw new RprocError('EINVAL', 'core-group', 'core-group-worker runs in a worker thread');
 
 const loop = new GroupLoop(
   new CoreBlock(memory.device, data.leaderIndex),

@@ -65,6 +65,11 @@ export class CoreGroup {
       },
       start: (data) => this.start(data, block, events),
       stop: () => this.stop(index),
+      debug: (id, req) => {
+        const worker = this.worker;
+        if (worker === undefined || !members.has(index)) throw new Error('the core is not running');
+        this.send(worker, { type: 'debug', seq: this.seq + 1, core: index, id, req });
+      },
     };
   }
 
@@ -173,7 +178,13 @@ export class CoreGroup {
         member.events.fault(m.fault);
         return;
       case 'exit':
-        member.events.exit(m.code);
+        member.events.exit(m.code, m.cause);
+        return;
+      case 'debug-stop':
+        member.events.debugStop(m.stop);
+        return;
+      case 'debug-reply':
+        member.events.debugReply(m.id, m.reply);
         return;
     }
   }

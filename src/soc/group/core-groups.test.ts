@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import assert from 'node:assert/strict';
 import { VirtualSoc } from '../virtual-soc.ts';
 import { manyCoreBoard } from '../boards/many-cores.ts';
-import { defaultFirmwareStore } from '../../cli/soc-setup.ts';
+import { defaultFirmwareStore } from '../default-firmware.ts';
 import type { RpmsgChannel } from '../../rpmsg/host/rpmsg-channel.ts';
 import '../../cpu/core-kinds.ts';
 
@@ -45,7 +45,7 @@ async function echoMany(ch: RpmsgChannel, tag: string, count: number): Promise<v
 
 /** The channels of core `core`'s rpmsg device. */
 function channelsOf(soc: VirtualSoc, core: string): RpmsgChannel[] {
-  const dev = soc.rpmsg.rpmsgDevices.find((d) => d.vdev.parentName === core);
+  const dev = soc.rpmsg.buses.find((d) => d.vdev.parentName === core);
   return dev === undefined ? [] : [...dev.channelList];
 }
 

@@ -7,6 +7,7 @@
 import { CORE_WORD, type CoreBlock } from '../core-block.ts';
 import { TurnPacer } from '../turn-pacer.ts';
 import type { CoreMessage, CoreWorkerData } from '../core-messages.ts';
+import { debugError, type DebugReply } from '../debug/debug-protocol.ts';
 import { diedMessage, type GroupMember } from './group-member.ts';
 import type { GroupControl, GroupReport } from './group-messages.ts';
 
@@ -30,6 +31,8 @@ export class GroupLoop {
   /** The seq of the last control message handled: GROUP_CONTROL ahead of it means one is on its way. */
   private handledSeq: number;
   private booting = 0;
+  /** Cores being built (join), by board index. */
+  private readonly joining = new Map<number, Promise<void>>();
   private closing = false;
 
   constructor(
@@ -51,8 +54,29 @@ export class GroupLoop {
       this.closing = true;
       return;
     }
+    if (msg.type === 'debug') {
+      const { core, id, req } = msg;
+      const answer = (): void => {
+        const member = this.members.get(core);
+        const reply: DebugReply =
+          member === undefined
+            ? debugError('ENODEV', `core ${core} is not running in this group`)
+            : member.debug(req);
+        this.post({ type: 'core', core, msg: { type: 'debug-reply', id, reply } });
+      };
+      // A core still being built answers once it is (requests keep their order).
+      const joining = this.joining.get(core);
+      if (joining === undefined) answer();
+      else void joining.then(answer);
+      return;
+    }
     this.booting++;
-    void this.join(msg.data).finally(() => this.booting--);
+    const core = msg.data.coreIndex;
+    const joining = this.join(msg.data).finally(() => {
+      this.booting--;
+      if (this.joining.get(core) === joining) this.joining.delete(core);
+    });
+    this.joining.set(core, joining);
   }
 
   private async join(data: CoreWorkerData): Promise<void> {

@@ -5,6 +5,7 @@
 
 import { coreContextOf, loadCoreEngine } from '../core-kind.ts';
 import type { CoreMessage, CoreWorkerData } from '../core-messages.ts';
+import type { DebugReply, DebugRequest } from '../debug/debug-protocol.ts';
 import type { PhysMemory } from '../phys-memory.ts';
 
 export interface GroupMember {
@@ -21,6 +22,8 @@ export interface GroupMember {
   finish(): void;
   /** An exception escaped while serving the core: what killed a lone core's thread kills only this core. */
   fail(e: unknown): void;
+  /** A debug request from the host (a group control message), answered at once. */
+  debug(req: DebugRequest): DebugReply;
 }
 
 /** The fault a lone core's thread death would have produced (worker-core.ts). */

@@ -4,6 +4,7 @@
 // core's board index so that the host routes them to that core. Doorbells and halt requests go
 // through shared memory as for any core.
 
+import { isDebugRequest, type DebugRequest } from '../debug/debug-protocol.ts';
 import { isCoreMessage, type CoreMessage, type CoreWorkerData } from '../core-messages.ts';
 import type { PhysMemoryShared } from '../phys-memory.ts';
 
@@ -24,7 +25,15 @@ export type GroupControl =
       /** The core; its engine module says what runs it. */
       readonly data: CoreWorkerData;
     }
-  | { readonly type: 'close'; readonly seq: number };
+  | { readonly type: 'close'; readonly seq: number }
+  /** A debug request to core `core`; answered with a 'debug-reply' core message carrying `id`. */
+  | {
+      readonly type: 'debug';
+      readonly seq: number;
+      readonly core: number;
+      readonly id: number;
+      readonly req: DebugRequest;
+    };
 
 /** Group thread → host. */
 export type GroupReport =
@@ -36,6 +45,15 @@ export type GroupReport =
 export function isGroupControl(x: unknown): x is GroupControl {
   if (typeof x !== 'object' || x === null || !('type' in x) || !('seq' in x)) return false;
   if (typeof x.seq !== 'number') return false;
+  if (x.type === 'debug')
+    return (
+      'core' in x &&
+      typeof x.core === 'number' &&
+      'id' in x &&
+      typeof x.id === 'number' &&
+      'req' in x &&
+      isDebugRequest(x.req)
+    );
   return x.type === 'close' || (x.type === 'add-core' && 'data' in x);
 }
 

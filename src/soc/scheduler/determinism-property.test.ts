@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { VirtualSoc } from '../virtual-soc.ts';
-import { defaultFirmwareStore } from '../../cli/soc-setup.ts';
+import { defaultFirmwareStore } from '../default-firmware.ts';
 import { CORE_WORD } from '../core-block.ts';
 import { checkAsyncProperty } from '../../../test/support/property.ts';
 import '../../cpu/core-kinds.ts';

@@ -7,7 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { VirtualSoc } from '../virtual-soc.ts';
-import { defaultFirmwareStore } from '../../cli/soc-setup.ts';
+import { defaultFirmwareStore } from '../default-firmware.ts';
 import { CORE_WORD } from '../core-block.ts';
 import type { RpmsgChannel } from '../../rpmsg/host/rpmsg-channel.ts';
 import type { SocScheduler } from './soc-scheduler.ts';

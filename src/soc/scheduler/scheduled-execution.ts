@@ -4,7 +4,9 @@
 // and the watchdog all on the scheduler's clock. The host's side of the mailbox is served between
 // quanta: the ids the core rang go to the sink right after it ran, at the virtual time it stopped
 // at (or, for a js program that rang from a promise continuation, at the next tick), and a kick
-// marks the core runnable for the next tick.
+// marks the core runnable for the next tick. Debug requests are answered at once (between quanta
+// the core is at an instruction boundary); while a debugger holds the core, the scheduler holds
+// too: virtual time stands still, so no host timer on the SoC's clock (a run's --timeout) fires.
 
 import { RprocError } from '../../util/errors.ts';
 import type { AddressMap } from '../address-map.ts';
@@ -13,6 +15,8 @@ import { CORE_WORD, RUN_STATE, type CoreBlock } from '../core-block.ts';
 import type { CoreExecution, CoreSink } from '../core-execution.ts';
 import type { CoreKindDefinition, ScheduledCore } from '../core-kind.ts';
 import type { CoreMessage } from '../core-messages.ts';
+import { DebugLink } from '../debug/debug-link.ts';
+import { debugError, type DebugReply, type DebugRequest, type DebugSetup } from '../debug/debug-protocol.ts';
 import type { PhysMemory } from '../phys-memory.ts';
 import { Watchdog } from '../watchdog.ts';
 import type { ScheduledClient, SocScheduler } from './soc-scheduler.ts';
@@ -36,6 +40,7 @@ export class ScheduledExecution implements CoreExecution, ScheduledClient {
   private readonly watchdog: Watchdog;
   private core: ScheduledCore | undefined;
   private servicesOn = false;
+  private readonly debugLink: DebugLink;
   /** Host work waiting for the core to run (UART input with no room yet), done after each tick. */
   private retries: (() => void)[] = [];
 
@@ -43,19 +48,48 @@ export class ScheduledExecution implements CoreExecution, ScheduledClient {
     this.o = o;
     this.order = o.index;
     this.watchdog = new Watchdog(o.block, (period) => o.sink.watchdogBite(period));
+    this.debugLink = new DebugLink(
+      (id, req) => {
+        const debug = this.core?.debug;
+        if (debug === undefined) throw new Error(`${o.spec.name} is not running or has no debug port`);
+        this.debugLink.reply(id, debug(req));
+      },
+      {
+        stop: (stop) => o.sink.debugStop(stop),
+        held: (on) => {
+          if (on) this.watchdog.pause();
+          else {
+            this.watchdog.resume(o.scheduler.now / 1e6);
+            o.scheduler.wake();
+          }
+        },
+      },
+    );
+    o.scheduler.addHold(() => this.debugLink.held);
   }
 
   get running(): boolean {
     return this.core !== undefined;
   }
 
-  async start(bootAddr: number): Promise<void> {
+  get debugHeld(): boolean {
+    return this.debugLink.held;
+  }
+
+  debug(req: DebugRequest): Promise<DebugReply> {
+    if (this.core?.debug === undefined)
+      return Promise.resolve(debugError('ENODEV', `${this.o.spec.name} is not running or has no debug port`));
+    return this.debugLink.request(req);
+  }
+
+  async start(bootAddr: number, debug?: DebugSetup): Promise<void> {
     const { o } = this;
     if (this.core !== undefined)
       throw new RprocError('EBUSY', 'core-start', `${o.spec.name} is already running`);
     o.block.store(CORE_WORD.RUN, RUN_STATE.RUNNING);
     o.block.store(CORE_WORD.EXIT_CODE, 0);
     this.startServices();
+    if (debug?.hold === true) this.debugLink.startsHeld();
     try {
       const core = o.kind.engine.scheduled(
         {
@@ -67,6 +101,7 @@ export class ScheduledExecution implements CoreExecution, ScheduledClient {
           bootAddr,
           options: o.options,
           post: (msg) => this.post(msg),
+          ...(debug === undefined ? {} : { debug }),
         },
         o.scheduler,
       );
@@ -74,6 +109,7 @@ export class ScheduledExecution implements CoreExecution, ScheduledClient {
     } catch (e) {
       // A core that cannot even be built (its windows are not RAM) never ran: nothing to report.
       this.stopServices();
+      this.debugLink.closed(`${o.spec.name} did not start`);
       o.block.store(CORE_WORD.RUN, RUN_STATE.HALTED);
       throw e;
     }
@@ -89,6 +125,7 @@ export class ScheduledExecution implements CoreExecution, ScheduledClient {
     this.o.scheduler.remove(this);
     this.o.block.store(CORE_WORD.RUN, RUN_STATE.HALTED);
     core.halt();
+    this.debugLink.closed(`${this.o.spec.name} stopped`);
     return Promise.resolve();
   }
 
@@ -198,7 +235,13 @@ export class ScheduledExecution implements CoreExecution, ScheduledClient {
         this.o.sink.fault(msg.fault);
         return;
       case 'exit':
-        this.o.sink.exit(msg.code);
+        this.o.sink.exit(msg.code, msg.cause);
+        return;
+      case 'debug-stop':
+        this.debugLink.stopped(msg.stop);
+        return;
+      case 'debug-reply':
+        // In the host thread replies come back as return values (debug()), never as messages.
         return;
     }
   }

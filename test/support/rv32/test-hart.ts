@@ -8,7 +8,7 @@ import { Hart, type EngineKind, type HartOptions, type RunResult } from '../../.
 import { CAUSE } from '../../../src/cpu/rv32/trap.ts';
 
 export const RAM_BASE = 0x8000_0000;
-export const RAM_SIZE = 0x1_0000;
+const RAM_SIZE = 0x1_0000;
 /** A data area inside the RAM, away from the code. */
 export const DATA = RAM_BASE + 0x8000;
 

@@ -14,7 +14,7 @@ import { Plic } from '../../../src/cpu/rv32/devices/plic.ts';
 import { PLIC_IRQ } from '../../../src/cpu/rv32/devices/rv32-memory-map.ts';
 import { Uart16550 } from '../../../src/cpu/rv32/devices/uart16550.ts';
 
-export const VIRT = {
+const VIRT = {
   RAM_BASE: 0x8000_0000,
   UART: 0x1000_0000,
   FINISHER: 0x0010_0000,

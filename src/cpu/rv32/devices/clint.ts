@@ -51,21 +51,25 @@ export class Clint {
     return ticks <= 0n ? 0 : Number(ticks) / (CLINT_HZ / 1000);
   }
 
+  private read(offset: number, width: Width): number {
+    if (width !== 4) return 0;
+    if (offset === MSIP) return this.msip;
+    if (offset === MTIMECMP) return Number(this.mtimecmp & 0xffff_ffffn);
+    if (offset === MTIMECMP + 4) return Number(this.mtimecmp >> 32n);
+    const now = this.mtime();
+    if (offset === MTIME) return Number(now & 0xffff_ffffn);
+    if (offset === MTIME + 4) return Number((now >> 32n) & 0xffff_ffffn);
+    return 0;
+  }
+
   region(): MmioRegion {
     return {
       name: 'clint',
       base: RV32_MAP.CLINT,
       size: 0x10000,
-      read: (offset: number, width: Width) => {
-        if (width !== 4) return 0;
-        if (offset === MSIP) return this.msip;
-        if (offset === MTIMECMP) return Number(this.mtimecmp & 0xffff_ffffn);
-        if (offset === MTIMECMP + 4) return Number(this.mtimecmp >> 32n);
-        const now = this.mtime();
-        if (offset === MTIME) return Number(now & 0xffff_ffffn);
-        if (offset === MTIME + 4) return Number((now >> 32n) & 0xffff_ffffn);
-        return 0;
-      },
+      read: (offset: number, width: Width) => this.read(offset, width),
+      // Reading the CLINT changes nothing: a debugger may.
+      peek: (offset: number, width: Width) => this.read(offset, width),
       write: (offset: number, width: Width, value: number) => {
         if (width !== 4) return;
         const v = BigInt(value >>> 0);

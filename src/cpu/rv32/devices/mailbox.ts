@@ -64,6 +64,24 @@ export class MailboxDevice {
             return 0;
         }
       },
+      // A debugger sees the pending ids and events without taking them.
+      peek: (offset: number, width: Width) => {
+        if (width !== 4) return 0;
+        switch (offset) {
+          case MAILBOX_REG.H2C_TAKE:
+            return this.block.load(CORE_WORD.H2C_PENDING) >>> 0;
+          case MAILBOX_REG.IRQ_ENABLE:
+            return this.irqEnabled ? 1 : 0;
+          case MAILBOX_REG.RSC_DA:
+            return this.block.load(CORE_WORD.RSC_DA) >>> 0;
+          case MAILBOX_REG.RSC_SIZE:
+            return this.block.load(CORE_WORD.RSC_SIZE) >>> 0;
+          case MAILBOX_REG.EVENTS:
+            return this.block.load(CORE_WORD.HOST_EVENTS) >>> 0;
+          default:
+            return 0;
+        }
+      },
       write: (offset: number, width: Width, value: number) => {
         if (width !== 4) return;
         switch (offset) {
@@ -93,6 +111,8 @@ export class MailboxDevice {
       base: RV32_MAP.WATCHDOG,
       size: 0x1000,
       read: (offset: number, width: Width) =>
+        width === 4 && offset === WATCHDOG_REG.PERIOD_MS ? this.block.load(CORE_WORD.WDT_PERIOD_MS) >>> 0 : 0,
+      peek: (offset: number, width: Width) =>
         width === 4 && offset === WATCHDOG_REG.PERIOD_MS ? this.block.load(CORE_WORD.WDT_PERIOD_MS) >>> 0 : 0,
       write: (offset: number, width: Width, value: number) => {
         if (width !== 4) return;

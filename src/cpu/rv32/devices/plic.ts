@@ -83,7 +83,8 @@ export class Plic {
     return this.best() !== 0;
   }
 
-  private read(offset: number): number {
+  /** A register's value; reading the claim register claims, unless `claim` is false (a debugger's peek). */
+  private read(offset: number, claim = true): number {
     if (offset < PLIC_REG.PENDING) {
       const source = offset >>> 2;
       return source < PLIC_SOURCES ? (this.priority[source] ?? 0) : 0;
@@ -99,7 +100,7 @@ export class Plic {
     if (offset === PLIC_REG.CONTEXT + PLIC_REG.THRESHOLD) return this.threshold;
     if (offset === PLIC_REG.CONTEXT + PLIC_REG.CLAIM) {
       const source = this.best();
-      if (source !== 0) {
+      if (source !== 0 && claim) {
         const w = source >>> 5;
         this.claimed[w] = (this.claimed[w] ?? 0) | (1 << (source & 31));
         this.onChange();
@@ -143,6 +144,9 @@ export class Plic {
       // 32-bit registers only, as QEMU's model (other widths read 0 and are ignored).
       read: (offset: number, width: Width) =>
         width === 4 && (offset & 3) === 0 ? this.read(offset) >>> 0 : 0,
+      // A debugger sees what a claim would return without claiming.
+      peek: (offset: number, width: Width) =>
+        width === 4 && (offset & 3) === 0 ? this.read(offset, false) >>> 0 : 0,
       write: (offset: number, width: Width, value: number) => {
         if (width === 4 && (offset & 3) === 0) this.write(offset, value >>> 0);
       },

@@ -4,9 +4,9 @@
 import type { MmioRegion, Width } from '../bus.ts';
 import { RV32_MAP } from './rv32-memory-map.ts';
 
-export const FINISHER_PASS = 0x5555;
-export const FINISHER_FAIL = 0x3333;
-export const FINISHER_RESET = 0x7777;
+const FINISHER_PASS = 0x5555;
+const FINISHER_FAIL = 0x3333;
+const FINISHER_RESET = 0x7777;
 
 export type FinisherOutcome =
   { readonly kind: 'pass' } | { readonly kind: 'fail'; readonly code: number } | { readonly kind: 'reset' };
@@ -17,6 +17,7 @@ export function testFinisher(onFinish: (outcome: FinisherOutcome) => void): Mmio
     base: RV32_MAP.TEST_FINISHER,
     size: 0x1000,
     read: () => 0,
+    peek: () => 0,
     write(offset: number, width: Width, value: number) {
       if (offset !== 0 || width !== 4) return;
       const low = value & 0xffff;

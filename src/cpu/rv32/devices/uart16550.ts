@@ -248,6 +248,35 @@ export class Uart16550 {
     }
   }
 
+  /**
+   * A register as a debugger reads it: no byte taken from the receive FIFO (RBR cannot be read
+   * that way: undefined), no interrupt or status bit cleared, no poll of the host's ring.
+   */
+  private peek(offset: number): number | undefined {
+    switch (offset) {
+      case REG.RBR_THR_DLL:
+        return (this.lcr & LCR_DLAB) !== 0 ? this.divider & 0xff : undefined;
+      case REG.IER_DLM:
+        return (this.lcr & LCR_DLAB) !== 0 ? (this.divider >> 8) & 0xff : this.ier;
+      case REG.IIR_FCR:
+        return this.iir;
+      case REG.LCR:
+        return this.lcr;
+      case REG.MCR:
+        return this.mcr;
+      case REG.LSR:
+        return this.txReady() ? this.lsr : this.lsr & ~(UART_LSR.THRE | UART_LSR.TEMT);
+      case REG.MSR:
+        return (this.mcr & MCR.LOOP) !== 0
+          ? ((this.mcr & 0x0c) << 4) | ((this.mcr & MCR.RTS) << 3) | ((this.mcr & MCR.DTR) << 5)
+          : this.msr;
+      case REG.SCR:
+        return this.scr;
+      default:
+        return 0;
+    }
+  }
+
   private write(offset: number, value: number): void {
     const v = value & 0xff;
     switch (offset) {
@@ -355,6 +384,7 @@ export class Uart16550 {
       // Byte registers at 0..7; a wider access reaches the register at its address (QEMU's
       // serial_mm ops do the same); the rest of the window reads 0.
       read: (offset: number, _width: Width) => (offset < 8 ? this.read(offset) : 0),
+      peek: (offset: number) => (offset < 8 ? this.peek(offset) : 0),
       write: (offset: number, _width: Width, value: number) => {
         if (offset < 8) this.write(offset, value);
       },

@@ -71,7 +71,7 @@ export interface RpmsgDeviceStats {
 export interface RpmsgDeviceEvents {
   channelAdded(channel: RpmsgChannel): void;
   channelRemoved(channel: RpmsgChannel): void;
-  error(device: VirtioRpmsgDevice, reason: string): void;
+  error(device: VirtioRpmsgBus, reason: string): void;
 }
 
 interface TxWaiter {
@@ -82,7 +82,7 @@ interface TxWaiter {
   timer: NodeJS.Timeout | undefined;
 }
 
-export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
+export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
   readonly vdev: VirtioDevice;
   readonly stats: RpmsgDeviceStats = {
     rx: 0,
@@ -132,7 +132,7 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
   /** The RX queue had more than RX_BUDGET messages: the rest are taken in a later turn. */
   private rxPassDueFlag = false;
   private removedFlag = false;
-  private brokenReason: string | undefined;
+  private brokenError: RprocError | undefined;
 
   constructor(vdev: VirtioDevice, config: RpmsgBufferConfig, events: RpmsgDeviceEvents) {
     this.vdev = vdev;
@@ -190,8 +190,9 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
     return this.removedFlag;
   }
 
-  get broken(): string | undefined {
-    return this.brokenReason;
+  /** Why the bus stopped (EIO naming how the remote broke a queue), or undefined. */
+  get broken(): RprocError | undefined {
+    return this.brokenError;
   }
 
   /** Messages are waiting for a later RX pass (a burst beyond RX_BUDGET). */
@@ -320,7 +321,10 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
     );
   }
 
-  /** Announce a local service to the remote (NS CREATE from `ept`), if the remote supports NS. */
+  /**
+   * Announce a local service to the remote (NS CREATE from `ept`), if the remote supports NS: 0, or
+   * -EOPNOTSUPP without VIRTIO_RPMSG_F_NS, as rpmsg_ns's announce returns a status.
+   */
   announce(name: string, ept: RpmsgEndpoint, destroy = false): number {
     if (!this.nsEnabled) return -ERRNO.EOPNOTSUPP;
     return this.trySendRaw(
@@ -425,7 +429,7 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
 
   private checkSend(src: number, dst: number, len: number): number {
     if (this.removedFlag) return -ERRNO.EPIPE;
-    if (this.brokenReason !== undefined) return -ERRNO.EIO;
+    if (this.brokenError !== undefined) return -ERRNO.EIO;
     if (src === RPMSG_ADDR_ANY || dst === RPMSG_ADDR_ANY) return -ERRNO.EINVAL;
     if (
       !Number.isInteger(src) ||
@@ -441,6 +445,7 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
     return 0;
   }
 
+  /** rpmsg_send_offchannel_raw without waiting: 0, or a negative errno (the hot path's status). */
   trySendRaw(src: number, dst: number, data: Uint8Array): number {
     const bad = this.checkSend(src, dst, data.length);
     if (bad !== 0) return bad;
@@ -481,7 +486,7 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
           dst,
           len: data.length,
           mtu: this.mtu,
-          broken: this.brokenReason,
+          broken: this.brokenError,
         });
       }
       await this.waitTxBuffer(ticket, deadline, timeoutMs);
@@ -489,7 +494,7 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
   }
 
   getTxBuffer(): TxBuffer | undefined {
-    if (this.removedFlag || this.brokenReason !== undefined) return undefined;
+    if (this.removedFlag || this.brokenError !== undefined) return undefined;
     const index = this.takeTxIndex();
     const payload = index === undefined ? undefined : this.txPayloads[index];
     if (index === undefined || payload === undefined) return undefined;
@@ -638,7 +643,7 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
       if (!this.receiveOne(index, this.rvq.usedLen)) this.repost(index);
     }
     const broken = this.rvq.broken;
-    if (broken !== undefined && this.brokenReason === undefined) this.markBroken(broken);
+    if (broken !== undefined && this.brokenError === undefined) this.markBroken(broken);
     if (consumed > 0) this.kickRx();
   }
 
@@ -723,19 +728,20 @@ export class VirtioRpmsgDevice implements EndpointTransport, ChannelOwner {
     if (this.rvq.kick()) this.stats.rxKicks++;
   }
 
-  private markBroken(reason: string): void {
-    this.brokenReason = reason;
-    this.vdev.log('error', `${this.vdev.name}: virtqueue broken: ${reason}`);
-    this.events.error(this, reason);
+  private markBroken(broken: RprocError): void {
+    this.brokenError = broken;
+    this.vdev.log('error', `${this.vdev.name}: virtqueue broken: ${broken.detail}`);
+    this.events.error(this, broken.detail);
     // A ring protocol violation: the device needs a reset, the processor a restart (crash report).
-    this.vdev.fatal(reason);
-    for (const w of this.txWaiters.splice(0)) this.settleWaiter(w, new RprocError('EIO', 'rpmsg', reason));
+    this.vdev.fatal(broken.detail);
+    for (const w of this.txWaiters.splice(0))
+      this.settleWaiter(w, new RprocError('EIO', 'rpmsg', broken.detail, { cause: broken }));
   }
 
   /** Called when the TX queue reports a violation during reclaim. */
   checkTxQueue(): void {
     const broken = this.svq.broken;
-    if (broken !== undefined && this.brokenReason === undefined) this.markBroken(broken);
+    if (broken !== undefined && this.brokenError === undefined) this.markBroken(broken);
   }
 }
 
@@ -750,7 +756,7 @@ interface SendContext {
   readonly dst: number;
   readonly len: number;
   readonly mtu: number;
-  readonly broken: string | undefined;
+  readonly broken: RprocError | undefined;
 }
 
 function sendError(err: number, c: SendContext): RprocError {
@@ -775,7 +781,8 @@ function sendError(err: number, c: SendContext): RprocError {
         'rpmsg-send',
         c.broken === undefined
           ? `send on ${c.device} failed`
-          : `${c.device} is broken until the remote restarts: ${c.broken}`,
+          : `${c.device} is broken until the remote restarts: ${c.broken.detail}`,
+        c.broken === undefined ? {} : { cause: c.broken },
       );
     default:
       return new RprocError('EIO', 'rpmsg-send', `send on ${c.device} failed (${err})`);
