@@ -36,6 +36,8 @@ function globalHelp(): string {
     '  2        bad usage',
     '  3        run: a core crashed (even if it recovered), unless --allow-crash',
     '  4        run: a core crashed again right after recovery --crash-loop times in a row; stopped',
+    '  5        run: an --expect was not met in time',
+    '  6        run: a --fail-on line matched',
     '  N        run: a firmware ended through the test finisher with FAIL code N (PASS is 0)',
     '  128+sig  ended by SIGINT (130), SIGTERM (143) or SIGHUP (129) after shutting every core down;',
     '           a second signal forces the exit; 141 when stdout was closed (rproc demo | head)',
