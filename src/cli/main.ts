@@ -10,11 +10,12 @@ import { processIo, type CliIo } from './io.ts';
 import { inspectCommand } from './inspect-command.ts';
 import { demoCommand } from './demo-command.ts';
 import { runCommand } from './run-command.ts';
+import { testCommand } from './test-command.ts';
 import { isEndSignal, signalStatus } from './signals.ts';
 import { packageVersion } from './version.ts';
 import { MAX_TIMEOUT_S } from './run-options.ts';
 
-const COMMANDS: readonly Command[] = [demoCommand, runCommand, inspectCommand];
+const COMMANDS: readonly Command[] = [demoCommand, runCommand, testCommand, inspectCommand];
 
 function globalHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -32,7 +33,7 @@ function globalHelp(): string {
     '',
     'Exit status (docs/cli.md):',
     '  0        success',
-    '  1        the operation failed (one line on stderr says what and where)',
+    '  1        the operation failed (one line on stderr says what and where); test: a scenario failed',
     '  2        bad usage',
     '  3        run: a core crashed (even if it recovered), unless --allow-crash',
     '  4        run: a core crashed again right after recovery --crash-loop times in a row; stopped',

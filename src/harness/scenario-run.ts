@@ -62,7 +62,7 @@ export interface PreparedScenario {
 }
 
 /** Load the board and check the scenario against it: core names, firmware that exists. */
-async function prepareScenario(s: Scenario, store?: FirmwareStore): Promise<PreparedScenario> {
+export async function prepareScenario(s: Scenario, store?: FirmwareStore): Promise<PreparedScenario> {
   let board: Fdt | undefined;
   try {
     board = s.board === undefined ? undefined : await loadBoard(s.board);
