@@ -1,6 +1,6 @@
 // The package as a user gets it: `npm pack`, install the tarball into an empty temporary folder
 // with no dev dependencies and no network (npm install --offline), then check that it works on
-// plain Node — `npx rproc --version/--help/demo/run/inspect`, imports of every entry point (and
+// plain Node — `npx rproc --version/--help/demo/run/inspect/ls`, imports of every entry point (and
 // nothing else), a consumer .ts file type-checked with tsc --module nodenext, and the README's
 // code blocks (readme-blocks.mjs) run against it. The folder and the tarball are removed after.
 // CI runs it as a step of its own (.ci/run); locally: npm run pack-smoke [-- --keep]
@@ -119,6 +119,17 @@ try {
     j.stdout + j.stderr,
   );
 
+  const noSys = join(work, 'no-sysfs');
+  run('mkdir', ['-p', noSys]);
+  const ls = npx('ls', '--sysfs', noSys);
+  check(
+    ls.status === 1 &&
+      /^rproc ls: ENODEV: no remoteproc on this system/.test(ls.stderr) &&
+      ls.stderr.trim().split('\n').length === 1,
+    'npx rproc ls on a system without remoteproc: one line, exit status 1',
+    ls.stdout + ls.stderr,
+  );
+
   // --- the library: every entry point, and nothing else ----------------------------------------
   const imports = ENTRY_POINTS.map((e) => `'remoteproc-ts${e.slice(1)}'`);
   writeFileSync(
@@ -154,13 +165,17 @@ try {
       `import { VirtqueueDriver } from 'remoteproc-ts/virtio';`,
       `import { RpmsgHost } from 'remoteproc-ts/rpmsg';`,
       `import { VirtioConsoleHost } from 'remoteproc-ts/console';`,
+      `import { LinuxRemoteProcessors } from 'remoteproc-ts/linux';`,
+      `import type { RemoteProcessors } from 'remoteproc-ts/platform';`,
+      `import { VirtualSocProcessors } from 'remoteproc-ts/soc';`,
       `const soc: VirtualSoc = new VirtualSoc({ autoBoot: false, firmwareStore: defaultFirmwareStore() });`,
       `const state: RprocState = soc.rproc('rproc0').state;`,
       `const exit = (e: SocEvents['exit']): number => e.code;`,
       `const ops: RprocOps = { start: () => undefined, stop: () => undefined };`,
       `const r = rprocAlloc({ name: 'mine', ops });`,
+      `const hosts: RemoteProcessors[] = [new LinuxRemoteProcessors({ sysfs: '/nonexistent' }), new VirtualSocProcessors(soc)];`,
       `const err: RprocError = new RprocError('EINVAL', 'consumer', 'bad value 0x1');`,
-      `void [state, exit, r, err, parseElf, parseRscTable, FirmwareStore, VirtqueueDriver, RpmsgHost, VirtioConsoleHost];`,
+      `void [state, exit, r, err, hosts, parseElf, parseRscTable, FirmwareStore, VirtqueueDriver, RpmsgHost, VirtioConsoleHost];`,
       `await soc.close();`,
     ].join('\n'),
   );

@@ -57,6 +57,8 @@ export interface Command {
   readonly options: OptionSpec;
   /** Positional argument count accepted: [min, max]. */
   readonly positionals: readonly [number, number];
+  /** What the verb does on a first signal, for the `signal` line (default: shutting every core down). */
+  readonly onSignal?: string;
   run(ctx: CommandContext): Promise<ExitStatus | CommandResult>;
 }
 

@@ -11,11 +11,18 @@ import { inspectCommand } from './inspect-command.ts';
 import { demoCommand } from './demo-command.ts';
 import { runCommand } from './run-command.ts';
 import { testCommand } from './test-command.ts';
+import { BOARD_COMMANDS } from './board-commands.ts';
 import { isEndSignal, signalStatus } from './signals.ts';
 import { packageVersion } from './version.ts';
 import { MAX_TIMEOUT_S } from './run-options.ts';
 
-const COMMANDS: readonly Command[] = [demoCommand, runCommand, testCommand, inspectCommand];
+const COMMANDS: readonly Command[] = [
+  demoCommand,
+  runCommand,
+  testCommand,
+  inspectCommand,
+  ...BOARD_COMMANDS,
+];
 
 function globalHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -35,12 +42,14 @@ function globalHelp(): string {
     '  0        success',
     '  1        the operation failed (one line on stderr says what and where); test: a scenario failed',
     '  2        bad usage',
-    '  3        run: a core crashed (even if it recovered), unless --allow-crash',
+    '  3        run: a core crashed (even if it recovered), unless --allow-crash;',
+    '           state --watch: the processor crashed while watched',
     '  4        run: a core crashed again right after recovery --crash-loop times in a row; stopped',
     '  5        run: an --expect was not met in time',
     '  6        run: a --fail-on line matched',
     '  N        run: a firmware ended through the test finisher with FAIL code N (PASS is 0)',
-    '  128+sig  ended by SIGINT (130), SIGTERM (143) or SIGHUP (129) after shutting every core down;',
+    '  128+sig  ended by SIGINT (130), SIGTERM (143) or SIGHUP (129) after shutting every core down',
+    '           (board verbs: after closing what they opened; how state --watch and console end);',
     '           a second signal forces the exit; 141 when stdout was closed (rproc demo | head)',
     '',
     `--timeout takes seconds, above 0 and at most ${MAX_TIMEOUT_S}.`,
@@ -97,7 +106,9 @@ export async function main(
       strict: true,
     });
   } catch (e) {
-    io.err(`rproc ${command.name}: ${e instanceof Error ? e.message : String(e)}\n`);
+    // parseArgs explains some refusals over several lines: they make one line here.
+    const message = (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ');
+    io.err(`rproc ${command.name}: ${message}\n`);
     return EXIT.USAGE;
   }
   const { values, positionals } = parsed;
@@ -120,7 +131,7 @@ export async function main(
     const signal = String(abort.reason);
     reporter.say(
       { event: 'signal', signal },
-      `${signal}: shutting every core down${signal === 'SIGPIPE' ? '' : ' (again to force)'}`,
+      `${signal}: ${command.onSignal ?? 'shutting every core down'}${signal === 'SIGPIPE' ? '' : ' (again to force)'}`,
     );
   };
   abort.addEventListener('abort', onAbort, { once: true });

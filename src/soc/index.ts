@@ -1,9 +1,11 @@
 // Public surface of the virtual AMP SoC: the SoC itself with its cores and their platform driver,
 // board descriptions (device trees: the embedded default board, .dtb/.dts files), the firmware that
-// ships with the package, and the deterministic scheduler. Mirrors a platform driver such as
-// stm32_rproc.c plus the board it drives.
+// ships with the package, the deterministic scheduler, and the SoC behind the user-facing platform
+// interface (VirtualSocProcessors, the same RemoteProcessors the Linux backend gives). Mirrors a
+// platform driver such as stm32_rproc.c plus the board it drives.
 
 export { VirtualSoc, type SocEvents, type VirtualSocOptions } from './virtual-soc.ts';
+export { VirtualSocProcessors } from './soc-processors.ts';
 export { SocCore, type SocCoreEvents, type SocCoreOptions } from './soc-core.ts';
 export { boardFromFdt, type BoardSpec, type CarveoutRegion, type CoreKind, type CoreSpec } from './board.ts';
 export { PREBUILT_FIRMWARE_DIRS, defaultFirmwareStore } from './default-firmware.ts';

@@ -18,7 +18,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['util'],
   ['elf', 'rsc', 'virtio'],
   ['remoteproc'],
-  ['rpmsg', 'console'],
+  ['rpmsg', 'console', 'platform'],
   ['soc', 'linux'],
   ['cpu', 'gdb', 'monitor'],
   ['harness'],
