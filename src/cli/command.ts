@@ -1,12 +1,22 @@
 // The shape of an `rproc` verb and the exit statuses every verb shares (docs/cli.md): 0 success,
-// 1 the operation failed, 2 bad usage, 3 a core crashed, 4 a crash loop was stopped, a firmware's
-// own test-finisher code, and 128 + the signal number after a signal (141 when stdout closed).
+// 1 the operation failed, 2 bad usage, 3 a core crashed, 4 a crash loop was stopped, 5 an --expect
+// unmet, 6 a --fail-on line, a firmware's own test-finisher code, and 128 + the signal number after a signal (141 when stdout closed).
 
 import type { ParseArgsConfig } from 'node:util';
 import type { CliIo } from './io.ts';
 import type { Reporter } from './reporter.ts';
 
-export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, CRASHED: 3, CRASH_LOOP: 4 } as const;
+export const EXIT = {
+  OK: 0,
+  FAILED: 1,
+  USAGE: 2,
+  CRASHED: 3,
+  CRASH_LOOP: 4,
+  /** run --expect: an expectation was not met in time (docs/ci.md). */
+  EXPECT_UNMET: 5,
+  /** run --fail-on: a line matched. */
+  FAIL_ON: 6,
+} as const;
 /** One of EXIT, a firmware's finisher code (1..255), or 128 + a signal number. */
 export type ExitStatus = number;
 

@@ -10,12 +10,19 @@ import { processIo, type CliIo } from './io.ts';
 import { inspectCommand } from './inspect-command.ts';
 import { demoCommand } from './demo-command.ts';
 import { runCommand } from './run-command.ts';
+import { testCommand } from './test-command.ts';
 import { BOARD_COMMANDS } from './board-commands.ts';
 import { isEndSignal, signalStatus } from './signals.ts';
 import { packageVersion } from './version.ts';
 import { MAX_TIMEOUT_S } from './run-options.ts';
 
-const COMMANDS: readonly Command[] = [demoCommand, runCommand, inspectCommand, ...BOARD_COMMANDS];
+const COMMANDS: readonly Command[] = [
+  demoCommand,
+  runCommand,
+  testCommand,
+  inspectCommand,
+  ...BOARD_COMMANDS,
+];
 
 function globalHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -33,11 +40,13 @@ function globalHelp(): string {
     '',
     'Exit status (docs/cli.md):',
     '  0        success',
-    '  1        the operation failed (one line on stderr says what and where)',
+    '  1        the operation failed (one line on stderr says what and where); test: a scenario failed',
     '  2        bad usage',
     '  3        run: a core crashed (even if it recovered), unless --allow-crash;',
     '           state --watch: the processor crashed while watched',
     '  4        run: a core crashed again right after recovery --crash-loop times in a row; stopped',
+    '  5        run: an --expect was not met in time',
+    '  6        run: a --fail-on line matched',
     '  N        run: a firmware ended through the test finisher with FAIL code N (PASS is 0)',
     '  128+sig  ended by SIGINT (130), SIGTERM (143) or SIGHUP (129) after shutting every core down',
     '           (board verbs: after closing what they opened; how state --watch and console end);',

@@ -29,6 +29,15 @@ import { planRun, type RunPlan } from './run-setup.ts';
 import { SocReporter } from './soc-reporter.ts';
 import { uartConsole, type UartStdin } from './uart-stdin.ts';
 import {
+  CHECK_RUN_HELP,
+  CHECK_RUN_OPTIONS,
+  checksWanted,
+  parseRunCheckOptions,
+  type RunCheckOptions,
+} from './run-check-options.ts';
+import { RunChecks } from './run-checks.ts';
+import { isEndSignal, signalStatus } from './signals.ts';
+import {
   DEBUG_RUN_HELP,
   DEBUG_RUN_OPTIONS,
   DebugRun,
@@ -71,9 +80,11 @@ export const runCommand: Command = {
     '                         (--timeout then counts virtual seconds)',
     ...DEBUG_RUN_HELP,
     '                         (--timeout does not count the time a debugger holds a core)',
+    ...CHECK_RUN_HELP,
     '  --json                 one JSON event per line',
     '',
     'Exit status: 0 done; 1 failed; 2 bad usage; 3 a core crashed; 4 crash loop stopped;',
+    '5 an --expect was not met in time; 6 a --fail-on line matched;',
     'N a firmware ended with test-finisher FAIL code N; 128+signal after SIGINT/SIGTERM/SIGHUP.',
   ].join('\n'),
   options: {
@@ -88,6 +99,7 @@ export const runCommand: Command = {
     'crash-loop': { type: 'string' },
     'uart-stdin': { type: 'boolean' },
     ...DEBUG_RUN_OPTIONS,
+    ...CHECK_RUN_OPTIONS,
   },
   positionals: [0, 1],
   async run(ctx) {
@@ -96,7 +108,8 @@ export const runCommand: Command = {
     if (uartStdin && options.console !== undefined)
       throw new UsageError('--uart-stdin and --console both want stdin: choose one');
     const debugOptions = parseDebugRunOptions(ctx.values);
-    return runSoc(ctx, options, uartStdin, debugOptions);
+    const checkOptions = parseRunCheckOptions(ctx.values);
+    return runSoc(ctx, options, uartStdin, debugOptions, checkOptions);
   },
 };
 
@@ -114,6 +127,7 @@ async function runSoc(
   o: RunOptions,
   uartStdin: boolean,
   debugOptions: DebugRunOptions,
+  checkOptions: RunCheckOptions,
 ): Promise<CommandResult> {
   const { reporter, abort } = ctx;
   if (o.console !== undefined) reporter.textOnStderr();
@@ -126,7 +140,8 @@ async function runSoc(
   // A debugging session ends when the user says (Ctrl-C, gdb's kill, the monitor's quit).
   const debugging = debugOptions.gdb !== undefined || debugOptions.monitor;
   const interactive = o.console !== undefined || (uartStdin && process.stdin.isTTY) || debugging;
-  const bounded = (o.timeoutMs !== undefined || o.sends.length > 0) && !interactive;
+  const expecting = checkOptions.expects.length > 0;
+  const bounded = (o.timeoutMs !== undefined || o.sends.length > 0 || expecting) && !interactive;
   const soc = new VirtualSoc({
     board,
     firmwareStore: store,
@@ -151,6 +166,10 @@ async function runSoc(
     why = reason;
     done.abort();
   };
+  // The harness watches the run only when a firmware-CI option asks for it (no taps otherwise).
+  const checks = checksWanted(checkOptions)
+    ? RunChecks.attach(soc, checkOptions, reporter, { finish })
+    : undefined;
   // A channel wait gives up on a signal or when the cores have ended, but not when --timeout ends
   // the run: it has the same deadline, and a channel that never came is then the run's failure.
   const coresEnded = new AbortController();
@@ -183,6 +202,8 @@ async function runSoc(
       });
     if (primary !== '') debug.prepare(soc.core(primary));
     await soc.start();
+    checks?.armFaults();
+    checks?.startExpecting(finish);
     if (o.coredumpDir !== undefined) saveCoredumps(soc, socReporter, o.coredumpDir, plan);
     socReporter.followTraces(soc);
     for (const name of plan.boot) {
@@ -222,12 +243,17 @@ async function runSoc(
       const ch = await channels.wait(s.channel, clock, waitMs(), waitWhy, waitsEnd);
       const core = channels.coreOf(ch);
       const decoder = new TextDecoder();
-      const ept = ch.open((data, src) => {
+      const print = (data: Uint8Array, src: number): void => {
         const text = decoder.decode(data);
         reporter.say(
           { event: 'rx', core, channel: ch.name, src: hex(src), text },
           `${ch.name} ← ${JSON.stringify(text)}`,
         );
+      };
+      const ept = ch.open((data, src, rx) => {
+        // A line for --expect CHANNEL:..., or held while a --fault stall of the channel lasts.
+        if (checks === undefined) print(data, src);
+        else checks.received(core, ch.name, data, rx, (d) => print(d, src));
       });
       await ept.send(new TextEncoder().encode(s.text));
       reporter.say(
@@ -235,7 +261,13 @@ async function runSoc(
         `${ch.name} → ${JSON.stringify(s.text)}`,
       );
     }
-    if (o.sends.length > 0 && o.console === undefined && o.timeoutMs === undefined && !debugging)
+    if (
+      o.sends.length > 0 &&
+      o.console === undefined &&
+      o.timeoutMs === undefined &&
+      !debugging &&
+      !expecting
+    )
       void clock
         .sleep(REPLY_GRACE_MS, ending)
         .then((elapsed) => elapsed && finish(`replies had ${REPLY_GRACE_MS / 1000} s after the last --send`));
@@ -260,7 +292,8 @@ async function runSoc(
       o.sends.length === 0 &&
       o.console === undefined &&
       !uartStdin &&
-      !debugging
+      !debugging &&
+      !expecting
     )
       void untilIdle(soc, scheduler, ending).then((idle) => idle && finish('the cores went idle'));
     await whenAborted(ending);
@@ -279,12 +312,45 @@ async function runSoc(
     term?.close();
     socReporter.flushTraces(soc);
     await Promise.all(outcome.pending);
+    if (checks !== undefined) {
+      checks.runEnded(abort.aborted ? `ended by ${String(abort.reason)}` : why);
+      outcome.checked = checks.result;
+      await reportedFailure(reporter, outcome, () => checks.beforeShutdown(runResult(outcome, abort, why)));
+    }
     await shutDownEverything(soc, reporter);
     socReporter.stop();
+    if (checks !== undefined) {
+      const name = `rproc run ${plan.boot.map((c) => `${c}=${plan.firmware[c] ?? soc.core(c).rproc.firmware}`).join(' ')}`;
+      await reportedFailure(reporter, outcome, () => checks.finish(runResult(outcome, abort, why), name));
+      await checks.close();
+    }
     await soc.close();
   }
+  return runResult(outcome, undefined, why);
+}
+
+/** The run's result as it stands (`abort`: as the process will end on a signal, for the reports). */
+function runResult(outcome: RunOutcome, abort: AbortSignal | undefined, why: string): CommandResult {
+  if (abort?.aborted === true && isEndSignal(abort.reason))
+    return { status: signalStatus(abort.reason), reason: `ended by ${abort.reason}` };
   const result = outcome.status();
   return result.status === 0 ? { status: 0, reason: why } : result;
+}
+
+/** Writing a report failed (a folder that cannot be made): one line, and the run has failed. */
+async function reportedFailure(
+  reporter: CommandContext['reporter'],
+  outcome: RunOutcome,
+  write: () => Promise<void> | void,
+): Promise<void> {
+  try {
+    await write();
+  } catch (e) {
+    const line = userErrorLine(e);
+    if (line === undefined) throw e;
+    reportError(reporter, 'run', e, line);
+    outcome.fail(line);
+  }
 }
 
 /** The file gdb loads the symbols from: the firmware of `core` when it is an rv32 ELF file. */

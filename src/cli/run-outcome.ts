@@ -120,7 +120,13 @@ export class RunOutcome {
     this.failure ??= message;
   }
 
-  /** The exit status and a one-line reason, by precedence: crash loop, crash, firmware failure, failure. */
+  /** The checks' own verdict (run-checks.ts: 6 a --fail-on line, 5 an unmet --expect). */
+  checked: { status: number; reason: string } | undefined;
+
+  /**
+   * The exit status and a one-line reason, by precedence: crash loop, crash, the checks' verdict
+   * (fail-on, unmet expectation), firmware failure, failure.
+   */
   status(): { status: number; reason: string } {
     const loops = [...this.cores].filter(([, r]) => r.loopStopped).map(([n]) => n);
     if (loops.length > 0)
@@ -134,6 +140,7 @@ export class RunOutcome {
         status: EXIT.CRASHED,
         reason: `${crashed.map(([n, r]) => `${n} crashed ${r.crashes === 1 ? 'once' : `${r.crashes} times`}`).join(', ')} (--allow-crash if that is expected)`,
       };
+    if (this.checked !== undefined) return this.checked;
     const failedExit = this.exits.find((e) => firmwareExitStatus(e.code, e.cause) !== EXIT.OK);
     if (failedExit !== undefined)
       return {

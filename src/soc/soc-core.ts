@@ -24,6 +24,7 @@ import type { CoreExitCause, CoreFault } from './core-messages.ts';
 import { CoreDebugPort } from './debug/core-debug-port.ts';
 import type { ElfNote } from '../elf/elf-core-notes.ts';
 import { DmaPool } from './dma-pool.ts';
+import type { DoorbellTap } from './doorbell-tap.ts';
 import { parseFwOptionalTable } from './optional-rsc-table.ts';
 import type { CoreSpec } from './board.ts';
 import type { CoreGroup } from './group/core-group.ts';
@@ -58,6 +59,8 @@ export class SocCore {
   readonly block: CoreBlock;
   readonly map: AddressMap;
   readonly pool: DmaPool | undefined;
+  /** Kicks both ways go through this when set (doorbell-tap.ts): tracing, fault injection. */
+  doorbellTap: DoorbellTap | undefined;
   /** The core's debug port: rv32 cores have one (halt, step, registers, breakpoints); js cores none. */
   readonly debugPort: CoreDebugPort | undefined;
   private readonly memory: PhysMemory;
@@ -168,7 +171,11 @@ export class SocCore {
       stop: async () => {
         await this.stopCore();
       },
-      kick: (_rproc, notifyId) => this.execution.kick(notifyId),
+      kick: (_rproc, notifyId) => {
+        const tap = this.doorbellTap;
+        if (tap === undefined) this.execution.kick(notifyId);
+        else tap.hostKick(this, notifyId, () => this.execution.kick(notifyId));
+      },
       daToVa: (_rproc, da, len) => this.daToVa(da, len),
       attach: async () => {
         // After a detach, the core may still be finishing a round of its old session (a reply
@@ -294,17 +301,31 @@ export class SocCore {
   private interrupt(mask: number): boolean {
     const rproc = this.rprocRef;
     if (rproc === undefined) return false;
+    const tap = this.doorbellTap;
     let handled = false;
     if ((mask & OVERFLOW) === 0) {
-      for (let m = mask, id = 0; m !== 0; m >>>= 1, id++)
-        if ((m & 1) !== 0 && rproc.vqInterrupt(id)) handled = true;
+      for (let m = mask, id = 0; m !== 0; m >>>= 1, id++) {
+        if ((m & 1) === 0) continue;
+        if (tap === undefined ? rproc.vqInterrupt(id) : this.tappedInterrupt(tap, rproc, id)) handled = true;
+      }
       return handled;
     }
     // An id ≥ 31 was rung: every id of every vdev may be pending.
     let maxId = 0;
     for (const v of rproc.resources.vdevs) for (const r of v.vrings) maxId = Math.max(maxId, r.notifyId);
-    for (let id = 0; id <= maxId; id++) if (rproc.vqInterrupt(id)) handled = true;
+    for (let id = 0; id <= maxId; id++) {
+      if (tap === undefined ? rproc.vqInterrupt(id) : this.tappedInterrupt(tap, rproc, id)) handled = true;
+    }
     return handled;
+  }
+
+  /** The tap decides about the ring; one it loses or delays is not spurious (storm moderation must not count it). */
+  private tappedInterrupt(tap: DoorbellTap, rproc: Rproc, id: number): boolean {
+    let handled: boolean | undefined;
+    tap.remoteKick(this, id, () => {
+      handled = rproc.vqInterrupt(id);
+    });
+    return handled ?? true;
   }
 
   private onFault(fault: CoreFault): void {

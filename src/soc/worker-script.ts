@@ -6,7 +6,7 @@
 import { distIsFresh, distUrl } from '../util/dist.ts';
 
 /** `body`: the worker's path under src/ without extension, e.g. 'soc/group/core-group-worker'. */
-function workerScriptUrl(body: string): URL {
+export function workerScriptUrl(body: string): URL {
   if (import.meta.url.endsWith('.js')) return new URL(`../${body}.js`, import.meta.url);
   if (distIsFresh()) return distUrl(`${body}.js`);
   return new URL(`../${body}.mjs`, import.meta.url);

@@ -1,7 +1,8 @@
 // The public `testing` entry (remoteproc-ts/testing): what a user needs to test their own code
 // against this stack without a board or worker threads — a fake platform driver, an Rproc rig on
 // it, a loopback rpmsg pair (host and remote in one thread, deterministic doorbells) and a
-// scripted hostile remote. docs/testing.md shows each in use.
+// scripted hostile remote; and the firmware-CI steps (a virtual board driven step by step, scenario
+// files: scenario.ts). docs/testing.md and docs/ci.md show each in use.
 
 export {
   DEFAULT_FAKE_MAP,
@@ -47,3 +48,32 @@ export {
   type RawSendOptions,
   type TakenBuffer,
 } from './hostile-remote.ts';
+export {
+  BoardSession,
+  HarnessError,
+  ScenarioError,
+  checkTraceFile,
+  junitXml,
+  openBoard,
+  parseLinePattern,
+  parseScenario,
+  runScenarioFile,
+  type ArmedFault,
+  type BoardSessionOptions,
+  type CrashTypeName,
+  type Direction,
+  type ExpectMatch,
+  type FailureKind,
+  type FaultSpec,
+  type JunitCase,
+  type JunitSuite,
+  type KeptCoredump,
+  type Line,
+  type LinePattern,
+  type LineSource,
+  type RunScenarioOptions,
+  type Scenario,
+  type ScenarioFailure,
+  type ScenarioResult,
+  type ScenarioStep,
+} from './scenario.ts';

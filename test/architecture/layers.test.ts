@@ -19,9 +19,10 @@ const LAYERS: readonly (readonly string[])[] = [
   ['elf', 'rsc', 'virtio'],
   ['remoteproc'],
   ['rpmsg', 'console', 'platform'],
-  ['soc', 'linux', 'testing'],
+  ['soc', 'linux'],
   ['cpu', 'gdb', 'monitor'],
-  ['cli'],
+  ['harness'],
+  ['cli', 'testing'],
   ['.'],
 ];
 

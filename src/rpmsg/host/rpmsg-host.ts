@@ -12,6 +12,7 @@ import type { RpmsgChannel } from './rpmsg-channel.ts';
 import type { RxContext } from './rpmsg-endpoint.ts';
 import { VirtioRpmsgBus, type RpmsgBufferConfig } from './virtio-rpmsg-bus.ts';
 import { RpmsgCtrlDev } from './rpmsg-ctrl.ts';
+import type { RpmsgTap } from './rpmsg-tap.ts';
 
 /** An rpmsg driver, bound to channels by name (Linux: the id_table of struct rpmsg_driver). */
 export interface RpmsgDriver {
@@ -78,6 +79,7 @@ export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
   private readonly ctrls = new Map<VirtioRpmsgBus, RpmsgCtrlDev>();
   /** The virtio driver to register with a transport (RprocVirtio's registry). */
   readonly virtioDriver: VirtioDriver;
+  private tapValue: RpmsgTap | undefined;
 
   constructor(options: RpmsgHostOptions = {}) {
     super();
@@ -116,6 +118,16 @@ export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
       probe: (vdev) => this.probe(vdev),
       remove: (vdev) => this.remove(vdev),
     };
+  }
+
+  /** Observe every device's traffic, now and later (rpmsg-tap.ts); undefined turns it off. */
+  get tap(): RpmsgTap | undefined {
+    return this.tapValue;
+  }
+
+  set tap(tap: RpmsgTap | undefined) {
+    this.tapValue = tap;
+    for (const dev of this.devices.values()) dev.tap = tap;
   }
 
   registerDriver(driver: RpmsgDriver): void {
@@ -215,6 +227,7 @@ export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
       error: (device, reason) => this.emit('error', { device, reason }),
     });
     this.devices.set(vdev, dev);
+    dev.tap = this.tapValue;
     dev.start();
     this.emit('device', { action: 'add', device: dev });
   }

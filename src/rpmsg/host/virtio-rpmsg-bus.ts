@@ -29,6 +29,7 @@ import {
   type RxContext,
   type TxBuffer,
 } from './rpmsg-endpoint.ts';
+import type { RpmsgTap } from './rpmsg-tap.ts';
 
 /** Messages one RX interrupt handles before the rest wait for the next turn (Linux NAPI's weight). */
 const RX_BUDGET = 64;
@@ -96,6 +97,8 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
     rxKicks: 0,
   };
   readonly mtu: number;
+  /** Traffic observer (tracing, fault injection); set through RpmsgHost.tap. */
+  tap: RpmsgTap | undefined;
   private readonly config: RpmsgBufferConfig;
   private readonly events: RpmsgDeviceEvents;
   private readonly rvq: VirtqueueDriver<number>;
@@ -217,6 +220,11 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
     return this.rxViews.length;
   }
 
+  /** Buffers the remote holds: RX buffers posted on vring0 and not yet back, TX messages on vring1 not yet reclaimed. */
+  get ringUse(): { readonly rx: number; readonly tx: number } {
+    return { rx: this.rvq.numInFlight, tx: this.svq.numInFlight };
+  }
+
   /** rpmsg_probe after the queues: post every RX buffer, name service, DRIVER_OK, kick. */
   start(): void {
     for (let i = 0; i < this.rxViews.length; i++) {
@@ -253,7 +261,10 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
       ch.markRemoved();
       this.events.channelRemoved(ch);
     }
-    for (const ept of [...this.endpoints.values()]) ept.markDestroyed(error);
+    for (const ept of [...this.endpoints.values()]) {
+      ept.markDestroyed(error);
+      if (ept.addr !== RPMSG_NS_ADDR) this.tap?.endpoint(this, ept.addr, 'destroy', ept.channel);
+    }
     this.endpoints.clear();
     for (const w of this.txWaiters.splice(0)) this.settleWaiter(w, error);
     this.rvq.detachUnusedBufs();
@@ -284,6 +295,7 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
     }
     const ept = new RpmsgEndpoint(this, a, callback, channel);
     this.endpoints.set(a, ept);
+    this.tap?.endpoint(this, a, 'create', channel);
     return ept;
   }
 
@@ -295,6 +307,7 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
   private forgetEndpoint(ept: RpmsgEndpoint): void {
     if (this.endpoints.get(ept.addr) !== ept) return;
     this.endpoints.delete(ept.addr);
+    this.tap?.endpoint(this, ept.addr, 'destroy', ept.channel);
     if (ept.addr >= RPMSG_RESERVED_ADDRESSES && ept.addr < this.freeHint) this.freeHint = ept.addr;
   }
 
@@ -399,6 +412,7 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
   // ---- sending ---------------------------------------------------------------------------
 
   private takeTxIndex(): number | undefined {
+    if (this.tap?.txStarved?.(this) === true) return undefined;
     if (this.lastSbuf < this.txViews.length) return this.lastSbuf++;
     const free = this.txFree.pop();
     if (free !== undefined) return free;
@@ -525,6 +539,7 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
     const err = this.svq.addOutbuf(addr, RPMSG_HDR_SIZE + len, index);
     if (err !== 0) return err === -ERRNO.ENOSPC ? -ERRNO.ENOMEM : -ERRNO.EIO;
     this.stats.tx++;
+    this.tap?.tx(this, src, dst, len);
     if (this.svq.kick()) this.stats.txKicks++;
     return 0;
   }
@@ -658,6 +673,7 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
       return false;
     }
     this.stats.rx++;
+    this.tap?.rx(this, hdr.src, hdr.dst, hdr.len);
     const ept = this.endpoints.get(hdr.dst);
     if (ept === undefined) {
       this.stats.rxNoRecipient++;

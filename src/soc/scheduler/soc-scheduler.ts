@@ -143,15 +143,34 @@ export class SocScheduler {
   /**
    * Resolves when virtual time has moved `ms` on from now (at the end of the tick that gets there;
    * idle time is skipped to it): the host's timer on the SoC's clock, for scripts that must be as
-   * reproducible as the cores they drive.
+   * reproducible as the cores they drive. Aborting `signal` removes the timer and resolves at once.
    */
-  delay(ms: number): Promise<void> {
+  delay(ms: number, signal?: AbortSignal): Promise<void> {
     if (this.closed)
       return Promise.reject(new RprocError('ESHUTDOWN', 'scheduler', 'the SoC scheduler is closed'));
     const at = this.nowNs + Math.max(0, Math.ceil(ms * 1e6));
     return new Promise((resolve) => {
-      this.timers.push({ at, seq: this.timerSeq++, fire: resolve });
+      if (signal?.aborted === true) {
+        resolve();
+        return;
+      }
+      const onAbort = (): void => {
+        this.timers = this.timers.filter((t) => t !== timer);
+        resolve();
+      };
+      const timer = {
+        at,
+        seq: this.timerSeq++,
+        fire: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      };
+      this.timers.push(timer);
       this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      // An abandoned wait (a timeout that did not happen) leaves neither its timer nor what the
+      // timer's promise holds: a long run with many such waits would keep them all otherwise.
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.wake();
     });
   }
