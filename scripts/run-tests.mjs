@@ -43,12 +43,18 @@ const tsxCache = `tsx-${userInfo().uid}`;
 if (existsSync(join(tmpdir(), tsxCache))) symlinkSync(join(tmpdir(), tsxCache), join(testTmp, tsxCache));
 // The tests run in a process group of their own: a signal to this script (Ctrl-C, the fuzz
 // script's time limit) reaches every test process, and the temporary folder is still checked.
-const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
-  cwd: root,
-  stdio: 'inherit',
-  env: { ...process.env, TMPDIR: testTmp },
-  detached: true,
-});
+// A test that hangs fails after this long instead of holding the run (and CI) until it is killed.
+const TEST_TIMEOUT_MS = 300_000;
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-timeout=${TEST_TIMEOUT_MS}`, ...files],
+  {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, TMPDIR: testTmp },
+    detached: true,
+  },
+);
 let signalled;
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'])
   process.on(sig, () => {

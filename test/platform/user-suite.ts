@@ -31,6 +31,15 @@ export interface UserTarget {
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 
+/** An event the program waits for must come: after `ms` the test fails saying which. */
+function within<T>(what: string, promise: Promise<T>, ms = 20_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not come within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 /** The user program: open the processor's channel, say something, expect it back. */
 async function echo(sys: UserSystem, words: string): Promise<string> {
   const ch = await sys.host.waitForChannel(sys.channel, { processor: sys.processor }, { timeoutMs: 10_000 });
@@ -59,7 +68,11 @@ export function userSuite(target: UserTarget): void {
         const p = await sys.host.get(sys.processor);
         const running = p.next('state', (e) => e.to === 'running');
         await p.start({ firmware: sys.firmware });
-        assert.deepEqual(await running, { processor: sys.processor, from: 'offline', to: 'running' });
+        assert.deepEqual(await within('the state change to running after start()', running), {
+          processor: sys.processor,
+          from: 'offline',
+          to: 'running',
+        });
         assert.equal(await p.state(), 'running');
         await assert.rejects(p.start(), (e: unknown) => isRprocError(e, 'EBUSY'));
       } finally {
@@ -93,12 +106,12 @@ export function userSuite(target: UserTarget): void {
         ep = await sys.host.open(ch);
         const crashed = p.next('crash');
         await ep.send('mmu');
-        assert.equal((await crashed).processor, sys.processor);
+        assert.equal((await within('the crash event after "mmu"', crashed)).processor, sys.processor);
         assert.equal(await p.state(), 'crashed');
         await ep.close();
         const back = p.next('state', (e) => e.to === 'running');
         await p.recover();
-        await back;
+        await within('the state change to running after recover()', back);
         assert.equal(await echo(sys, 'after the crash'), 'after the crash');
       } finally {
         await ep?.close();
@@ -115,7 +128,7 @@ export function userSuite(target: UserTarget): void {
         p.on('state', (e) => states.push(e.to));
         const offline = p.next('state', (e) => e.to === 'offline');
         await p.stop();
-        await offline;
+        await within('the state change to offline after stop()', offline);
         assert.equal(await p.state(), 'offline');
         await assert.rejects(ep.receive({ timeoutMs: 5000 }), (e: unknown) => isRprocError(e, 'EPIPE'));
         await ep.close();
