@@ -7,12 +7,11 @@
 //
 // RPMSG_TRACE_BENCH_ROUNDS overrides the number of rounds (default 5).
 
-import type { RpmsgEndpoint } from '../src/rpmsg/host/rpmsg-endpoint.ts';
 import type { VirtualSoc } from '../src/soc/virtual-soc.ts';
 import { BoardSession } from '../src/harness/board-session.ts';
 import { percentilesUs } from './bare-threads.ts';
 import { record, type Bench } from './bench.ts';
-import { makeSoc, median, spread, warnIfStale } from './soc-bench-support.ts';
+import { echoOn, makeSoc, median, spread, warnIfStale } from './soc-bench-support.ts';
 
 const ROUNDS = Number(process.env['RPMSG_TRACE_BENCH_ROUNDS'] ?? 5);
 const RTT_N = 3000;
@@ -27,32 +26,8 @@ interface Echo {
 async function bootEcho(traced: boolean): Promise<Echo> {
   const soc = await makeSoc(1, 'rpmsg-echo');
   const session = traced ? BoardSession.attach(soc, { traceRpmsg: true }) : undefined;
-  const core = soc.cores[0];
-  if (core === undefined) throw new Error('no core');
-  await core.rproc.boot();
-  const ch = await soc.rpmsg.waitForChannel('rpmsg-echo', { rproc: core.rproc });
-  let waiting: (() => void) | undefined;
-  const ept: RpmsgEndpoint = ch.open(() => {
-    const w = waiting;
-    waiting = undefined;
-    w?.();
-  });
-  return {
-    soc,
-    session,
-    async rtt(payload, n, warmup) {
-      const lat = new Float64Array(n + warmup);
-      for (let k = 0; k < n + warmup; k++) {
-        const t0 = performance.now();
-        const reply = new Promise<void>((resolve) => (waiting = resolve));
-        const rc = ept.trySend(payload);
-        if (rc !== 0) throw new Error(`echo send failed (${rc})`);
-        await reply;
-        lat[k] = performance.now() - t0;
-      }
-      return lat.subarray(warmup);
-    },
-  };
+  const echo = await echoOn(soc);
+  return { soc, session, rtt: (payload, n, warmup) => echo.rtt(payload, n, warmup) };
 }
 
 const bench: Bench = {

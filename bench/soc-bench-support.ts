@@ -49,7 +49,11 @@ export interface Echo {
 }
 
 export async function bootEcho(): Promise<Echo> {
-  const soc = await makeSoc(1, 'rpmsg-echo');
+  return echoOn(await makeSoc(1, 'rpmsg-echo'));
+}
+
+/** Boots the first core of `soc` (running the js 'rpmsg-echo' firmware) and opens its channel. */
+export async function echoOn(soc: VirtualSoc): Promise<Echo> {
   const core = soc.cores[0];
   if (core === undefined) throw new Error('no core');
   await core.rproc.boot();
