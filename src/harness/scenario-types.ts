@@ -2,7 +2,7 @@
 // docs/scenario.schema.json describe the file): the board, the firmware per core, the run's mode,
 // timeout and fail-on patterns, and the steps, each with the line and path it came from.
 
-import type { CrashTypeName, Direction } from './faults.ts';
+import type { CrashTypeName, FaultSpec } from './faults.ts';
 import type { LinePattern } from './line-pattern.ts';
 
 export type ScenarioMode = 'deterministic' | 'threads';
@@ -23,33 +23,9 @@ export interface StepPlace {
   readonly path: string;
 }
 
+/** A fault a scenario can arm: the harness's faults, and stalling the host side of a channel. */
 export type ScenarioFault =
-  | {
-      readonly kind: 'lose-kicks';
-      readonly core: string;
-      readonly direction: Direction;
-      readonly every?: number;
-      readonly probability?: number;
-      readonly seed?: number;
-      readonly count?: number;
-    }
-  | {
-      readonly kind: 'delay-kicks';
-      readonly core: string;
-      readonly direction: Direction;
-      readonly delayMs: number;
-    }
-  | { readonly kind: 'exhaust-tx-buffers'; readonly core: string }
-  | { readonly kind: 'stall'; readonly channel: string; readonly core?: string }
-  | {
-      readonly kind: 'crash';
-      readonly core: string;
-      readonly crashType: CrashTypeName;
-      readonly trigger:
-        | { readonly afterMessages: number; readonly direction: Direction }
-        | { readonly afterMs: number }
-        | { readonly onLine: LinePattern };
-    };
+  FaultSpec | { readonly kind: 'stall'; readonly channel: string; readonly core?: string };
 
 export type FaultKind = ScenarioFault['kind'];
 
