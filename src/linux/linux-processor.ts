@@ -9,6 +9,7 @@
 import { RprocError } from '../util/errors.ts';
 import { RPROC_FATAL_ERROR } from '../remoteproc/rproc-state.ts';
 import { WatchedEmitter } from '../platform/watched-emitter.ts';
+import { startRefusal } from '../platform/start-refusal.ts';
 import type {
   ChannelInfo,
   CoredumpMode,
@@ -338,34 +339,12 @@ export class LinuxRemoteProcessor extends WatchedEmitter<ProcessorEvents> implem
   }
 
   private notOffline(state: ProcessorState): RprocError {
-    switch (state) {
-      case 'running':
-      case 'attached':
-        return new RprocError(
-          'EBUSY',
-          'linux-start',
-          `${this.label} is already ${state}: not writing "start", which would only take another power ` +
-            'reference (Linux ≥ 5.19) that one "stop" would not give back; stop it first',
-        );
-      case 'crashed':
-        return new RprocError(
-          'EBUSY',
-          'linux-start',
-          `${this.label} has crashed: recover it (recovery "recover") or enable recovery first`,
-        );
-      case 'detached':
-        return new RprocError(
-          'EBUSY',
-          'linux-start',
-          `${this.label} is detached (running firmware it did not load): attach to it instead`,
-        );
-      case 'deleted':
-        return new RprocError('ENODEV', 'linux-start', `${this.label} is being deleted`);
-      case 'offline':
-      case 'suspended':
-      case 'invalid':
-        return new RprocError('EBUSY', 'linux-start', `${this.label} is ${state}, not offline`);
-    }
+    return startRefusal(this.label, state, {
+      where: 'linux-start',
+      whenUp:
+        'not writing "start", which would only take another power reference (Linux ≥ 5.19) that one "stop" would not give back',
+      whenCrashed: 'recover it (recovery "recover") or enable recovery first',
+    });
   }
 
   private async restoreFirmware(previous: string, cause: unknown): Promise<void> {

@@ -30,6 +30,7 @@ import {
   type WaitOptions,
 } from '../platform/remote-processors.ts';
 import { WatchedEmitter } from '../platform/watched-emitter.ts';
+import { startRefusal } from '../platform/start-refusal.ts';
 import type { RpmsgChannel, RpmsgHostEvents } from '../rpmsg/host/rpmsg-host.ts';
 import { SocChannelEndpoint, SocTtyEndpoint } from './soc-endpoints.ts';
 import type { VirtualSoc } from './virtual-soc.ts';
@@ -114,34 +115,12 @@ class SocProcessor extends WatchedEmitter<ProcessorEvents> implements RemoteProc
   }
 
   private notOffline(state: ProcessorState): RprocError {
-    switch (state) {
-      case 'running':
-      case 'attached':
-        return new RprocError(
-          'EBUSY',
-          'soc-start',
-          `${this.label} is already ${state}: not booting it again, which would only take another power ` +
-            'reference that one stop would not give back; stop it first',
-        );
-      case 'crashed':
-        return new RprocError(
-          'EBUSY',
-          'soc-start',
-          `${this.label} has crashed: recover it or enable recovery first`,
-        );
-      case 'detached':
-        return new RprocError(
-          'EBUSY',
-          'soc-start',
-          `${this.label} is detached (running firmware it did not load): attach to it instead`,
-        );
-      case 'deleted':
-        return new RprocError('ENODEV', 'soc-start', `${this.label} is being deleted`);
-      case 'offline':
-      case 'suspended':
-      case 'invalid':
-        return new RprocError('EBUSY', 'soc-start', `${this.label} is ${state}, not offline`);
-    }
+    return startRefusal(this.label, state, {
+      where: 'soc-start',
+      whenUp:
+        'not booting it again, which would only take another power reference that one stop would not give back',
+      whenCrashed: 'recover it or enable recovery first',
+    });
   }
 
   async stop(): Promise<void> {
