@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RPMSG_DEFAULT_MAX_CHANNELS } from '../../src/rpmsg/host/virtio-rpmsg-bus.ts';
+import { RPMSG_DEFAULT_NS_REFUSED_PER_SEC } from '../../src/rpmsg/host/ns-pacer.ts';
 import { ATTACK_MS, EchoLoad, HostileRig, SC, sleep, until } from './hostile-rig.ts';
 
 describe('hostile firmware: name service', { timeout: 120_000 + 20 * ATTACK_MS }, () => {
@@ -17,17 +18,40 @@ describe('hostile firmware: name service', { timeout: 120_000 + 20 * ATTACK_MS }
     await rig.close();
   });
 
-  it(`an NS flood (100,000 names): ${RPMSG_DEFAULT_MAX_CHANNELS} channels, the rest refused and counted, warnings rate-limited`, async () => {
+  it(`an NS flood (100,000 names): ${RPMSG_DEFAULT_MAX_CHANNELS} channels, the rest refused and counted, paced to ${RPMSG_DEFAULT_NS_REFUSED_PER_SEC}/s, warnings rate-limited`, async () => {
     const logs: string[] = [];
     const a = await rig.attack(SC.NS_FLOOD);
+    const started = performance.now();
     a.rproc.on('log', (e) => logs.push(e.message));
-    await rig.echoing(() =>
-      until('10,000 announcements refused', () => (a.device()?.stats.nsOverLimit ?? 0) >= 10_000, 30_000),
-    );
+    let refusedIn = 0;
+    let windowMs = 0;
+    await rig.echoing(async () => {
+      await until(
+        '10,000 announcements refused',
+        () => (a.device()?.stats.nsOverLimit ?? 0) >= 10_000,
+        30_000,
+      );
+      // Paced: the refused buffers go back at the budget's rate, so the remote cannot announce
+      // faster than that plus the burst and the buffers it already had.
+      const r0 = a.device()?.stats.nsOverLimit ?? 0;
+      const t0 = performance.now();
+      await sleep(500);
+      refusedIn = (a.device()?.stats.nsOverLimit ?? 0) - r0;
+      windowMs = performance.now() - t0;
+    });
     const dev = a.device();
     assert.ok(dev !== undefined);
     assert.equal(dev.channelCount, RPMSG_DEFAULT_MAX_CHANNELS);
-    assert.ok(logs.filter((l) => /its limit/.test(l)).length <= 10, 'at most 10 warnings per 5 s');
+    assert.ok(dev.stats.nsPaced > 0, 'buffers were held');
+    const most =
+      Math.ceil((RPMSG_DEFAULT_NS_REFUSED_PER_SEC * windowMs) / 1000) +
+      RPMSG_DEFAULT_NS_REFUSED_PER_SEC / 10 +
+      dev.rxBuffers;
+    assert.ok(refusedIn <= most, `${refusedIn} refused in ${windowMs.toFixed(0)} ms (at most ${most})`);
+    // 10 warnings per 5 s: the pacing makes the flood last several windows.
+    const windows = Math.ceil((performance.now() - started) / 5000);
+    const warned = logs.filter((l) => /its limit/.test(l)).length;
+    assert.ok(warned <= 10 * windows, `${warned} warnings in ${windows} windows of 5 s`);
     rig.assertHeapBounded(a);
     await rig.end();
   });

@@ -54,6 +54,12 @@ export interface RpmsgHostOptions {
    * leaves the other endpoints of its device three quarters of the pool.
    */
   readonly rxHeldPerEndpoint?: number;
+  /**
+   * Name-service messages a device may have refused per second (over the channel limit,
+   * duplicates, malformed) before their RX buffers go back at that rate only, so that a remote
+   * announcing in a loop waits for buffers (ns-pacer.ts). Default 5000; Linux has no limit.
+   */
+  readonly nsRefusedPerSecond?: number;
 }
 
 /**
@@ -100,6 +106,7 @@ export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
     for (const [name, v] of [
       ['maxChannelsPerDevice', options.maxChannelsPerDevice],
       ['rxHeldPerEndpoint', options.rxHeldPerEndpoint],
+      ['nsRefusedPerSecond', options.nsRefusedPerSecond],
     ] as const) {
       if (v !== undefined && (!Number.isSafeInteger(v) || v < (name === 'rxHeldPerEndpoint' ? 0 : 1))) {
         throw new RprocError('EINVAL', 'rpmsg-host', `${name} ${String(v)} is not a count`);
@@ -110,6 +117,7 @@ export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
       rxBufSize,
       ...(options.maxChannelsPerDevice === undefined ? {} : { maxChannels: options.maxChannelsPerDevice }),
       ...(options.rxHeldPerEndpoint === undefined ? {} : { rxHeldPerEndpoint: options.rxHeldPerEndpoint }),
+      ...(options.nsRefusedPerSecond === undefined ? {} : { nsRefusedPerSecond: options.nsRefusedPerSecond }),
     };
     this.virtioDriver = {
       name: 'virtio_rpmsg_bus',

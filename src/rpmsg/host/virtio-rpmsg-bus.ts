@@ -30,6 +30,7 @@ import {
   type TxBuffer,
 } from './rpmsg-endpoint.ts';
 import type { RpmsgTap } from './rpmsg-tap.ts';
+import { NsPacer, RPMSG_DEFAULT_NS_REFUSED_PER_SEC } from './ns-pacer.ts';
 
 /** Messages one RX interrupt handles before the rest wait for the next turn (Linux NAPI's weight). */
 const RX_BUDGET = 64;
@@ -46,6 +47,12 @@ export interface RpmsgBufferConfig {
   readonly maxChannels?: number;
   /** RX buffers one endpoint's reader may hold; default a quarter of the device's RX buffers. */
   readonly rxHeldPerEndpoint?: number;
+  /**
+   * Refused name-service messages whose buffers go back at once, per second (after a burst of a
+   * tenth of that); beyond, their buffers are held and returned at this rate (ns-pacer.ts). Default
+   * RPMSG_DEFAULT_NS_REFUSED_PER_SEC.
+   */
+  readonly nsRefusedPerSecond?: number;
 }
 
 export interface RpmsgDeviceStats {
@@ -61,6 +68,8 @@ export interface RpmsgDeviceStats {
   nsRefused: number;
   /** NS CREATEs refused because the device already has maxChannels channels. */
   nsOverLimit: number;
+  /** Refused name-service messages whose RX buffer was held: the remote was over its NS budget. */
+  nsPaced: number;
   /** Messages an endpoint's reader dropped because its queue was full (bounded queues). */
   rxDropped: number;
   txKicks: number;
@@ -92,6 +101,7 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
     nsMalformed: 0,
     nsRefused: 0,
     nsOverLimit: 0,
+    nsPaced: 0,
     rxDropped: 0,
     txKicks: 0,
     rxKicks: 0,
@@ -129,6 +139,8 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
   readonly rxHeldPerEndpoint: number;
   private readonly dma: DmaRegion;
   private nsEnabled = false;
+  /** Paces the buffers of refused name-service messages back to the remote. */
+  private readonly nsPacer: NsPacer;
   /** The RX queue had more than RX_BUDGET messages: the rest are taken in a later turn. */
   private rxPassDueFlag = false;
   private removedFlag = false;
@@ -154,6 +166,7 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
     const txNum = numBufs / 2;
     this.maxChannels = config.maxChannels ?? RPMSG_DEFAULT_MAX_CHANNELS;
     this.rxHeldPerEndpoint = Math.min(rxNum, config.rxHeldPerEndpoint ?? Math.max(1, rxNum >> 2));
+    this.nsPacer = new NsPacer(config.nsRefusedPerSecond ?? RPMSG_DEFAULT_NS_REFUSED_PER_SEC);
     const total = rxNum * config.rxBufSize + txNum * config.txBufSize;
     this.dma = vdev.allocDma(total);
     for (let i = 0; i < rxNum; i++) {
@@ -240,7 +253,7 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
       this.nsEnabled = true;
       this.endpoints.set(
         RPMSG_NS_ADDR,
-        new RpmsgEndpoint(this, RPMSG_NS_ADDR, (data, src) => this.onNs(data, src)),
+        new RpmsgEndpoint(this, RPMSG_NS_ADDR, (data, src, ctx) => this.onNs(data, src, ctx)),
       );
     }
     // DRIVER_OK first, then the RX kick: the remote's first look at the queues finds them ready.
@@ -253,6 +266,7 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
   remove(reason: string): void {
     if (this.removedFlag) return;
     this.removedFlag = true;
+    this.nsPacer.close();
     const error = new RprocError('EPIPE', 'rpmsg', `${this.vdev.name}: ${reason}`);
     const channels = [...this.channels.values()];
     this.channels.clear();
@@ -334,7 +348,13 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
     );
   }
 
-  private onNs(data: Uint8Array, src: number): void {
+  private onNs(data: Uint8Array, src: number, ctx: RxContext): void {
+    // A refused message's buffer goes back within the device's name-service budget (ns-pacer.ts).
+    if (!this.nsCreates(data, src) && this.nsPacer.refused(ctx)) this.stats.nsPaced++;
+  }
+
+  /** Handle a name-service message; false when it was refused (nothing created or destroyed). */
+  private nsCreates(data: Uint8Array, src: number): boolean {
     const msg = decodeNsMsg(data);
     if (msg === undefined) {
       this.stats.nsMalformed++;
@@ -343,7 +363,7 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
         () =>
           `${this.vdev.name}: malformed ns msg (${hex(data.length)} bytes from ${hex(src)}, expected 0x28)`,
       );
-      return;
+      return false;
     }
     if (msg.addr === RPMSG_ADDR_ANY || msg.addr === RPMSG_NS_ADDR || msg.name === '') {
       this.stats.nsMalformed++;
@@ -351,7 +371,7 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
         'ns-malformed',
         () => `${this.vdev.name}: ns msg names an impossible channel "${msg.name}" at ${hex(msg.addr)}`,
       );
-      return;
+      return false;
     }
     // The name is remote-written: decodeNsMsg cut it to 31 bytes; it is only a map key and a label.
     const key = channelKey(msg.name, msg.addr);
@@ -364,10 +384,10 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
           () =>
             `${this.vdev.name}: rpmsg_destroy_channel failed: no channel "${msg.name}" at ${hex(msg.addr)}`,
         );
-        return;
+        return false;
       }
       this.removeChannel(existing, `the remote destroyed channel "${msg.name}"`);
-      return;
+      return true;
     }
     if (existing !== undefined) {
       this.stats.nsRefused++;
@@ -375,7 +395,7 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
         'ns-refused',
         () => `${this.vdev.name}: channel ${msg.name}:${hex(msg.addr)} already exist`,
       );
-      return;
+      return false;
     }
     if (this.channels.size >= this.maxChannels) {
       // Linux has no limit; a remote announcing names in a loop would grow the host without one.
@@ -385,7 +405,7 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
         () =>
           `${this.vdev.name}: channel "${msg.name}" at ${hex(msg.addr)} refused: the device has ${this.maxChannels} channels, its limit (${this.stats.nsOverLimit} refused so far)`,
       );
-      return;
+      return false;
     }
     const ch = new RpmsgChannel(this, msg.name, msg.addr);
     this.channels.set(key, ch);
@@ -393,6 +413,7 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
     if (named === undefined) this.byName.set(msg.name, (named = new Set()));
     named.add(ch);
     this.events.channelAdded(ch);
+    return true;
   }
 
   private removeChannel(ch: RpmsgChannel, reason: string): void {
