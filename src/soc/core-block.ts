@@ -83,6 +83,13 @@ export const CORE_WORD = {
    * the event loop). Cores in a group get theirs as group control messages.
    */
   DEBUG_SEQ: 22,
+  /**
+   * Set by the host while it leaves the core's doorbell alone after a storm (doorbell-moderation.ts),
+   * cleared (and notified) when the backoff ends. A core that rings meanwhile stalls until then: its
+   * own thread sleeps, a group serves its other cores — a storm costs the storming core's time, not
+   * the host's nor its group mates'.
+   */
+  C2H_HOLD: 23,
   /** First word of the ring's bytes (UART_RX_RING_BYTES of them), to the end of the block. */
   UART_RX_RING: 32,
 } as const;
@@ -316,6 +323,16 @@ export class CoreBlock {
     }
   }
 
+  /** Hold the core's doorbell (a storm backoff: its next ring stalls it) or release it. */
+  holdC2H(on: boolean): void {
+    const index = this.base + CORE_WORD.C2H_HOLD;
+    if (on) {
+      Atomics.store(this.words, index, 1);
+      return;
+    }
+    if (Atomics.exchange(this.words, index, 0) !== 0) Atomics.notify(this.words, index);
+  }
+
   /** End every wait on C2H_SEQ now (the listener is stopping). */
   interruptC2H(): void {
     Atomics.notify(this.words, this.base + CORE_WORD.C2H_SEQ);
@@ -368,6 +385,16 @@ export class CoreBlock {
     if (Atomics.load(this.words, waiting) !== 0 && Atomics.exchange(this.words, waiting, 0) !== 0) {
       Atomics.notify(this.words, this.base + CORE_WORD.C2H_SEQ);
     }
+  }
+
+  /** Whether the host holds this core's doorbell (C2H_HOLD): a core that rang should stall. */
+  c2hHeld(): boolean {
+    return Atomics.load(this.words, this.base + CORE_WORD.C2H_HOLD) !== 0;
+  }
+
+  /** Core side: sleep while the doorbell is held, at most `timeoutMs` (a lone core's thread only). */
+  waitC2HRelease(timeoutMs: number): void {
+    Atomics.wait(this.words, this.base + CORE_WORD.C2H_HOLD, 1, timeoutMs);
   }
 
   /** The host events posted and not yet taken by the core (HOST_EVENT bits). */

@@ -304,6 +304,7 @@ export class WorkerExecution implements CoreExecution {
   stopServices(): void {
     listening.delete(this);
     this.listenGen++;
+    this.releaseHold();
     this.watchdog.stop();
     // Wake the listener so that it sees its generation is over.
     this.block.interruptC2H();
@@ -323,9 +324,12 @@ export class WorkerExecution implements CoreExecution {
       // A doorbell storm: this core is left alone for a while (its rings wait in the mask).
       const hold = this.moderation.remaining(performance.now());
       if (hold > 0) {
+        // The core stalls at its next ring until the backoff ends (CORE_WORD.C2H_HOLD).
+        block.holdC2H(true);
         await new Promise((resolve) => setTimeout(resolve, hold));
         continue;
       }
+      if (block.c2hHeld()) this.releaseHold();
       // Read before taking the ids: a ring after this moves C2H_SEQ away from `seen`.
       const seen = block.c2hSeq();
       const mask = block.takeC2H();
@@ -359,6 +363,13 @@ export class WorkerExecution implements CoreExecution {
       await block.waitC2H(seen, LISTEN_SLICE_MS, roused);
       this.rouse = undefined;
     }
+  }
+
+  /** End a storm hold: a lone core's thread is notified; a group is rung to serve the core again. */
+  private releaseHold(): void {
+    if (!this.block.c2hHeld()) return;
+    this.block.holdC2H(false);
+    this.wakeBlock.wake();
   }
 
   takeInterrupts(): void {

@@ -17,6 +17,13 @@ import { Rv32CoreRuntime, type SliceState } from './rv32-core-runtime.ts';
  * slice, so that one busy hart delays the doorbells of its group mates that little.
  */
 const GROUP_SLICE = 20_000;
+/**
+ * The slice runs in chunks of this many instructions, and ends after the chunk in which the group
+ * was rung (a doorbell for a group mate): a core computing or ringing without pause then delays a
+ * mate's answer by a chunk (a few µs), not a slice, while a hart alone in its group keeps whole
+ * slices (preemption on wake-up, as a kernel scheduler gives an interactive task).
+ */
+const GROUP_CHUNK = 2_000;
 
 function engineKindOf(ctx: CoreContext): EngineKind {
   return ctx.options['engine'] === 'interpreter' ? 'interpreter' : 'jit';
@@ -41,13 +48,19 @@ class Rv32Member implements GroupMember {
     return this.dead || this.ctx.block.load(CORE_WORD.RUN) !== RUN_STATE.RUNNING;
   }
 
-  serve(): number {
+  serve(preempted: () => boolean): number {
     if (this.phase === 'stopped') return 0;
     // Held by a debugger: nothing to do until a debug request resumes it.
     if (this.runtime.debugHalted) return 0;
     // In WFI the hart runs again only once an interrupt it waits for is pending (Rv32CoreRuntime.run).
     if (this.phase === 'idle' && !this.runtime.interruptPending()) return 0;
-    this.phase = this.runtime.slice(GROUP_SLICE);
+    // A doorbell storm the host backs off from: the core stalls; the host rings the group at the end.
+    if (this.runtime.doorbellHeld()) return 0;
+    let left = GROUP_SLICE;
+    do {
+      this.phase = this.runtime.slice(GROUP_CHUNK);
+      left -= GROUP_CHUNK;
+    } while (this.phase === 'busy' && left > 0 && !preempted() && !this.runtime.doorbellHeld());
     return 1;
   }
 

@@ -92,7 +92,8 @@ export class Rv32CoreRuntime implements DebugTarget {
     );
     this.clint = new Clint(update, this.clockNs);
     this.plic = new Plic(update);
-    this.mailbox = new MailboxDevice(host.block, update);
+    // A ring while the host holds the doorbell (a storm) ends the slice: the loop stalls the core.
+    this.mailbox = new MailboxDevice(host.block, update, () => this.hart.requestStop());
     const ram: RamRegion[] = host.map.windows.map((w, i) => {
       const bytes = host.memory.view(w.pa, w.size);
       if (bytes === undefined || bytes.byteOffset % 4 !== 0) {
@@ -187,6 +188,8 @@ export class Rv32CoreRuntime implements DebugTarget {
         continue;
       }
       const state = this.slice(SLICE);
+      // A doorbell storm the host backs off from: this thread sleeps until the backoff ends.
+      while (state === 'busy' && block.c2hHeld() && this.running()) block.waitC2HRelease(IDLE_WAIT_MS);
       if (state === 'stopped') stopped = true;
       else if (state === 'idle') {
         const deadline = this.msUntilTimer();
@@ -231,6 +234,11 @@ export class Rv32CoreRuntime implements DebugTarget {
         }
         return 'stopped';
     }
+  }
+
+  /** Whether the host holds the core's doorbell (a storm backoff): a group leaves the core alone. */
+  doorbellHeld(): boolean {
+    return this.host.block.c2hHeld();
   }
 
   /** Whether an interrupt the hart waits for is pending (a WFI would end at once). */

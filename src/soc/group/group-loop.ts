@@ -34,6 +34,9 @@ export class GroupLoop {
   /** Cores being built (join), by board index. */
   private readonly joining = new Map<number, Promise<void>>();
   private closing = false;
+  /** WAKE when the member being served started: a move means the group was rung meanwhile. */
+  private serveSeen = 0;
+  private readonly preempted = (): boolean => this.wake.load(CORE_WORD.WAKE) !== this.serveSeen;
 
   constructor(
     wake: CoreBlock,
@@ -139,7 +142,8 @@ export class GroupLoop {
         continue;
       }
       try {
-        work += m.serve();
+        this.serveSeen = this.wake.load(CORE_WORD.WAKE);
+        work += m.serve(this.preempted);
       } catch (e) {
         m.fail(e);
         work++;

@@ -12,8 +12,13 @@ export interface GroupMember {
   readonly index: number;
   /** The host asked the core to halt (RUN), or it ended by itself (a js core that faulted, a thread-death error). */
   shouldLeave(): boolean;
-  /** Do what is pending now; how much work that was (0: idle, nothing to do until an event). */
-  serve(): number;
+  /**
+   * Do what is pending now; how much work that was (0: idle, nothing to do until an event). A core
+   * that could run for long (an rv32 hart's slice) stops early once `preempted()` says a doorbell,
+   * timer or halt request came for the group meanwhile, so that a group mate with work is served
+   * within a short chunk of it, not a whole slice.
+   */
+  serve(preempted: () => boolean): number;
   /** Milliseconds until the core must be served without a doorbell (a timer); undefined: none. */
   deadlineMs(): number | undefined;
   /** The group thread is about to sleep. */

@@ -22,10 +22,13 @@ export class MailboxDevice {
   irqEnabled = false;
   private readonly block: CoreBlock;
   private readonly onChange: () => void;
+  private readonly onHeld: () => void;
 
-  constructor(block: CoreBlock, onChange: () => void) {
+  /** `onHeld`: the core rang while the host holds its doorbell (a storm backoff): it should stall. */
+  constructor(block: CoreBlock, onChange: () => void, onHeld: () => void = () => undefined) {
     this.block = block;
     this.onChange = onChange;
+    this.onHeld = onHeld;
   }
 
   /** Whether the external interrupt line should be high: enabled and the host has kicked or posted an event. */
@@ -87,6 +90,7 @@ export class MailboxDevice {
         switch (offset) {
           case MAILBOX_REG.C2H_NOTIFY:
             this.block.ringC2H(value >>> 0);
+            if (this.block.c2hHeld()) this.onHeld();
             return;
           case MAILBOX_REG.IRQ_ENABLE:
             this.irqEnabled = (value & 1) !== 0;
