@@ -149,11 +149,13 @@ export class HostileRig {
     this.healthy = healthy;
   }
 
-  static async start(): Promise<HostileRig> {
+  /** `coreThreads`: as VirtualSoc's (default: the board's, on 2 CPUs both cores in one group thread). */
+  static async start(options: { readonly coreThreads?: number } = {}): Promise<HostileRig> {
     const soc = new VirtualSoc({
       firmwareStore: defaultFirmwareStore(),
       autoBoot: false,
       firmware: { rproc0: 'hostile.elf', rproc1: 'rpmsg-echo' },
+      ...(options.coreThreads === undefined ? {} : { coreThreads: options.coreThreads }),
     });
     await soc.start();
     await soc.rproc('rproc1').boot();

@@ -8,7 +8,39 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isRprocError } from '../../src/util/errors.ts';
 import { escapeControl } from '../../src/util/escape-control.ts';
+import { CORE_WORD } from '../../src/soc/core-block.ts';
 import { ATTACK_MS, HostileRig, SC, sleep, until } from './hostile-rig.ts';
+
+/**
+ * During a doorbell storm the host backs off (moderation) and holds the core's doorbell meanwhile
+ * (C2H_HOLD): the storming core stalls instead of ringing. Sampled for 300 ms, the healthy core
+ * echoing throughout.
+ */
+async function assertStormStalls(rig: HostileRig): Promise<void> {
+  const core = rig.soc.core('rproc0');
+  const block = core.block;
+  const instret = (): number =>
+    (block.load(CORE_WORD.INSTRET_HI) >>> 0) * 2 ** 32 + (block.load(CORE_WORD.INSTRET_LO) >>> 0);
+  let heldShare = 0;
+  let ran = 0;
+  await rig.echoing(async () => {
+    await sleep(ATTACK_MS);
+    const i0 = instret();
+    let held = 0;
+    let samples = 0;
+    for (const end = performance.now() + 300; performance.now() < end; await sleep(1)) {
+      samples++;
+      if (block.load(CORE_WORD.C2H_HOLD) !== 0) held++;
+    }
+    ran = instret() - i0;
+    heldShare = held / samples;
+    await sleep(ATTACK_MS);
+  });
+  assert.ok(core.moderation !== undefined && core.moderation.backoffs > 0, 'the storm was backed off');
+  assert.ok(heldShare >= 0.5, `the doorbell was held ${(100 * heldShare).toFixed(0)} % of the time`);
+  // A free-running ring loop retires tens of millions of instructions in 300 ms.
+  assert.ok(ran < 2_000_000, `the stalled core retired ${ran} instructions in 300 ms`);
+}
 
 describe('hostile firmware: storms, garbage and silence', { timeout: 120_000 + 20 * ATTACK_MS }, () => {
   let rig: HostileRig;
@@ -19,16 +51,14 @@ describe('hostile firmware: storms, garbage and silence', { timeout: 120_000 + 2
     await rig.close();
   });
 
-  it('a doorbell storm: rings coalesced and backed off, unknown-id warnings rate-limited per processor, no crash', async () => {
+  it('a doorbell storm: rings coalesced and backed off, the core stalled meanwhile, unknown-id warnings rate-limited per processor, no crash', async () => {
     const logs: string[] = [];
     const onLog = (e: { message: string }): void => void logs.push(e.message);
     rig.hostile.on('log', onLog);
     const before = rig.hostile.crash.count;
     const a = await rig.attack(SC.DOORBELL_STORM);
-    await rig.echoing(() => sleep(2 * ATTACK_MS));
+    await assertStormStalls(rig);
     rig.hostile.off('log', onLog);
-    const moderation = rig.soc.core('rproc0').moderation;
-    assert.ok(moderation !== undefined && moderation.backoffs > 0, 'the storm was backed off');
     const unknown = logs.filter((l) => /interrupt for unknown notify id 0x11/.test(l));
     assert.ok(unknown.length >= 1 && unknown.length <= 10, `${unknown.length} warnings`);
     assert.equal(a.rproc.state, 'running');
@@ -101,3 +131,20 @@ describe('hostile firmware: storms, garbage and silence', { timeout: 120_000 + 2
     assert.ok(performance.now() - t0 < 10_000);
   });
 });
+
+describe(
+  'hostile firmware: a doorbell storm on a core with a thread of its own',
+  { timeout: 60_000 + 4 * ATTACK_MS },
+  () => {
+    it('stalls the storming core: its thread sleeps while the host backs off', async () => {
+      const rig = await HostileRig.start({ coreThreads: 2 });
+      try {
+        await rig.attack(SC.DOORBELL_STORM);
+        await assertStormStalls(rig);
+        await rig.end();
+      } finally {
+        await rig.close();
+      }
+    });
+  },
+);
