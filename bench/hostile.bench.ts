@@ -2,7 +2,9 @@
 // healthy core, 8 echoes of 64 bytes in flight) and the hostile firmware (firmware/hostile) on the
 // rv32 core rproc0. The echo rate is measured with rproc0 running the same firmware quietly (the
 // baseline), then while it floods the name service with 100,000 announcements, then while it rings
-// the host's doorbell in a loop; ratio = during the attack / quiet, all in one run.
+// the host's doorbell in a loop; ratio = during the attack / quiet, all in one run. Beside the rate,
+// the process's CPU time (every thread: host, both cores) per healthy echo, attack / quiet: what
+// the attack costs in CPU, a figure that waiting for a CPU on a loaded machine moves much less.
 
 import { readFileSync } from 'node:fs';
 import '../src/cpu/core-kinds.ts';
@@ -22,8 +24,15 @@ const MEASURE_MS = 1000;
 
 const HOSTILE = readFileSync(new URL('../firmware/prebuilt/hostile.elf', import.meta.url));
 
-/** Echoes per second on `ch` while `during` runs (at least `minMs`). */
-async function echoRate(ch: RpmsgChannel, during: () => Promise<void>): Promise<number> {
+interface EchoFigures {
+  /** Echoes per second. */
+  readonly rate: number;
+  /** CPU time of the whole process (all threads) per echo, µs. */
+  readonly cpuUs: number;
+}
+
+/** Echoes per second on `ch` while `during` runs, and the process's CPU time per echo. */
+async function echoRate(ch: RpmsgChannel, during: () => Promise<void>): Promise<EchoFigures> {
   const ept = ch.open();
   let replies = 0;
   let inFlight = 0;
@@ -47,20 +56,29 @@ async function echoRate(ch: RpmsgChannel, during: () => Promise<void>): Promise<
     }
   })();
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const r0 = replies;
   await during();
-  const rate = ((replies - r0) * 1000) / (performance.now() - t0);
+  const n = replies - r0;
+  const rate = (n * 1000) / (performance.now() - t0);
+  const cpu = process.cpuUsage(c0);
+  const cpuUs = (cpu.user + cpu.system) / Math.max(1, n);
   running = false;
   wake?.();
   await pump;
   while (inFlight > 0) await sleep(1);
-  return rate;
+  return { rate, cpuUs };
 }
+
+type Pairs = readonly (readonly [number, number])[];
 
 interface Figures {
   /** Per round: the attack's echo rate, and the mean of the quiet rates measured just before and after it. */
-  readonly flood: readonly (readonly [number, number])[];
-  readonly storm: readonly (readonly [number, number])[];
+  readonly flood: Pairs;
+  readonly storm: Pairs;
+  /** The same for CPU µs per echo. */
+  readonly floodCpu: Pairs;
+  readonly stormCpu: Pairs;
   readonly floodMs: number;
 }
 
@@ -90,7 +108,7 @@ async function measure(coreThreads: number | undefined): Promise<Figures> {
     await soc.rproc('rproc1').setFirmware('rpmsg-echo');
     await soc.rproc('rproc1').boot();
     const ch = await soc.rpmsg.waitForChannel('rpmsg-echo', { rproc: 'rproc1', timeoutMs: 20_000 });
-    const quiet = async (): Promise<number> => {
+    const quiet = async (): Promise<EchoFigures> => {
       await boot(SC_NONE);
       await soc.rpmsg.waitForChannel('hostile-echo', { rproc: hostile, timeoutMs: 20_000 });
       const rate = await echoRate(ch, () => sleep(MEASURE_MS));
@@ -101,6 +119,9 @@ async function measure(coreThreads: number | undefined): Promise<Figures> {
     await echoRate(ch, () => sleep(1000));
     const flood: [number, number][] = [];
     const storm: [number, number][] = [];
+    const floodCpu: [number, number][] = [];
+    const stormCpu: [number, number][] = [];
+    const mean = (a: number, b: number): number => (a + b) / 2;
     let floodMs = 0;
     let before = await quiet();
     for (let round = 0; round < ROUNDS; round++) {
@@ -113,23 +134,33 @@ async function measure(coreThreads: number | undefined): Promise<Figures> {
       floodMs = performance.now() - t0;
       await hostile.shutdown();
       const between = await quiet();
-      flood.push([f, (before + between) / 2]);
+      flood.push([f.rate, mean(before.rate, between.rate)]);
+      floodCpu.push([f.cpuUs, mean(before.cpuUs, between.cpuUs)]);
 
       await boot(SC_DOORBELL_STORM);
       const s = await echoRate(ch, () => sleep(MEASURE_MS));
       await hostile.shutdown();
       const after = await quiet();
-      storm.push([s, (between + after) / 2]);
+      storm.push([s.rate, mean(between.rate, after.rate)]);
+      stormCpu.push([s.cpuUs, mean(between.cpuUs, after.cpuUs)]);
       before = after;
     }
-    return { flood, storm, floodMs };
+    return { flood, storm, floodCpu, stormCpu, floodMs };
   } finally {
     await soc.close();
   }
 }
 
 function records(suffix: string, what: string, f: Figures): BenchRecord[] {
-  const ratios = (xs: readonly (readonly [number, number])[]): number[] => xs.map(([v, q]) => v / q);
+  const ratios = (xs: Pairs): number[] => xs.map(([v, q]) => v / q);
+  const cpu = (name: string, xs: Pairs, attack: string): BenchRecord =>
+    record(
+      `hostile/${name}-cpu-per-echo${suffix}`,
+      median(xs.map(([v]) => v)),
+      { name: `hostile/quiet-cpu-per-echo${suffix}`, value: median(xs.map(([, q]) => q)) },
+      'µs',
+      `${what}: CPU time of the whole process (host and both cores) per healthy echo during ${attack} vs quiet; per-round ratios ${spread(ratios(xs), 2)}`,
+    );
   return [
     record(
       `hostile/ns-flood-echo${suffix}`,
@@ -145,6 +176,8 @@ function records(suffix: string, what: string, f: Figures): BenchRecord[] {
       'msg/s',
       `${what}: healthy echoes during a doorbell storm vs quiet around it; per-round ratios ${spread(ratios(f.storm), 2)}`,
     ),
+    cpu('ns-flood', f.floodCpu, 'the flood'),
+    cpu('doorbell-storm', f.stormCpu, 'a storm'),
   ];
 }
 
