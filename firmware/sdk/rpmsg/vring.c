@@ -63,7 +63,7 @@ static int fail(struct vring_dev *vq, const char *why, uint32_t value) {
 }
 
 /* Load avail.idx and accept it if it moved by at most num. 1 if something new. */
-static int refresh_avail(struct vring_dev *vq) {
+int vring_dev_refresh(struct vring_dev *vq) {
   uint16_t idx = vq->avail->idx;
   if (idx == vq->last_avail) return 0;
   uint16_t ahead = (uint16_t)(idx - vq->last_avail);
@@ -74,7 +74,7 @@ static int refresh_avail(struct vring_dev *vq) {
 
 uint32_t vring_dev_avail_count(struct vring_dev *vq) {
   if (vq->error != 0) return 0;
-  if (vq->last_avail == vq->avail_seen && !refresh_avail(vq)) return 0;
+  if (vq->last_avail == vq->avail_seen && !vring_dev_refresh(vq)) return 0;
   return (uint16_t)(vq->avail_seen - vq->last_avail);
 }
 
@@ -131,7 +131,7 @@ __attribute__((noinline)) static int take_chain_walk(struct vring_dev *vq, struc
 /* Take and check the chain at last_avail (avail.idx says there is one). A chain of one
  * descriptor (all rpmsg ever posts) is taken here without a call; a longer one, or any problem,
  * goes to take_chain_walk, which reads it all again and reports what is wrong. */
-__attribute__((noinline)) static int take_chain(struct vring_dev *vq, struct vring_buf *buf) {
+int vring_dev_take(struct vring_dev *vq, struct vring_buf *buf) {
   /* The entries covered by avail.idx are read after it. */
   fw_rmb();
   uint32_t num = vq->num;
@@ -168,8 +168,8 @@ __attribute__((noinline)) static int take_chain(struct vring_dev *vq, struct vri
 
 int vring_dev_get(struct vring_dev *vq, struct vring_buf *buf) {
   if (vq->error != 0) return -EIO;
-  if (vq->last_avail == vq->avail_seen && !refresh_avail(vq)) return vq->error != 0 ? -EIO : 0;
-  return take_chain(vq, buf);
+  if (vq->last_avail == vq->avail_seen && !vring_dev_refresh(vq)) return vq->error != 0 ? -EIO : 0;
+  return vring_dev_take(vq, buf);
 }
 
 int vring_dev_push(struct vring_dev *vq, uint16_t head, uint32_t len) {
