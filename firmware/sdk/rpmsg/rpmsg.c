@@ -290,7 +290,7 @@ typedef uint32_t __attribute__((may_alias)) word_t;
  * instructions. Overlapping ranges (only a hostile host makes them) just get mixed bytes.
  */
 static void copy_fwd(uint8_t *d, const uint8_t *s, size_t n) {
-  if ((((uintptr_t)d ^ (uintptr_t)s) & 3u) == 0) {
+  if (n >= 8 && (((uintptr_t)d ^ (uintptr_t)s) & 3u) == 0) {
     for (; n != 0 && ((uintptr_t)d & 3u) != 0; n--) *d++ = *s++;
     word_t *dw = (word_t *)d;
     const word_t *sw = (const word_t *)s;
@@ -539,18 +539,23 @@ static void handle_ns(struct rpmsg_device *rdev, const void *data, uint32_t len,
 
 static void return_rx(struct rpmsg_device *rdev, uint16_t head) { vring_dev_push_held(&rdev->rx, head, 0); }
 
-static void deliver(struct rpmsg_device *rdev, const struct vring_buf *b) {
+/* The session a loop started in (generation gen) is still the current one and the host is up. */
+static inline int session_up(struct rpmsg_device *rdev, uint32_t gen) { return rdev->gen == gen && host_up(rdev); }
+
+/* Hand one RX buffer to its endpoint (or drop it) and return it. 1 while the session the loop
+ * started in is still up (the next buffer may be taken), else 0. */
+static int deliver(struct rpmsg_device *rdev, const struct vring_buf *b, uint32_t gen) {
   if (b->flags & VRING_DESC_F_WRITE) {
     rdev->stats.rx_malformed++;
     report(rdev, "RX buffer %u is device-writable; dropped", (unsigned)b->head);
     return_rx(rdev, b->head);
-    return;
+    return session_up(rdev, gen);
   }
   if (b->len < RPMSG_HDR_SIZE) {
     rdev->stats.rx_malformed++;
     report(rdev, "RX buffer %u holds 0x%x bytes, less than a header; dropped", (unsigned)b->head, (unsigned)b->len);
     return_rx(rdev, b->head);
-    return;
+    return session_up(rdev, gen);
   }
   /* The header is host-written: each of its words read once, then only the copies are used. */
   struct {
@@ -573,13 +578,13 @@ static void deliver(struct rpmsg_device *rdev, const struct vring_buf *b) {
     report(rdev, "RX buffer %u claims 0x%x payload bytes but holds 0x%x; dropped", (unsigned)b->head,
            (unsigned)h.len, (unsigned)(b->len - RPMSG_HDR_SIZE));
     return_rx(rdev, b->head);
-    return;
+    return session_up(rdev, gen);
   }
   void *data = (void *)(b->da + RPMSG_HDR_SIZE);
   if (h.dst == RPMSG_NS_ADDR && rdev->ns) {
     handle_ns(rdev, data, h.len, h.src);
     return_rx(rdev, b->head);
-    return;
+    return session_up(rdev, gen);
   }
   struct rpmsg_endpoint *ept = find_ept(rdev, h.dst);
   if (ept == 0 || ept->cb == 0) {
@@ -587,25 +592,28 @@ static void deliver(struct rpmsg_device *rdev, const struct vring_buf *b) {
     if (rdev->stats.rx_unknown_dst <= 4)
       report(rdev, "message for 0x%x from 0x%x: no such endpoint; dropped", (unsigned)h.dst, (unsigned)h.src);
     return_rx(rdev, b->head);
-    return;
+    return session_up(rdev, gen);
   }
   /* OpenAMP's rule: an endpoint without a peer takes the sender of its first message. */
   if (ept->dest_addr == RPMSG_ADDR_ANY && h.src != RPMSG_ADDR_ANY) ept->dest_addr = h.src;
   rdev->stats.rx++;
-  uint32_t gen = rdev->gen;
   ept->cb(ept, data, h.len, h.src, ept->priv);
   /* The buffer goes back unless the host reset the device meanwhile (then it is not ours). */
-  if (rdev->gen == gen && host_up(rdev)) return_rx(rdev, b->head);
+  if (!session_up(rdev, gen)) return 0;
+  return_rx(rdev, b->head);
+  return 1;
 }
 
 static int process_rx(struct rpmsg_device *rdev) {
   uint32_t gen = rdev->gen;
   int n = 0;
   struct vring_buf b;
-  while (n < (int)rdev->rx.num && rdev->gen == gen && host_up(rdev)) {
+  /* deliver says after each message whether the session is still up; the first is checked here. */
+  int up = session_up(rdev, gen);
+  while (up && n < (int)rdev->rx.num) {
     if (vring_dev_get_inline(&rdev->rx, &b) <= 0) break;
     n++;
-    deliver(rdev, &b);
+    up = deliver(rdev, &b, gen);
   }
   check_queue(rdev, 1);
   return n;

@@ -69,6 +69,9 @@ int vring_dev_refresh(struct vring_dev *vq) {
   uint16_t ahead = (uint16_t)(idx - vq->last_avail);
   if (ahead > vq->num) return fail(vq, "avail.idx runs more than num entries ahead", idx), 0;
   vq->avail_seen = idx;
+  /* The entries covered by avail.idx (and their descriptors) are read after it: one fence here
+   * orders every take up to avail_seen. */
+  fw_rmb();
   return 1;
 }
 
@@ -132,8 +135,7 @@ __attribute__((noinline)) static int take_chain_walk(struct vring_dev *vq, struc
  * descriptor (all rpmsg ever posts) is taken here without a call; a longer one, or any problem,
  * goes to take_chain_walk, which reads it all again and reports what is wrong. */
 int vring_dev_take(struct vring_dev *vq, struct vring_buf *buf) {
-  /* The entries covered by avail.idx are read after it. */
-  fw_rmb();
+  /* Only entries below avail_seen are taken, read after the fence of vring_dev_refresh. */
   uint32_t num = vq->num;
   /* Host-written: each field read once, checked, then used. */
   uint16_t head = vq->avail->ring[vq->last_avail & (num - 1u)];
