@@ -374,12 +374,14 @@ static int flush_ns_some(struct rpmsg_device *rdev) {
   return n;
 }
 
-static int flush_ns(struct rpmsg_device *rdev) {
-  if (!ns_backlog(rdev)) return 0;
+__attribute__((noinline)) static int flush_ns_gated(struct rpmsg_device *rdev) {
   int n = flush_ns_some(rdev);
   update_gate(rdev);
   return n;
 }
+
+/* Inline: every poll asks, and there is almost never anything to send. */
+static inline int flush_ns(struct rpmsg_device *rdev) { return ns_backlog(rdev) ? flush_ns_gated(rdev) : 0; }
 
 static int linked(struct rpmsg_device *rdev, const struct rpmsg_endpoint *ept) {
   for (struct rpmsg_endpoint *e = rdev->epts; e != 0; e = e->next)

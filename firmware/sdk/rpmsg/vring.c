@@ -137,34 +137,35 @@ __attribute__((noinline)) static int take_chain_walk(struct vring_dev *vq, struc
 int vring_dev_take(struct vring_dev *vq, struct vring_buf *buf) {
   /* Only entries below avail_seen are taken, read after the fence of vring_dev_refresh. */
   uint32_t num = vq->num;
+  uint32_t last = vq->last_avail;
   /* Host-written: each field read once, checked, then used. */
-  uint16_t head = vq->avail->ring[vq->last_avail & (num - 1u)];
+  uint32_t head = vq->avail->ring[last & (num - 1u)];
   if (head >= num) return take_chain_walk(vq, buf);
-  uint8_t *held = &vq->held[head >> 3];
-  uint8_t bit = (uint8_t)(1u << (head & 7u));
   volatile struct vring_desc *dp = &vq->desc[head];
   uint32_t lo = dp->addr_lo;
   uint32_t hi = dp->addr_hi;
   uint32_t len = dp->len;
-  uint16_t flags = dp->flags;
-  if ((*held & bit) != 0 || (flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) != 0 || len == 0 ||
-      !vq->default_hooks || hi != 0 || !default_shm_contains(lo, len))
+  uint32_t flags = dp->flags;
+  uint8_t *held = &vq->held[head >> 3];
+  uint32_t h = *held;
+  uint32_t bit = 1u << (head & 7u);
+  /* One test for "held already, a chain or indirect, above 4 GiB"; then the default window:
+   * 0 < len <= FW_SHM_SIZE and lo - FW_SHM_BASE <= FW_SHM_SIZE - len (which also fails for
+   * lo < FW_SHM_BASE, the difference wrapping). */
+  if (((h & bit) | (flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) | hi) != 0 || !vq->default_hooks ||
+      len - 1u >= FW_SHM_SIZE || lo - FW_SHM_BASE > FW_SHM_SIZE - len)
     return take_chain_walk(vq, buf);
-  buf->head = head;
+  buf->head = (uint16_t)head;
   buf->count = 1;
-  buf->flags = flags;
+  buf->flags = (uint16_t)flags;
   buf->len = len;
   buf->da = lo;
-  if (flags & VRING_DESC_F_WRITE) {
-    buf->readable = 0;
-    buf->writable = len;
-  } else {
-    buf->readable = len;
-    buf->writable = 0;
-  }
-  *held |= bit;
+  uint32_t w = flags & VRING_DESC_F_WRITE ? len : 0;
+  buf->readable = len - w;
+  buf->writable = w;
+  *held = (uint8_t)(h | bit);
   vq->in_flight++;
-  vq->last_avail++;
+  vq->last_avail = (uint16_t)(last + 1u);
   return 1;
 }
 
