@@ -323,8 +323,8 @@ static void put_hdr(uint8_t *p, uint32_t src, uint32_t dst, uint32_t len) {
   memcpy(p, &h, sizeof h);
 }
 
-static inline __attribute__((always_inline)) void commit_tx(struct rpmsg_device *rdev, const struct vring_buf *b, uint32_t src, uint32_t dst,
-                      const void *data, size_t len) {
+static inline __attribute__((always_inline)) void commit_tx(struct rpmsg_device *rdev, const struct vring_buf *b,
+                                                             uint32_t src, uint32_t dst, const void *data, size_t len) {
   uint8_t *p = (uint8_t *)b->da;
   copy_fwd(p + RPMSG_HDR_SIZE, data, len);
   put_hdr(p, src, dst, (uint32_t)len);
