@@ -34,36 +34,46 @@ interface Translated {
   dead: boolean;
   /** Probation over: V8 has optimised the function (or we stopped waiting for it). */
   fast: boolean;
-  /** Probation: instructions run and time taken (ms) in the current measuring window. */
+  /** Probation: instructions run, calls and time taken (ms) in the current measuring window. */
   windowInsns: number;
+  windowCalls: number;
   windowMs: number;
   /** Probation: instructions run in total, and times found slow after the warm-up. */
   ran: number;
   probes: number;
   /** Probation: until this time (the clock's ms) the interpreter runs its code instead. */
   coolUntil: number;
+  /** Probation: the next cooling time (ms), and when the first slow window after the warm-up ended. */
+  cool: number;
+  slowSince: number;
   /** Translated below the starting threshold, from a young profile; instructions it ran since. */
   early: boolean;
   earlyRan: number;
 }
 
 /*
- * Probation. A new region's function runs unoptimised (V8's baseline code, several times slower
- * than the optimised interpreter) until TurboFan has compiled it on its background thread, which
- * takes milliseconds, more when the other core is busy. V8 only decides to optimise a function
- * after it has run for a while (tens of thousands of guest instructions), so a new
- * region runs normally for its first PROBATION_WARM instructions, with each call timed. After that,
- * while its calls still run slowly, the interpreter executes its code for COOL_MS at a time and
- * the region is tried again. The first window measuring at least FAST_MIPS ends probation, and
- * so do MAX_PROBES slow ones (a region of short calls may never look fast through the timer).
+ * Probation. A new region's function runs unoptimised (V8's Ignition or Sparkplug code, 20 to 50
+ * times slower than the optimised interpreter) until TurboFan has compiled it on its background
+ * thread, which takes tens of milliseconds, hundreds when the other core is busy. V8 marks a
+ * function for optimisation after it has run a while (10,000 to 60,000 guest instructions of a
+ * region, measured on the rv32 bench), so a new region runs normally for its first PROBATION_WARM
+ * instructions, each call timed. After that, while its calls still run slowly, the interpreter
+ * executes its code for a cooling time (COOL_MS, doubling up to MAX_COOL_MS) and the region is
+ * tried again with a short call (PROBATION_CALL instructions), so that waiting for the compiler
+ * costs little. The first window measuring at least FAST_MIPS ends probation; so does waiting
+ * GIVE_UP_MS, or MAX_PROBES slow windows of short calls (SHORT_CALL instructions on average: the
+ * timer's own cost may keep such a region from ever looking fast).
  */
-const PROBATION_CALL = 20_000;
+const PROBATION_CALL = 2_000;
 const PROBATION_WINDOW = 4_000;
 const PROBATION_WARM = 60_000;
 const FAST_MIPS = 150;
 const COOL_MS = 2;
+const MAX_COOL_MS = 32;
+const GIVE_UP_MS = 1_000;
 const COOL_CHUNK = 10_000;
 const MAX_PROBES = 12;
+const SHORT_CALL = 200;
 
 /** Probation settings (tests make them deterministic); null in HartOptions turns probation off. */
 export interface JitProbation {
@@ -133,6 +143,8 @@ export class Jit implements Engine {
   /** Translated regions by granule (address >>> GRANULE_SHIFT) of their code. */
   private readonly byGranule = new Map<number, Translated[]>();
   private readonly closure: unknown[];
+  /** Set by a region function that left in front of an instruction for the interpreter (jit-codegen.ts). */
+  private readonly slow = new Int32Array(1);
   private readonly h: Hart;
   /** Milliseconds, for probation (performance.now unless a test supplies its own). */
   private readonly clock: () => number;
@@ -164,6 +176,7 @@ export class Jit implements Engine {
       m16: m.u16,
       m32: m.i32,
       watch: h.mainWatch,
+      slow: this.slow,
       mulh,
       mulhsu,
       mulhu,
@@ -180,6 +193,7 @@ export class Jit implements Engine {
     const owners = this.owners;
     const entries = this.entries;
     const heat = this.heat;
+    const slow = this.slow;
     const mask = DISPATCH_SLOTS - 1;
     let left = budget;
     while (left > 0) {
@@ -194,6 +208,17 @@ export class Jit implements Engine {
           this.stats.translatedInsns += n;
           if (n !== 0) this.coldRun = 0;
           if (t.early && (t.earlyRan += n) >= RETIER_INSNS) this.retier();
+          if (slow[0] !== 0) {
+            // The region stopped in front of a load or store its fast path does not do (a device,
+            // a fault, a watched granule; it never sets brk then): the interpreter runs that one
+            // instruction.
+            if (left === 0) break;
+            const m = interpret(h, 1, heat, 0);
+            left -= m;
+            this.stats.interpretedInsns += m;
+            if (h.brk !== 0) break;
+            continue;
+          }
           if (h.brk !== 0) break;
           if (n !== 0) {
             // A side exit (or the end of a slice): the block it leads to was entered, and the
@@ -255,14 +280,19 @@ export class Jit implements Engine {
     const n = t.fn(entry, Math.min(left, PROBATION_CALL));
     t.windowMs += this.clock() - t0;
     t.windowInsns += n;
+    t.windowCalls++;
     t.ran += n;
     if (t.windowInsns >= this.probationWindow) {
       if (t.windowInsns >= FAST_MIPS * 1000 * t.windowMs) t.fast = true;
       else if (t.ran >= this.probationWarm) {
-        if (++t.probes >= MAX_PROBES) t.fast = true;
-        t.coolUntil = t0 + COOL_MS;
+        if (t.slowSince < 0) t.slowSince = t0;
+        const short = t.windowInsns < SHORT_CALL * t.windowCalls;
+        if ((short && ++t.probes >= MAX_PROBES) || t0 - t.slowSince >= GIVE_UP_MS) t.fast = true;
+        t.coolUntil = t0 + t.cool;
+        t.cool = Math.min(MAX_COOL_MS, t.cool * 2);
       }
       t.windowInsns = 0;
+      t.windowCalls = 0;
       t.windowMs = 0;
     }
     return n;
@@ -291,10 +321,13 @@ export class Jit implements Engine {
       dead: false,
       fast: !this.probationOn,
       windowInsns: 0,
+      windowCalls: 0,
       windowMs: 0,
       ran: 0,
       probes: 0,
       coolUntil: 0,
+      cool: COOL_MS,
+      slowSince: -1,
       early: this.threshold < this.start,
       earlyRan: 0,
     };
