@@ -60,7 +60,9 @@ interface Translated {
  * instructions, each call timed. After that, while its calls still run slowly, the interpreter
  * executes its code for a cooling time (COOL_MS, doubling up to MAX_COOL_MS) and the region is
  * tried again with a short call (PROBATION_CALL instructions), so that waiting for the compiler
- * costs little. The first window measuring at least FAST_MIPS ends probation; so does waiting
+ * costs little. The first window measuring at least FAST_MIPS, or a quarter (INTERP_FRACTION) of
+ * the interpreter's speed over its last cooling stretch when that is lower (a loaded machine slows
+ * both alike; unoptimised code is 20 times slower still), ends probation; so does waiting
  * GIVE_UP_MS, or MAX_PROBES slow windows of short calls (SHORT_CALL instructions on average: the
  * timer's own cost may keep such a region from ever looking fast).
  */
@@ -68,6 +70,7 @@ const PROBATION_CALL = 2_000;
 const PROBATION_WINDOW = 4_000;
 const PROBATION_WARM = 60_000;
 const FAST_MIPS = 150;
+const INTERP_FRACTION = 4;
 const COOL_MS = 2;
 const MAX_COOL_MS = 32;
 const GIVE_UP_MS = 1_000;
@@ -154,6 +157,8 @@ export class Jit implements Engine {
   private readonly probationOn: boolean;
   private readonly probationWarm: number;
   private readonly probationWindow: number;
+  /** The interpreter's speed (MIPS) over the last cooling stretch (see "Probation"). */
+  private interpMips = Infinity;
   /** Counters for tests and the benchmark: regions translated, instructions run in each engine. */
   readonly stats = { translations: 0, translatedInsns: 0, interpretedInsns: 0, retiers: 0 };
 
@@ -235,7 +240,10 @@ export class Jit implements Engine {
         } else {
           // On probation and cooling: interpret a stretch without counting heat (the
           // interpreter would stop again at the region's blocks).
+          const c0 = this.clock();
           const m = interpret(h, Math.min(left, COOL_CHUNK), heat, 0);
+          const ms = this.clock() - c0;
+          if (m >= COOL_CHUNK / 2 && ms > 0) this.interpMips = m / ms / 1000;
           left -= m;
           this.stats.interpretedInsns += m;
           if (h.brk !== 0) break;
@@ -286,7 +294,8 @@ export class Jit implements Engine {
     t.windowCalls++;
     t.ran += n;
     if (t.windowInsns >= this.probationWindow) {
-      if (t.windowInsns >= FAST_MIPS * 1000 * t.windowMs) t.fast = true;
+      const fastMips = Math.min(FAST_MIPS, this.interpMips / INTERP_FRACTION);
+      if (t.windowInsns >= fastMips * 1000 * t.windowMs) t.fast = true;
       else if (t.ran >= this.probationWarm) {
         if (t.slowSince < 0) t.slowSince = t0;
         const short = t.windowInsns < SHORT_CALL * t.windowCalls;
