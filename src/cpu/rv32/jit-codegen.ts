@@ -39,6 +39,9 @@ export const CLOSURE_PARAMS = [
   'm32',
   'watch',
   'slow',
+  'ld',
+  'st',
+  'NO_LOAD',
   'mulh',
   'mulhsu',
   'mulhu',
@@ -291,34 +294,40 @@ class BlockEmitter {
 
   private load(op: number, rd: number, a: string, imm: number, pc: number, k: number): void {
     const size = this.env.size;
-    const [cond, fast] =
+    const [cond, fast, width, sext] =
       op === OP.LB
-        ? [`o < ${size}`, '(m8[o] << 24) >> 24']
+        ? [`o < ${size}`, '(m8[o] << 24) >> 24', 1, '(w << 24) >> 24']
         : op === OP.LBU
-          ? [`o < ${size}`, 'm8[o]']
+          ? [`o < ${size}`, 'm8[o]', 1, 'w | 0']
           : op === OP.LH
-            ? [`(o & 1) === 0 && o < ${size}`, '(m16[o >>> 1] << 16) >> 16']
+            ? [`(o & 1) === 0 && o < ${size}`, '(m16[o >>> 1] << 16) >> 16', 2, '(w << 16) >> 16']
             : op === OP.LHU
-              ? [`(o & 1) === 0 && o < ${size}`, 'm16[o >>> 1]']
-              : [`(o & 3) === 0 && o < ${size}`, 'm32[o >>> 2]'];
-    // A load into x0 from the main RAM has no effect; elsewhere it still happens (a device read
-    // may have side effects, or fault) in the interpreter.
-    this.out.push(this.offset(a, imm), `if (${cond}) { ${set(rd, fast)} } else ${this.slowExit(k, pc)}`);
+              ? [`(o & 1) === 0 && o < ${size}`, 'm16[o >>> 1]', 2, 'w | 0']
+              : [`(o & 3) === 0 && o < ${size}`, 'm32[o >>> 2]', 4, 'w | 0'];
+    // A load into x0 from RAM has no effect; from a device it still happens (a read may have side
+    // effects, or fault) in the interpreter. Other RAM windows go through jit-ram.ts.
+    this.out.push(
+      this.offset(a, imm),
+      `if (${cond}) { ${set(rd, fast)} } else { w = ld(o + ${lit(this.env.base)}, ${width}); ` +
+        `if (w === NO_LOAD) ${this.slowExit(k, pc)} ${set(rd, sext)} }`,
+    );
   }
 
   private store(op: number, a: string, value: string, imm: number, pc: number, k: number): void {
     const size = this.env.size;
-    const [cond, target] =
+    const [cond, target, width] =
       op === OP.SB
-        ? [`o < ${size}`, 'm8[o]']
+        ? [`o < ${size}`, 'm8[o]', 1]
         : op === OP.SH
-          ? [`(o & 1) === 0 && o < ${size}`, 'm16[o >>> 1]']
-          : [`(o & 3) === 0 && o < ${size}`, 'm32[o >>> 2]'];
+          ? [`(o & 1) === 0 && o < ${size}`, 'm16[o >>> 1]', 2]
+          : [`(o & 3) === 0 && o < ${size}`, 'm32[o >>> 2]', 4];
     // A store into a watched granule (code, a reservation) goes to the interpreter, which does
-    // what Hart.watchedStore asks (drop the code, clear the reservation) before the region runs on.
+    // what Hart.watchedStore asks (drop the code, clear the reservation) before the region runs on;
+    // one to another RAM window goes through jit-ram.ts.
     this.out.push(
       this.offset(a, imm),
-      `if (${cond} && watch[o >>> 8] === 0) ${target} = ${value}; else ${this.slowExit(k, pc)}`,
+      `if (${cond} && watch[o >>> 8] === 0) ${target} = ${value}; ` +
+        `else if (!st(o + ${lit(this.env.base)}, ${width}, ${value})) ${this.slowExit(k, pc)}`,
     );
   }
 }
@@ -401,7 +410,7 @@ export function generateRegion(region: Region, env: CodegenEnv): string {
     '"use strict";',
     `return function ${name}(entry, budget) {`,
     regs.length > 0 ? `let ${regs.map((r) => `r${r} = x[${r}]`).join(', ')};` : '',
-    'let b = entry, left = budget, pc = 0, o = 0, v = 0, t = 0;',
+    'let b = entry, left = budget, pc = 0, o = 0, v = 0, w = 0, t = 0;',
     'loop: for (;;) {',
     'switch (b) {',
     ...cases,

@@ -19,6 +19,7 @@ import { GRANULE_SHIFT, WATCH_CODE } from './code-watch.ts';
 import type { Engine, Hart } from './hart.ts';
 import { interpret } from './interpreter.ts';
 import { CLOSURE_PARAMS, generateRegion } from './jit-codegen.ts';
+import { NO_LOAD, ramAccess } from './jit-ram.ts';
 import { discoverRegion, type Region } from './jit-region.ts';
 
 type RegionFn = (entry: number, budget: number) => number;
@@ -177,6 +178,7 @@ export class Jit implements Engine {
     this.floor = Math.min(this.threshold, FLOOR_THRESHOLD);
     this.minHeat = Math.max(1, this.threshold >> 4);
     const m = h.main;
+    const ram = ramAccess(h.bus, h.watch);
     const values: Record<string, unknown> = {
       h,
       x: h.x,
@@ -185,6 +187,9 @@ export class Jit implements Engine {
       m32: m.i32,
       watch: h.mainWatch,
       slow: this.slow,
+      ld: ram.load,
+      st: ram.store,
+      NO_LOAD,
       mulh,
       mulhsu,
       mulhu,
