@@ -396,6 +396,177 @@ describe('ELF reader: every check at its boundary', () => {
   });
 });
 
+// ---- gABI extended numbering --------------------------------------------------------------------
+
+/** firmware(cls) plus a table of `count` zeroed section headers at its end (no names). */
+function withSectionTable(cls: ElfClass, count = 1): Image {
+  const img = firmware(cls);
+  const shoff = img.bytes.length;
+  return img
+    .resize(shoff + count * SIZES[cls].shdr)
+    .e('e_shoff', shoff)
+    .e('e_shnum', count);
+}
+
+const NO_NAMES = /^warning EINVAL @\d+: e_shstrndx is SHN_UNDEF: sections have no names/;
+
+describe('ELF reader: extended numbering (section 0 holds the real counts) at its boundaries', () => {
+  const rows: readonly {
+    check: string;
+    image: () => Image;
+    /** Every problem, in order, as "severity code @offset: message" (patterns). */
+    problems: readonly RegExp[];
+    phnum?: number;
+    shnum?: number;
+    shstrndx?: number;
+    /** The section names as read. */
+    names?: readonly string[];
+  }[] = [
+    {
+      check: 'e_phnum PN_XNUM (0xffff): the count is section 0’s sh_info',
+      image: () => withSectionTable(32).e('e_phnum', 0xffff).s(0, 'sh_info', 1),
+      problems: [NO_NAMES],
+      phnum: 1,
+      shnum: 1,
+    },
+    {
+      check: 'ELF64 e_phnum PN_XNUM: the count is section 0’s sh_info',
+      image: () => withSectionTable(64).e('e_phnum', 0xffff).s(0, 'sh_info', 1),
+      problems: [NO_NAMES],
+      phnum: 1,
+    },
+    {
+      check: 'e_phnum 0xfffe (one below PN_XNUM) is a count, not a marker',
+      image: () => withSectionTable(32).e('e_phnum', 0xfffe).s(0, 'sh_info', 1),
+      problems: [/^error EINVAL @52: program header table at 0x34 \(65534 × 32 bytes\) runs past/, NO_NAMES],
+      phnum: 0xfffe,
+    },
+    {
+      check: 'PN_XNUM without a section header table',
+      image: () => firmware(32).e('e_phnum', 0xffff),
+      problems: [
+        /^error EINVAL @44: e_phnum at 0x2c is PN_XNUM \(0xffff\) but there is no section header table \(e_shoff is 0\) to hold the real count$/,
+        /^error EINVAL @52: program header table at 0x34 \(65535 × 32 bytes\) runs past/,
+      ],
+      phnum: 0xffff,
+    },
+    {
+      check: 'PN_XNUM: section 0 one byte past the end of the image',
+      image: () => {
+        const img = withSectionTable(32).e('e_phnum', 0xffff).s(0, 'sh_info', 1);
+        return img.resize(img.bytes.length - 1);
+      },
+      problems: [
+        /^error EINVAL @44: e_phnum at 0x2c is PN_XNUM \(0xffff\) but section header 0 cannot be read to hold the real count$/,
+        /^error EINVAL @52: program header table/,
+        /^error EINVAL @100: section header table at 0x64 \(1 × 40 bytes\) runs past the end of the image at 0x8b$/,
+      ],
+      phnum: 0xffff,
+    },
+    {
+      check: 'PN_XNUM: section 0 unreadable with e_shentsize one above the header size',
+      image: () => withSectionTable(32).e('e_phnum', 0xffff).s(0, 'sh_info', 1).e('e_shentsize', 0x29),
+      problems: [
+        /^error EINVAL @44: e_phnum at 0x2c is PN_XNUM \(0xffff\) but section header 0 cannot be read/,
+        /^error EINVAL @52: program header table/,
+        /^error EINVAL @46: e_shentsize 0x29/,
+      ],
+      phnum: 0xffff,
+    },
+    {
+      check: 'e_shnum 0 with e_shoff set: the count is section 0’s sh_size',
+      image: () => withSections().e('e_shnum', 0).s(0, 'sh_size', 3),
+      problems: [],
+      shnum: 3,
+      names: ['', '.resource_table', '.shstrtab'],
+    },
+    {
+      check: 'e_shnum 0 and section 0’s sh_size 0: no sections (a warning)',
+      image: () => withSections().e('e_shnum', 0),
+      problems: [
+        /^warning EINVAL @48: e_shoff is 0x94 but e_shnum and section 0's sh_size are both 0: no sections$/,
+      ],
+      shnum: 0,
+      names: [],
+    },
+    {
+      check: 'e_shnum 1 is a count even when section 0’s sh_size says otherwise',
+      image: () => withSections().e('e_shnum', 1).e('e_shstrndx', 0).s(0, 'sh_size', 3),
+      problems: [NO_NAMES],
+      shnum: 1,
+      names: [''],
+    },
+    {
+      check: 'ELF64 extended section count 2^53 − 1 is taken (then the table does not fit)',
+      image: () => withSectionTable(64).e('e_shnum', 0).s(0, 'sh_size', MAX_SAFE),
+      problems: [
+        /^error EINVAL @136: section header table at 0x88 \(9007199254740991 × 64 bytes\) runs past/,
+      ],
+      shnum: Number.MAX_SAFE_INTEGER,
+    },
+    {
+      check: 'ELF64 extended section count 2^53 cannot be a count',
+      image: () =>
+        withSectionTable(64)
+          .e('e_shnum', 0)
+          .s(0, 'sh_size', MAX_SAFE + 1n),
+      problems: [
+        /^error EINVAL @168: extended section count 0x20000000000000 in section 0's sh_size at 0xa8 cannot fit in the image$/,
+      ],
+      shnum: 0,
+    },
+    {
+      check: 'e_shstrndx SHN_XINDEX (0xffff): the index is section 0’s sh_link',
+      image: () => withSections().e('e_shstrndx', 0xffff).s(0, 'sh_link', 2),
+      problems: [],
+      shstrndx: 2,
+      names: ['', '.resource_table', '.shstrtab'],
+    },
+    {
+      check: 'e_shstrndx 0xfffe (one below SHN_XINDEX) is an index, not a marker',
+      image: () => withSections().e('e_shstrndx', 0xfffe).s(0, 'sh_link', 2),
+      problems: [/^error EINVAL @50: e_shstrndx 0xfffe at 0x32 is not below the section count 0x3$/],
+      shstrndx: 0xfffe,
+      names: ['', '', ''],
+    },
+    {
+      check: 'SHN_XINDEX without a section header table: no names',
+      image: () => firmware(32).e('e_shstrndx', 0xffff),
+      problems: [
+        /^error EINVAL @50: e_shstrndx at 0x32 is SHN_XINDEX \(0xffff\) but there is no section header table \(e_shoff is 0\) to hold the real index$/,
+      ],
+      shstrndx: 0,
+    },
+    {
+      check: 'SHN_XINDEX with section 0 unreadable: no names',
+      image: () => withSections().e('e_shstrndx', 0xffff).s(0, 'sh_link', 2).e('e_shentsize', 0x29),
+      problems: [
+        /^error EINVAL @50: e_shstrndx at 0x32 is SHN_XINDEX \(0xffff\) but section header 0 cannot be read to hold the real index$/,
+        /^error EINVAL @46: e_shentsize 0x29/,
+      ],
+      shstrndx: 0,
+    },
+  ];
+  for (const r of rows) {
+    it(r.check, () => {
+      const { image, problems: found } = readElf(r.image().bytes);
+      const lines = found.map((p) => `${p.severity} ${p.code} @${String(p.offset)}: ${p.message}`);
+      assert.equal(lines.length, r.problems.length, lines.join('\n'));
+      r.problems.forEach((re, i) => assert.match(lines[i] ?? '', re, lines.join('\n')));
+      assert.ok(image !== undefined);
+      if (r.phnum !== undefined) assert.equal(image.header.phnum, r.phnum);
+      if (r.shnum !== undefined) assert.equal(image.header.shnum, r.shnum);
+      if (r.shstrndx !== undefined) assert.equal(image.header.shstrndx, r.shstrndx);
+      if (r.names !== undefined)
+        assert.deepEqual(
+          image.sections.map((s) => s.name),
+          r.names,
+        );
+      if (r.phnum === 1) assert.equal(image.programHeaders.length, 1);
+    });
+  }
+});
+
 // ---- rproc_elf_sanity_check -------------------------------------------------------------------
 
 function sanityError(bytes: Uint8Array): string {
