@@ -410,18 +410,45 @@ function withSectionTable(cls: ElfClass, count = 1): Image {
 
 const NO_NAMES = /^warning EINVAL @\d+: e_shstrndx is SHN_UNDEF: sections have no names/;
 
+interface ReadRow {
+  readonly check: string;
+  readonly image: () => Image;
+  /** Every problem, in order, as "severity code @offset: message" (patterns). */
+  readonly problems: readonly RegExp[];
+  readonly phnum?: number;
+  readonly shnum?: number;
+  readonly shstrndx?: number;
+  /** The section names as read (so also how many sections are listed). */
+  readonly names?: readonly string[];
+  /** How many sections are listed. */
+  readonly sections?: number;
+}
+
+/** One test per row: exactly these problems in this order, and the header values read. */
+function readRows(rows: readonly ReadRow[]): void {
+  for (const r of rows) {
+    it(r.check, () => {
+      const { image, problems: found } = readElf(r.image().bytes);
+      const lines = found.map((p) => `${p.severity} ${p.code} @${String(p.offset)}: ${p.message}`);
+      assert.equal(lines.length, r.problems.length, lines.join('\n'));
+      r.problems.forEach((re, i) => assert.match(lines[i] ?? '', re, lines.join('\n')));
+      assert.ok(image !== undefined);
+      if (r.phnum !== undefined) assert.equal(image.header.phnum, r.phnum);
+      if (r.shnum !== undefined) assert.equal(image.header.shnum, r.shnum);
+      if (r.shstrndx !== undefined) assert.equal(image.header.shstrndx, r.shstrndx);
+      if (r.names !== undefined)
+        assert.deepEqual(
+          image.sections.map((s) => s.name),
+          r.names,
+        );
+      if (r.sections !== undefined) assert.equal(image.sections.length, r.sections);
+      if (r.phnum === 1) assert.equal(image.programHeaders.length, 1);
+    });
+  }
+}
+
 describe('ELF reader: extended numbering (section 0 holds the real counts) at its boundaries', () => {
-  const rows: readonly {
-    check: string;
-    image: () => Image;
-    /** Every problem, in order, as "severity code @offset: message" (patterns). */
-    problems: readonly RegExp[];
-    phnum?: number;
-    shnum?: number;
-    shstrndx?: number;
-    /** The section names as read. */
-    names?: readonly string[];
-  }[] = [
+  readRows([
     {
       check: 'e_phnum PN_XNUM (0xffff): the count is section 0’s sh_info',
       image: () => withSectionTable(32).e('e_phnum', 0xffff).s(0, 'sh_info', 1),
@@ -546,25 +573,138 @@ describe('ELF reader: extended numbering (section 0 holds the real counts) at it
       ],
       shstrndx: 0,
     },
-  ];
-  for (const r of rows) {
-    it(r.check, () => {
-      const { image, problems: found } = readElf(r.image().bytes);
-      const lines = found.map((p) => `${p.severity} ${p.code} @${String(p.offset)}: ${p.message}`);
-      assert.equal(lines.length, r.problems.length, lines.join('\n'));
-      r.problems.forEach((re, i) => assert.match(lines[i] ?? '', re, lines.join('\n')));
-      assert.ok(image !== undefined);
-      if (r.phnum !== undefined) assert.equal(image.header.phnum, r.phnum);
-      if (r.shnum !== undefined) assert.equal(image.header.shnum, r.shnum);
-      if (r.shstrndx !== undefined) assert.equal(image.header.shstrndx, r.shstrndx);
-      if (r.names !== undefined)
-        assert.deepEqual(
-          image.sections.map((s) => s.name),
-          r.names,
-        );
-      if (r.phnum === 1) assert.equal(image.programHeaders.length, 1);
-    });
-  }
+  ]);
+});
+
+describe('ELF reader: section header checks at their boundaries', () => {
+  const sh64 = (): Image => withSectionTable(64, 2).s(1, 'sh_type', SHT.SHT_NOBITS);
+  readRows([
+    {
+      check: 'a SHT_NOBITS section may lie past the end of the file (it has no file bytes)',
+      image: () => withSections().s(1, 'sh_type', SHT.SHT_NOBITS).s(1, 'sh_offset', 0x10000),
+      problems: [],
+      names: ['', '.resource_table', '.shstrtab'],
+    },
+    {
+      check: 'a SHT_NOTE section (type 7, one below SHT_NOBITS) has file bytes: past the end is refused',
+      image: () => withSections().s(1, 'sh_type', SHT.SHT_NOTE).s(1, 'sh_offset', 0x10000),
+      problems: [
+        /^error EINVAL @204: section 1 ".resource_table" \(header at 0xbc\): sh_offset 0x10000 \+ sh_size 0x14 = 0x10014 runs past the end of the image at 0x10c$/,
+      ],
+      sections: 3,
+    },
+    {
+      check: 'a SHT_REL section (type 9, one above SHT_NOBITS) has file bytes: past the end is refused',
+      image: () => withSections().s(1, 'sh_type', SHT.SHT_REL).s(1, 'sh_offset', 0x10000),
+      problems: [/^error EINVAL @204: section 1 ".resource_table" \(header at 0xbc\): sh_offset 0x10000/],
+      sections: 3,
+    },
+    {
+      check: 'a SHT_NULL section’s offset and size are undefined: not checked',
+      image: () => withSections().s(0, 'sh_offset', 0x10000).s(0, 'sh_size', 0x10),
+      problems: [],
+      sections: 3,
+    },
+    {
+      check: 'a SHT_PROGBITS section 0 (type 1, one above SHT_NULL) is checked',
+      image: () =>
+        withSections().s(0, 'sh_type', SHT.SHT_PROGBITS).s(0, 'sh_offset', 0x10000).s(0, 'sh_size', 0x10),
+      problems: [
+        /^error EINVAL @164: section 0 \(header at 0x94\): sh_offset 0x10000 \+ sh_size 0x10 = 0x10010 runs past the end of the image at 0x10c$/,
+      ],
+      sections: 3,
+    },
+    {
+      check: 'ELF64 SHT_NOBITS sh_size 2^53 − 1 is listed',
+      image: () => sh64().s(1, 'sh_size', MAX_SAFE),
+      problems: [NO_NAMES],
+      shnum: 2,
+      sections: 2,
+    },
+    {
+      check: 'ELF64 SHT_NOBITS sh_size 2^53 is too large to handle, and no section is listed',
+      image: () => sh64().s(1, 'sh_size', MAX_SAFE + 1n),
+      problems: [
+        NO_NAMES,
+        /^error EOVERFLOW @224: section 1 \(header at 0xc8\): sh_offset 0x0 or sh_size 0x20000000000000 is too large to handle$/,
+      ],
+      shnum: 2,
+      sections: 0,
+    },
+    {
+      check: 'ELF64 SHT_NOBITS sh_offset 2^53 − 1 is listed',
+      image: () => sh64().s(1, 'sh_offset', MAX_SAFE),
+      problems: [NO_NAMES],
+      sections: 2,
+    },
+    {
+      check: 'ELF64 SHT_NOBITS sh_offset 2^53 is too large to handle, and no section is listed',
+      image: () => sh64().s(1, 'sh_offset', MAX_SAFE + 1n),
+      problems: [
+        NO_NAMES,
+        /^error EOVERFLOW @224: section 1 \(header at 0xc8\): sh_offset 0x20000000000000 or sh_size 0x0/,
+      ],
+      sections: 0,
+    },
+    {
+      check: 'ELF64 SHT_PROGBITS sh_size 2^53 runs past the end, and no section is listed',
+      image: () =>
+        sh64()
+          .s(1, 'sh_type', SHT.SHT_PROGBITS)
+          .s(1, 'sh_size', MAX_SAFE + 1n),
+      problems: [
+        NO_NAMES,
+        /^error EINVAL @224: section 1 \(header at 0xc8\): sh_offset 0x0 \+ sh_size 0x20000000000000/,
+      ],
+      sections: 0,
+    },
+    {
+      check: 'the name string table of another type than SHT_STRTAB (a warning): names are still read',
+      image: () => withSections().s(2, 'sh_type', SHT.SHT_PROGBITS),
+      problems: [
+        /^warning EINVAL @228: section name string table \(section 2, header at 0xe4\) has type 0x1, not SHT_STRTAB$/,
+      ],
+      names: ['', '.resource_table', '.shstrtab'],
+    },
+    {
+      check: 'e_shstrndx SHN_UNDEF (0): a warning, no names',
+      image: () => withSections().e('e_shstrndx', 0),
+      problems: [
+        /^warning EINVAL @50: e_shstrndx is SHN_UNDEF: sections have no names \(a resource table cannot be found\)$/,
+      ],
+      names: ['', '', ''],
+    },
+    {
+      check: 'a name string table one byte past the end of the file: reported once, names unread',
+      image: () => withSections().s(2, 'sh_offset', 0x10c - STRTAB.length + 1),
+      problems: [
+        /^error EINVAL @244: section 2 \(header at 0xe4\): sh_offset 0xf2 \+ sh_size 0x1b = 0x10d runs past/,
+      ],
+      names: ['', '', ''],
+    },
+    {
+      check: 'e_shnum 0: section 0 alone, ending at the end of the file, is read (count 0: a warning)',
+      image: () =>
+        withSections()
+          .e('e_shnum', 0)
+          .resize(0x94 + 0x28),
+      problems: [
+        /^warning EINVAL @48: e_shoff is 0x94 but e_shnum and section 0's sh_size are both 0: no sections$/,
+      ],
+      sections: 0,
+    },
+    {
+      check: 'e_shnum 0: section 0 one byte past the end of the file is refused (1 × the header size)',
+      image: () =>
+        withSections()
+          .e('e_shnum', 0)
+          .resize(0x94 + 0x27),
+      problems: [
+        /^error EINVAL @148: section header table at 0x94 \(1 × 40 bytes\) runs past the end of the image at 0xbb$/,
+      ],
+      sections: 0,
+    },
+  ]);
 });
 
 // ---- rproc_elf_sanity_check -------------------------------------------------------------------
