@@ -422,6 +422,8 @@ interface ReadRow {
   readonly names?: readonly string[];
   /** How many sections are listed. */
   readonly sections?: number;
+  /** How many program headers are listed. */
+  readonly programHeaders?: number;
 }
 
 /** One test per row: exactly these problems in this order, and the header values read. */
@@ -443,6 +445,7 @@ function readRows(rows: readonly ReadRow[]): void {
         );
       if (r.sections !== undefined) assert.equal(image.sections.length, r.sections);
       if (r.phnum === 1) assert.equal(image.programHeaders.length, 1);
+      if (r.programHeaders !== undefined) assert.equal(image.programHeaders.length, r.programHeaders);
     });
   }
 }
@@ -572,6 +575,52 @@ describe('ELF reader: extended numbering (section 0 holds the real counts) at it
         /^error EINVAL @46: e_shentsize 0x29/,
       ],
       shstrndx: 0,
+    },
+  ]);
+});
+
+describe('ELF reader: a header the loader skips is listed only if exact (ELF64, at 2^53 − 1 and 2^53)', () => {
+  const note = (): Image => firmware(64).p(0, 'p_type', PT.PT_NOTE);
+  const notListed = (field: string): RegExp =>
+    new RegExp(
+      `^warning EOVERFLOW @64: program header 0 \\(PT_NOTE at 0x40\\): .*${field} 0x20000000000000.* is too large to be a file offset or size; header not listed$`,
+    );
+  readRows([
+    {
+      check: 'p_filesz 2^53 − 1',
+      image: () => note().p(0, 'p_filesz', MAX_SAFE),
+      problems: [],
+      programHeaders: 1,
+    },
+    {
+      check: 'p_filesz 2^53',
+      image: () => note().p(0, 'p_filesz', MAX_SAFE + 1n),
+      problems: [notListed('p_filesz')],
+      programHeaders: 0,
+    },
+    {
+      check: 'p_memsz 2^53 − 1',
+      image: () => note().p(0, 'p_memsz', MAX_SAFE),
+      problems: [],
+      programHeaders: 1,
+    },
+    {
+      check: 'p_memsz 2^53',
+      image: () => note().p(0, 'p_memsz', MAX_SAFE + 1n),
+      problems: [notListed('p_memsz')],
+      programHeaders: 0,
+    },
+    {
+      check: 'p_offset 2^53 − 1',
+      image: () => note().p(0, 'p_offset', MAX_SAFE),
+      problems: [],
+      programHeaders: 1,
+    },
+    {
+      check: 'p_offset 2^53',
+      image: () => note().p(0, 'p_offset', MAX_SAFE + 1n),
+      problems: [notListed('p_offset')],
+      programHeaders: 0,
     },
   ]);
 });
