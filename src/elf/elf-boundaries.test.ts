@@ -7,10 +7,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RprocError } from '../util/errors.ts';
-import { EHDR, PHDR, PT, SHDR, SHT, type ElfClass } from './elf-constants.ts';
+import { EHDR, PHDR, PT, SHDR, SHT, SYM, type ElfClass } from './elf-constants.ts';
 import { elfSanityCheck, readElf } from './elf-reader.ts';
 import { findLoadedResourceTable, findResourceTable } from './elf-rsc-table.ts';
 import { loadElfSegments, loadSegments } from './elf-segments.ts';
+import { imageView, readRawProgramHeader, readRawSectionHeader, readRawSymbol } from './elf-structs.ts';
 import type { ElfImage } from './elf-types.ts';
 
 type EField = keyof (typeof EHDR)[32];
@@ -166,6 +167,8 @@ interface ReadBoundary {
   readonly refused: RegExp;
   /** The last valid image may carry this other check's problem (it cannot avoid it). */
   readonly alsoAtLastValid?: RegExp;
+  /** The first invalid image has this problem only (reading stops there). */
+  readonly only?: boolean;
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -182,6 +185,7 @@ const READ: readonly ReadBoundary[] = [
     lastValid: () => new Image(64, 0x40),
     firstInvalid: () => new Image(64, 0x3f),
     refused: /^error EINVAL @0: image is too small \(0x3f bytes, an ELF64 header needs 0x40\)$/,
+    only: true,
   },
   {
     check: 'EI_CLASS is 1 or 2 (above)',
@@ -374,6 +378,7 @@ describe('ELF reader: every check at its boundary', () => {
       }
       const bad = problems(b.firstInvalid().bytes);
       assert.match(bad[0] ?? '(no problem)', b.refused, bad.join('\n'));
+      if (b.only === true) assert.equal(bad.length, 1, bad.join('\n'));
     });
   }
 
@@ -629,6 +634,20 @@ describe('ELF reader: section header checks at their boundaries', () => {
   const sh64 = (): Image => withSectionTable(64, 2).s(1, 'sh_type', SHT.SHT_NOBITS);
   readRows([
     {
+      check: 'sh_name of section 1 one past the name table: the error points at section 1’s header',
+      image: () => withSections().s(1, 'sh_name', STRTAB.length),
+      problems: [
+        /^error EINVAL @188: section 1: sh_name 0x1b at 0xbc is outside the section name string table \(section 2, 0x1b bytes at 0x78\)$/,
+      ],
+      names: ['', '', '.shstrtab'],
+    },
+    {
+      check: 'e_phoff 0 with e_phnum 1: no program header is read from the ELF header',
+      image: () => firmware().e('e_phoff', 0),
+      problems: [/^error EINVAL @28: e_phnum is 1 but e_phoff is 0 \(no program header table\)$/],
+      programHeaders: 0,
+    },
+    {
       check: 'a SHT_NOBITS section may lie past the end of the file (it has no file bytes)',
       image: () => withSections().s(1, 'sh_type', SHT.SHT_NOBITS).s(1, 'sh_offset', 0x10000),
       problems: [],
@@ -774,16 +793,20 @@ describe('elfSanityCheck: Linux’s checks at their boundaries', () => {
     lastValid: () => Image;
     firstInvalid: () => Image;
     refused: RegExp;
+    /** What the last valid image must not be refused with, when `refused` names a value. */
+    notAtLastValid?: RegExp;
   }[] = [
     {
       check: 'image ≥ an ELF32 header',
-      lastValid: () => firmware(),
+      lastValid: () => new Image(32, 0x34),
+      notAtLastValid: /image is too small \(/,
       firstInvalid: () => new Image(32, 0x33),
       refused: /^EINVAL @0: image is too small \(0x33 bytes, an ELF32 header needs 0x34\)$/,
     },
     {
       check: 'an ELF64 image ≥ an ELF64 header',
-      lastValid: () => firmware(64),
+      lastValid: () => new Image(64, 0x40),
+      notAtLastValid: /image is too small \(/,
       firstInvalid: () => new Image(64, 0x3f),
       refused: /^EINVAL @0: image is too small \(0x3f bytes, an ELF64 header needs 0x40\)$/,
     },
@@ -810,6 +833,7 @@ describe('elfSanityCheck: Linux’s checks at their boundaries', () => {
       check: 'e_phoff ≤ the image size',
       // e_phoff at the end passes Linux's check; the stricter table check then refuses it.
       lastValid: () => firmware().e('e_phoff', 0x64),
+      notAtLastValid: /firmware size is too small/,
       firstInvalid: () => firmware().e('e_phoff', 0x65),
       refused: /^EINVAL @28: firmware size is too small: e_phoff 0x65 is past the end of the image at 0x64$/,
     },
@@ -837,11 +861,17 @@ describe('elfSanityCheck: Linux’s checks at their boundaries', () => {
       firstInvalid: () => firmware().at(0, [0x7e]),
       refused: /^EINVAL @0: image is corrupted \(bad magic 0x7e454c46\)$/,
     },
+    {
+      check: 'then readElf’s first error, with its code and offset',
+      lastValid: () => firmware(),
+      firstInvalid: () => firmware().e('e_phentsize', 0x21),
+      refused: /^EINVAL @42: e_phentsize 0x21 at 0x2a is not the ELF32 program header size 0x20$/,
+    },
   ];
   for (const b of rows) {
     it(`${b.check}: last valid passes this check, first invalid fails it`, () => {
       const ok = sanityError(b.lastValid().bytes);
-      assert.doesNotMatch(ok, b.refused);
+      assert.doesNotMatch(ok, b.notAtLastValid ?? b.refused);
       assert.match(sanityError(b.firstInvalid().bytes), b.refused);
     });
   }
@@ -1019,5 +1049,71 @@ describe('the resource table section: find_table’s checks at their boundaries'
       findLoadedResourceTable(image, () => new Uint8Array(19)),
       undefined,
     );
+  });
+});
+
+// ---- the raw structure readers -----------------------------------------------------------------
+
+describe('raw structure readers: every field from its own place, in both classes and byte orders', () => {
+  /** Width in bytes of each field that is not a word of the class (4 or 8 bytes). */
+  const WIDTH: Readonly<Record<string, number>> = {
+    p_type: 4,
+    p_flags: 4,
+    sh_name: 4,
+    sh_type: 4,
+    sh_link: 4,
+    sh_info: 4,
+    st_name: 4,
+    st_info: 1,
+    st_other: 1,
+    st_shndx: 2,
+  };
+  const at = 0x10;
+  const structs = [
+    ['program header', PHDR, readRawProgramHeader],
+    ['section header', SHDR, readRawSectionHeader],
+    ['symbol', SYM, readRawSymbol],
+  ] as const;
+  for (const [what, layout, read] of structs) {
+    for (const cls of [32, 64] as const) {
+      for (const endian of ['le', 'be'] as const) {
+        it(`${what}, ELF${cls} ${endian}`, () => {
+          const bytes = new Uint8Array(at + 0x40);
+          const dv = new DataView(bytes.buffer);
+          const le = endian === 'le';
+          const expected: Record<string, number | bigint> = {};
+          Object.entries(layout[cls]).forEach(([field, off], i) => {
+            const width = WIDTH[field] ?? cls / 8;
+            const key = field.replace(/^(p|sh|st)_/, '');
+            // Distinct in every byte, and above 2^32 in a 64-bit word, so that a field read from the
+            // wrong place, at the wrong width or in the wrong order gives another value.
+            if (width === 1) dv.setUint8(at + off, (expected[key] = 0x11 + i));
+            else if (width === 2) dv.setUint16(at + off, (expected[key] = 0x1102 + i), le);
+            else if (width === 4 && WIDTH[field] === 4)
+              dv.setUint32(at + off, (expected[key] = 0x11223304 + i), le);
+            else if (width === 4)
+              dv.setUint32(at + off, Number((expected[key] = 0x81223304n + BigInt(i))), le);
+            else dv.setBigUint64(at + off, (expected[key] = 0x1122_3344_5566_7708n + BigInt(i)), le);
+          });
+          assert.deepEqual({ ...read(imageView(bytes, endian, 'test'), cls, at) }, expected);
+        });
+      }
+    }
+  }
+});
+
+describe('the loaders on images without the thing they look for', () => {
+  it('findLoadedResourceTable without a resource table asks for no device memory', () => {
+    const calls: string[] = [];
+    const found = findLoadedResourceTable(imageOf(firmware()), (da, len) => {
+      calls.push(`${String(da)} ${String(len)}`);
+      return new Uint8Array(0x1000);
+    });
+    assert.equal(found, undefined);
+    assert.deepEqual(calls, []);
+  });
+
+  it('loadSegments with e_phnum 0 reads no table, wherever e_phoff points', () => {
+    assert.deepEqual(loadSegments(imageOf(firmware(), { phnum: 0, phoff: 0x1000 })), []);
   });
 });
