@@ -6,7 +6,14 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { RPMSG_ADDR_ANY, RPMSG_NS_ADDR, RPMSG_NS_MSG_SIZE, decodeNsMsg, encodeNsMsg } from '../rpmsg-wire.ts';
+import {
+  RPMSG_ADDR_ANY,
+  RPMSG_NS_ADDR,
+  RPMSG_NS_DESTROY,
+  RPMSG_NS_MSG_SIZE,
+  decodeNsMsg,
+  encodeNsMsg,
+} from '../rpmsg-wire.ts';
 import { createLoopback, type Loopback } from '../../testing/loopback.ts';
 import { hostileCore, type HostileRemote } from '../../testing/hostile-remote.ts';
 import type { RpmsgEndpoint } from './rpmsg-endpoint.ts';
@@ -253,5 +260,31 @@ describe('rpmsg host: every check on a name-service message at its boundary', ()
     assert.ok(!rig.lb.host.channels.some((c) => c.name === 'f'));
     assert.equal(rig.device.stats.nsRefused, 0);
     await rig.lb.close();
+  });
+});
+
+describe('rpmsg host: the remote creates and destroys channels of one name at several addresses', () => {
+  it('a lookup by name finds the oldest live one; destroying one leaves the others; the last gone, none', async () => {
+    const { lb, r, device } = await setup();
+    r.announce('twin', 0x500);
+    r.announce('twin', 0x501);
+    r.announce('twin', 0x502);
+    await lb.idle();
+    assert.equal(device.channel('twin')?.dst, 0x500);
+    r.announce('twin', 0x500, RPMSG_NS_DESTROY);
+    await lb.idle();
+    assert.equal(device.channel('twin')?.dst, 0x501, 'the next oldest, once the oldest is destroyed');
+    r.announce('twin', 0x502, RPMSG_NS_DESTROY);
+    await lb.idle();
+    assert.equal(device.channel('twin')?.dst, 0x501, 'destroying a younger one leaves the oldest');
+    r.announce('twin', 0x501, RPMSG_NS_DESTROY);
+    await lb.idle();
+    assert.equal(device.channel('twin'), undefined);
+    assert.equal(device.channel('svc')?.dst, SVC, 'another name is untouched');
+    r.announce('twin', 0x503);
+    await lb.idle();
+    assert.equal(device.channel('twin')?.dst, 0x503, 'the name can be announced again');
+    assert.equal(device.stats.nsRefused, 0);
+    await lb.close();
   });
 });
