@@ -5,6 +5,7 @@
 // off by one, such as `hdr.len > used.len − 15`.
 
 import { describe, it } from 'node:test';
+import { ERRNO } from '../../util/errors.ts';
 import assert from 'node:assert/strict';
 import {
   RPMSG_ADDR_ANY,
@@ -290,6 +291,29 @@ describe('rpmsg host: the remote creates and destroys channels of one name at se
     assert.deepEqual(
       lb.logs.filter((l) => /threw|error/i.test(l)),
       [],
+    );
+    await lb.close();
+  });
+});
+
+describe('rpmsg host: the host’s own send and endpoint addresses at their boundaries', () => {
+  it('dst 0 and 0xfffffffe are sent; ANY, −1 and 2^32 are EINVAL; an endpoint at address 0 sends', async () => {
+    const { lb, device } = await setup();
+    const ept0 = device.createEndpoint(undefined, 0);
+    assert.equal(ept0.addr, 0);
+    const data = new Uint8Array([1, 2, 3]);
+    const sent = device.stats.tx;
+    assert.equal(ept0.trySendTo(0, data), 0, 'src 0, dst 0');
+    assert.equal(ept0.trySendTo(0xffff_fffe, data), 0, 'dst 0xfffffffe');
+    assert.equal(device.stats.tx, sent + 2);
+    assert.equal(ept0.trySendTo(RPMSG_ADDR_ANY, data), -ERRNO.EINVAL, 'dst ANY');
+    assert.equal(ept0.trySendTo(-1, data), -ERRNO.EINVAL, 'dst −1');
+    assert.equal(ept0.trySendTo(2 ** 32, data), -ERRNO.EINVAL, 'dst 2^32');
+    assert.equal(device.stats.tx, sent + 2, 'nothing refused was sent');
+    assert.throws(() => device.createEndpoint(undefined, -1), /EINVAL: endpoint address -1 is not a u32/);
+    assert.throws(
+      () => device.createEndpoint(undefined, 2 ** 32),
+      /EINVAL: endpoint address 4294967296 is not a u32/,
     );
     await lb.close();
   });
