@@ -26,8 +26,11 @@ void fw_wait_event(uint64_t timeout_ticks) {
      * happened after the check above is missed. */
     if (fw_events == 0) fw_wfi();
     if (timeout_ticks != 0) timer_stop(&wake);
+    /* What woke us is handled here, interrupts still off, as the vector would have at the restore
+     * below: the same handlers, without saving and restoring sixteen registers around them. */
+    if (flags != 0) fw_irq_take_pending();
   }
-  fw_irq_restore(flags); /* the handler of what woke us runs here */
+  fw_irq_restore(flags); /* anything still pending is taken here */
   fw_events = 0;
 }
 

@@ -67,3 +67,12 @@ void fw_trap_dispatch(uint32_t mcause, uint32_t mepc, uint32_t mtval) {
     fw_csr_clear(mie, 1u << code); /* nobody wants it: stop it from firing again */
   fw_event_signal();
 }
+
+void fw_irq_take_pending(void) {
+  /* One pass: whatever is pending after it (or raised by a handler) is the vector's, at the restore. */
+  uint32_t p = fw_csr_read(mip) & fw_csr_read(mie);
+  if (p == 0) return;
+  if (p & (1u << FW_IRQ_EXTERNAL)) fw_trap_dispatch(0x80000000u | FW_IRQ_EXTERNAL, 0, 0);
+  if (p & (1u << FW_IRQ_SOFTWARE)) fw_trap_dispatch(0x80000000u | FW_IRQ_SOFTWARE, 0, 0);
+  if (p & (1u << FW_IRQ_TIMER)) fw_trap_dispatch(0x80000000u | FW_IRQ_TIMER, 0, 0);
+}

@@ -53,4 +53,11 @@ const char *fw_fault_name(uint32_t mcause);
 /* The C side of the vector (called by trap.S). */
 void fw_trap_dispatch(uint32_t mcause, uint32_t mepc, uint32_t mtval);
 
+/*
+ * With interrupts off: run the handlers of the interrupts pending and enabled in mie (external,
+ * software, timer: the vector's priority order), each once, as the vector would once interrupts are
+ * back on, without taking the trap. For a waiter that wfi has just woken (fw_wait_event).
+ */
+void fw_irq_take_pending(void);
+
 #endif

@@ -53,6 +53,13 @@ static struct rpmsg_endpoint *find_ept(struct rpmsg_device *rdev, uint32_t addr)
   return 0;
 }
 
+static int ns_backlog(struct rpmsg_device *rdev) { return rdev->ns_destroy_count != 0 || rdev->ns_pending != 0; }
+
+/* Recomputes tx_gate after any change of what it sums up (state, spare buffer, announcements). */
+static void update_gate(struct rpmsg_device *rdev) {
+  rdev->tx_gate = rdev->state != RPMSG_READY || rdev->has_spare || ns_backlog(rdev);
+}
+
 int rpmsg_init_vdev(struct rpmsg_device *rdev, struct fw_rsc_vdev2 *vdev, const void *table, uint32_t table_size) {
   if (rdev == 0 || vdev == 0) return -EINVAL;
   memset(rdev, 0, sizeof *rdev);
@@ -71,6 +78,7 @@ int rpmsg_init_vdev(struct rpmsg_device *rdev, struct fw_rsc_vdev2 *vdev, const 
   rdev->state = RPMSG_WAIT_DRIVER_OK;
   rdev->report_budget = REPORT_LIMIT;
   rdev->detach_seen = mbox_detach_count();
+  update_gate(rdev);
   return 0;
 }
 
@@ -79,6 +87,7 @@ int rpmsg_init_vdev(struct rpmsg_device *rdev, struct fw_rsc_vdev2 *vdev, const 
 static void set_state(struct rpmsg_device *rdev, enum rpmsg_state state) {
   if (rdev->state == state) return;
   rdev->state = state;
+  update_gate(rdev);
   if (rdev->state_cb != 0) rdev->state_cb(rdev, (int)state);
 }
 
@@ -136,6 +145,18 @@ static void handshake(struct rpmsg_device *rdev) {
     set_state(rdev, RPMSG_INVALID);
     return;
   }
+  /* acquire_tx's quick test: a TX buffer outside [lo, hi) cannot lie over a vring, nor over the
+   * table when the table is outside the default shared window (where every buffer is). */
+  uintptr_t lo = rdev->tx.base < rdev->rx.base ? rdev->tx.base : rdev->rx.base;
+  uintptr_t hi = rdev->tx.base + rdev->tx.size > rdev->rx.base + rdev->rx.size ? rdev->tx.base + rdev->tx.size
+                                                                               : rdev->rx.base + rdev->rx.size;
+  if (!rdev->tx.default_hooks ||
+      (rdev->table != 0 && overlaps((uintptr_t)rdev->table, rdev->table_size, FW_SHM_BASE, FW_SHM_SIZE))) {
+    lo = 0; /* every buffer gets the full test */
+    hi = (uintptr_t)-1;
+  }
+  rdev->tx_guard_lo = lo;
+  rdev->tx_guard_hi = hi;
   /* As OpenAMP: the host need not kick when it recycles our TX buffers; we ask for those kicks
    * only while a sender waits for one. */
   vring_dev_notify_disable(&rdev->tx);
@@ -151,6 +172,7 @@ static void handshake(struct rpmsg_device *rdev) {
   }
   rdev->stats.handshakes++;
   set_state(rdev, RPMSG_READY);
+  update_gate(rdev);
 }
 
 static void reset_session(struct rpmsg_device *rdev) {
@@ -166,6 +188,7 @@ static void reset_session(struct rpmsg_device *rdev) {
   }
   rdev->stats.resets++;
   set_state(rdev, RPMSG_WAIT_DRIVER_OK);
+  update_gate(rdev);
 }
 
 static void check_queue(struct rpmsg_device *rdev, int i) {
@@ -229,22 +252,34 @@ __attribute__((noinline)) static int acquire_tx_slow(struct rpmsg_device *rdev, 
   return 0;
 }
 
-/* A usable TX buffer from vring0: 1, 0 (none now) or -EIO (the queue stopped). */
-static int acquire_tx(struct rpmsg_device *rdev, struct vring_buf *b) {
-  if (rdev->has_spare) {
-    *b = rdev->spare;
-    rdev->has_spare = 0;
-    return 1;
-  }
-  int rc = vring_dev_get(&rdev->tx, b);
+/* A usable TX buffer fresh from vring0: 1, 0 (none now) or -EIO (the queue stopped). */
+static inline __attribute__((always_inline)) int acquire_tx_fresh(struct rpmsg_device *rdev, struct vring_buf *b) {
+  int rc = vring_dev_get_inline(&rdev->tx, b);
   if (rc <= 0) {
     check_queue(rdev, 0);
     return rc < 0 ? -EIO : 0;
   }
-  const char *problem = tx_problem(rdev, b);
-  if (problem != 0) return acquire_tx_slow(rdev, b, problem);
-  if (b->len > RPMSG_BUF_SIZE) b->len = RPMSG_BUF_SIZE;
+  /* The usual buffer: writable, long enough, wholly outside the vrings' span (the take checked it
+   * lies in the shared window, so da + len does not wrap). Anything else gets tx_problem's word. */
+  uint32_t len = b->len;
+  if ((b->flags & VRING_DESC_F_WRITE) == 0 || len < RPMSG_HDR_SIZE + RPMSG_NS_MSG_SIZE ||
+      (b->da < rdev->tx_guard_hi && b->da + len > rdev->tx_guard_lo)) {
+    const char *problem = tx_problem(rdev, b);
+    if (problem != 0) return acquire_tx_slow(rdev, b, problem);
+  }
+  if (len > RPMSG_BUF_SIZE) b->len = RPMSG_BUF_SIZE;
   return 1;
+}
+
+/* The spare buffer if there is one, else acquire_tx_fresh. */
+static int acquire_tx(struct rpmsg_device *rdev, struct vring_buf *b) {
+  if (rdev->has_spare) {
+    *b = rdev->spare;
+    rdev->has_spare = 0;
+    update_gate(rdev);
+    return 1;
+  }
+  return acquire_tx_fresh(rdev, b);
 }
 
 typedef uint32_t __attribute__((may_alias)) word_t;
@@ -255,7 +290,7 @@ typedef uint32_t __attribute__((may_alias)) word_t;
  * instructions. Overlapping ranges (only a hostile host makes them) just get mixed bytes.
  */
 static void copy_fwd(uint8_t *d, const uint8_t *s, size_t n) {
-  if ((((uintptr_t)d ^ (uintptr_t)s) & 3u) == 0) {
+  if (n >= 8 && (((uintptr_t)d ^ (uintptr_t)s) & 3u) == 0) {
     for (; n != 0 && ((uintptr_t)d & 3u) != 0; n--) *d++ = *s++;
     word_t *dw = (word_t *)d;
     const word_t *sw = (const word_t *)s;
@@ -288,15 +323,21 @@ static void put_hdr(uint8_t *p, uint32_t src, uint32_t dst, uint32_t len) {
   memcpy(p, &h, sizeof h);
 }
 
-static void commit_tx(struct rpmsg_device *rdev, const struct vring_buf *b, uint32_t src, uint32_t dst,
-                      const void *data, size_t len) {
+static inline __attribute__((always_inline)) void commit_tx(struct rpmsg_device *rdev, const struct vring_buf *b,
+                                                             uint32_t src, uint32_t dst, const void *data, size_t len) {
   uint8_t *p = (uint8_t *)b->da;
   copy_fwd(p + RPMSG_HDR_SIZE, data, len);
   put_hdr(p, src, dst, (uint32_t)len);
   /* Linux checks used.len <= its buffer and hdr.len <= used.len - 16. */
-  vring_dev_push(&rdev->tx, b->head, RPMSG_HDR_SIZE + (uint32_t)len);
+  vring_dev_push_held(&rdev->tx, b->head, RPMSG_HDR_SIZE + (uint32_t)len);
   rdev->stats.tx++;
   if (!rdev->in_poll) flush_kicks(rdev);
+}
+
+/* commit_tx out of line, for the callers off the per-message path. */
+__attribute__((noinline)) static void commit_tx_cold(struct rpmsg_device *rdev, const struct vring_buf *b, uint32_t src,
+                                                    uint32_t dst, const void *data, size_t len) {
+  commit_tx(rdev, b, src, dst, data, len);
 }
 
 /* One NS message: 1 sent, 0 no buffer, -EIO. */
@@ -309,17 +350,14 @@ static int send_ns(struct rpmsg_device *rdev, const char *name, uint32_t addr, u
   strncpy(m.name, name, RPMSG_NAME_SIZE - 1);
   m.addr = addr;
   m.flags = flags;
-  commit_tx(rdev, &b, addr, RPMSG_NS_ADDR, &m, sizeof m);
+  commit_tx_cold(rdev, &b, addr, RPMSG_NS_ADDR, &m, sizeof m);
   rdev->stats.ns_tx++;
   return 1;
 }
 
-static int ns_backlog(struct rpmsg_device *rdev) { return rdev->ns_destroy_count != 0 || rdev->ns_pending != 0; }
-
 /* Send pending announcements in order (withdrawals first) while buffers last. */
-static int flush_ns(struct rpmsg_device *rdev) {
+static int flush_ns_some(struct rpmsg_device *rdev) {
   int n = 0;
-  if (!ns_backlog(rdev)) return 0;
   while (rdev->ns_destroy_count != 0) {
     if (send_ns(rdev, rdev->ns_destroy[0].name, rdev->ns_destroy[0].addr, RPMSG_NS_DESTROY) <= 0) return n;
     rdev->ns_destroy_count--;
@@ -336,17 +374,26 @@ static int flush_ns(struct rpmsg_device *rdev) {
   return n;
 }
 
+__attribute__((noinline)) static int flush_ns_gated(struct rpmsg_device *rdev) {
+  int n = flush_ns_some(rdev);
+  update_gate(rdev);
+  return n;
+}
+
+/* Inline: every poll asks, and there is almost never anything to send. */
+static inline int flush_ns(struct rpmsg_device *rdev) { return ns_backlog(rdev) ? flush_ns_gated(rdev) : 0; }
+
 static int linked(struct rpmsg_device *rdev, const struct rpmsg_endpoint *ept) {
   for (struct rpmsg_endpoint *e = rdev->epts; e != 0; e = e->next)
     if (e == ept) return 1;
   return 0;
 }
 
-static int try_send(struct rpmsg_endpoint *ept, const void *data, size_t len, uint32_t dst) {
-  struct rpmsg_device *rdev = ept == 0 ? 0 : ept->rdev;
-  if (rdev == 0 || dst == RPMSG_ADDR_ANY || (data == 0 && len != 0)) return -EINVAL;
-  if (len > RPMSG_MTU) return -EMSGSIZE;
-  if (rdev->state != RPMSG_READY || !host_up(rdev)) return -EAGAIN;
+/* try_send when tx_gate is set: not ready, announcements first, or a spare buffer to use. */
+__attribute__((noinline)) static int try_send_gated(struct rpmsg_endpoint *ept, const void *data, size_t len,
+                                                    uint32_t dst) {
+  struct rpmsg_device *rdev = ept->rdev;
+  if (rdev->state != RPMSG_READY) return -EAGAIN;
   if (rdev->tx.error != 0) return -EIO;
   if (ns_backlog(rdev)) {
     /* Announcements go first. */
@@ -368,19 +415,54 @@ static int try_send(struct rpmsg_endpoint *ept, const void *data, size_t len, ui
     /* A host buffer shorter than ours: keep it for a smaller message. */
     rdev->spare = b;
     rdev->has_spare = 1;
+    update_gate(rdev);
+    return -EMSGSIZE;
+  }
+  commit_tx_cold(rdev, &b, ept->addr, dst, data, len);
+  return (int)len;
+}
+
+/* The per-message send: one gate word stands for "ready, no announcement waiting, no spare
+ * buffer", the buffer taken and filled without further calls. */
+static inline __attribute__((always_inline)) int try_send(struct rpmsg_endpoint *ept, const void *data, size_t len,
+                                                          uint32_t dst) {
+  struct rpmsg_device *rdev = ept == 0 ? 0 : ept->rdev;
+  if (rdev == 0 || dst == RPMSG_ADDR_ANY || (data == 0 && len != 0)) return -EINVAL;
+  if (len > RPMSG_MTU) return -EMSGSIZE;
+  if (!host_up(rdev)) return -EAGAIN;
+  if (rdev->tx_gate) return try_send_gated(ept, data, len, dst);
+  struct vring_buf b;
+  int rc = acquire_tx_fresh(rdev, &b);
+  if (rc <= 0) {
+    if (rc < 0) return -EIO;
+    rdev->stats.tx_no_buffer++;
+    if (!rdev->in_poll) flush_kicks(rdev); /* buffers returned unused, if any */
+    return -ENOMEM;
+  }
+  if (len > b.len - RPMSG_HDR_SIZE) {
+    rdev->spare = b;
+    rdev->has_spare = 1;
+    update_gate(rdev);
     return -EMSGSIZE;
   }
   commit_tx(rdev, &b, ept->addr, dst, data, len);
   return (int)len;
 }
 
-static int send_wait(struct rpmsg_endpoint *ept, const void *data, size_t len, uint32_t dst) {
-  int rc = try_send(ept, data, len, dst);
-  if (rc != -ENOMEM) return rc;
+/* try_send out of line, for the callers that wait or only try. */
+__attribute__((noinline)) static int try_send_cold(struct rpmsg_endpoint *ept, const void *data, size_t len,
+                                                   uint32_t dst) {
+  return try_send(ept, data, len, dst);
+}
+
+/* send after try_send found no buffer: wait for one (the first try's -ENOMEM already counted). */
+__attribute__((noinline)) static int send_wait(struct rpmsg_endpoint *ept, const void *data, size_t len,
+                                               uint32_t dst) {
   struct rpmsg_device *rdev = ept->rdev;
   uint32_t gen = rdev->gen;
   uint32_t no_buffer = rdev->stats.tx_no_buffer; /* one count per send, not per retry */
   uint64_t deadline = timer_now() + timer_ms(RPMSG_SEND_TIMEOUT_MS);
+  int rc;
   rdev->waiting_tx = 1;
   for (;;) {
     /* Let the host see what we sent and returned so far, and ask it to kick vring0 when it
@@ -399,7 +481,7 @@ static int send_wait(struct rpmsg_endpoint *ept, const void *data, size_t len, u
       rc = -ECONNRESET;
       break;
     }
-    rc = try_send(ept, data, len, dst);
+    rc = try_send_cold(ept, data, len, dst);
     if (rc != -ENOMEM) break;
   }
   rdev->waiting_tx = 0;
@@ -409,23 +491,24 @@ static int send_wait(struct rpmsg_endpoint *ept, const void *data, size_t len, u
 }
 
 int rpmsg_trysendto(struct rpmsg_endpoint *ept, const void *data, size_t len, uint32_t dst) {
-  return try_send(ept, data, len, dst);
+  return try_send_cold(ept, data, len, dst);
 }
 
 int rpmsg_trysend(struct rpmsg_endpoint *ept, const void *data, size_t len) {
   if (ept == 0) return -EINVAL;
   if (ept->dest_addr == RPMSG_ADDR_ANY) return -ENOTCONN;
-  return try_send(ept, data, len, ept->dest_addr);
+  return try_send_cold(ept, data, len, ept->dest_addr);
 }
 
 int rpmsg_sendto(struct rpmsg_endpoint *ept, const void *data, size_t len, uint32_t dst) {
-  return send_wait(ept, data, len, dst);
+  int rc = try_send(ept, data, len, dst);
+  return rc != -ENOMEM ? rc : send_wait(ept, data, len, dst);
 }
 
 int rpmsg_send(struct rpmsg_endpoint *ept, const void *data, size_t len) {
   if (ept == 0) return -EINVAL;
   if (ept->dest_addr == RPMSG_ADDR_ANY) return -ENOTCONN;
-  return send_wait(ept, data, len, ept->dest_addr);
+  return rpmsg_sendto(ept, data, len, ept->dest_addr);
 }
 
 /* ---- receiving -------------------------------------------------------------------------------- */
@@ -456,20 +539,25 @@ static void handle_ns(struct rpmsg_device *rdev, const void *data, uint32_t len,
   if (rdev->ns_bind_cb != 0) rdev->ns_bind_cb(rdev, m.name, m.addr, destroy);
 }
 
-static void return_rx(struct rpmsg_device *rdev, uint16_t head) { vring_dev_push(&rdev->rx, head, 0); }
+static void return_rx(struct rpmsg_device *rdev, uint16_t head) { vring_dev_push_held(&rdev->rx, head, 0); }
 
-static void deliver(struct rpmsg_device *rdev, const struct vring_buf *b) {
+/* The session a loop started in (generation gen) is still the current one and the host is up. */
+static inline int session_up(struct rpmsg_device *rdev, uint32_t gen) { return rdev->gen == gen && host_up(rdev); }
+
+/* Hand one RX buffer to its endpoint (or drop it) and return it. 1 while the session the loop
+ * started in is still up (the next buffer may be taken), else 0. */
+static int deliver(struct rpmsg_device *rdev, const struct vring_buf *b, uint32_t gen) {
   if (b->flags & VRING_DESC_F_WRITE) {
     rdev->stats.rx_malformed++;
     report(rdev, "RX buffer %u is device-writable; dropped", (unsigned)b->head);
     return_rx(rdev, b->head);
-    return;
+    return session_up(rdev, gen);
   }
   if (b->len < RPMSG_HDR_SIZE) {
     rdev->stats.rx_malformed++;
     report(rdev, "RX buffer %u holds 0x%x bytes, less than a header; dropped", (unsigned)b->head, (unsigned)b->len);
     return_rx(rdev, b->head);
-    return;
+    return session_up(rdev, gen);
   }
   /* The header is host-written: each of its words read once, then only the copies are used. */
   struct {
@@ -492,13 +580,13 @@ static void deliver(struct rpmsg_device *rdev, const struct vring_buf *b) {
     report(rdev, "RX buffer %u claims 0x%x payload bytes but holds 0x%x; dropped", (unsigned)b->head,
            (unsigned)h.len, (unsigned)(b->len - RPMSG_HDR_SIZE));
     return_rx(rdev, b->head);
-    return;
+    return session_up(rdev, gen);
   }
   void *data = (void *)(b->da + RPMSG_HDR_SIZE);
   if (h.dst == RPMSG_NS_ADDR && rdev->ns) {
     handle_ns(rdev, data, h.len, h.src);
     return_rx(rdev, b->head);
-    return;
+    return session_up(rdev, gen);
   }
   struct rpmsg_endpoint *ept = find_ept(rdev, h.dst);
   if (ept == 0 || ept->cb == 0) {
@@ -506,25 +594,28 @@ static void deliver(struct rpmsg_device *rdev, const struct vring_buf *b) {
     if (rdev->stats.rx_unknown_dst <= 4)
       report(rdev, "message for 0x%x from 0x%x: no such endpoint; dropped", (unsigned)h.dst, (unsigned)h.src);
     return_rx(rdev, b->head);
-    return;
+    return session_up(rdev, gen);
   }
   /* OpenAMP's rule: an endpoint without a peer takes the sender of its first message. */
   if (ept->dest_addr == RPMSG_ADDR_ANY && h.src != RPMSG_ADDR_ANY) ept->dest_addr = h.src;
   rdev->stats.rx++;
-  uint32_t gen = rdev->gen;
   ept->cb(ept, data, h.len, h.src, ept->priv);
   /* The buffer goes back unless the host reset the device meanwhile (then it is not ours). */
-  if (rdev->gen == gen && host_up(rdev)) return_rx(rdev, b->head);
+  if (!session_up(rdev, gen)) return 0;
+  return_rx(rdev, b->head);
+  return 1;
 }
 
 static int process_rx(struct rpmsg_device *rdev) {
   uint32_t gen = rdev->gen;
   int n = 0;
   struct vring_buf b;
-  while (n < (int)rdev->rx.num && rdev->gen == gen && host_up(rdev)) {
-    if (vring_dev_get(&rdev->rx, &b) <= 0) break;
+  /* deliver says after each message whether the session is still up; the first is checked here. */
+  int up = session_up(rdev, gen);
+  while (up && n < (int)rdev->rx.num) {
+    if (vring_dev_get_inline(&rdev->rx, &b) <= 0) break;
     n++;
-    deliver(rdev, &b);
+    up = deliver(rdev, &b, gen);
   }
   check_queue(rdev, 1);
   return n;
@@ -610,6 +701,7 @@ int rpmsg_create_ept(struct rpmsg_endpoint *ept, struct rpmsg_device *rdev, cons
   if (rdev->state == RPMSG_READY && rdev->ns && nlen != 0) {
     ept->ns_state = NS_PENDING;
     rdev->ns_pending++;
+    update_gate(rdev);
     if (!rdev->in_poll && host_up(rdev)) flush_ns(rdev);
   }
   return 0;
@@ -632,6 +724,7 @@ void rpmsg_destroy_ept(struct rpmsg_endpoint *ept) {
     rdev->ns_destroy_count++;
     if (!rdev->in_poll && host_up(rdev)) flush_ns(rdev);
   }
+  update_gate(rdev);
   ept->rdev = 0;
   ept->next = 0;
   ept->ns_state = NS_NONE;

@@ -130,7 +130,9 @@ struct rpmsg_device {
   uint32_t detach_seen; /* mbox_detach_count() when last looked at */
   struct vring_dev tx; /* vring0 */
   struct vring_dev rx; /* vring1 */
+  uintptr_t tx_guard_lo, tx_guard_hi; /* a TX buffer outside this span needs no overlap test */
   int has_spare;       /* a TX chain taken but not used (too small for one message) */
+  uint32_t tx_gate;    /* nonzero: a send must look at state, spare and announcements first */
   struct vring_buf spare;
   struct rpmsg_endpoint *epts;
   struct {

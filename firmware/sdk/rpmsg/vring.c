@@ -63,18 +63,21 @@ static int fail(struct vring_dev *vq, const char *why, uint32_t value) {
 }
 
 /* Load avail.idx and accept it if it moved by at most num. 1 if something new. */
-static int refresh_avail(struct vring_dev *vq) {
+int vring_dev_refresh(struct vring_dev *vq) {
   uint16_t idx = vq->avail->idx;
   if (idx == vq->last_avail) return 0;
   uint16_t ahead = (uint16_t)(idx - vq->last_avail);
   if (ahead > vq->num) return fail(vq, "avail.idx runs more than num entries ahead", idx), 0;
   vq->avail_seen = idx;
+  /* The entries covered by avail.idx (and their descriptors) are read after it: one fence here
+   * orders every take up to avail_seen. */
+  fw_rmb();
   return 1;
 }
 
 uint32_t vring_dev_avail_count(struct vring_dev *vq) {
   if (vq->error != 0) return 0;
-  if (vq->last_avail == vq->avail_seen && !refresh_avail(vq)) return 0;
+  if (vq->last_avail == vq->avail_seen && !vring_dev_refresh(vq)) return 0;
   return (uint16_t)(vq->avail_seen - vq->last_avail);
 }
 
@@ -131,45 +134,45 @@ __attribute__((noinline)) static int take_chain_walk(struct vring_dev *vq, struc
 /* Take and check the chain at last_avail (avail.idx says there is one). A chain of one
  * descriptor (all rpmsg ever posts) is taken here without a call; a longer one, or any problem,
  * goes to take_chain_walk, which reads it all again and reports what is wrong. */
-__attribute__((noinline)) static int take_chain(struct vring_dev *vq, struct vring_buf *buf) {
-  /* The entries covered by avail.idx are read after it. */
-  fw_rmb();
+int vring_dev_take(struct vring_dev *vq, struct vring_buf *buf) {
+  /* Only entries below avail_seen are taken, read after the fence of vring_dev_refresh. */
   uint32_t num = vq->num;
+  uint32_t last = vq->last_avail;
   /* Host-written: each field read once, checked, then used. */
-  uint16_t head = vq->avail->ring[vq->last_avail & (num - 1u)];
+  uint32_t head = vq->avail->ring[last & (num - 1u)];
   if (head >= num) return take_chain_walk(vq, buf);
-  uint8_t *held = &vq->held[head >> 3];
-  uint8_t bit = (uint8_t)(1u << (head & 7u));
   volatile struct vring_desc *dp = &vq->desc[head];
   uint32_t lo = dp->addr_lo;
   uint32_t hi = dp->addr_hi;
   uint32_t len = dp->len;
-  uint16_t flags = dp->flags;
-  if ((*held & bit) != 0 || (flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) != 0 || len == 0 ||
-      !vq->default_hooks || hi != 0 || !default_shm_contains(lo, len))
+  uint32_t flags = dp->flags;
+  uint8_t *held = &vq->held[head >> 3];
+  uint32_t h = *held;
+  uint32_t bit = 1u << (head & 7u);
+  /* One test for "held already, a chain or indirect, above 4 GiB"; then the default window:
+   * 0 < len <= FW_SHM_SIZE and lo - FW_SHM_BASE <= FW_SHM_SIZE - len (which also fails for
+   * lo < FW_SHM_BASE, the difference wrapping). */
+  if (((h & bit) | (flags & (VRING_DESC_F_NEXT | VRING_DESC_F_INDIRECT)) | hi) != 0 || !vq->default_hooks ||
+      len - 1u >= FW_SHM_SIZE || lo - FW_SHM_BASE > FW_SHM_SIZE - len)
     return take_chain_walk(vq, buf);
-  buf->head = head;
+  buf->head = (uint16_t)head;
   buf->count = 1;
-  buf->flags = flags;
+  buf->flags = (uint16_t)flags;
   buf->len = len;
   buf->da = lo;
-  if (flags & VRING_DESC_F_WRITE) {
-    buf->readable = 0;
-    buf->writable = len;
-  } else {
-    buf->readable = len;
-    buf->writable = 0;
-  }
-  *held |= bit;
+  uint32_t w = flags & VRING_DESC_F_WRITE ? len : 0;
+  buf->readable = len - w;
+  buf->writable = w;
+  *held = (uint8_t)(h | bit);
   vq->in_flight++;
-  vq->last_avail++;
+  vq->last_avail = (uint16_t)(last + 1u);
   return 1;
 }
 
 int vring_dev_get(struct vring_dev *vq, struct vring_buf *buf) {
   if (vq->error != 0) return -EIO;
-  if (vq->last_avail == vq->avail_seen && !refresh_avail(vq)) return vq->error != 0 ? -EIO : 0;
-  return take_chain(vq, buf);
+  if (vq->last_avail == vq->avail_seen && !vring_dev_refresh(vq)) return vq->error != 0 ? -EIO : 0;
+  return vring_dev_take(vq, buf);
 }
 
 int vring_dev_push(struct vring_dev *vq, uint16_t head, uint32_t len) {

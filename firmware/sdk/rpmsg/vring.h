@@ -18,6 +18,7 @@
 #ifndef FW_VRING_H
 #define FW_VRING_H
 
+#include <errno.h>
 #include <stdint.h>
 
 #define VRING_DESC_F_NEXT 1u
@@ -116,8 +117,34 @@ uint32_t vring_dev_avail_count(struct vring_dev *vq);
 /* Take the next available chain: 1 (buf filled), 0 (none), -EIO (violation: see vq->error). */
 int vring_dev_get(struct vring_dev *vq, struct vring_buf *buf);
 
+/* vring_dev_get's two halves, for the inline form below: whether avail.idx moved (1), and the
+ * take of the chain at last_avail once it has. */
+int vring_dev_refresh(struct vring_dev *vq);
+int vring_dev_take(struct vring_dev *vq, struct vring_buf *buf);
+
+/* vring_dev_get without the call when nothing new was posted since the last look (the library's
+ * own per-message path). */
+static inline int vring_dev_get_inline(struct vring_dev *vq, struct vring_buf *buf) {
+  if (vq->error != 0) return -EIO;
+  if (vq->last_avail == vq->avail_seen && !vring_dev_refresh(vq)) return vq->error != 0 ? -EIO : 0;
+  return vring_dev_take(vq, buf);
+}
+
 /* Return a chain taken with vring_dev_get, with len bytes written into it. 0 or -EINVAL. */
 int vring_dev_push(struct vring_dev *vq, uint16_t head, uint32_t len);
+
+/* vring_dev_push for a chain the caller took itself and has not returned yet (nothing checked: a
+ * head pushed twice would hand the host a chain it already has back). */
+static inline void vring_dev_push_held(struct vring_dev *vq, uint16_t head, uint32_t len) {
+  volatile struct vring_used_elem *e = &vq->used->ring[vq->used_idx & (uint16_t)(vq->num - 1u)];
+  e->id = head;
+  e->len = len;
+  vq->held[head >> 3] &= (uint8_t)~(1u << (head & 7u));
+  vq->in_flight--;
+  vq->used_idx++;
+  vq->unpublished = 1;
+  vq->dirty = 1;
+}
 
 /* Make the pushed entries visible to the host (used.idx). */
 void vring_dev_publish(struct vring_dev *vq);

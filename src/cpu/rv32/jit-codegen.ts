@@ -5,15 +5,18 @@
 // block's last edge (not-taken branch, jump, fall-through) usually falls into the next case, and
 // a block that branches to itself is an inner loop, so that the common edges do not go round the
 // switch (one indirect jump for all blocks, which the CPU predicts poorly). It executes exactly what the
-// interpreter would: same helpers for M ops, same fast path for the main RAM, same slow paths
-// through the hart for everything else, and the same retirement accounting:
+// interpreter would: same helpers for M ops, same fast path for the main RAM, and the same
+// retirement accounting:
 //   - `left` is the remaining budget; a block is entered only if it fits entirely (else the
 //     function exits at the block start and the dispatcher interprets the remainder);
-//   - an exit from the middle of block instruction k (a trap, a device asking to stop, a store
-//     into translated code) retires k instructions, or k + 1 if instruction k completed.
+//   - a load or store the fast path cannot do (outside the main RAM, misaligned, a store into a
+//     watched granule: translated code, an LR reservation) leaves in front of that instruction,
+//     retiring the k before it, and sets slow[0]: the dispatcher has the interpreter run it, with
+//     its device accesses, traps and code invalidation. Keeping those paths out of the region
+//     keeps its function small, which V8 marks for optimisation and compiles sooner.
 //
 // Signature of the built function: (entry: block index, budget) => instructions retired; it sets
-// h.pc and may set h.brk (BRK_SYSTEM when stopping in front of a system instruction).
+// h.pc and slow[0], and may set h.brk (BRK_SYSTEM when stopping in front of a system instruction).
 
 import type { Decoded } from './decode.ts';
 import type { Block, BlockEnd, Insn, Region } from './jit-region.ts';
@@ -35,6 +38,10 @@ export const CLOSURE_PARAMS = [
   'm16',
   'm32',
   'watch',
+  'slow',
+  'ld',
+  'st',
+  'NO_LOAD',
   'mulh',
   'mulhsu',
   'mulhu',
@@ -85,12 +92,12 @@ class BlockEmitter {
     return `{ b = ${idx}; continue loop; }`;
   }
 
-  /** Exit after a slow-path call that set h.brk, for instruction k of the block ending at next. */
-  private slowExit(k: number, next: number, completeStmt = ''): string {
-    return (
-      `if ((h.brk & 1) !== 0) { left -= ${k}; pc = h.pc | 0; break loop; } ` +
-      `${completeStmt} left -= ${k + 1}; pc = ${lit(next)}; break loop;`
-    );
+  /**
+   * Leave in front of instruction k (at pc), which the fast path cannot run: it retires the k
+   * before it, and the dispatcher has the interpreter run this one (SLOW_EXIT).
+   */
+  private slowExit(k: number, pc: number): string {
+    return `{ ${k > 0 ? `left -= ${k}; ` : ''}pc = ${lit(pc)}; v = 1; break loop; }`;
   }
 
   /**
@@ -119,7 +126,7 @@ class BlockEmitter {
         out.push(`left -= ${n};`);
         this.terminator(insn.d, next, block.end);
       } else {
-        this.straight(insn, next, k);
+        this.straight(insn, k);
       }
     }
     const e = block.end;
@@ -165,7 +172,7 @@ class BlockEmitter {
   }
 
   /** Instruction k of a block that is not its terminator. */
-  private straight(insn: Insn, next: number, k: number): void {
+  private straight(insn: Insn, k: number): void {
     const { pc } = insn;
     const { op, rd, rs1, rs2, imm } = insn.d;
     const a = reg(rs1);
@@ -179,7 +186,8 @@ class BlockEmitter {
         out.push(set(rd, lit(pc + imm)));
         return;
       case OP.ADDI:
-        out.push(set(rd, `(${a} + ${lit(imm)}) | 0`));
+        // mv and li (addi with rs1 or imm 0) are plain copies: the registers hold int32 values.
+        out.push(set(rd, imm === 0 ? a : rs1 === 0 ? lit(imm) : `(${a} + ${lit(imm)}) | 0`));
         return;
       case OP.SLTI:
         out.push(set(rd, `${a} < ${lit(imm)} ? 1 : 0`));
@@ -206,7 +214,7 @@ class BlockEmitter {
         out.push(set(rd, `${a} >> ${imm}`));
         return;
       case OP.ADD:
-        out.push(set(rd, `(${a} + ${b}) | 0`));
+        out.push(set(rd, rs1 === 0 ? b : rs2 === 0 ? a : `(${a} + ${b}) | 0`));
         return;
       case OP.SUB:
         out.push(set(rd, `(${a} - ${b}) | 0`));
@@ -267,69 +275,45 @@ class BlockEmitter {
       case OP.LW:
       case OP.LBU:
       case OP.LHU:
-        this.load(op, rd, a, imm, pc, next, k);
+        this.load(op, rd, a, imm, pc, k);
         return;
       case OP.SB:
       case OP.SH:
       case OP.SW:
-        this.store(op, a, b, imm, pc, next, k);
+        this.store(op, a, b, imm, pc, k);
         return;
       default:
         throw new Error(`jit: op ${op} cannot appear inside a block`);
     }
   }
 
-  private address(a: string, imm: number): string {
-    return `a = (${a} + ${lit(imm)}) | 0; o = (a - (${lit(this.env.base)})) >>> 0;`;
+  /** Offset into the main RAM of rs1 + imm, as an unsigned 32-bit number (huge when outside). */
+  private offset(a: string, imm: number): string {
+    return `o = (${a} + ${lit(imm - this.env.base)}) >>> 0;`;
   }
 
-  private load(op: number, rd: number, a: string, imm: number, pc: number, next: number, k: number): void {
+  private load(op: number, rd: number, a: string, imm: number, pc: number, k: number): void {
     const size = this.env.size;
-    let fast: string;
-    let cond: string;
-    let width: number;
-    let sext: (v: string) => string;
-    switch (op) {
-      case OP.LB:
-        [cond, fast, width, sext] = [`o < ${size}`, '(m8[o] << 24) >> 24', 1, (v) => `(${v} << 24) >> 24`];
-        break;
-      case OP.LBU:
-        [cond, fast, width, sext] = [`o < ${size}`, 'm8[o]', 1, (v) => v];
-        break;
-      case OP.LH:
-        [cond, fast, width, sext] = [
-          `(o & 1) === 0 && o < ${size}`,
-          '(m16[o >>> 1] << 16) >> 16',
-          2,
-          (v) => `(${v} << 16) >> 16`,
-        ];
-        break;
-      case OP.LHU:
-        [cond, fast, width, sext] = [`(o & 1) === 0 && o < ${size}`, 'm16[o >>> 1]', 2, (v) => v];
-        break;
-      default:
-        [cond, fast, width, sext] = [`(o & 3) === 0 && o < ${size}`, 'm32[o >>> 2]', 4, (v) => v];
-        break;
-    }
-    // A load into x0 still happens (a device read may have side effects, and it may fault).
-    const assignFast = rd === 0 ? `v = ${fast};` : `r${rd} = ${fast};`;
-    const assignSlow = set(rd, sext('v'));
+    const [cond, fast, width, sext] =
+      op === OP.LB
+        ? [`o < ${size}`, '(m8[o] << 24) >> 24', 1, '(w << 24) >> 24']
+        : op === OP.LBU
+          ? [`o < ${size}`, 'm8[o]', 1, 'w | 0']
+          : op === OP.LH
+            ? [`(o & 1) === 0 && o < ${size}`, '(m16[o >>> 1] << 16) >> 16', 2, '(w << 16) >> 16']
+            : op === OP.LHU
+              ? [`(o & 1) === 0 && o < ${size}`, 'm16[o >>> 1]', 2, 'w | 0']
+              : [`(o & 3) === 0 && o < ${size}`, 'm32[o >>> 2]', 4, 'w | 0'];
+    // A load into x0 from RAM has no effect; from a device it still happens (a read may have side
+    // effects, or fault) in the interpreter. Other RAM windows go through jit-ram.ts.
     this.out.push(
-      this.address(a, imm),
-      `if (${cond}) ${assignFast} else { v = h.load(a, ${width}, ${lit(pc)}); ` +
-        `if (h.brk !== 0) { ${this.slowExit(k, next, assignSlow)} } ${assignSlow} }`,
+      this.offset(a, imm),
+      `if (${cond}) { ${set(rd, fast)} } else { w = ld(o + ${lit(this.env.base)}, ${width}); ` +
+        `if (w === NO_LOAD) ${this.slowExit(k, pc)} ${set(rd, sext)} }`,
     );
   }
 
-  private store(
-    op: number,
-    a: string,
-    value: string,
-    imm: number,
-    pc: number,
-    next: number,
-    k: number,
-  ): void {
+  private store(op: number, a: string, value: string, imm: number, pc: number, k: number): void {
     const size = this.env.size;
     const [cond, target, width] =
       op === OP.SB
@@ -337,13 +321,29 @@ class BlockEmitter {
         : op === OP.SH
           ? [`(o & 1) === 0 && o < ${size}`, 'm16[o >>> 1]', 2]
           : [`(o & 3) === 0 && o < ${size}`, 'm32[o >>> 2]', 4];
+    // A store into a watched granule (code, a reservation) goes to the interpreter, which does
+    // what Hart.watchedStore asks (drop the code, clear the reservation) before the region runs on;
+    // one to another RAM window goes through jit-ram.ts.
     this.out.push(
-      this.address(a, imm),
-      `if (${cond}) { ${target} = ${value}; if (watch[o >>> 8] !== 0) { h.watchedStore(a, ${width}); ` +
-        `if (h.brk !== 0) { left -= ${k + 1}; pc = ${lit(next)}; break loop; } } } ` +
-        `else { h.store(a, ${width}, ${value}, ${lit(pc)}); if (h.brk !== 0) { ${this.slowExit(k, next)} } }`,
+      this.offset(a, imm),
+      `if (${cond} && watch[o >>> 8] === 0) ${target} = ${value}; ` +
+        `else if (!st(o + ${lit(this.env.base)}, ${width}, ${value})) ${this.slowExit(k, pc)}`,
     );
   }
+}
+
+/**
+ * The registers an instruction really reads and writes, [rs1, rs2, rd] with 0 for none: the
+ * decoded form keeps the raw fields, so a store's `rd` or an immediate op's `rs2` hold immediate bits.
+ */
+function operands(d: Decoded): readonly [number, number, number] {
+  const op = d.op;
+  if (op === OP.LUI || op === OP.AUIPC || op === OP.JAL) return [0, 0, d.rd];
+  if (op === OP.FENCE) return [0, 0, 0];
+  if ((op >= OP.BEQ && op <= OP.BGEU) || (op >= OP.SB && op <= OP.SW)) return [d.rs1, d.rs2, 0];
+  if (op === OP.JALR || (op >= OP.LB && op <= OP.LHU) || (op >= OP.ADDI && op <= OP.SRAI))
+    return [d.rs1, 0, d.rd];
+  return [d.rs1, d.rs2, d.rd];
 }
 
 /** Registers a region reads or writes (x0 excluded). */
@@ -351,7 +351,7 @@ function registersOf(region: Region): number[] {
   const used = new Set<number>();
   for (const b of region.blocks) {
     for (const { d } of b.insns) {
-      for (const r of [d.rd, d.rs1, d.rs2]) if (r !== 0) used.add(r);
+      for (const r of operands(d)) if (r !== 0) used.add(r);
     }
   }
   return [...used].sort((p, q) => p - q);
@@ -410,7 +410,7 @@ export function generateRegion(region: Region, env: CodegenEnv): string {
     '"use strict";',
     `return function ${name}(entry, budget) {`,
     regs.length > 0 ? `let ${regs.map((r) => `r${r} = x[${r}]`).join(', ')};` : '',
-    'let b = entry, left = budget, pc = 0, a = 0, o = 0, v = 0, t = 0;',
+    'let b = entry, left = budget, pc = 0, o = 0, v = 0, w = 0, t = 0;',
     'loop: for (;;) {',
     'switch (b) {',
     ...cases,
@@ -419,6 +419,7 @@ export function generateRegion(region: Region, env: CodegenEnv): string {
     '}',
     ...regs.map((r) => `x[${r}] = r${r};`),
     'h.pc = pc >>> 0;',
+    'slow[0] = v;',
     'return budget - left;',
     '};',
   ].join('\n');

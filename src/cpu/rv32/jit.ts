@@ -19,6 +19,7 @@ import { GRANULE_SHIFT, WATCH_CODE } from './code-watch.ts';
 import type { Engine, Hart } from './hart.ts';
 import { interpret } from './interpreter.ts';
 import { CLOSURE_PARAMS, generateRegion } from './jit-codegen.ts';
+import { NO_LOAD, ramAccess } from './jit-ram.ts';
 import { discoverRegion, type Region } from './jit-region.ts';
 
 type RegionFn = (entry: number, budget: number) => number;
@@ -34,36 +35,49 @@ interface Translated {
   dead: boolean;
   /** Probation over: V8 has optimised the function (or we stopped waiting for it). */
   fast: boolean;
-  /** Probation: instructions run and time taken (ms) in the current measuring window. */
+  /** Probation: instructions run, calls and time taken (ms) in the current measuring window. */
   windowInsns: number;
+  windowCalls: number;
   windowMs: number;
   /** Probation: instructions run in total, and times found slow after the warm-up. */
   ran: number;
   probes: number;
   /** Probation: until this time (the clock's ms) the interpreter runs its code instead. */
   coolUntil: number;
+  /** Probation: the next cooling time (ms), and when the first slow window after the warm-up ended. */
+  cool: number;
+  slowSince: number;
   /** Translated below the starting threshold, from a young profile; instructions it ran since. */
   early: boolean;
   earlyRan: number;
 }
 
 /*
- * Probation. A new region's function runs unoptimised (V8's baseline code, several times slower
- * than the optimised interpreter) until TurboFan has compiled it on its background thread, which
- * takes milliseconds, more when the other core is busy. V8 only decides to optimise a function
- * after it has run for a while (tens of thousands of guest instructions), so a new
- * region runs normally for its first PROBATION_WARM instructions, with each call timed. After that,
- * while its calls still run slowly, the interpreter executes its code for COOL_MS at a time and
- * the region is tried again. The first window measuring at least FAST_MIPS ends probation, and
- * so do MAX_PROBES slow ones (a region of short calls may never look fast through the timer).
+ * Probation. A new region's function runs unoptimised (V8's Ignition or Sparkplug code, 20 to 50
+ * times slower than the optimised interpreter) until TurboFan has compiled it on its background
+ * thread, which takes tens of milliseconds, hundreds when the other core is busy. V8 marks a
+ * function for optimisation after it has run a while (10,000 to 60,000 guest instructions of a
+ * region, measured on the rv32 bench), so a new region runs normally for its first PROBATION_WARM
+ * instructions, each call timed. After that, while its calls still run slowly, the interpreter
+ * executes its code for a cooling time (COOL_MS, doubling up to MAX_COOL_MS) and the region is
+ * tried again with a short call (PROBATION_CALL instructions), so that waiting for the compiler
+ * costs little. The first window measuring at least FAST_MIPS, or a quarter (INTERP_FRACTION) of
+ * the interpreter's speed over its last cooling stretch when that is lower (a loaded machine slows
+ * both alike; unoptimised code is 20 times slower still), ends probation; so does waiting
+ * GIVE_UP_MS, or MAX_PROBES slow windows of short calls (SHORT_CALL instructions on average: the
+ * timer's own cost may keep such a region from ever looking fast).
  */
-const PROBATION_CALL = 20_000;
+const PROBATION_CALL = 2_000;
 const PROBATION_WINDOW = 4_000;
 const PROBATION_WARM = 60_000;
 const FAST_MIPS = 150;
+const INTERP_FRACTION = 4;
 const COOL_MS = 2;
+const MAX_COOL_MS = 32;
+const GIVE_UP_MS = 1_000;
 const COOL_CHUNK = 10_000;
 const MAX_PROBES = 12;
+const SHORT_CALL = 200;
 
 /** Probation settings (tests make them deterministic); null in HartOptions turns probation off. */
 export interface JitProbation {
@@ -87,9 +101,12 @@ export interface JitProbation {
  *
  * A region translated below the starting threshold was built from a young profile (its loop had
  * run a few times, its exits not yet), and measures slower than one built at the start threshold.
- * So once early regions have run RETIER_INSNS instructions — the program is not short after all —
- * they are all dropped and the threshold goes back to its start for good: the interpreter profiles
- * again and the hot code is translated into regions from a full profile.
+ * So once an early region has run RETIER_INSNS instructions — the program is not short after all —
+ * the early regions are all dropped and the threshold goes back to its start for good: the
+ * interpreter profiles again and the hot code is translated into regions from a full profile.
+ * The sooner the better: V8 has rarely optimised a region by 50,000 instructions (it marks one
+ * after 10,000 to 60,000), so an early region dropped then has cost little compiling, while at
+ * 2 million (the first setting) the branchy bench ran about half as fast.
  */
 /** What the translator has done so far, and its threshold now. */
 export interface JitStats {
@@ -107,7 +124,7 @@ const DEFAULT_THRESHOLD = 1024;
 /** The lowest the threshold adapts down to. */
 const FLOOR_THRESHOLD = 8;
 /** Instructions early regions run before they are rebuilt at the starting threshold. */
-const RETIER_INSNS = 2_000_000;
+const RETIER_INSNS = 50_000;
 /** Counter value that stops further translation attempts at a slot whose pc cannot be translated. */
 const NEVER = -0x4000_0000;
 
@@ -133,12 +150,16 @@ export class Jit implements Engine {
   /** Translated regions by granule (address >>> GRANULE_SHIFT) of their code. */
   private readonly byGranule = new Map<number, Translated[]>();
   private readonly closure: unknown[];
+  /** Set by a region function that left in front of an instruction for the interpreter (jit-codegen.ts). */
+  private readonly slow = new Int32Array(1);
   private readonly h: Hart;
   /** Milliseconds, for probation (performance.now unless a test supplies its own). */
   private readonly clock: () => number;
   private readonly probationOn: boolean;
   private readonly probationWarm: number;
   private readonly probationWindow: number;
+  /** The interpreter's speed (MIPS) over the last cooling stretch (see "Probation"). */
+  private interpMips = Infinity;
   /** Counters for tests and the benchmark: regions translated, instructions run in each engine. */
   readonly stats = { translations: 0, translatedInsns: 0, interpretedInsns: 0, retiers: 0 };
 
@@ -157,6 +178,7 @@ export class Jit implements Engine {
     this.floor = Math.min(this.threshold, FLOOR_THRESHOLD);
     this.minHeat = Math.max(1, this.threshold >> 4);
     const m = h.main;
+    const ram = ramAccess(h.bus, h.watch);
     const values: Record<string, unknown> = {
       h,
       x: h.x,
@@ -164,6 +186,10 @@ export class Jit implements Engine {
       m16: m.u16,
       m32: m.i32,
       watch: h.mainWatch,
+      slow: this.slow,
+      ld: ram.load,
+      st: ram.store,
+      NO_LOAD,
       mulh,
       mulhsu,
       mulhu,
@@ -180,6 +206,7 @@ export class Jit implements Engine {
     const owners = this.owners;
     const entries = this.entries;
     const heat = this.heat;
+    const slow = this.slow;
     const mask = DISPATCH_SLOTS - 1;
     let left = budget;
     while (left > 0) {
@@ -194,6 +221,17 @@ export class Jit implements Engine {
           this.stats.translatedInsns += n;
           if (n !== 0) this.coldRun = 0;
           if (t.early && (t.earlyRan += n) >= RETIER_INSNS) this.retier();
+          if (slow[0] !== 0) {
+            // The region stopped in front of a load or store its fast path does not do (a device,
+            // a fault, a watched granule; it never sets brk then): the interpreter runs that one
+            // instruction.
+            if (left === 0) break;
+            const m = interpret(h, 1, heat, 0);
+            left -= m;
+            this.stats.interpretedInsns += m;
+            if (h.brk !== 0) break;
+            continue;
+          }
           if (h.brk !== 0) break;
           if (n !== 0) {
             // A side exit (or the end of a slice): the block it leads to was entered, and the
@@ -207,7 +245,10 @@ export class Jit implements Engine {
         } else {
           // On probation and cooling: interpret a stretch without counting heat (the
           // interpreter would stop again at the region's blocks).
+          const c0 = this.clock();
           const m = interpret(h, Math.min(left, COOL_CHUNK), heat, 0);
+          const ms = this.clock() - c0;
+          if (m >= COOL_CHUNK / 2 && ms > 0) this.interpMips = m / ms / 1000;
           left -= m;
           this.stats.interpretedInsns += m;
           if (h.brk !== 0) break;
@@ -255,14 +296,20 @@ export class Jit implements Engine {
     const n = t.fn(entry, Math.min(left, PROBATION_CALL));
     t.windowMs += this.clock() - t0;
     t.windowInsns += n;
+    t.windowCalls++;
     t.ran += n;
     if (t.windowInsns >= this.probationWindow) {
-      if (t.windowInsns >= FAST_MIPS * 1000 * t.windowMs) t.fast = true;
+      const fastMips = Math.min(FAST_MIPS, this.interpMips / INTERP_FRACTION);
+      if (t.windowInsns >= fastMips * 1000 * t.windowMs) t.fast = true;
       else if (t.ran >= this.probationWarm) {
-        if (++t.probes >= MAX_PROBES) t.fast = true;
-        t.coolUntil = t0 + COOL_MS;
+        if (t.slowSince < 0) t.slowSince = t0;
+        const short = t.windowInsns < SHORT_CALL * t.windowCalls;
+        if ((short && ++t.probes >= MAX_PROBES) || t0 - t.slowSince >= GIVE_UP_MS) t.fast = true;
+        t.coolUntil = t0 + t.cool;
+        t.cool = Math.min(MAX_COOL_MS, t.cool * 2);
       }
       t.windowInsns = 0;
+      t.windowCalls = 0;
       t.windowMs = 0;
     }
     return n;
@@ -291,10 +338,13 @@ export class Jit implements Engine {
       dead: false,
       fast: !this.probationOn,
       windowInsns: 0,
+      windowCalls: 0,
       windowMs: 0,
       ran: 0,
       probes: 0,
       coolUntil: 0,
+      cool: COOL_MS,
+      slowSince: -1,
       early: this.threshold < this.start,
       earlyRan: 0,
     };

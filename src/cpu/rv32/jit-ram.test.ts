@@ -1,0 +1,135 @@
+// The translated code's access to RAM outside the main region's fast path (jit-ram.ts): plain
+// aligned accesses to another RAM window are done in place; devices, misaligned addresses, holes
+// and watched granules are refused (the region then leaves for the interpreter). A loop over a
+// second RAM window gives the same registers and memory translated as interpreted.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { asm } from '../../../test/support/rv32/asm.ts';
+import { poke32, RAM_BASE } from '../../../test/support/rv32/test-hart.ts';
+import { Bus, type MmioRegion } from './bus.ts';
+import { CodeWatch, WATCH_CODE, WATCH_RESERVATION } from './code-watch.ts';
+import { Hart, type EngineKind } from './hart.ts';
+import { NO_LOAD, ramAccess } from './jit-ram.ts';
+import { CAUSE } from './trap.ts';
+
+const WINDOW = 0x9000_0000;
+const DEVICE = 0x1000_0000;
+
+function device(log: string[]): MmioRegion {
+  return {
+    name: 'dev',
+    base: DEVICE,
+    size: 0x10,
+    read: (offset) => {
+      log.push(`r${offset}`);
+      return 7;
+    },
+    write: (offset) => {
+      log.push(`w${offset}`);
+    },
+  };
+}
+
+function layout(log: string[] = []): { bus: Bus; main: Uint8Array; window: Uint8Array } {
+  const main = new Uint8Array(0x1_0000);
+  const window = new Uint8Array(0x1000);
+  const bus = new Bus({
+    ram: [
+      { base: RAM_BASE, size: main.length, bytes: main, name: 'main' },
+      { base: WINDOW, size: window.length, bytes: window, name: 'window' },
+    ],
+    mmio: [device(log)],
+  });
+  return { bus, main, window };
+}
+
+describe('jit-ram', () => {
+  it('loads and stores aligned words, halves and bytes of another RAM window in place', () => {
+    const { bus, window } = layout();
+    const ram = ramAccess(bus, new CodeWatch(bus.ram));
+    assert.equal(ram.store(WINDOW + 8, 4, -2), true);
+    assert.equal(ram.load(WINDOW + 8, 4), -2);
+    assert.equal(ram.load(WINDOW + 8, 2), 0xfffe);
+    assert.equal(ram.load(WINDOW + 9, 1), 0xff);
+    assert.equal(ram.store(WINDOW + 0xffe, 2, 0x1234), true);
+    assert.deepEqual([...window.subarray(0xffe)], [0x34, 0x12]);
+  });
+
+  it('refuses devices, holes, misaligned addresses and watched granules, touching nothing', () => {
+    const log: string[] = [];
+    const { bus, window } = layout(log);
+    const watch = new CodeWatch(bus.ram);
+    const ram = ramAccess(bus, watch);
+    assert.equal(ram.load(DEVICE, 4), NO_LOAD);
+    assert.equal(ram.store(DEVICE, 4, 1), false);
+    assert.deepEqual(log, [], 'a device is left to the interpreter');
+    assert.equal(ram.load(0x2000_0000, 4), NO_LOAD);
+    assert.equal(ram.load(WINDOW + 2, 4), NO_LOAD);
+    assert.equal(ram.store(WINDOW + 1, 2, 5), false);
+    assert.equal(ram.load(WINDOW + 0xffc + 4, 4), NO_LOAD, 'past the window');
+    watch.mark(WINDOW + 0x100, 4, WATCH_CODE);
+    watch.mark(WINDOW + 0x200, 4, WATCH_RESERVATION);
+    assert.equal(ram.store(WINDOW + 0x100, 4, 9), false);
+    assert.equal(ram.store(WINDOW + 0x200, 1, 9), false);
+    assert.equal(window[0x100], 0);
+    assert.equal(window[0x200], 0);
+  });
+
+  it('a translated loop over a second RAM window and a device ends as the interpreter does', () => {
+    // x10 = window, x17 = device; 300 iterations of loads and stores of every width there,
+    // a misaligned load (emulated by the interpreter) and a device read.
+    const program = [
+      asm.lui(10, WINDOW),
+      asm.lui(17, DEVICE),
+      asm.lw(12, 10, 0), // loop:
+      asm.addi(12, 12, 3),
+      asm.sw(12, 10, 0),
+      asm.lbu(13, 10, 1),
+      asm.add(14, 14, 13),
+      asm.sh(12, 10, 8),
+      asm.lh(15, 10, 8),
+      asm.sb(15, 10, 13),
+      asm.lw(16, 10, 10), // misaligned
+      asm.lw(18, 17, 4), // device
+      asm.add(14, 14, 16),
+      asm.addi(11, 11, -1),
+      asm.bne(11, 0, -48),
+      asm.ebreak(),
+    ];
+    const run = (
+      engine: EngineKind,
+    ): { x: number[]; window: number[]; log: string[]; translated: number } => {
+      const log: string[] = [];
+      const { bus, main, window } = layout(log);
+      poke32(main, RAM_BASE, program);
+      const hart = new Hart({
+        bus,
+        resetPc: RAM_BASE,
+        engine,
+        jitThreshold: 1,
+        jitProbation: null,
+        onEnvCall: (h, cause) => {
+          if (cause !== CAUSE.BREAKPOINT) return false;
+          h.halt();
+          return true;
+        },
+      });
+      hart.x[11] = 300;
+      hart.run(100_000);
+      return {
+        x: [...hart.x],
+        window: [...window.subarray(0, 16)],
+        log,
+        translated: hart.jitStats?.translatedInsns ?? 0,
+      };
+    };
+    const jit = run('jit');
+    const interp = run('interpreter');
+    assert.ok(jit.translated > 2000, `only ${jit.translated} instructions ran translated`);
+    assert.deepEqual(jit.x, interp.x);
+    assert.deepEqual(jit.window, interp.window);
+    assert.deepEqual(jit.log, interp.log);
+    assert.equal(jit.log.length, 300);
+  });
+});
