@@ -4,6 +4,8 @@
 // imports the module's test files into one `node --import tsx` process whose node:test output is
 // TAP, in a sandbox copy of the tree. Reports and the incremental file go under reports/mutation/
 // (not committed).
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { MUTATE_MODULES } from './scripts/mutate-modules.mjs';
 
 const name = process.env.STRYKER_MODULE ?? '';
@@ -13,6 +15,17 @@ if (name !== '' && !(name in MUTATE_MODULES)) {
 const mutate =
   name === '' ? Object.values(MUTATE_MODULES).flatMap((m) => m.mutate) : MUTATE_MODULES[name].mutate;
 const reportDir = `reports/mutation/${name === '' ? 'all' : name}`;
+// To Stryker the module's tests are one file, scripts/mutation-suite.mjs, which does not change
+// when the test files it imports do: its incremental mode would then reuse a survivor's result
+// after a test was added to kill it. So the incremental file is keyed by the test files' contents:
+// changed tests start a full run, changed source re-tests only the mutants whose code changed.
+const testFiles =
+  name === '' ? Object.values(MUTATE_MODULES).flatMap((m) => m.tests) : MUTATE_MODULES[name].tests;
+const testsHash = createHash('sha256');
+for (const file of [...testFiles, 'scripts/mutation-suite.mjs', 'scripts/mutate-modules.mjs']) {
+  testsHash.update(readFileSync(file));
+}
+const incrementalFile = `${reportDir}/stryker-incremental-${testsHash.digest('hex').slice(0, 12)}.json`;
 
 export default {
   testRunner: 'tap',
@@ -33,7 +46,7 @@ export default {
   timeoutMS: 20000,
   timeoutFactor: 2,
   incremental: true,
-  incrementalFile: `${reportDir}/stryker-incremental.json`,
+  incrementalFile,
   reporters: ['clear-text', 'progress-append-only', 'json', 'html'],
   jsonReporter: { fileName: `${reportDir}/mutation.json` },
   htmlReporter: { fileName: `${reportDir}/mutation.html` },

@@ -32,6 +32,7 @@ export const MUTATE_MODULES = {
       'src/elf/elf-reader.test.ts',
       'src/elf/elf-segments.test.ts',
       'src/elf/elf-rsc-table.test.ts',
+      'src/elf/elf-symbols.test.ts',
       'src/elf/elf-property.test.ts',
     ],
   },

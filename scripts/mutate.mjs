@@ -1,6 +1,7 @@
 // `npm run mutate [-- module ...]`: StrykerJS over the trust-boundary modules, one module at a time
-// (all of them without arguments; `npm run mutate -- rsc` for one). Incremental: a re-run only
-// re-tests mutants whose code or covering tests changed since the last run of that module.
+// (all of them without arguments; `npm run mutate -- rsc` for one). Incremental: a re-run with the
+// same test files only re-tests mutants whose code changed; changed tests start a full run (see
+// stryker.config.mjs).
 // Extra Stryker flags after the modules pass through, e.g. `npm run mutate -- rsc --force`.
 import { spawnSync } from 'node:child_process';
 import { MUTATE_MODULES } from './mutate-modules.mjs';

@@ -7,10 +7,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RprocError } from '../util/errors.ts';
-import { EHDR, PHDR, PT, SHDR, SHT, type ElfClass } from './elf-constants.ts';
+import { EHDR, PHDR, PT, SHDR, SHT, SYM, type ElfClass } from './elf-constants.ts';
 import { elfSanityCheck, readElf } from './elf-reader.ts';
 import { findLoadedResourceTable, findResourceTable } from './elf-rsc-table.ts';
 import { loadElfSegments, loadSegments } from './elf-segments.ts';
+import { imageView, readRawProgramHeader, readRawSectionHeader, readRawSymbol } from './elf-structs.ts';
 import type { ElfImage } from './elf-types.ts';
 
 type EField = keyof (typeof EHDR)[32];
@@ -166,6 +167,8 @@ interface ReadBoundary {
   readonly refused: RegExp;
   /** The last valid image may carry this other check's problem (it cannot avoid it). */
   readonly alsoAtLastValid?: RegExp;
+  /** The first invalid image has this problem only (reading stops there). */
+  readonly only?: boolean;
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -182,6 +185,7 @@ const READ: readonly ReadBoundary[] = [
     lastValid: () => new Image(64, 0x40),
     firstInvalid: () => new Image(64, 0x3f),
     refused: /^error EINVAL @0: image is too small \(0x3f bytes, an ELF64 header needs 0x40\)$/,
+    only: true,
   },
   {
     check: 'EI_CLASS is 1 or 2 (above)',
@@ -374,6 +378,7 @@ describe('ELF reader: every check at its boundary', () => {
       }
       const bad = problems(b.firstInvalid().bytes);
       assert.match(bad[0] ?? '(no problem)', b.refused, bad.join('\n'));
+      if (b.only === true) assert.equal(bad.length, 1, bad.join('\n'));
     });
   }
 
@@ -396,6 +401,380 @@ describe('ELF reader: every check at its boundary', () => {
   });
 });
 
+// ---- gABI extended numbering --------------------------------------------------------------------
+
+/** firmware(cls) plus a table of `count` zeroed section headers at its end (no names). */
+function withSectionTable(cls: ElfClass, count = 1): Image {
+  const img = firmware(cls);
+  const shoff = img.bytes.length;
+  return img
+    .resize(shoff + count * SIZES[cls].shdr)
+    .e('e_shoff', shoff)
+    .e('e_shnum', count);
+}
+
+const NO_NAMES = /^warning EINVAL @\d+: e_shstrndx is SHN_UNDEF: sections have no names/;
+
+interface ReadRow {
+  readonly check: string;
+  readonly image: () => Image;
+  /** Every problem, in order, as "severity code @offset: message" (patterns). */
+  readonly problems: readonly RegExp[];
+  readonly phnum?: number;
+  readonly shnum?: number;
+  readonly shstrndx?: number;
+  /** The section names as read (so also how many sections are listed). */
+  readonly names?: readonly string[];
+  /** How many sections are listed. */
+  readonly sections?: number;
+  /** How many program headers are listed. */
+  readonly programHeaders?: number;
+}
+
+/** One test per row: exactly these problems in this order, and the header values read. */
+function readRows(rows: readonly ReadRow[]): void {
+  for (const r of rows) {
+    it(r.check, () => {
+      const { image, problems: found } = readElf(r.image().bytes);
+      const lines = found.map((p) => `${p.severity} ${p.code} @${String(p.offset)}: ${p.message}`);
+      assert.equal(lines.length, r.problems.length, lines.join('\n'));
+      r.problems.forEach((re, i) => assert.match(lines[i] ?? '', re, lines.join('\n')));
+      assert.ok(image !== undefined);
+      if (r.phnum !== undefined) assert.equal(image.header.phnum, r.phnum);
+      if (r.shnum !== undefined) assert.equal(image.header.shnum, r.shnum);
+      if (r.shstrndx !== undefined) assert.equal(image.header.shstrndx, r.shstrndx);
+      if (r.names !== undefined)
+        assert.deepEqual(
+          image.sections.map((s) => s.name),
+          r.names,
+        );
+      if (r.sections !== undefined) assert.equal(image.sections.length, r.sections);
+      if (r.phnum === 1) assert.equal(image.programHeaders.length, 1);
+      if (r.programHeaders !== undefined) assert.equal(image.programHeaders.length, r.programHeaders);
+    });
+  }
+}
+
+describe('ELF reader: extended numbering (section 0 holds the real counts) at its boundaries', () => {
+  readRows([
+    {
+      check: 'e_phnum PN_XNUM (0xffff): the count is section 0’s sh_info',
+      image: () => withSectionTable(32).e('e_phnum', 0xffff).s(0, 'sh_info', 1),
+      problems: [NO_NAMES],
+      phnum: 1,
+      shnum: 1,
+    },
+    {
+      check: 'ELF64 e_phnum PN_XNUM: the count is section 0’s sh_info',
+      image: () => withSectionTable(64).e('e_phnum', 0xffff).s(0, 'sh_info', 1),
+      problems: [NO_NAMES],
+      phnum: 1,
+    },
+    {
+      check: 'e_phnum 0xfffe (one below PN_XNUM) is a count, not a marker',
+      image: () => withSectionTable(32).e('e_phnum', 0xfffe).s(0, 'sh_info', 1),
+      problems: [/^error EINVAL @52: program header table at 0x34 \(65534 × 32 bytes\) runs past/, NO_NAMES],
+      phnum: 0xfffe,
+    },
+    {
+      check: 'PN_XNUM without a section header table',
+      image: () => firmware(32).e('e_phnum', 0xffff),
+      problems: [
+        /^error EINVAL @44: e_phnum at 0x2c is PN_XNUM \(0xffff\) but there is no section header table \(e_shoff is 0\) to hold the real count$/,
+        /^error EINVAL @52: program header table at 0x34 \(65535 × 32 bytes\) runs past/,
+      ],
+      phnum: 0xffff,
+    },
+    {
+      check: 'PN_XNUM: section 0 one byte past the end of the image',
+      image: () => {
+        const img = withSectionTable(32).e('e_phnum', 0xffff).s(0, 'sh_info', 1);
+        return img.resize(img.bytes.length - 1);
+      },
+      problems: [
+        /^error EINVAL @44: e_phnum at 0x2c is PN_XNUM \(0xffff\) but section header 0 cannot be read to hold the real count$/,
+        /^error EINVAL @52: program header table/,
+        /^error EINVAL @100: section header table at 0x64 \(1 × 40 bytes\) runs past the end of the image at 0x8b$/,
+      ],
+      phnum: 0xffff,
+    },
+    {
+      check: 'PN_XNUM: section 0 unreadable with e_shentsize one above the header size',
+      image: () => withSectionTable(32).e('e_phnum', 0xffff).s(0, 'sh_info', 1).e('e_shentsize', 0x29),
+      problems: [
+        /^error EINVAL @44: e_phnum at 0x2c is PN_XNUM \(0xffff\) but section header 0 cannot be read/,
+        /^error EINVAL @52: program header table/,
+        /^error EINVAL @46: e_shentsize 0x29/,
+      ],
+      phnum: 0xffff,
+    },
+    {
+      check: 'e_shnum 0 with e_shoff set: the count is section 0’s sh_size',
+      image: () => withSections().e('e_shnum', 0).s(0, 'sh_size', 3),
+      problems: [],
+      shnum: 3,
+      names: ['', '.resource_table', '.shstrtab'],
+    },
+    {
+      check: 'e_shnum 0 and section 0’s sh_size 0: no sections (a warning)',
+      image: () => withSections().e('e_shnum', 0),
+      problems: [
+        /^warning EINVAL @48: e_shoff is 0x94 but e_shnum and section 0's sh_size are both 0: no sections$/,
+      ],
+      shnum: 0,
+      names: [],
+    },
+    {
+      check: 'e_shnum 1 is a count even when section 0’s sh_size says otherwise',
+      image: () => withSections().e('e_shnum', 1).e('e_shstrndx', 0).s(0, 'sh_size', 3),
+      problems: [NO_NAMES],
+      shnum: 1,
+      names: [''],
+    },
+    {
+      check: 'ELF64 extended section count 2^53 − 1 is taken (then the table does not fit)',
+      image: () => withSectionTable(64).e('e_shnum', 0).s(0, 'sh_size', MAX_SAFE),
+      problems: [
+        /^error EINVAL @136: section header table at 0x88 \(9007199254740991 × 64 bytes\) runs past/,
+      ],
+      shnum: Number.MAX_SAFE_INTEGER,
+    },
+    {
+      check: 'ELF64 extended section count 2^53 cannot be a count',
+      image: () =>
+        withSectionTable(64)
+          .e('e_shnum', 0)
+          .s(0, 'sh_size', MAX_SAFE + 1n),
+      problems: [
+        /^error EINVAL @168: extended section count 0x20000000000000 in section 0's sh_size at 0xa8 cannot fit in the image$/,
+      ],
+      shnum: 0,
+    },
+    {
+      check: 'e_shstrndx SHN_XINDEX (0xffff): the index is section 0’s sh_link',
+      image: () => withSections().e('e_shstrndx', 0xffff).s(0, 'sh_link', 2),
+      problems: [],
+      shstrndx: 2,
+      names: ['', '.resource_table', '.shstrtab'],
+    },
+    {
+      check: 'e_shstrndx 0xfffe (one below SHN_XINDEX) is an index, not a marker',
+      image: () => withSections().e('e_shstrndx', 0xfffe).s(0, 'sh_link', 2),
+      problems: [/^error EINVAL @50: e_shstrndx 0xfffe at 0x32 is not below the section count 0x3$/],
+      shstrndx: 0xfffe,
+      names: ['', '', ''],
+    },
+    {
+      check: 'SHN_XINDEX without a section header table: no names',
+      image: () => firmware(32).e('e_shstrndx', 0xffff),
+      problems: [
+        /^error EINVAL @50: e_shstrndx at 0x32 is SHN_XINDEX \(0xffff\) but there is no section header table \(e_shoff is 0\) to hold the real index$/,
+      ],
+      shstrndx: 0,
+    },
+    {
+      check: 'SHN_XINDEX with section 0 unreadable: no names',
+      image: () => withSections().e('e_shstrndx', 0xffff).s(0, 'sh_link', 2).e('e_shentsize', 0x29),
+      problems: [
+        /^error EINVAL @50: e_shstrndx at 0x32 is SHN_XINDEX \(0xffff\) but section header 0 cannot be read to hold the real index$/,
+        /^error EINVAL @46: e_shentsize 0x29/,
+      ],
+      shstrndx: 0,
+    },
+  ]);
+});
+
+describe('ELF reader: a header the loader skips is listed only if exact (ELF64, at 2^53 − 1 and 2^53)', () => {
+  const note = (): Image => firmware(64).p(0, 'p_type', PT.PT_NOTE);
+  const notListed = (field: string): RegExp =>
+    new RegExp(
+      `^warning EOVERFLOW @64: program header 0 \\(PT_NOTE at 0x40\\): .*${field} 0x20000000000000.* is too large to be a file offset or size; header not listed$`,
+    );
+  readRows([
+    {
+      check: 'p_filesz 2^53 − 1',
+      image: () => note().p(0, 'p_filesz', MAX_SAFE),
+      problems: [],
+      programHeaders: 1,
+    },
+    {
+      check: 'p_filesz 2^53',
+      image: () => note().p(0, 'p_filesz', MAX_SAFE + 1n),
+      problems: [notListed('p_filesz')],
+      programHeaders: 0,
+    },
+    {
+      check: 'p_memsz 2^53 − 1',
+      image: () => note().p(0, 'p_memsz', MAX_SAFE),
+      problems: [],
+      programHeaders: 1,
+    },
+    {
+      check: 'p_memsz 2^53',
+      image: () => note().p(0, 'p_memsz', MAX_SAFE + 1n),
+      problems: [notListed('p_memsz')],
+      programHeaders: 0,
+    },
+    {
+      check: 'p_offset 2^53 − 1',
+      image: () => note().p(0, 'p_offset', MAX_SAFE),
+      problems: [],
+      programHeaders: 1,
+    },
+    {
+      check: 'p_offset 2^53',
+      image: () => note().p(0, 'p_offset', MAX_SAFE + 1n),
+      problems: [notListed('p_offset')],
+      programHeaders: 0,
+    },
+  ]);
+});
+
+describe('ELF reader: section header checks at their boundaries', () => {
+  const sh64 = (): Image => withSectionTable(64, 2).s(1, 'sh_type', SHT.SHT_NOBITS);
+  readRows([
+    {
+      check: 'sh_name of section 1 one past the name table: the error points at section 1’s header',
+      image: () => withSections().s(1, 'sh_name', STRTAB.length),
+      problems: [
+        /^error EINVAL @188: section 1: sh_name 0x1b at 0xbc is outside the section name string table \(section 2, 0x1b bytes at 0x78\)$/,
+      ],
+      names: ['', '', '.shstrtab'],
+    },
+    {
+      check: 'e_phoff 0 with e_phnum 1: no program header is read from the ELF header',
+      image: () => firmware().e('e_phoff', 0),
+      problems: [/^error EINVAL @28: e_phnum is 1 but e_phoff is 0 \(no program header table\)$/],
+      programHeaders: 0,
+    },
+    {
+      check: 'a SHT_NOBITS section may lie past the end of the file (it has no file bytes)',
+      image: () => withSections().s(1, 'sh_type', SHT.SHT_NOBITS).s(1, 'sh_offset', 0x10000),
+      problems: [],
+      names: ['', '.resource_table', '.shstrtab'],
+    },
+    {
+      check: 'a SHT_NOTE section (type 7, one below SHT_NOBITS) has file bytes: past the end is refused',
+      image: () => withSections().s(1, 'sh_type', SHT.SHT_NOTE).s(1, 'sh_offset', 0x10000),
+      problems: [
+        /^error EINVAL @204: section 1 ".resource_table" \(header at 0xbc\): sh_offset 0x10000 \+ sh_size 0x14 = 0x10014 runs past the end of the image at 0x10c$/,
+      ],
+      sections: 3,
+    },
+    {
+      check: 'a SHT_REL section (type 9, one above SHT_NOBITS) has file bytes: past the end is refused',
+      image: () => withSections().s(1, 'sh_type', SHT.SHT_REL).s(1, 'sh_offset', 0x10000),
+      problems: [/^error EINVAL @204: section 1 ".resource_table" \(header at 0xbc\): sh_offset 0x10000/],
+      sections: 3,
+    },
+    {
+      check: 'a SHT_NULL section’s offset and size are undefined: not checked',
+      image: () => withSections().s(0, 'sh_offset', 0x10000).s(0, 'sh_size', 0x10),
+      problems: [],
+      sections: 3,
+    },
+    {
+      check: 'a SHT_PROGBITS section 0 (type 1, one above SHT_NULL) is checked',
+      image: () =>
+        withSections().s(0, 'sh_type', SHT.SHT_PROGBITS).s(0, 'sh_offset', 0x10000).s(0, 'sh_size', 0x10),
+      problems: [
+        /^error EINVAL @164: section 0 \(header at 0x94\): sh_offset 0x10000 \+ sh_size 0x10 = 0x10010 runs past the end of the image at 0x10c$/,
+      ],
+      sections: 3,
+    },
+    {
+      check: 'ELF64 SHT_NOBITS sh_size 2^53 − 1 is listed',
+      image: () => sh64().s(1, 'sh_size', MAX_SAFE),
+      problems: [NO_NAMES],
+      shnum: 2,
+      sections: 2,
+    },
+    {
+      check: 'ELF64 SHT_NOBITS sh_size 2^53 is too large to handle, and no section is listed',
+      image: () => sh64().s(1, 'sh_size', MAX_SAFE + 1n),
+      problems: [
+        NO_NAMES,
+        /^error EOVERFLOW @224: section 1 \(header at 0xc8\): sh_offset 0x0 or sh_size 0x20000000000000 is too large to handle$/,
+      ],
+      shnum: 2,
+      sections: 0,
+    },
+    {
+      check: 'ELF64 SHT_NOBITS sh_offset 2^53 − 1 is listed',
+      image: () => sh64().s(1, 'sh_offset', MAX_SAFE),
+      problems: [NO_NAMES],
+      sections: 2,
+    },
+    {
+      check: 'ELF64 SHT_NOBITS sh_offset 2^53 is too large to handle, and no section is listed',
+      image: () => sh64().s(1, 'sh_offset', MAX_SAFE + 1n),
+      problems: [
+        NO_NAMES,
+        /^error EOVERFLOW @224: section 1 \(header at 0xc8\): sh_offset 0x20000000000000 or sh_size 0x0/,
+      ],
+      sections: 0,
+    },
+    {
+      check: 'ELF64 SHT_PROGBITS sh_size 2^53 runs past the end, and no section is listed',
+      image: () =>
+        sh64()
+          .s(1, 'sh_type', SHT.SHT_PROGBITS)
+          .s(1, 'sh_size', MAX_SAFE + 1n),
+      problems: [
+        NO_NAMES,
+        /^error EINVAL @224: section 1 \(header at 0xc8\): sh_offset 0x0 \+ sh_size 0x20000000000000/,
+      ],
+      sections: 0,
+    },
+    {
+      check: 'the name string table of another type than SHT_STRTAB (a warning): names are still read',
+      image: () => withSections().s(2, 'sh_type', SHT.SHT_PROGBITS),
+      problems: [
+        /^warning EINVAL @228: section name string table \(section 2, header at 0xe4\) has type 0x1, not SHT_STRTAB$/,
+      ],
+      names: ['', '.resource_table', '.shstrtab'],
+    },
+    {
+      check: 'e_shstrndx SHN_UNDEF (0): a warning, no names',
+      image: () => withSections().e('e_shstrndx', 0),
+      problems: [
+        /^warning EINVAL @50: e_shstrndx is SHN_UNDEF: sections have no names \(a resource table cannot be found\)$/,
+      ],
+      names: ['', '', ''],
+    },
+    {
+      check: 'a name string table one byte past the end of the file: reported once, names unread',
+      image: () => withSections().s(2, 'sh_offset', 0x10c - STRTAB.length + 1),
+      problems: [
+        /^error EINVAL @244: section 2 \(header at 0xe4\): sh_offset 0xf2 \+ sh_size 0x1b = 0x10d runs past/,
+      ],
+      names: ['', '', ''],
+    },
+    {
+      check: 'e_shnum 0: section 0 alone, ending at the end of the file, is read (count 0: a warning)',
+      image: () =>
+        withSections()
+          .e('e_shnum', 0)
+          .resize(0x94 + 0x28),
+      problems: [
+        /^warning EINVAL @48: e_shoff is 0x94 but e_shnum and section 0's sh_size are both 0: no sections$/,
+      ],
+      sections: 0,
+    },
+    {
+      check: 'e_shnum 0: section 0 one byte past the end of the file is refused (1 × the header size)',
+      image: () =>
+        withSections()
+          .e('e_shnum', 0)
+          .resize(0x94 + 0x27),
+      problems: [
+        /^error EINVAL @148: section header table at 0x94 \(1 × 40 bytes\) runs past the end of the image at 0xbb$/,
+      ],
+      sections: 0,
+    },
+  ]);
+});
+
 // ---- rproc_elf_sanity_check -------------------------------------------------------------------
 
 function sanityError(bytes: Uint8Array): string {
@@ -414,16 +793,20 @@ describe('elfSanityCheck: Linux’s checks at their boundaries', () => {
     lastValid: () => Image;
     firstInvalid: () => Image;
     refused: RegExp;
+    /** What the last valid image must not be refused with, when `refused` names a value. */
+    notAtLastValid?: RegExp;
   }[] = [
     {
       check: 'image ≥ an ELF32 header',
-      lastValid: () => firmware(),
+      lastValid: () => new Image(32, 0x34),
+      notAtLastValid: /image is too small \(/,
       firstInvalid: () => new Image(32, 0x33),
       refused: /^EINVAL @0: image is too small \(0x33 bytes, an ELF32 header needs 0x34\)$/,
     },
     {
       check: 'an ELF64 image ≥ an ELF64 header',
-      lastValid: () => firmware(64),
+      lastValid: () => new Image(64, 0x40),
+      notAtLastValid: /image is too small \(/,
       firstInvalid: () => new Image(64, 0x3f),
       refused: /^EINVAL @0: image is too small \(0x3f bytes, an ELF64 header needs 0x40\)$/,
     },
@@ -450,6 +833,7 @@ describe('elfSanityCheck: Linux’s checks at their boundaries', () => {
       check: 'e_phoff ≤ the image size',
       // e_phoff at the end passes Linux's check; the stricter table check then refuses it.
       lastValid: () => firmware().e('e_phoff', 0x64),
+      notAtLastValid: /firmware size is too small/,
       firstInvalid: () => firmware().e('e_phoff', 0x65),
       refused: /^EINVAL @28: firmware size is too small: e_phoff 0x65 is past the end of the image at 0x64$/,
     },
@@ -477,11 +861,17 @@ describe('elfSanityCheck: Linux’s checks at their boundaries', () => {
       firstInvalid: () => firmware().at(0, [0x7e]),
       refused: /^EINVAL @0: image is corrupted \(bad magic 0x7e454c46\)$/,
     },
+    {
+      check: 'then readElf’s first error, with its code and offset',
+      lastValid: () => firmware(),
+      firstInvalid: () => firmware().e('e_phentsize', 0x21),
+      refused: /^EINVAL @42: e_phentsize 0x21 at 0x2a is not the ELF32 program header size 0x20$/,
+    },
   ];
   for (const b of rows) {
     it(`${b.check}: last valid passes this check, first invalid fails it`, () => {
       const ok = sanityError(b.lastValid().bytes);
-      assert.doesNotMatch(ok, b.refused);
+      assert.doesNotMatch(ok, b.notAtLastValid ?? b.refused);
       assert.match(sanityError(b.firstInvalid().bytes), b.refused);
     });
   }
@@ -659,5 +1049,71 @@ describe('the resource table section: find_table’s checks at their boundaries'
       findLoadedResourceTable(image, () => new Uint8Array(19)),
       undefined,
     );
+  });
+});
+
+// ---- the raw structure readers -----------------------------------------------------------------
+
+describe('raw structure readers: every field from its own place, in both classes and byte orders', () => {
+  /** Width in bytes of each field that is not a word of the class (4 or 8 bytes). */
+  const WIDTH: Readonly<Record<string, number>> = {
+    p_type: 4,
+    p_flags: 4,
+    sh_name: 4,
+    sh_type: 4,
+    sh_link: 4,
+    sh_info: 4,
+    st_name: 4,
+    st_info: 1,
+    st_other: 1,
+    st_shndx: 2,
+  };
+  const at = 0x10;
+  const structs = [
+    ['program header', PHDR, readRawProgramHeader],
+    ['section header', SHDR, readRawSectionHeader],
+    ['symbol', SYM, readRawSymbol],
+  ] as const;
+  for (const [what, layout, read] of structs) {
+    for (const cls of [32, 64] as const) {
+      for (const endian of ['le', 'be'] as const) {
+        it(`${what}, ELF${cls} ${endian}`, () => {
+          const bytes = new Uint8Array(at + 0x40);
+          const dv = new DataView(bytes.buffer);
+          const le = endian === 'le';
+          const expected: Record<string, number | bigint> = {};
+          Object.entries(layout[cls]).forEach(([field, off], i) => {
+            const width = WIDTH[field] ?? cls / 8;
+            const key = field.replace(/^(p|sh|st)_/, '');
+            // Distinct in every byte, and above 2^32 in a 64-bit word, so that a field read from the
+            // wrong place, at the wrong width or in the wrong order gives another value.
+            if (width === 1) dv.setUint8(at + off, (expected[key] = 0x11 + i));
+            else if (width === 2) dv.setUint16(at + off, (expected[key] = 0x1102 + i), le);
+            else if (width === 4 && WIDTH[field] === 4)
+              dv.setUint32(at + off, (expected[key] = 0x11223304 + i), le);
+            else if (width === 4)
+              dv.setUint32(at + off, Number((expected[key] = 0x81223304n + BigInt(i))), le);
+            else dv.setBigUint64(at + off, (expected[key] = 0x1122_3344_5566_7708n + BigInt(i)), le);
+          });
+          assert.deepEqual({ ...read(imageView(bytes, endian, 'test'), cls, at) }, expected);
+        });
+      }
+    }
+  }
+});
+
+describe('the loaders on images without the thing they look for', () => {
+  it('findLoadedResourceTable without a resource table asks for no device memory', () => {
+    const calls: string[] = [];
+    const found = findLoadedResourceTable(imageOf(firmware()), (da, len) => {
+      calls.push(`${String(da)} ${String(len)}`);
+      return new Uint8Array(0x1000);
+    });
+    assert.equal(found, undefined);
+    assert.deepEqual(calls, []);
+  });
+
+  it('loadSegments with e_phnum 0 reads no table, wherever e_phoff points', () => {
+    assert.deepEqual(loadSegments(imageOf(firmware(), { phnum: 0, phoff: 0x1000 })), []);
   });
 });

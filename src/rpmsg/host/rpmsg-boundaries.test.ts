@@ -5,8 +5,16 @@
 // off by one, such as `hdr.len > used.len − 15`.
 
 import { describe, it } from 'node:test';
+import { ERRNO } from '../../util/errors.ts';
 import assert from 'node:assert/strict';
-import { RPMSG_ADDR_ANY, RPMSG_NS_ADDR, RPMSG_NS_MSG_SIZE, decodeNsMsg, encodeNsMsg } from '../rpmsg-wire.ts';
+import {
+  RPMSG_ADDR_ANY,
+  RPMSG_NS_ADDR,
+  RPMSG_NS_DESTROY,
+  RPMSG_NS_MSG_SIZE,
+  decodeNsMsg,
+  encodeNsMsg,
+} from '../rpmsg-wire.ts';
 import { createLoopback, type Loopback } from '../../testing/loopback.ts';
 import { hostileCore, type HostileRemote } from '../../testing/hostile-remote.ts';
 import type { RpmsgEndpoint } from './rpmsg-endpoint.ts';
@@ -253,5 +261,60 @@ describe('rpmsg host: every check on a name-service message at its boundary', ()
     assert.ok(!rig.lb.host.channels.some((c) => c.name === 'f'));
     assert.equal(rig.device.stats.nsRefused, 0);
     await rig.lb.close();
+  });
+});
+
+describe('rpmsg host: the remote creates and destroys channels of one name at several addresses', () => {
+  it('a lookup by name finds the oldest live one; destroying one leaves the others; the last gone, none', async () => {
+    const { lb, r, device } = await setup();
+    r.announce('twin', 0x500);
+    r.announce('twin', 0x501);
+    r.announce('twin', 0x502);
+    await lb.idle();
+    assert.equal(device.channel('twin')?.dst, 0x500);
+    r.announce('twin', 0x500, RPMSG_NS_DESTROY);
+    await lb.idle();
+    assert.equal(device.channel('twin')?.dst, 0x501, 'the next oldest, once the oldest is destroyed');
+    r.announce('twin', 0x502, RPMSG_NS_DESTROY);
+    await lb.idle();
+    assert.equal(device.channel('twin')?.dst, 0x501, 'destroying a younger one leaves the oldest');
+    r.announce('twin', 0x501, RPMSG_NS_DESTROY);
+    await lb.idle();
+    assert.equal(device.channel('twin'), undefined);
+    assert.equal(device.channel('svc')?.dst, SVC, 'another name is untouched');
+    r.announce('twin', 0x503);
+    await lb.idle();
+    assert.equal(device.channel('twin')?.dst, 0x503, 'the name can be announced again');
+    assert.equal(device.stats.nsRefused, 0);
+    // None of them was opened: destroying a channel without an endpoint is clean, not an exception
+    // the receive path catches and logs.
+    assert.deepEqual(
+      lb.logs.filter((l) => /threw|error/i.test(l)),
+      [],
+    );
+    await lb.close();
+  });
+});
+
+describe('rpmsg host: the host’s own send and endpoint addresses at their boundaries', () => {
+  it('dst 0 and 0xfffffffe are sent; ANY, −1 and 2^32 are EINVAL; an endpoint at address 0 sends', async () => {
+    const { lb, device } = await setup();
+    const ept0 = device.createEndpoint(undefined, 0);
+    assert.equal(ept0.addr, 0);
+    const data = new Uint8Array([1, 2, 3]);
+    const sent = device.stats.tx;
+    assert.equal(ept0.trySendTo(0, data), 0, 'src 0, dst 0');
+    assert.equal(ept0.trySendTo(0xffff_fffe, data), 0, 'dst 0xfffffffe');
+    assert.equal(device.stats.tx, sent + 2);
+    assert.equal(ept0.trySendTo(RPMSG_ADDR_ANY, data), -ERRNO.EINVAL, 'dst ANY');
+    assert.equal(ept0.trySendTo(-1, data), -ERRNO.EINVAL, 'dst −1');
+    assert.equal(ept0.trySendTo(2 ** 32, data), -ERRNO.EINVAL, 'dst 2^32');
+    assert.equal(device.stats.tx, sent + 2, 'nothing refused was sent');
+    assert.throws(() => device.createEndpoint(undefined, -1), /EINVAL: endpoint address -1 is not a u32/);
+    assert.throws(
+      () => device.createEndpoint(undefined, 2 ** 32),
+      /EINVAL: endpoint address 4294967296 is not a u32/,
+    );
+    await lb.close();
   });
 });
