@@ -220,7 +220,10 @@ describe('locating the vdev entry at its boundaries', () => {
         e instanceof RprocError &&
         e.code === 'EINVAL' &&
         /declares 1 vrings; it needs 2$/.test(e.detail) &&
-        e.offset !== undefined,
+        // The field itself: the entry at 0x18 (buildRscTable aligns it to 8), its body after the
+        // type word, num_of_vrings at its place in struct fw_rsc_vdev.
+        e.detail.startsWith('vdev (resource entry 0 at offset 0x18)') &&
+        e.offset === 0x18 + 4 + FW_RSC_VDEV.num_of_vrings,
     );
   });
 
