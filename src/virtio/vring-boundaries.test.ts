@@ -683,6 +683,9 @@ describe('vring device: every check on the avail ring and descriptors at its bou
     r.raw.pushAvailRaw(1);
     assert.deepEqual(takeChains(r), [0, 1]);
     assert.equal(r.device.pushUsed(0, 65), -ERRNO.EINVAL);
+    // A length that is not a u32 never reaches the ring, though it is below the writable bytes.
+    assert.equal(r.device.pushUsed(0, -1), -ERRNO.EINVAL, 'len -1');
+    assert.equal(r.device.pushUsed(0, 0.5), -ERRNO.EINVAL, 'len 0.5');
     assert.equal(r.device.pushUsed(NUM, 0), -ERRNO.EINVAL);
     assert.equal(r.device.pushUsed(2, 0), -ERRNO.EINVAL, 'not in flight');
     assert.equal(r.device.pushUsed(1, 1), -ERRNO.EINVAL, 'a read-only chain takes no bytes');
