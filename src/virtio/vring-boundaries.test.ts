@@ -84,6 +84,19 @@ const DRIVER: readonly DriverBoundary[] = [
     broken: /^test-vq: used\.idx 0x9 runs 9 entries ahead of the last consumed 0x0, more than the ring's 8$/,
   },
   {
+    check: 'used.idx exactly num ahead, with fewer in flight, is named by what is in flight',
+    posted: 3,
+    lastValid: (p) => {
+      for (let i = 0; i < 3; i++) p.raw.pushUsedRaw(i, 1);
+    },
+    firstInvalid: (p) => {
+      p.raw.usedIdx = NUM;
+    },
+    taken: [0, 1, 2],
+    broken:
+      /^test-vq: used\.idx 0x8 runs 8 entries ahead of the last consumed 0x0, but only 3 buffers are in flight$/,
+  },
+  {
     check: 'a used id is below num',
     posted: NUM,
     lastValid: (p) => p.raw.pushUsedRaw(NUM - 1, 1),
