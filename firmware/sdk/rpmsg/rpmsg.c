@@ -616,6 +616,10 @@ static int process_rx(struct rpmsg_device *rdev) {
     if (vring_dev_get_inline(&rdev->rx, &b) <= 0) break;
     n++;
     up = deliver(rdev, &b, gen);
+    /* Give the host its buffers back while the pass goes on (vhost-net returns used buffers in
+     * batches of 64): a host that keeps sending would otherwise see none back until the pass
+     * ends, run out and wait for an interrupt. */
+    if ((n & 31) == 0) vring_dev_publish(&rdev->rx);
   }
   check_queue(rdev, 1);
   return n;

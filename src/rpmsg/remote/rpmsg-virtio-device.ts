@@ -47,6 +47,13 @@ import { findRpmsgVdev, type RpmsgNotifyIds, type RpmsgVdevLocation } from './rp
 
 const OP = 'rpmsg-remote';
 const U32_MAX = 0xffff_ffff;
+/**
+ * RX buffers returned between two publications of used.idx inside one pass. A pass runs until the
+ * ring is empty, and a host that keeps sending keeps it from emptying: without a publication before
+ * the pass ends, the host would see none of its buffers back, run out and wait for the interrupt.
+ * vhost-net returns used buffers in batches of 64 (VHOST_NET_BATCH) for the same reason.
+ */
+const RX_PUBLISH_EVERY = 32;
 
 /** Features this library implements (bit masks of a u32 feature word). */
 export const RPMSG_REMOTE_SUPPORTED_FEATURES =
@@ -415,6 +422,7 @@ export class RpmsgVirtioDevice {
       }
       n++;
       this.deliver(s, chain);
+      if (n % RX_PUBLISH_EVERY === 0) ring.vq.publishUsed();
     }
     return n;
   }
