@@ -413,6 +413,11 @@ export class RpmsgVirtioDevice {
   private processRx(s: Session): number {
     const ring = s.rx;
     const budget = 4 * ring.vq.num;
+    // No kicks while the pass runs: it takes whatever the host adds meanwhile, so a kick per message
+    // would only cost both sides a doorbell each. The pass's end re-arms (armNotifications) and
+    // looks once more, as vhost does around its handle loop (vhost_disable_notify /
+    // vhost_enable_notify in drivers/vhost/vhost.c).
+    ring.vq.disableNotify();
     let n = 0;
     while (n < budget && ring.broken === undefined && this.session === s) {
       const chain = ring.vq.getAvail(this.rxChain);
