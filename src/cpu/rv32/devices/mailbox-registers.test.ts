@@ -132,7 +132,7 @@ describe('mailbox window', () => {
       const t = rig();
       const before = t.words();
       t.r.write(offset, 4, value);
-      const order = [
+      const order: number[] = [
         CORE_WORD.H2C_PENDING,
         CORE_WORD.C2H_PENDING,
         CORE_WORD.C2H_SEQ,

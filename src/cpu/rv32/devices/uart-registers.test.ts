@@ -44,10 +44,10 @@ function rig(options: { rx?: boolean; txReady?: () => boolean } = {}) {
   const out: string[] = [];
   let changes = 0;
   const u = new Uart16550((t) => out.push(t), {
-    rx: options.rx === false ? undefined : line,
+    ...(options.rx === false ? {} : { rx: line }),
+    ...(options.txReady === undefined ? {} : { txReady: options.txReady }),
     clockNs: () => now,
     onChange: () => changes++,
-    txReady: options.txReady,
   });
   const r = u.region();
   return {
