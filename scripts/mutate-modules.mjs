@@ -87,6 +87,7 @@ export const MUTATE_MODULES = {
       'src/cpu/rv32/devices/mailbox-registers.test.ts',
       'src/cpu/rv32/devices/plic-registers.test.ts',
       'src/cpu/rv32/devices/uart-registers.test.ts',
+      'src/cpu/rv32/devices/test-finisher.test.ts',
       'src/cpu/rv32/devices/mailbox.test.ts',
       'src/cpu/rv32/devices/plic.test.ts',
       'src/cpu/rv32/devices/uart16550.test.ts',

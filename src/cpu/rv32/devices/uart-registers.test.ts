@@ -244,6 +244,20 @@ describe('ns16550a registers: writes', () => {
     assert.equal(t.rd(IIR), UART_IIR.FE | UART_IIR.THRI);
   });
 
+  it('FCR: a receiver reset drops a character timeout that was pending', () => {
+    const t = rig();
+    t.wr(FCR, 0xc1);
+    t.wr(IER, IER_RDI);
+    t.line.send('ab');
+    t.u.poll();
+    t.advance(4 * RESET_CHAR_NS);
+    t.u.poll();
+    assert.equal(t.pk(IIR)! & 0x0f, UART_IIR.CTI);
+    t.wr(FCR, 0xc3);
+    assert.equal(t.pk(IIR)! & 0x0f, UART_IIR.NO_INT);
+    assert.equal(t.u.irq, false);
+  });
+
   it('FCR: turning the FIFO on with no byte waiting carries nothing in', () => {
     const t = rig();
     t.wr(FCR, 0x01);
@@ -549,6 +563,16 @@ describe('ns16550a character time', () => {
       assert.equal(t.u.deadlineNs(), 4 * charNs);
     });
   }
+
+  it('without a clock the core time is 0: the timeout falls due four characters from 0', () => {
+    const line = new HostLine();
+    const u = new Uart16550(() => undefined, { rx: line });
+    const r = u.region();
+    r.write(FCR, 1, 0xc1);
+    line.send('z');
+    u.poll();
+    assert.equal(u.deadlineNs(), 4 * RESET_CHAR_NS);
+  });
 
   it('the reset character time holds until the divisor or LCR is written', () => {
     const t = rig();
