@@ -424,3 +424,46 @@ describe('rv32 devices: register windows at their boundaries', () => {
     assert.deepEqual(text, ['A\n']);
   });
 });
+
+describe('rv32 bus: addresses are unsigned', () => {
+  // The hart's registers hold signed 32-bit values: an address at or above 0x8000_0000 arrives
+  // negative and must reach the same byte or register as its unsigned spelling.
+  const HIGH_DEV = 0xf000_0000;
+
+  function highBus() {
+    const mem = ram();
+    const dev = recorder(HIGH_DEV, 0x10);
+    return { bus: new Bus({ ram: [mem], mmio: [dev] }), dev, mem };
+  }
+
+  it('RAM: a negative address reads and writes the byte its unsigned value names', () => {
+    const { bus, mem } = highBus();
+    assert.equal(read(bus, (RAM_BASE + 4) | 0, 4), 0x07060504);
+    assert.equal(read(bus, (RAM_BASE + 6) | 0, 2), 0x0706);
+    assert.equal(read(bus, (RAM_BASE + 9) | 0, 1), 9);
+    assert.equal(read(bus, (RAM_BASE + 1) | 0, 4), 0x04030201, 'misaligned, byte by byte');
+    assert.equal(write(bus, (RAM_BASE + 8) | 0, 4, 0x0d0c0b0a), 'ok');
+    assert.equal(write(bus, (RAM_BASE + 12) | 0, 2, 0xbbaa), 'ok');
+    assert.equal(write(bus, (RAM_BASE + 14) | 0, 1, 0xcc), 'ok');
+    assert.equal(write(bus, (RAM_BASE + 0x11) | 0, 4, 0x44332211), 'ok');
+    assert.deepEqual(
+      [...mem.bytes.subarray(8, 0x15)],
+      [0x0a, 0x0b, 0x0c, 0x0d, 0xaa, 0xbb, 0xcc, 0x0f, 0x10, 0x11, 0x22, 0x33, 0x44],
+    );
+  });
+
+  it('MMIO: a negative address reaches the register at its unsigned offset', () => {
+    const { bus, dev } = highBus();
+    assert.equal(read(bus, (HIGH_DEV + 4) | 0, 4), (0xf234_5678 + 4) | 0);
+    assert.equal(write(bus, (HIGH_DEV + 8) | 0, 2, 0x1234), 'ok');
+    assert.equal(bus.mmioAt((HIGH_DEV + 0xf) | 0)?.name, 'rec');
+    assert.equal(read(bus, (HIGH_DEV + 0x10) | 0, 4), 'fault');
+    assert.deepEqual(dev.log, ['r4@4', 'w2@8=1234']);
+  });
+
+  it('isRam takes a negative address as unsigned', () => {
+    const { bus } = highBus();
+    assert.equal(bus.isRam(RAM_BASE | 0, RAM_SIZE), true);
+    assert.equal(bus.isRam((RAM_BASE + 1) | 0, RAM_SIZE), false);
+  });
+});
