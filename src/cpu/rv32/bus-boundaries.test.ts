@@ -88,6 +88,29 @@ describe('rv32 bus: region layout checks at their boundaries', () => {
     assert.doesNotThrow(() => new Bus({ ram: [], mmio: [recorder(0, 4)] }));
   });
 
+  it('a base and a size are whole numbers', () => {
+    rejects(
+      { ram: [], mmio: [recorder(MMIO_BASE + 0.5, 4)] },
+      /MMIO region rec base 0x10000000\.8 is not a 32-bit address|MMIO region rec base .* is not a 32-bit address/,
+    );
+    rejects({ ram: [], mmio: [recorder(MMIO_BASE, 4.5)] }, /MMIO region rec at 0x10000000 has bad size/);
+  });
+
+  it('unnamed regions are named by their kind and index in messages', () => {
+    const unnamed = (base: number): RamRegion => ({ base, size: 0x100, bytes: new Uint8Array(0x100) });
+    rejects(
+      { ram: [unnamed(RAM_BASE), unnamed(RAM_BASE + 0xfc)] },
+      /regions ram0 and ram1 overlap at 0x800000fc/,
+    );
+    const dev = (base: number): MmioRegion => ({ base, size: 4, read: () => 0, write: () => undefined });
+    rejects(
+      { ram: [unnamed(RAM_BASE)], mmio: [dev(RAM_BASE + 0xfc)] },
+      /regions ram0 and mmio0 overlap at 0x800000fc/,
+    );
+    rejects({ ram: [], mmio: [dev(0x1_0000_0000)] }, /MMIO region mmio0 base/);
+    rejects({ ram: [{ ...unnamed(RAM_BASE + 2) }] }, /RAM region ram0 at 0x80000002/);
+  });
+
   it('a region has at least one byte', () => {
     assert.doesNotThrow(() => new Bus({ ram: [], mmio: [recorder(MMIO_BASE, 1)] }));
     rejects({ ram: [], mmio: [recorder(MMIO_BASE, 0)] }, /MMIO region rec at 0x10000000 has bad size 0x0/);
@@ -139,6 +162,18 @@ describe('rv32 bus: RAM accesses at the region edges', () => {
     assert.equal(read(bus, end - 3, 4), 'fault');
     assert.equal(read(bus, RAM_BASE - 1, 1), 'fault');
     assert.equal(read(bus, RAM_BASE, 1), 0);
+  });
+
+  it('a misaligned word is a signed 32-bit value like an aligned one; a byte store writes one byte', () => {
+    const { bus, mem } = busWith();
+    assert.equal(read(bus, RAM_BASE + 0x81, 4), 0x84838281 | 0);
+    assert.equal(read(bus, RAM_BASE + 0x81, 2), 0x8281, 'halves are unsigned');
+    assert.equal(write(bus, RAM_BASE + 0x21, 1, 0x1ee), 'ok');
+    assert.equal(write(bus, RAM_BASE + 0x26, 2, 0x1eeff), 'ok');
+    assert.deepEqual(
+      [...mem.bytes.subarray(0x20, 0x29)],
+      [0x20, 0xee, 0x22, 0x23, 0x24, 0x25, 0xff, 0xee, 0x28],
+    );
   });
 
   it('misaligned accesses inside RAM are done byte by byte', () => {
