@@ -564,6 +564,22 @@ describe('ns16550a character time', () => {
     });
   }
 
+  it('a divisor byte written behind DLAB sets the character time at once, before LCR is written again', () => {
+    const t = rig();
+    t.wr(LCR, 0x83);
+    t.wr(FCR, 0xc1);
+    t.wr(DLL, 1);
+    t.line.send('a');
+    t.u.poll();
+    // 399193 / 1 baud, 8N1.
+    assert.equal(t.u.deadlineNs(), 4 * 2505 * 10);
+    t.wr(DLM, 1);
+    t.line.send('b');
+    t.u.poll();
+    // Divisor 0x101: floor(399193 / 257) = 1553 baud.
+    assert.equal(t.u.deadlineNs(), 4 * Math.floor(1e9 / 1553) * 10);
+  });
+
   it('without a clock the core time is 0: the timeout falls due four characters from 0', () => {
     const line = new HostLine();
     const u = new Uart16550(() => undefined, { rx: line });
