@@ -241,6 +241,15 @@ describe('rv32 bus: MMIO decode at its boundaries', () => {
     assert.deepEqual(dev.log, ['r4@12', 'r2@14', 'r1@15', 'w4@12=1']);
   });
 
+  it('an aligned access that crosses the end of a window whose size is not a multiple of it faults', () => {
+    const dev = recorder(MMIO_BASE, 6);
+    const bus = new Bus({ ram: [], mmio: [dev] });
+    assert.equal(read(bus, MMIO_BASE + 4, 4), 'fault');
+    assert.equal(write(bus, MMIO_BASE + 4, 4, 1), 'fault');
+    assert.equal(write(bus, MMIO_BASE + 4, 2, 1), 'ok');
+    assert.deepEqual(dev.log, ['w2@4=1']);
+  });
+
   it('a device access must be aligned to its width', () => {
     const { bus, dev } = busWith();
     assert.equal(read(bus, MMIO_BASE + 2, 4), 'fault');

@@ -136,6 +136,13 @@ describe('CLINT time', () => {
     });
   }
 
+  it('offsets that are no register read 0 while both halves of mtime are not 0', () => {
+    const { rd, pk } = rig((2 ** 33 + 7) * NS_PER_TICK);
+    for (const o of [MSIP + 4, MTIMECMP - 4, MTIMECMP + 8, MTIME - 4, MTIME + 8, 0xfffc]) {
+      assert.deepEqual([rd(o), pk(o)], [0, 0], `offset 0x${o.toString(16)}`);
+    }
+  });
+
   it('the deadline and the time to it follow mtimecmp at 10 MHz', () => {
     const { clint, wr, setNs } = rig();
     wr(MTIMECMP_HI, 0);

@@ -243,6 +243,19 @@ describe('PLIC claim order', () => {
     assert.equal(t.rd(pending(2)), 0x8000_0000);
   });
 
+  it('completing one source leaves the other sources of its word in service', () => {
+    const t = rig();
+    for (const s of [33, 34, 40]) {
+      t.wr(prio(s), 1);
+      t.p.setLevel(s, true);
+    }
+    t.wr(enable(1), 0xffff_ffff);
+    assert.deepEqual([t.rd(CLAIM), t.rd(CLAIM), t.rd(CLAIM), t.rd(CLAIM)], [33, 34, 40, 0]);
+    t.wr(CLAIM, 34);
+    assert.equal(t.rd(pending(1)), 1 << (34 - 32), 'only 34 is pending again');
+    assert.deepEqual([t.rd(CLAIM), t.rd(CLAIM)], [34, 0]);
+  });
+
   it('completing a source in service that is not enabled still takes it out of service', () => {
     const t = rig();
     t.wr(prio(12), 2);

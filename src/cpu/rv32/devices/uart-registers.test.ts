@@ -258,6 +258,20 @@ describe('ns16550a registers: writes', () => {
     assert.equal(t.u.irq, false);
   });
 
+  it('FCR: trigger bits written with the FIFO off leave a byte in RBR where it is, with no timeout', () => {
+    const t = rig();
+    t.wr(IER, IER_RDI);
+    t.line.send('a');
+    t.u.poll();
+    t.wr(FCR, 0xc0);
+    assert.equal(t.u.deadlineNs(), undefined);
+    t.advance(4 * RESET_CHAR_NS);
+    t.u.poll();
+    assert.equal(t.pk(IIR), UART_IIR.RDI, 'data, not a character timeout');
+    assert.equal(t.rd(RBR), 'a'.charCodeAt(0));
+    assert.equal(t.rd(LSR) & UART_LSR.DR, 0);
+  });
+
   it('FCR: turning the FIFO on with no byte waiting carries nothing in', () => {
     const t = rig();
     t.wr(FCR, 0x01);
