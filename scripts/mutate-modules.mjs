@@ -82,6 +82,12 @@ export const MUTATE_MODULES = {
     mutate: ['src/cpu/rv32/bus.ts', 'src/cpu/rv32/devices/*.ts', '!src/cpu/rv32/devices/*.test.ts'],
     tests: [
       'src/cpu/rv32/bus-boundaries.test.ts',
+      'src/cpu/rv32/bus-peek.test.ts',
+      'src/cpu/rv32/devices/clint.test.ts',
+      'src/cpu/rv32/devices/mailbox-registers.test.ts',
+      'src/cpu/rv32/devices/plic-registers.test.ts',
+      'src/cpu/rv32/devices/uart-registers.test.ts',
+      'src/cpu/rv32/devices/test-finisher.test.ts',
       'src/cpu/rv32/devices/mailbox.test.ts',
       'src/cpu/rv32/devices/plic.test.ts',
       'src/cpu/rv32/devices/uart16550.test.ts',

@@ -88,6 +88,29 @@ describe('rv32 bus: region layout checks at their boundaries', () => {
     assert.doesNotThrow(() => new Bus({ ram: [], mmio: [recorder(0, 4)] }));
   });
 
+  it('a base and a size are whole numbers', () => {
+    rejects(
+      { ram: [], mmio: [recorder(MMIO_BASE + 0.5, 4)] },
+      /MMIO region rec base 0x10000000\.8 is not a 32-bit address|MMIO region rec base .* is not a 32-bit address/,
+    );
+    rejects({ ram: [], mmio: [recorder(MMIO_BASE, 4.5)] }, /MMIO region rec at 0x10000000 has bad size/);
+  });
+
+  it('unnamed regions are named by their kind and index in messages', () => {
+    const unnamed = (base: number): RamRegion => ({ base, size: 0x100, bytes: new Uint8Array(0x100) });
+    rejects(
+      { ram: [unnamed(RAM_BASE), unnamed(RAM_BASE + 0xfc)] },
+      /regions ram0 and ram1 overlap at 0x800000fc/,
+    );
+    const dev = (base: number): MmioRegion => ({ base, size: 4, read: () => 0, write: () => undefined });
+    rejects(
+      { ram: [unnamed(RAM_BASE)], mmio: [dev(RAM_BASE + 0xfc)] },
+      /regions ram0 and mmio0 overlap at 0x800000fc/,
+    );
+    rejects({ ram: [], mmio: [dev(0x1_0000_0000)] }, /MMIO region mmio0 base/);
+    rejects({ ram: [{ ...unnamed(RAM_BASE + 2) }] }, /RAM region ram0 at 0x80000002/);
+  });
+
   it('a region has at least one byte', () => {
     assert.doesNotThrow(() => new Bus({ ram: [], mmio: [recorder(MMIO_BASE, 1)] }));
     rejects({ ram: [], mmio: [recorder(MMIO_BASE, 0)] }, /MMIO region rec at 0x10000000 has bad size 0x0/);
@@ -139,6 +162,18 @@ describe('rv32 bus: RAM accesses at the region edges', () => {
     assert.equal(read(bus, end - 3, 4), 'fault');
     assert.equal(read(bus, RAM_BASE - 1, 1), 'fault');
     assert.equal(read(bus, RAM_BASE, 1), 0);
+  });
+
+  it('a misaligned word is a signed 32-bit value like an aligned one; a byte store writes one byte', () => {
+    const { bus, mem } = busWith();
+    assert.equal(read(bus, RAM_BASE + 0x81, 4), 0x84838281 | 0);
+    assert.equal(read(bus, RAM_BASE + 0x81, 2), 0x8281, 'halves are unsigned');
+    assert.equal(write(bus, RAM_BASE + 0x21, 1, 0x1ee), 'ok');
+    assert.equal(write(bus, RAM_BASE + 0x26, 2, 0x1eeff), 'ok');
+    assert.deepEqual(
+      [...mem.bytes.subarray(0x20, 0x29)],
+      [0x20, 0xee, 0x22, 0x23, 0x24, 0x25, 0xff, 0xee, 0x28],
+    );
   });
 
   it('misaligned accesses inside RAM are done byte by byte', () => {
@@ -204,6 +239,15 @@ describe('rv32 bus: MMIO decode at its boundaries', () => {
     assert.equal(write(bus, end - 4, 4, 1), 'ok');
     assert.equal(write(bus, end, 4, 1), 'fault');
     assert.deepEqual(dev.log, ['r4@12', 'r2@14', 'r1@15', 'w4@12=1']);
+  });
+
+  it('an aligned access that crosses the end of a window whose size is not a multiple of it faults', () => {
+    const dev = recorder(MMIO_BASE, 6);
+    const bus = new Bus({ ram: [], mmio: [dev] });
+    assert.equal(read(bus, MMIO_BASE + 4, 4), 'fault');
+    assert.equal(write(bus, MMIO_BASE + 4, 4, 1), 'fault');
+    assert.equal(write(bus, MMIO_BASE + 4, 2, 1), 'ok');
+    assert.deepEqual(dev.log, ['w2@4=1']);
   });
 
   it('a device access must be aligned to its width', () => {
@@ -422,5 +466,48 @@ describe('rv32 devices: register windows at their boundaries', () => {
     r.write(0, 1, 0x41);
     r.write(0, 1, 0x0a);
     assert.deepEqual(text, ['A\n']);
+  });
+});
+
+describe('rv32 bus: addresses are unsigned', () => {
+  // The hart's registers hold signed 32-bit values: an address at or above 0x8000_0000 arrives
+  // negative and must reach the same byte or register as its unsigned spelling.
+  const HIGH_DEV = 0xf000_0000;
+
+  function highBus() {
+    const mem = ram();
+    const dev = recorder(HIGH_DEV, 0x10);
+    return { bus: new Bus({ ram: [mem], mmio: [dev] }), dev, mem };
+  }
+
+  it('RAM: a negative address reads and writes the byte its unsigned value names', () => {
+    const { bus, mem } = highBus();
+    assert.equal(read(bus, (RAM_BASE + 4) | 0, 4), 0x07060504);
+    assert.equal(read(bus, (RAM_BASE + 6) | 0, 2), 0x0706);
+    assert.equal(read(bus, (RAM_BASE + 9) | 0, 1), 9);
+    assert.equal(read(bus, (RAM_BASE + 1) | 0, 4), 0x04030201, 'misaligned, byte by byte');
+    assert.equal(write(bus, (RAM_BASE + 8) | 0, 4, 0x0d0c0b0a), 'ok');
+    assert.equal(write(bus, (RAM_BASE + 12) | 0, 2, 0xbbaa), 'ok');
+    assert.equal(write(bus, (RAM_BASE + 14) | 0, 1, 0xcc), 'ok');
+    assert.equal(write(bus, (RAM_BASE + 0x11) | 0, 4, 0x44332211), 'ok');
+    assert.deepEqual(
+      [...mem.bytes.subarray(8, 0x15)],
+      [0x0a, 0x0b, 0x0c, 0x0d, 0xaa, 0xbb, 0xcc, 0x0f, 0x10, 0x11, 0x22, 0x33, 0x44],
+    );
+  });
+
+  it('MMIO: a negative address reaches the register at its unsigned offset', () => {
+    const { bus, dev } = highBus();
+    assert.equal(read(bus, (HIGH_DEV + 4) | 0, 4), (0xf234_5678 + 4) | 0);
+    assert.equal(write(bus, (HIGH_DEV + 8) | 0, 2, 0x1234), 'ok');
+    assert.equal(bus.mmioAt((HIGH_DEV + 0xf) | 0)?.name, 'rec');
+    assert.equal(read(bus, (HIGH_DEV + 0x10) | 0, 4), 'fault');
+    assert.deepEqual(dev.log, ['r4@4', 'w2@8=1234']);
+  });
+
+  it('isRam takes a negative address as unsigned', () => {
+    const { bus } = highBus();
+    assert.equal(bus.isRam(RAM_BASE | 0, RAM_SIZE), true);
+    assert.equal(bus.isRam((RAM_BASE + 1) | 0, RAM_SIZE), false);
   });
 });
