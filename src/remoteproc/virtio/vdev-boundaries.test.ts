@@ -227,6 +227,27 @@ describe('locating the vdev entry at its boundaries', () => {
     );
   });
 
+  it('a vring with geometry a split ring cannot use is EINVAL at that vring', () => {
+    const good = { num: NUM, align: 0x1000 };
+    const bad = { num: NUM, align: 24 };
+    for (const [i, vrings] of [
+      [0, [bad, good]],
+      [1, [good, bad]],
+    ] as const) {
+      const table = buildRscTable([{ kind: 'vdev', id: VDEV_ID, vrings: [...vrings] }]);
+      assert.throws(
+        () => findVdev(table, { ids: [VDEV_ID] }),
+        (e: unknown) =>
+          e instanceof RprocError &&
+          e.code === 'EINVAL' &&
+          e.detail ===
+            `vdev (resource entry 0 at offset 0x18) vring ${i}: vring align 24 is not a power of two` &&
+          // The vring's own fw_rsc_vdev_vring, after the entry's type word and fixed part.
+          e.offset === vringOffset(0x18 + 4, i),
+      );
+    }
+  });
+
   it('vring geometry: num 32768 is a ring, a num the table layer cannot refuse here is checked again', () => {
     const big = new VdevBench({
       vrings: [
