@@ -50,6 +50,7 @@ export const MUTATE_MODULES = {
       'src/virtio/vring-exchange.test.ts',
       'src/virtio/vring-layout.test.ts',
       'src/virtio/vring-property.test.ts',
+      'src/virtio/vring-suppression.test.ts',
     ],
   },
   rpmsg: {
