@@ -51,6 +51,7 @@ export const MUTATE_MODULES = {
       'src/virtio/vring-layout.test.ts',
       'src/virtio/vring-property.test.ts',
       'src/virtio/vring-suppression.test.ts',
+      'src/virtio/vring-counters.test.ts',
     ],
   },
   rpmsg: {
