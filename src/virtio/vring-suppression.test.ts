@@ -233,6 +233,33 @@ describe('what disabling and enabling notifications writes into the ring', () =>
     }
   });
 
+  it('driver: enableCbDelayed without EVENT_IDX is enableCb; with it, used_event at 3/4 of what is in flight', () => {
+    const plain = makePair<number>({ num: NUM });
+    plain.driver.disableCb();
+    assert.equal(plain.driver.enableCbDelayed(), true);
+    assert.deepEqual([plain.raw.availFlags, plain.raw.usedEvent], [0, 0]);
+
+    const p = makePair<number>({ num: NUM, features: EVENT_IDX });
+    for (let i = 0; i < 2; i++) p.driver.addInbuf(p.addr(i), 64, i);
+    p.driver.flush();
+    p.raw.pushUsedRaw(0, 1);
+    p.raw.pushUsedRaw(1, 1);
+    assert.equal(p.driver.takeUsed(), 0);
+    assert.equal(p.driver.takeUsed(), 1);
+    for (let i = 2; i < 6; i++) p.driver.addInbuf(p.addr(i), 64, i);
+    p.driver.flush();
+    p.driver.disableCb();
+    // 4 in flight from used index 2: the event at 2 + 3.
+    assert.equal(p.driver.enableCbDelayed(), true);
+    assert.equal(p.raw.usedEvent, 5);
+    // Interrupts are on again: taking an entry asks for the next one, and disabling writes.
+    p.raw.pushUsedRaw(2, 1); // descriptor 2 heads one of the chains in flight
+    assert.notEqual(p.driver.takeUsed(), undefined);
+    assert.equal(p.raw.usedEvent, 3);
+    p.driver.disableCb();
+    assert.equal(p.raw.usedEvent, 2);
+  });
+
   it('device without EVENT_IDX: NO_NOTIFY in used.flags, written once per change', () => {
     const p = makePair<number>({ num: NUM });
     p.device.disableNotify();
