@@ -74,6 +74,13 @@ const TOP = (BASE + MEM_SIZE - SMALL) & ~3;
 
 const BOUNDARIES: readonly Boundary[] = [
   {
+    check: 'ring memory 4-byte aligned (the queue maps it as u16/u32 words)',
+    bench: smallBench,
+    lastValid: (b) => b.poke(0, 'da', V0_DA + STEP),
+    firstInvalid: (b) => b.poke(0, 'da', V0_DA + SMALL_ALIGN),
+    refused: `vring0 at da 0x${(V0_DA + SMALL_ALIGN).toString(16)}: EINVAL: dev vring0 (a): ring memory at byte offset 0x${(V0_DA + SMALL_ALIGN - BASE).toString(16)} is not 4-byte aligned`,
+  },
+  {
     check: 'vring da aligned to the vring align',
     lastValid: (b) => b.poke(1, 'da', V1_DA),
     firstInvalid: (b) => b.poke(1, 'da', V1_DA + 1),

@@ -762,6 +762,88 @@ describe('device-side vdev session: transitions', () => {
   });
 });
 
+describe('device-side vdev session: what it reports between handshakes', () => {
+  it('features: the negotiated mask while ready, 0 before and after', () => {
+    const r = new Rig();
+    assert.equal(r.vdev.features, 0);
+    r.up();
+    r.serviceAll();
+    assert.equal(r.vdev.features, 0, 'the fixture offers no features');
+    const b = new VdevBench({ dfeatures: 0b0110 });
+    const f = new Rig({}, { table: b.table, translate: b.translate });
+    assert.equal(f.vdev.features, 0);
+    b.place({ gfeatures: 0b1100 });
+    b.status(7);
+    f.serviceAll();
+    assert.equal(f.vdev.features, 0b0100);
+    b.status(0);
+    f.serviceAll();
+    assert.equal(f.vdev.features, 0);
+  });
+
+  it('a batch before the first handshake does nothing, even with the host already up', () => {
+    const r = new Rig();
+    r.up();
+    let runs = 0;
+    r.vdev.batch(() => runs++);
+    assert.equal(runs, 0);
+  });
+
+  it('kickOutside from application code kicks at once', () => {
+    const r = new Rig();
+    r.up();
+    r.serviceAll();
+    const s = r.ready;
+    s.rings[1].dirty = true;
+    r.vdev.kickOutside(s);
+    assert.deepEqual(r.notified, [3]);
+  });
+
+  it('the error that stops the queues carries what was thrown as its cause', () => {
+    const r = new Rig();
+    r.up();
+    r.serviceAll();
+    const thrown = new Error('inner');
+    r.work = () => {
+      throw thrown;
+    };
+    r.vdev.service();
+    assert.equal(r.ready.rings[0].broken?.cause, thrown);
+  });
+
+  it('without an onStateChange hook the state still changes and nothing is counted', () => {
+    const b = new VdevBench();
+    const stats: VdevSessionCounters = {
+      handshakes: 0,
+      resets: 0,
+      configErrors: 0,
+      queueErrors: 0,
+      callbackErrors: 0,
+      kicks: 0,
+      kicksSuppressed: 0,
+      internalErrors: 0,
+    };
+    const vdev = new VdevDeviceSession<S>({
+      name: 'dev',
+      op: 'test-device',
+      device: { table: b.table, translate: b.translate, notify: () => undefined },
+      locate: (table) => findVdev(table, { ids: [VDEV_ID] }),
+      entryName: 'test vdev entry',
+      supported: 0xffff_ffff,
+      labels: ['vring0 (a)', 'vring1 (b)'],
+      memoryName: 'the test memory',
+      stats,
+      exclusiveBatches: false,
+      role: { open: (q) => q, work: () => 0, arm: () => true, dropped: () => undefined },
+    });
+    b.place();
+    b.status(7);
+    vdev.service();
+    assert.equal(vdev.state, 'ready');
+    assert.deepEqual([stats.handshakes, stats.callbackErrors], [1, 0]);
+  });
+});
+
 describe('device-side vdev session: bus addresses', () => {
   // Descriptors carry bus addresses (the host's DMA view); here bus = device address + BUS_OFFSET,
   // so only the bus translator maps them.
