@@ -80,6 +80,35 @@ describe('vring statistics over one queue’s life', () => {
   });
 });
 
+describe('vring driver: after a violation, and a used ring that is not 4-byte aligned', () => {
+  it('a broken driver takes nothing, even once the device writes a valid entry', () => {
+    const p = makePair<number>({ num: NUM });
+    p.driver.addInbuf(p.addr(0), 64, 0);
+    p.driver.flush();
+    p.raw.pushUsedRaw(NUM, 1); // no such descriptor
+    assert.equal(p.driver.takeUsed(), undefined);
+    assert.notEqual(p.driver.broken, undefined);
+    p.raw.setUsedElem(0, 0, 1);
+    assert.equal(p.driver.takeUsed(), undefined);
+    assert.equal(p.driver.stats.completed, 0);
+  });
+
+  it('align 2: used elements read little-endian through the unaligned path', () => {
+    const p = makePair<number>({ num: NUM, align: 2 });
+    p.driver.addInbuf(p.addr(0), 64, 0);
+    p.driver.addInbuf(p.addr(1), 64, 1);
+    p.driver.flush();
+    assert.ok(p.device.getAvail() !== undefined);
+    const second = p.device.getAvail();
+    assert.ok(second !== undefined && second.head !== 0);
+    assert.equal(p.device.pushUsed(second.head, 0x10), 0);
+    p.device.publishUsed();
+    assert.equal(p.driver.takeUsed(), 1);
+    assert.equal(p.driver.usedLen, 0x10);
+    assert.equal(p.driver.stats.lenClamped, 0);
+  });
+});
+
 describe('vring driver set-up: zero', () => {
   const align = 16;
   const size = vringSize(NUM, align);
