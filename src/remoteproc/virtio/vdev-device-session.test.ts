@@ -335,14 +335,18 @@ describe('device-side vdev session: batches', () => {
         rounds++;
         return 0;
       };
+      // Recorded and asserted outside: batch()'s backstop would swallow a failed assertion.
+      let inside: number[] = [];
       r.vdev.batch((s) => {
         s.rings[0].dirty = true;
         r.vdev.kickOutside(s);
-        assert.deepEqual(r.notified, [], 'kicks wait for the end of the batch');
+        inside = [...r.notified];
         r.vdev.service();
       });
+      assert.deepEqual(inside, [], 'kicks wait for the end of the batch');
       assert.equal(rounds, exclusiveBatches ? 0 : 1);
       assert.deepEqual(r.notified, [2]);
+      assert.equal(r.stats.internalErrors, 0);
     });
   }
 
