@@ -50,6 +50,8 @@ export const MUTATE_MODULES = {
       'src/virtio/vring-exchange.test.ts',
       'src/virtio/vring-layout.test.ts',
       'src/virtio/vring-property.test.ts',
+      'src/virtio/vring-suppression.test.ts',
+      'src/virtio/vring-counters.test.ts',
     ],
   },
   rpmsg: {

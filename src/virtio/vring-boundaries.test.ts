@@ -192,6 +192,20 @@ describe('vring driver: every check on the used ring at its boundary', () => {
     assert.equal(p.driver.enableCbDelayed(), false);
   });
 
+  it('the driver holds to the used.idx it validated: a device that moves it back takes nothing back', () => {
+    const p = driverWith(2);
+    p.raw.pushUsedRaw(0, 1);
+    p.raw.pushUsedRaw(1, 1);
+    assert.equal(p.driver.moreUsed(), true);
+    p.raw.usedIdx = 0;
+    assert.equal(p.driver.moreUsed(), true);
+    assert.equal(p.driver.takeUsed(), 0);
+    p.raw.usedIdx = 1;
+    assert.equal(p.driver.moreUsed(), true);
+    assert.equal(p.driver.takeUsed(), 1);
+    assert.equal(p.driver.broken, undefined);
+  });
+
   it('EVENT_IDX kick: avail_event one behind the new index asks for a kick; at it, not', () => {
     for (const [availEvent, want] of [
       [0, true], // the first of the two new entries

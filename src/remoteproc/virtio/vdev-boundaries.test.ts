@@ -74,6 +74,13 @@ const TOP = (BASE + MEM_SIZE - SMALL) & ~3;
 
 const BOUNDARIES: readonly Boundary[] = [
   {
+    check: 'ring memory 4-byte aligned (the queue maps it as u16/u32 words)',
+    bench: smallBench,
+    lastValid: (b) => b.poke(0, 'da', V0_DA + STEP),
+    firstInvalid: (b) => b.poke(0, 'da', V0_DA + SMALL_ALIGN),
+    refused: `vring0 at da 0x${(V0_DA + SMALL_ALIGN).toString(16)}: EINVAL: dev vring0 (a): ring memory at byte offset 0x${(V0_DA + SMALL_ALIGN - BASE).toString(16)} is not 4-byte aligned`,
+  },
+  {
     check: 'vring da aligned to the vring align',
     lastValid: (b) => b.poke(1, 'da', V1_DA),
     firstInvalid: (b) => b.poke(1, 'da', V1_DA + 1),
@@ -225,6 +232,27 @@ describe('locating the vdev entry at its boundaries', () => {
         e.detail.startsWith('vdev (resource entry 0 at offset 0x18)') &&
         e.offset === 0x18 + 4 + FW_RSC_VDEV.num_of_vrings,
     );
+  });
+
+  it('a vring with geometry a split ring cannot use is EINVAL at that vring', () => {
+    const good = { num: NUM, align: 0x1000 };
+    const bad = { num: NUM, align: 24 };
+    for (const [i, vrings] of [
+      [0, [bad, good]],
+      [1, [good, bad]],
+    ] as const) {
+      const table = buildRscTable([{ kind: 'vdev', id: VDEV_ID, vrings: [...vrings] }]);
+      assert.throws(
+        () => findVdev(table, { ids: [VDEV_ID] }),
+        (e: unknown) =>
+          e instanceof RprocError &&
+          e.code === 'EINVAL' &&
+          e.detail ===
+            `vdev (resource entry 0 at offset 0x18) vring ${i}: vring align 24 is not a power of two` &&
+          // The vring's own fw_rsc_vdev_vring, after the entry's type word and fixed part.
+          e.offset === vringOffset(0x18 + 4, i),
+      );
+    }
   });
 
   it('vring geometry: num 32768 is a ring, a num the table layer cannot refuse here is checked again', () => {

@@ -335,14 +335,18 @@ describe('device-side vdev session: batches', () => {
         rounds++;
         return 0;
       };
+      // Recorded and asserted outside: batch()'s backstop would swallow a failed assertion.
+      let inside: number[] = [];
       r.vdev.batch((s) => {
         s.rings[0].dirty = true;
         r.vdev.kickOutside(s);
-        assert.deepEqual(r.notified, [], 'kicks wait for the end of the batch');
+        inside = [...r.notified];
         r.vdev.service();
       });
+      assert.deepEqual(inside, [], 'kicks wait for the end of the batch');
       assert.equal(rounds, exclusiveBatches ? 0 : 1);
       assert.deepEqual(r.notified, [2]);
+      assert.equal(r.stats.internalErrors, 0);
     });
   }
 
@@ -425,4 +429,451 @@ describe('device-side vdev session: construction', () => {
     assert.equal(r.vdev.location.entryIndex, 0);
     assert.equal(r.vdev.table, b.table);
   });
+});
+
+describe('device-side vdev session: transitions', () => {
+  // [name, set-up before the measured service(), what that service() returns, the role calls and
+  // state changes it makes, how many rounds of work it runs]
+  interface Step {
+    readonly name: string;
+    readonly setup: (r: Rig) => void;
+    readonly returns: number;
+    readonly calls: readonly string[];
+    readonly states: readonly string[];
+    readonly rounds: number;
+  }
+  const ready = (r: Rig): void => {
+    r.up();
+    r.serviceAll();
+    r.calls.length = 0;
+    r.states.length = 0;
+  };
+  const steps: readonly Step[] = [
+    { name: 'waiting, host down', setup: (r) => r.b.place(), returns: 0, calls: [], states: [], rounds: 0 },
+    {
+      name: 'handshake, no work',
+      setup: (r) => r.up(),
+      returns: 1,
+      calls: ['open'],
+      states: ['ready'],
+      rounds: 1,
+    },
+    {
+      name: 'handshake, 2 units of work',
+      setup: (r) => {
+        r.up();
+        r.work = () => 2;
+      },
+      returns: 3,
+      calls: ['open'],
+      states: ['ready'],
+      rounds: 1,
+    },
+    {
+      name: 'ready, host resets',
+      setup: (r) => {
+        ready(r);
+        r.b.status(0);
+      },
+      returns: 1,
+      calls: ['dropped host-reset'],
+      states: ['wait-driver-ok'],
+      rounds: 0,
+    },
+    {
+      name: 'ready, restart() before the service',
+      setup: (r) => {
+        ready(r);
+        r.vdev.restart();
+        r.calls.length = 0;
+        r.states.length = 0;
+      },
+      returns: 1,
+      calls: ['open'],
+      states: ['ready'],
+      rounds: 1,
+    },
+    {
+      name: 'invalid, host resets',
+      setup: (r) => {
+        r.b.place();
+        r.b.poke(1, 'da', FW_RSC_ADDR_ANY);
+        r.b.status(7);
+        r.serviceAll();
+        r.states.length = 0;
+        r.b.status(0);
+      },
+      returns: 1,
+      calls: [],
+      states: ['wait-driver-ok'],
+      rounds: 0,
+    },
+    {
+      name: 'invalid, host still up',
+      setup: (r) => {
+        r.b.place();
+        r.b.poke(1, 'da', FW_RSC_ADDR_ANY);
+        r.b.status(7);
+        r.serviceAll();
+        r.states.length = 0;
+      },
+      returns: 0,
+      calls: [],
+      states: [],
+      rounds: 0,
+    },
+    {
+      name: 'ready, arm finds work every round',
+      setup: (r) => {
+        ready(r);
+        r.arm = () => false;
+      },
+      returns: 1, // the last round's pending work, so the caller comes back
+      calls: [],
+      states: [],
+      rounds: 4,
+    },
+    {
+      name: 'ready, arm finds work twice, 1 unit each round',
+      setup: (r) => {
+        ready(r);
+        let left = 2;
+        r.arm = () => left-- === 0;
+        r.work = () => 1;
+      },
+      returns: 3,
+      calls: [],
+      states: [],
+      rounds: 3,
+    },
+    {
+      name: 'ready, restart() from inside a round',
+      setup: (r) => {
+        ready(r);
+        r.arm = () => false;
+        r.work = () => {
+          r.vdev.restart();
+          return 1;
+        };
+      },
+      returns: 1,
+      calls: ['dropped restart'],
+      states: ['wait-driver-ok'],
+      rounds: 1,
+    },
+    {
+      name: 'ready, close() from inside a round',
+      setup: (r) => {
+        ready(r);
+        r.arm = () => false;
+        r.work = () => {
+          r.vdev.close();
+          return 1;
+        };
+      },
+      returns: 1,
+      calls: ['dropped close'],
+      states: ['closed'],
+      rounds: 1,
+    },
+    {
+      name: 'ready, service() from inside a round',
+      setup: (r) => {
+        ready(r);
+        r.work = () => 1 + r.vdev.service(); // the nested call adds nothing
+      },
+      returns: 1,
+      calls: [],
+      states: [],
+      rounds: 1,
+    },
+    {
+      name: 'closed',
+      setup: (r) => {
+        r.up();
+        r.vdev.close();
+        r.calls.length = 0;
+        r.states.length = 0;
+      },
+      returns: 0,
+      calls: [],
+      states: [],
+      rounds: 0,
+    },
+  ];
+  for (const step of steps) {
+    it(`${step.name}: returns ${step.returns} after ${step.rounds} rounds`, () => {
+      const r = new Rig();
+      step.setup(r);
+      const work = r.work;
+      let rounds = 0;
+      r.work = (s) => {
+        rounds++;
+        return work(s);
+      };
+      assert.equal(r.vdev.service(), step.returns);
+      assert.deepEqual(r.calls, step.calls);
+      assert.deepEqual(r.states, step.states);
+      assert.equal(rounds, step.rounds);
+      assert.equal(r.stats.internalErrors, 0);
+    });
+  }
+
+  it('after a round from inside which the session ended, the next service() handshakes again', () => {
+    const r = new Rig();
+    r.up();
+    r.serviceAll();
+    let restarted = false;
+    r.work = () => {
+      if (!restarted) {
+        restarted = true;
+        r.vdev.restart();
+      }
+      return 0;
+    };
+    r.vdev.service();
+    assert.equal(r.vdev.service(), 1);
+    assert.deepEqual(r.calls, ['open', 'dropped restart', 'open']);
+    assert.equal(r.vdev.state, 'ready');
+  });
+
+  it('restart() from a refused setup tries the handshake again; from waiting it changes nothing', () => {
+    const r = new Rig();
+    r.vdev.restart();
+    assert.deepEqual(r.states, []);
+    r.b.place();
+    r.b.poke(0, 'da', FW_RSC_ADDR_ANY);
+    r.b.status(7);
+    r.serviceAll();
+    r.b.poke(0, 'da', V0_DA);
+    r.vdev.restart();
+    assert.equal(r.vdev.state, 'wait-driver-ok');
+    r.serviceAll();
+    assert.deepEqual(r.states, ['invalid', 'wait-driver-ok', 'ready']);
+    assert.deepEqual([r.stats.resets, r.stats.handshakes], [0, 1]);
+  });
+
+  it('a kick from inside a round waits for the end of the round', () => {
+    const r = new Rig();
+    r.up();
+    r.serviceAll();
+    // Recorded and asserted outside: service()'s backstop would swallow a failed assertion.
+    let inside: number[] = [];
+    r.work = (s) => {
+      s.rings[0].dirty = true;
+      r.vdev.kickOutside(s);
+      inside = [...r.notified];
+      return 0;
+    };
+    r.vdev.service();
+    assert.deepEqual(inside, [], 'no kick inside service()');
+    assert.deepEqual(r.notified, [2]);
+    assert.equal(r.stats.kicks, 1);
+  });
+
+  it('a round that throws still kicks for what it pushed, and the next service() runs again', () => {
+    const r = new Rig();
+    r.up();
+    r.serviceAll();
+    let rounds = 0;
+    r.work = (s) => {
+      rounds++;
+      s.rings[0].dirty = true;
+      throw new Error('late');
+    };
+    assert.equal(r.vdev.service(), 1);
+    assert.deepEqual(r.notified, [2]);
+    assert.equal(r.vdev.service(), 1);
+    assert.equal(rounds, 2);
+    assert.equal(r.stats.internalErrors, 2);
+  });
+
+  it('an open() that throws is counted with no session to stop, and the next service() tries again', () => {
+    let opens = 0;
+    const r = new Rig({
+      role: {
+        open: () => {
+          opens++;
+          throw new Error('no open');
+        },
+        work: () => 0,
+        arm: () => true,
+        dropped: () => undefined,
+        failed: (why) => r.calls.push(`failed ${why}`),
+      },
+    });
+    r.up();
+    assert.equal(r.vdev.service(), 1);
+    assert.equal(r.vdev.state, 'wait-driver-ok');
+    assert.equal(r.vdev.session, undefined);
+    assert.deepEqual(r.calls, []);
+    assert.equal(r.stats.internalErrors, 1);
+    assert.deepEqual(r.errors, ['dev: internal error: no open']);
+    r.vdev.service();
+    assert.equal(opens, 2);
+  });
+
+  it('the first reason a queue stopped is kept when a later internal error stops both', () => {
+    const r = new Rig();
+    r.up();
+    r.serviceAll();
+    r.b.raw(V1_DA).availIdx = NUM + 5;
+    r.work = (s) => {
+      s.rings[1].vq.getAvail();
+      r.vdev.checkRing(s, s.rings[1]);
+      throw new Error('then this');
+    };
+    r.vdev.service();
+    const s = r.ready;
+    assert.equal(s.rings[0].broken?.detail, 'internal error: then this');
+    assert.match(s.rings[1].broken?.detail ?? '', /avail\.idx/);
+  });
+
+  it('a role without the optional hooks: a queue violation and an internal error are only counted', () => {
+    const r = new Rig({
+      role: {
+        open: (q) => q,
+        work: (s) => {
+          s.rings[1].vq.getAvail();
+          r.vdev.checkRing(s, s.rings[1]);
+          throw new Error('after');
+        },
+        arm: () => true,
+        dropped: () => undefined,
+      },
+    });
+    r.up();
+    r.b.raw(V1_DA).availIdx = NUM + 5;
+    assert.equal(r.vdev.service(), 1);
+    assert.deepEqual([r.stats.queueErrors, r.stats.internalErrors], [1, 1]);
+    assert.equal(r.errors.length, 2);
+    assert.equal(r.errors[1], 'dev: internal error: after');
+  });
+
+  it('a batch whose session ends inside it does not kick the dropped rings', () => {
+    for (const end of ['restart', 'close'] as const) {
+      const r = new Rig();
+      r.up();
+      r.serviceAll();
+      r.vdev.batch((s) => {
+        s.rings[0].dirty = true;
+        if (end === 'restart') r.vdev.restart();
+        else r.vdev.close();
+      });
+      assert.deepEqual(r.notified, [], end);
+      assert.equal(r.stats.kicks, 0, end);
+    }
+  });
+});
+
+describe('device-side vdev session: what it reports between handshakes', () => {
+  it('features: the negotiated mask while ready, 0 before and after', () => {
+    const r = new Rig();
+    assert.equal(r.vdev.features, 0);
+    r.up();
+    r.serviceAll();
+    assert.equal(r.vdev.features, 0, 'the fixture offers no features');
+    const b = new VdevBench({ dfeatures: 0b0110 });
+    const f = new Rig({}, { table: b.table, translate: b.translate });
+    assert.equal(f.vdev.features, 0);
+    b.place({ gfeatures: 0b1100 });
+    b.status(7);
+    f.serviceAll();
+    assert.equal(f.vdev.features, 0b0100);
+    b.status(0);
+    f.serviceAll();
+    assert.equal(f.vdev.features, 0);
+  });
+
+  it('a batch before the first handshake does nothing, even with the host already up', () => {
+    const r = new Rig();
+    r.up();
+    let runs = 0;
+    r.vdev.batch(() => runs++);
+    assert.equal(runs, 0);
+  });
+
+  it('kickOutside from application code kicks at once', () => {
+    const r = new Rig();
+    r.up();
+    r.serviceAll();
+    const s = r.ready;
+    s.rings[1].dirty = true;
+    r.vdev.kickOutside(s);
+    assert.deepEqual(r.notified, [3]);
+  });
+
+  it('the error that stops the queues carries what was thrown as its cause', () => {
+    const r = new Rig();
+    r.up();
+    r.serviceAll();
+    const thrown = new Error('inner');
+    r.work = () => {
+      throw thrown;
+    };
+    r.vdev.service();
+    assert.equal(r.ready.rings[0].broken?.cause, thrown);
+  });
+
+  it('without an onStateChange hook the state still changes and nothing is counted', () => {
+    const b = new VdevBench();
+    const stats: VdevSessionCounters = {
+      handshakes: 0,
+      resets: 0,
+      configErrors: 0,
+      queueErrors: 0,
+      callbackErrors: 0,
+      kicks: 0,
+      kicksSuppressed: 0,
+      internalErrors: 0,
+    };
+    const vdev = new VdevDeviceSession<S>({
+      name: 'dev',
+      op: 'test-device',
+      device: { table: b.table, translate: b.translate, notify: () => undefined },
+      locate: (table) => findVdev(table, { ids: [VDEV_ID] }),
+      entryName: 'test vdev entry',
+      supported: 0xffff_ffff,
+      labels: ['vring0 (a)', 'vring1 (b)'],
+      memoryName: 'the test memory',
+      stats,
+      exclusiveBatches: false,
+      role: { open: (q) => q, work: () => 0, arm: () => true, dropped: () => undefined },
+    });
+    b.place();
+    b.status(7);
+    vdev.service();
+    assert.equal(vdev.state, 'ready');
+    assert.deepEqual([stats.handshakes, stats.callbackErrors], [1, 0]);
+  });
+});
+
+describe('device-side vdev session: bus addresses', () => {
+  // Descriptors carry bus addresses (the host's DMA view); here bus = device address + BUS_OFFSET,
+  // so only the bus translator maps them.
+  const BUS_OFFSET = 0x8000_0000;
+  const BUF_DA = 0xc000;
+  for (const withBus of [true, false]) {
+    it(`descriptor addresses resolve through ${withBus ? 'translateBus' : 'translate when there is no translateBus'}`, () => {
+      const bus = (addr: bigint | number, len: number): Uint8Array | undefined =>
+        Number(addr) >= BUS_OFFSET ? r.b.translate(Number(addr) - BUS_OFFSET, len) : undefined;
+      const r: Rig = new Rig({}, withBus ? { translateBus: bus } : {});
+      r.up();
+      r.serviceAll();
+      r.b.memory.set([1, 2, 3, 4], BUF_DA - BASE);
+      const raw = r.b.raw(V0_DA);
+      raw.setDesc(0, { addr: BigInt((withBus ? BUS_OFFSET : 0) + BUF_DA), len: 4, flags: 0, next: 0 });
+      raw.pushAvailRaw(0);
+      let got: readonly number[] = [];
+      r.work = (s) => {
+        const chain = s.rings[0].vq.getAvail();
+        got = chain === undefined ? [] : [...(chain.buffers[0]?.view ?? [])];
+        r.vdev.checkRing(s, s.rings[0]);
+        return 0;
+      };
+      r.vdev.service();
+      assert.deepEqual(got, [1, 2, 3, 4]);
+      assert.equal(r.stats.queueErrors, 0);
+    });
+  }
 });
