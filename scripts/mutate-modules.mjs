@@ -62,6 +62,7 @@ export const MUTATE_MODULES = {
       'src/rpmsg/host/rpmsg-channels.test.ts',
       'src/rpmsg/host/rpmsg-handshake.test.ts',
       'src/rpmsg/host/rpmsg-bus-accounting.test.ts',
+      'src/rpmsg/host/rpmsg-bus-buffers.test.ts',
       'src/rpmsg/rpmsg-wire.test.ts',
     ],
   },
