@@ -9,7 +9,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ERRNO, isRprocError } from '../../util/errors.ts';
-import { RPMSG_NS_ADDR, RPMSG_NS_DESTROY, decodeNsMsg } from '../rpmsg-wire.ts';
+import { RPMSG_ADDR_ANY, RPMSG_NS_ADDR, RPMSG_NS_DESTROY, decodeNsMsg } from '../rpmsg-wire.ts';
 import { createLoopback, type Loopback } from '../../testing/loopback.ts';
 import { hostileCore, type HostileRemote } from '../../testing/hostile-remote.ts';
 import type { RpmsgFirmwareOptions } from '../../testing/rpmsg-firmware.ts';
@@ -18,6 +18,7 @@ import type { RpmsgTap } from './rpmsg-tap.ts';
 import type { VirtioRpmsgBus } from './virtio-rpmsg-bus.ts';
 
 const VRING_AVAIL_F_NO_INTERRUPT = 1;
+const VRING_USED_F_NO_NOTIFY = 1;
 
 interface Bare {
   readonly lb: Loopback<HostileRemote>;
@@ -150,6 +151,66 @@ describe('rpmsg bus: sending', () => {
     await lb.close();
   });
 
+  it('a send refused for its arguments is refused at once, even behind a waiting sender', async () => {
+    const { lb, r, dev } = await bare({ num: 1 });
+    r.autoReturn = false;
+    assert.equal(dev.trySendRaw(0x400, 0x401, new Uint8Array([1])), 0);
+    const waiting = dev.sendRaw(0x400, 0x401, new Uint8Array([2]), 5000);
+    await tick();
+    const t0 = performance.now();
+    await assert.rejects(dev.sendRaw(0x400, 0x401, new Uint8Array(497), 2000), (e) =>
+      isRprocError(e, 'EMSGSIZE'),
+    );
+    await assert.rejects(dev.sendRaw(0x400, RPMSG_ADDR_ANY, new Uint8Array(1), 2000), (e) =>
+      isRprocError(e, 'EINVAL'),
+    );
+    assert.ok(performance.now() - t0 < 1000, 'neither waited for a buffer');
+    const m = r.takeTx();
+    assert.ok(m !== undefined);
+    r.returnTx(m.head);
+    await lb.idle();
+    await waiting;
+    await lb.close();
+  });
+
+  it('a zero-copy buffer released wakes a sender waiting for one', async () => {
+    const { lb, r, dev } = await bare({ num: 1 });
+    r.autoReturn = false;
+    const buf = dev.getTxBuffer();
+    assert.ok(buf !== undefined);
+    const waiting = dev.sendRaw(0x400, 0x401, new Uint8Array([9]), 5000);
+    await tick();
+    dev.releaseTxBuffer(buf);
+    await waiting;
+    assert.deepEqual([...(r.takeTx()?.payload ?? [])], [9]);
+    await lb.close();
+  });
+
+  it('a remote that asks for no doorbells (VRING_USED_F_NO_NOTIFY) gets none, and none is counted', async () => {
+    const { lb, r, dev } = await bare({ num: 8 });
+    r.autoReturn = false;
+    dev.createEndpoint(() => undefined, 0x600);
+    r.ring(0).usedFlags = VRING_USED_F_NO_NOTIFY;
+    r.ring(1).usedFlags = VRING_USED_F_NO_NOTIFY;
+    const before = { kicks: r.kicks.length, rx: dev.stats.rxKicks, tx: dev.stats.txKicks };
+    r.send(0x600, new Uint8Array(1));
+    assert.equal(dev.trySendRaw(0x600, 0x400, new Uint8Array(1)), 0);
+    await lb.idle();
+    assert.equal(dev.stats.rx, 1);
+    assert.equal(dev.stats.tx, 1);
+    assert.deepEqual({ kicks: r.kicks.length, rx: dev.stats.rxKicks, tx: dev.stats.txKicks }, before);
+    r.ring(0).usedFlags = 0;
+    r.ring(1).usedFlags = 0;
+    r.send(0x600, new Uint8Array(1));
+    assert.equal(dev.trySendRaw(0x600, 0x400, new Uint8Array(1)), 0);
+    await lb.idle();
+    assert.deepEqual(
+      { kicks: r.kicks.length, rx: dev.stats.rxKicks, tx: dev.stats.txKicks },
+      { kicks: before.kicks + 2, rx: before.rx + 1, tx: before.tx + 1 },
+    );
+    await lb.close();
+  });
+
   it('getTxBuffer: none from a bus that is gone or broken', async () => {
     const gone = await bare();
     gone.dev.remove('test');
@@ -198,6 +259,24 @@ describe('rpmsg bus: receiving', () => {
     assert.equal(dev.stats.rxKicks, kicks + 1);
     releases[1]?.();
     assert.equal(dev.ringUse.rx, 8);
+    await lb.close();
+  });
+
+  it('a buffer held across removal is neither re-posted nor kicked when released', async () => {
+    const { lb, r, dev } = await bare({ num: 8 });
+    let release: (() => void) | undefined;
+    dev.createEndpoint((_d, _s, ctx) => (release = ctx.hold()), 0x600);
+    r.send(0x600, new Uint8Array([1]));
+    await lb.idle();
+    assert.ok(release !== undefined);
+    const avail = r.ring(0).availIdx;
+    const kicks = { rx: dev.stats.rxKicks, doorbells: r.kicks.length };
+    dev.remove('test');
+    const inFlight = dev.ringUse.rx;
+    release();
+    assert.equal(dev.ringUse.rx, inFlight, 'nothing posted');
+    assert.equal(r.ring(0).availIdx, avail, 'nothing published');
+    assert.deepEqual({ rx: dev.stats.rxKicks, doorbells: r.kicks.length }, kicks);
     await lb.close();
   });
 
