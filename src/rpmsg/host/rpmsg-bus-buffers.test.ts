@@ -431,6 +431,35 @@ describe('rpmsg bus: the tap sees what the bus does', () => {
   });
 });
 
+describe('rpmsg bus: senders starved by the tap', () => {
+  it('when the starvation ends, one returned buffer wakes as many waiting senders as there are free buffers', async () => {
+    const { lb, r, dev } = await bare({ num: 8 });
+    r.autoReturn = false;
+    let starved = false;
+    dev.tap = {
+      tx: () => undefined,
+      rx: () => undefined,
+      endpoint: () => undefined,
+      txStarved: () => starved,
+    };
+    const lent = dev.getTxBuffer();
+    assert.ok(lent !== undefined);
+    starved = true;
+    const done: number[] = [];
+    const sends = [1, 2, 3].map((i) =>
+      dev.sendRaw(0x400, 0x401, new Uint8Array([i]), 1000).then(() => done.push(i)),
+    );
+    await tick();
+    assert.deepEqual(done, []);
+    starved = false;
+    // No interrupt will come (the remote keeps what it gets): this release is the only wake-up.
+    dev.releaseTxBuffer(lent);
+    await Promise.all(sends);
+    assert.deepEqual(done, [1, 2, 3]);
+    await lb.close();
+  });
+});
+
 describe('rpmsg bus: removal', () => {
   it('channels removed and said, endpoints and senders failed with EPIPE, once', async () => {
     const { lb, r, dev } = await bare({ num: 1 });
