@@ -5,6 +5,7 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { isRprocError } from '../util/errors.ts';
 import {
   RPMSG_BUF_SIZE,
   RPMSG_HDR_SIZE,
@@ -111,7 +112,10 @@ describe('rpmsg wire: struct rpmsg_ns_msg', () => {
     const wire = encodeNsMsg({ name: 'n'.repeat(31), addr: 0, flags: 0 });
     assert.equal(wire[30], 0x6e);
     assert.equal(wire[31], 0);
-    assert.throws(() => encodeNsMsg({ name: 'n'.repeat(32), addr: 0, flags: 0 }), /EINVAL/);
+    assert.throws(
+      () => encodeNsMsg({ name: 'n'.repeat(32), addr: 0, flags: 0 }),
+      (e) => isRprocError(e, 'EINVAL') && e.op === 'rpmsg-ns' && e.message.includes('name "nnn'),
+    );
   });
 
   const decoded: readonly (readonly [string, (m: Uint8Array) => void, string, number, number])[] = [

@@ -151,6 +151,56 @@ describe('rpmsg bus: sending', () => {
     await lb.close();
   });
 
+  it('timeoutMs 0 with no buffer free expires at once: no interrupt is asked for, even for a moment', async () => {
+    const { lb, r, dev } = await bare({ num: 1 });
+    r.autoReturn = false;
+    assert.equal(dev.trySendRaw(0x400, 0x401, new Uint8Array([1])), 0);
+    const send = dev.sendRaw(0x400, 0x401, new Uint8Array([2]), 0);
+    // Synchronously, before anything settles: the sender never queued.
+    assert.equal(r.ring(1).availFlags & VRING_AVAIL_F_NO_INTERRUPT, VRING_AVAIL_F_NO_INTERRUPT);
+    await assert.rejects(send, (e) => isRprocError(e, 'ETIMEDOUT'));
+    await lb.close();
+  });
+
+  it('a woken sender that finds its buffer taken waits again ahead of those that came after it', async () => {
+    const { lb, r, dev } = await bare({ num: 1 });
+    r.autoReturn = false;
+    assert.equal(dev.trySendRaw(0x400, 0x401, new Uint8Array([0])), 0);
+    const order: number[] = [];
+    const a = dev.sendRaw(0x400, 0x401, new Uint8Array([1]), 5000).then(() => order.push(1));
+    const b = dev.sendRaw(0x400, 0x401, new Uint8Array([2]), 5000).then(() => order.push(2));
+    await tick();
+    const giveOne = (): void => {
+      const m = r.takeTx();
+      assert.ok(m !== undefined);
+      r.returnTx(m.head, 0, false);
+    };
+    giveOne();
+    lb.rproc.vqInterrupt(r.notifyId(1)); // wakes the first sender…
+    assert.equal(dev.trySendRaw(0x400, 0x401, new Uint8Array([9])), 0, '…whose buffer a try-send takes');
+    await tick();
+    assert.deepEqual(order, []);
+    giveOne();
+    lb.rproc.vqInterrupt(r.notifyId(1));
+    await tick();
+    assert.deepEqual(order, [1], 'the first sender went next');
+    giveOne();
+    lb.rproc.vqInterrupt(r.notifyId(1));
+    await Promise.all([a, b]);
+    assert.deepEqual(order, [1, 2]);
+    await lb.close();
+  });
+
+  it('a TX ring found broken while a send frees a descriptor: that send fails with -EIO', async () => {
+    const { lb, r, dev } = await bare({ rxNum: 8, txNum: 4 });
+    r.autoReturn = false;
+    for (let i = 0; i < 4; i++) assert.equal(dev.trySendRaw(0x400, 0x401, new Uint8Array([i])), 0);
+    r.bumpUsedIdx(1, 1000);
+    assert.equal(dev.trySendRaw(0x400, 0x401, new Uint8Array([4])), -ERRNO.EIO);
+    assert.ok(dev.broken !== undefined);
+    await lb.close();
+  });
+
   it('a send refused for its arguments is refused at once, even behind a waiting sender', async () => {
     const { lb, r, dev } = await bare({ num: 1 });
     r.autoReturn = false;
@@ -369,6 +419,46 @@ describe('rpmsg bus: receiving', () => {
 });
 
 describe('rpmsg bus: the name service paces refused messages', () => {
+  // After a refused message spent the burst (1 at 1 a second), each kind of message: a refused
+  // kind has its buffer held (at least one of two, should a token come back meanwhile); an
+  // accepted kind is never paced. The device starts with channels "old" and "keep", limit 4.
+  const KINDS: readonly (readonly [string, (r: HostileRemote) => void, boolean])[] = [
+    ['creating channels', (r) => ['new0', 'new1'].forEach((n) => r.announce(n, 0x600)), false],
+    ['destroying a channel', (r) => r.announce('old', 0x500, RPMSG_NS_DESTROY), false],
+    ['of the wrong length', (r) => [0, 1].forEach(() => r.announce('', 0x600, 0, new Uint8Array(39))), true],
+    ['naming an impossible channel', (r) => [0, 1].forEach(() => r.announce('', 0x600)), true],
+    [
+      'destroying an unknown channel',
+      (r) => [0, 1].forEach(() => r.announce('nope', 0x600, RPMSG_NS_DESTROY)),
+      true,
+    ],
+    ['creating an existing channel', (r) => [0, 1].forEach(() => r.announce('keep', 0x501)), true],
+    [
+      'creating channels over the limit',
+      (r) => {
+        r.announce('x0', 0x600);
+        r.announce('x1', 0x600);
+        r.announce('x2', 0x600);
+        r.announce('x3', 0x600);
+      },
+      true,
+    ],
+  ];
+  for (const [what, send, held] of KINDS) {
+    it(`messages ${what}: ${held ? 'held' : 'never paced'}`, async () => {
+      const { lb, r, dev } = await bare({ num: 16 }, { nsRefusedPerSecond: 1, maxChannelsPerDevice: 4 });
+      r.announce('old', 0x500);
+      r.announce('keep', 0x501);
+      r.announce('keep', 0x501); // refused: spends the burst
+      await lb.idle();
+      const before = dev.stats.nsPaced;
+      send(r);
+      await lb.idle();
+      assert.equal(dev.stats.nsPaced > before, held);
+      await lb.close();
+    });
+  }
+
   it('beyond the burst (1 at 1/s), a refused announcement is held and counted; accepted ones never are', async () => {
     const { lb, r, dev } = await bare({ num: 16 }, { nsRefusedPerSecond: 1 });
     for (const name of ['a', 'b', 'c']) r.announce(name, 0x500);
