@@ -162,6 +162,24 @@ describe('rpmsg bus: sending', () => {
     await lb.close();
   });
 
+  it('a send that times out at once leaves the senders already waiting in the queue', async () => {
+    const { lb, r, dev } = await bare({ num: 1 });
+    r.autoReturn = false;
+    assert.equal(dev.trySendRaw(0x400, 0x401, new Uint8Array([0])), 0);
+    const waiting = dev.sendRaw(0x400, 0x401, new Uint8Array([1]), 2000);
+    await tick();
+    await assert.rejects(dev.sendRaw(0x400, 0x401, new Uint8Array([2]), 0), (e) =>
+      isRprocError(e, 'ETIMEDOUT'),
+    );
+    const m = r.takeTx();
+    assert.ok(m !== undefined);
+    r.returnTx(m.head);
+    await lb.idle();
+    await waiting;
+    assert.deepEqual([...(r.takeTx()?.payload ?? [])], [1]);
+    await lb.close();
+  });
+
   it('a woken sender that finds its buffer taken waits again ahead of those that came after it', async () => {
     const { lb, r, dev } = await bare({ num: 1 });
     r.autoReturn = false;
@@ -546,6 +564,20 @@ describe('rpmsg bus: senders starved by the tap', () => {
     dev.releaseTxBuffer(lent);
     await Promise.all(sends);
     assert.deepEqual(done, [1, 2, 3]);
+    await lb.close();
+  });
+});
+
+describe('rpmsg bus: a tap without fault injection', () => {
+  it('txStarved is optional: sends go on', async () => {
+    const { lb, r, dev } = await bare();
+    const tx: number[] = [];
+    dev.tap = { tx: (_d, _s, _t, len) => tx.push(len), rx: () => undefined, endpoint: () => undefined };
+    assert.equal(dev.trySendRaw(0x400, 0x401, new Uint8Array(3)), 0);
+    assert.ok(dev.getTxBuffer() !== undefined);
+    await lb.idle();
+    assert.deepEqual(tx, [3]);
+    assert.equal(r.received.length, 1);
     await lb.close();
   });
 });
