@@ -63,6 +63,9 @@ export const MUTATE_MODULES = {
       'src/rpmsg/host/rpmsg-data.test.ts',
       'src/rpmsg/host/rpmsg-channels.test.ts',
       'src/rpmsg/host/rpmsg-handshake.test.ts',
+      'src/rpmsg/host/rpmsg-bus-accounting.test.ts',
+      'src/rpmsg/host/rpmsg-bus-buffers.test.ts',
+      'src/rpmsg/rpmsg-wire.test.ts',
     ],
   },
   'remoteproc-virtio': {
