@@ -20,6 +20,7 @@
 
 import type { Decoded } from './decode.ts';
 import type { Block, BlockEnd, Insn, Region } from './jit-region.ts';
+import { planUnits, structureUnit, viaSwitch } from './jit-structure.ts';
 import { OP } from './opcodes.ts';
 
 export interface CodegenEnv {
@@ -64,7 +65,8 @@ function lit(v: number): string {
 }
 
 class BlockEmitter {
-  private readonly out: string[] = [];
+  /** Code of the block being emitted (emit is re-entered for the blocks an edge inlines). */
+  private out: string[] = [];
   private readonly env: CodegenEnv;
   private readonly indexOf: ReadonlyMap<number, number>;
   private readonly returnSites: readonly number[];
@@ -75,21 +77,14 @@ class BlockEmitter {
     this.returnSites = returnSites;
   }
 
-  /** Index of the block being emitted, of the one emitted after it, and whether it loops on itself. */
-  private idx = 0;
-  private nextIdx: number | undefined;
-  private selfLoop = false;
+  /** The statement for an edge to a block of the region (jit-structure.ts), for the block being emitted. */
+  private edge: (j: number) => string = viaSwitch;
 
-  /**
-   * Continue at pc: inside the region when it has a block there, else leave the function. `last`:
-   * the statement ends the block, so going to the block emitted next can fall through into it.
-   */
-  private goto(pc: number, last = false): string {
+  /** Continue at pc: along an edge when the region has a block there, else leave the function. */
+  private goto(pc: number): string {
     const idx = this.indexOf.get(pc >>> 0);
     if (idx === undefined) return `{ pc = ${lit(pc)}; break loop; }`;
-    if (this.selfLoop && idx === this.idx) return 'continue;';
-    if (last && idx === this.nextIdx) return this.selfLoop ? 'break;' : '';
-    return `{ b = ${idx}; continue loop; }`;
+    return this.edge(idx);
   }
 
   /**
@@ -100,19 +95,14 @@ class BlockEmitter {
     return `{ ${k > 0 ? `left -= ${k}; ` : ''}pc = ${lit(pc)}; v = 1; break loop; }`;
   }
 
-  /**
-   * The case for block `idx`; `nextIdx` is the block whose case follows it in the source, which
-   * its last control transfer reaches by falling through. A block whose branch targets itself
-   * becomes an inner loop (its back edge stays out of the region's switch).
-   */
-  emit(block: Block, idx: number, nextIdx: number | undefined): string {
-    const out = this.out;
-    out.length = 0;
+  /** The code of `block`, whose edges inside the region are the statements `edge` gives. */
+  emit(block: Block, edge: (j: number) => string): string {
+    const saved = [this.out, this.edge] as const;
+    const out: string[] = [];
+    this.out = out;
+    this.edge = edge;
     const n = block.insns.length;
-    this.idx = idx;
-    this.nextIdx = nextIdx;
-    this.selfLoop = block.end.kind === 'branch' && block.end.target === block.start >>> 0;
-    out.push(`case ${idx}: ${this.selfLoop ? 'for (;;)' : ''} { // ${(block.start >>> 0).toString(16)}`);
+    out.push(`// ${(block.start >>> 0).toString(16)}`);
     if (n > 0) out.push(`if (left < ${n}) { pc = ${lit(block.start)}; break loop; }`);
     for (let k = 0; k < n; k++) {
       const insn = block.insns[k];
@@ -130,10 +120,10 @@ class BlockEmitter {
       }
     }
     const e = block.end;
-    if (e.kind === 'fallthrough') out.push(`left -= ${n}; ${this.goto(e.next, true)}`);
+    if (e.kind === 'fallthrough') out.push(`left -= ${n}; ${this.goto(e.next)}`);
     else if (e.kind === 'system') out.push(`left -= ${n}; pc = ${lit(e.at)}; h.brk |= 2; break loop;`);
     else if (e.kind === 'fetch-fault') out.push(`left -= ${n}; pc = ${lit(e.at)}; break loop;`);
-    out.push('}');
+    [this.out, this.edge] = saved;
     return out.join('\n');
   }
 
@@ -154,9 +144,9 @@ class BlockEmitter {
                 : op === OP.BLTU
                   ? `(${a} >>> 0) < (${b} >>> 0)`
                   : `(${a} >>> 0) >= (${b} >>> 0)`;
-      this.out.push(`if (${cond}) ${this.goto(e.target)}`, this.goto(e.fallthrough, true));
+      this.out.push(`if (${cond}) ${this.goto(e.target)}`, this.goto(e.fallthrough));
     } else if (e.kind === 'jump') {
-      this.out.push(set(rd, lit(next)), this.goto(e.target, true));
+      this.out.push(set(rd, lit(next)), this.goto(e.target));
     } else if (e.kind === 'indirect') {
       // Compute the target before writing rd (rd may be rs1). Returns into this region (a call
       // made from it) continue inside; anything else leaves.
@@ -357,38 +347,27 @@ function registersOf(region: Region): number[] {
   return [...used].sort((p, q) => p - q);
 }
 
-/** Where a block continues when its last instruction does not jump elsewhere, if in the region. */
-function lastEdge(b: Block, indexOf: ReadonlyMap<number, number>): number | undefined {
-  const e = b.end;
-  const pc =
-    e.kind === 'branch'
-      ? e.fallthrough
-      : e.kind === 'jump'
-        ? e.target
-        : e.kind === 'fallthrough'
-          ? e.next
-          : -1;
-  return pc < 0 ? undefined : indexOf.get(pc >>> 0);
+/** Each block's successors inside the region, by block index. */
+function successorsOf(region: Region, indexOf: ReadonlyMap<number, number>): number[][] {
+  return region.blocks.map((b) => {
+    const e = b.end;
+    const pcs =
+      e.kind === 'branch'
+        ? [e.target, e.fallthrough]
+        : e.kind === 'jump'
+          ? [e.target]
+          : e.kind === 'fallthrough'
+            ? [e.next]
+            : [];
+    return pcs.flatMap((pc) => {
+      const i = indexOf.get(pc >>> 0);
+      return i === undefined ? [] : [i];
+    });
+  });
 }
 
-/**
- * Source order of the blocks' cases: chains in which each block is followed by the block its
- * last edge (not-taken branch, jump, fall-through) leads to, so that edge falls into the next
- * case instead of going round the dispatch loop.
- */
-function layout(region: Region, indexOf: ReadonlyMap<number, number>): number[] {
-  const placed = new Array<boolean>(region.blocks.length).fill(false);
-  const order: number[] = [];
-  for (let i = 0; i < region.blocks.length; i++) {
-    for (let j: number | undefined = i; j !== undefined && !(placed[j] ?? true);) {
-      placed[j] = true;
-      order.push(j);
-      const b: Block | undefined = region.blocks[j];
-      j = b === undefined ? undefined : lastEdge(b, indexOf);
-    }
-  }
-  return order;
-}
+/** Instructions the cases beyond the entry's may copy, as a multiple of the region's own. */
+const COPY_FACTOR = 2;
 
 /** The JavaScript source of the function for `region` (the body of a factory over CLOSURE_PARAMS). */
 export function generateRegion(region: Region, env: CodegenEnv): string {
@@ -403,8 +382,19 @@ export function generateRegion(region: Region, env: CodegenEnv): string {
   }
   const regs = registersOf(region);
   const emitter = new BlockEmitter(env, indexOf, returnSites);
-  const order = layout(region, indexOf);
-  const cases = order.map((i, k) => emitter.emit(region.blocks[i] as Block, i, order[k + 1]));
+  const succ = successorsOf(region, indexOf);
+  const size = (i: number): number => region.blocks[i]?.insns.length ?? 0;
+  let total = 0;
+  region.blocks.forEach((_, i) => (total += size(i)));
+  const units = planUnits(
+    succ,
+    returnSites.map((pc) => indexOf.get(pc) ?? 0),
+    size,
+    COPY_FACTOR * total,
+  );
+  const emit = (i: number, edge: (j: number) => string): string =>
+    emitter.emit(region.blocks[i] as Block, edge);
+  const cases = units.map((unit, i) => `case ${i}: {\n${structureUnit(succ, i, unit, emit)}\n}`);
   const name = `rv_${(region.entry >>> 0).toString(16)}`;
   return [
     '"use strict";',

@@ -1,0 +1,230 @@
+// Structured control flow for a translated region (jit-codegen.ts): which blocks of the region's
+// control-flow graph are emitted as nested JavaScript loops and blocks, so that the common edges
+// between blocks are plain fall-through, `continue Lh` (a loop's back edge) or `break By` (a
+// forward edge to a join point) instead of a round trip through the region's `switch` over block
+// indices, which V8 compiles to one poorly predicted indirect jump for every edge.
+//
+// The translation of a unit (a set of blocks entered at one root) is the recursive dominator-tree
+// walk of N. Ramsey, "Beyond Relooper: recursive translation of unstructured control flow to
+// structured control flow" (ICFP 2022), the same shape as LLVM's WebAssembly CFG stackifier:
+//   - a block that is the target of a back edge (an edge from a block it dominates) becomes
+//     `Lh: while (true) { ... }`, and its back edges `continue Lh`;
+//   - a join point (two or more forward edges in) that a block x immediately dominates is placed
+//     right after a labelled block `By: { ... }` that holds x, and its edges are `break By`; several
+//     join points under one block nest outermost-last by reverse postorder;
+//   - a block with one forward edge in is emitted inline where that edge is taken.
+// Every other edge — to a block outside the unit, or an irreducible one — goes round the switch
+// (`b = y; continue loop`), and so every block of the region has a case of its own in that switch:
+// a root's case holds its unit's structured code, any other block's case just that block.
+//
+// Roots (planUnits): the region's entry block, whose unit is every block reachable from it, and
+// the blocks control also enters through the dispatcher or the switch — loop headers (the budget
+// runs out inside a loop, a slow path leaves it), blocks after a call (the callee's JALR returns
+// through the switch), blocks unreachable from the entry. Such a unit stops at the entry block and
+// at the headers of the loops around its root, so control returns to the entry's unit at the
+// next iteration of the loop around it.
+
+/** Successors of each block inside the region, by block index (an edge out of the region omitted). */
+export type Successors = readonly (readonly number[])[];
+
+/**
+ * Emits block `i`; `edge(j)` is the statement that transfers control to block j along one of the
+ * block's edges in `succ` (called once per edge, in any order).
+ */
+export type BlockEmit = (i: number, edge: (j: number) => string) => string;
+
+/** The statement going round the region's switch to block j. */
+export function viaSwitch(j: number): string {
+  return `{ b = ${j}; continue loop; }`;
+}
+
+interface Dom {
+  /** Blocks reachable from the root inside the unit, in reverse postorder. */
+  readonly order: readonly number[];
+  /** Reverse postorder number by block; -1 for a block not reached. */
+  readonly rpo: Int32Array;
+  /** Immediate dominator by block (the root is its own). */
+  readonly idom: Int32Array;
+}
+
+/** Reverse postorder and dominators (Cooper, Harvey and Kennedy, "A Simple, Fast Dominance Algorithm"). */
+function dominators(succ: Successors, root: number, members: ReadonlySet<number>): Dom {
+  const n = succ.length;
+  const rpo = new Int32Array(n).fill(-1);
+  const post: number[] = [];
+  const seen = new Uint8Array(n);
+  // Iterative depth-first search: a frame is [block, next successor position].
+  const stack: [number, number][] = [[root, 0]];
+  seen[root] = 1;
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1] as [number, number];
+    const s = succ[top[0]] ?? [];
+    if (top[1] < s.length) {
+      const j = s[top[1]++] as number;
+      if (members.has(j) && seen[j] === 0) {
+        seen[j] = 1;
+        stack.push([j, 0]);
+      }
+    } else {
+      post.push(top[0]);
+      stack.pop();
+    }
+  }
+  const order = post.reverse();
+  order.forEach((b, k) => (rpo[b] = k));
+  const preds: number[][] = Array.from({ length: n }, () => []);
+  for (const x of order) for (const y of succ[x] ?? []) if (members.has(y)) preds[y]?.push(x);
+  const idom = new Int32Array(n).fill(-1);
+  idom[root] = root;
+  const intersect = (a: number, b: number): number => {
+    while (a !== b) {
+      while ((rpo[a] as number) > (rpo[b] as number)) a = idom[a] as number;
+      while ((rpo[b] as number) > (rpo[a] as number)) b = idom[b] as number;
+    }
+    return a;
+  };
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const y of order) {
+      if (y === root) continue;
+      let d = -1;
+      for (const p of preds[y] ?? []) if (idom[p] !== -1) d = d === -1 ? p : intersect(p, d);
+      if (d !== idom[y]) {
+        idom[y] = d;
+        changed = true;
+      }
+    }
+  }
+  return { order, rpo, idom };
+}
+
+function dominates(dom: Dom, a: number, b: number): boolean {
+  for (let x = b; ; x = dom.idom[x] as number) {
+    if (x === a) return true;
+    if (dom.idom[x] === x) return false;
+  }
+}
+
+/** Structured code for the unit `members` entered at `root` (see the header). */
+export function structureUnit(
+  succ: Successors,
+  root: number,
+  members: ReadonlySet<number>,
+  emit: BlockEmit,
+): string {
+  const dom = dominators(succ, root, members);
+  const { rpo, idom } = dom;
+  const reached = (y: number): boolean => members.has(y) && (rpo[y] as number) >= 0;
+  const n = succ.length;
+  const header = new Uint8Array(n);
+  const forwardIn = new Int32Array(n);
+  for (const x of dom.order) {
+    for (const y of succ[x] ?? []) {
+      if (!reached(y)) continue;
+      if (dominates(dom, y, x)) header[y] = 1;
+      else forwardIn[y] = (forwardIn[y] as number) + 1;
+    }
+  }
+  const merge = (y: number): boolean => (forwardIn[y] as number) >= 2;
+  const children: number[][] = Array.from({ length: n }, () => []);
+  for (const y of dom.order) if (y !== root) children[idom[y] as number]?.push(y);
+
+  // Labels in scope: `L${h}` for a loop headed by h, `B${y}` for a block followed by y.
+  const doBranch = (x: number, y: number, scope: ReadonlySet<string>): string => {
+    if (!reached(y)) return viaSwitch(y);
+    if (dominates(dom, y, x)) return scope.has(`L${y}`) ? `continue L${y};` : viaSwitch(y);
+    if (merge(y)) return scope.has(`B${y}`) ? `break B${y};` : viaSwitch(y);
+    // One forward edge in: x is its immediate dominator, so its code goes here.
+    if ((rpo[y] as number) <= (rpo[x] as number)) return viaSwitch(y);
+    return `{\n${doTree(y, scope)}\n}`;
+  };
+  const nodeWithin = (x: number, joins: readonly number[], scope: ReadonlySet<string>): string => {
+    const [y, ...rest] = joins;
+    if (y === undefined) return emit(x, (j) => doBranch(x, j, scope));
+    const inner = nodeWithin(x, rest, new Set([...scope, `B${y}`]));
+    return `B${y}: {\n${inner}\n}\n${doTree(y, scope)}`;
+  };
+  const doTree = (x: number, scope: ReadonlySet<string>): string => {
+    // The join point reached last (highest reverse postorder) is the outermost block.
+    const joins = (children[x] ?? []).filter(merge).sort((p, q) => (rpo[q] as number) - (rpo[p] as number));
+    if (header[x] === 0) return nodeWithin(x, joins, scope);
+    return `L${x}: while (true) {\n${nodeWithin(x, joins, new Set([...scope, `L${x}`]))}\n}`;
+  };
+  return doTree(root, new Set());
+}
+
+/** Loop headers of the graph seen from block 0, with the blocks of each one's natural loop. */
+function loopsOf(succ: Successors): Map<number, Set<number>> {
+  const all = new Set(succ.keys());
+  const dom = dominators(succ, 0, all);
+  const loops = new Map<number, Set<number>>();
+  const preds: number[][] = Array.from({ length: succ.length }, () => []);
+  for (const x of dom.order) for (const y of succ[x] ?? []) preds[y]?.push(x);
+  for (const x of dom.order) {
+    for (const h of succ[x] ?? []) {
+      if ((dom.rpo[h] as number) < 0 || !dominates(dom, h, x)) continue;
+      let body = loops.get(h);
+      if (body === undefined) loops.set(h, (body = new Set([h])));
+      const work = [x];
+      while (work.length > 0) {
+        const b = work.pop() as number;
+        if (body.has(b)) continue;
+        body.add(b);
+        for (const p of preds[b] ?? []) if ((dom.rpo[p] as number) >= 0) work.push(p);
+      }
+    }
+  }
+  return loops;
+}
+
+/**
+ * The unit of each block's case: a structured unit for a root, the block alone otherwise (see the
+ * header). `entries` are further roots (the blocks after calls). Units beyond the first grow the
+ * code: once their blocks' instruction counts (`size`) add up to `extra`, the remaining roots
+ * keep a case of their own block only.
+ */
+export function planUnits(
+  succ: Successors,
+  entries: readonly number[],
+  size: (i: number) => number,
+  extra: number,
+): ReadonlySet<number>[] {
+  const n = succ.length;
+  const units: ReadonlySet<number>[] = Array.from({ length: n }, (_, i) => new Set([i]));
+  if (n === 0) return units;
+  const loops = loopsOf(succ);
+  const fromEntry = reachable(succ, 0, new Set());
+  units[0] = fromEntry;
+  // Outer loops first: their units hold the inner ones.
+  const headers = [...loops.keys()].sort((p, q) => (loops.get(q)?.size ?? 0) - (loops.get(p)?.size ?? 0));
+  const roots = [...headers, ...entries, ...succ.keys()].filter((r) => r !== 0);
+  let budget = extra;
+  for (const r of new Set(roots)) {
+    const isRoot = loops.has(r) || entries.includes(r) || !fromEntry.has(r);
+    if (!isRoot) continue;
+    const stop = new Set([0]);
+    for (const [h, body] of loops) if (h !== r && body.has(r)) stop.add(h);
+    const unit = reachable(succ, r, stop);
+    let cost = 0;
+    for (const b of unit) cost += size(b);
+    if (cost - size(r) > budget) continue;
+    budget -= cost - size(r);
+    units[r] = unit;
+  }
+  return units;
+}
+
+/** Blocks reachable from `root` without entering a block of `stop` (other than the root). */
+function reachable(succ: Successors, root: number, stop: ReadonlySet<number>): Set<number> {
+  const out = new Set([root]);
+  const work = [root];
+  while (work.length > 0) {
+    const x = work.pop() as number;
+    for (const y of succ[x] ?? []) {
+      if (out.has(y) || stop.has(y)) continue;
+      out.add(y);
+      work.push(y);
+    }
+  }
+  return out;
+}
