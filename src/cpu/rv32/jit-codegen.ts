@@ -366,11 +366,18 @@ function successorsOf(region: Region, indexOf: ReadonlyMap<number, number>): num
   });
 }
 
-/** Instructions the cases beyond the entry's may copy, as a multiple of the region's own. */
-const COPY_FACTOR = 2;
+/** A region's function source, and the blocks it can be entered at (its units' roots). */
+export interface Generated {
+  readonly source: string;
+  readonly roots: ReadonlySet<number>;
+}
 
-/** The JavaScript source of the function for `region` (the body of a factory over CLOSURE_PARAMS). */
-export function generateRegion(region: Region, env: CodegenEnv): string {
+/**
+ * The JavaScript source of the function for `region` (the body of a factory over CLOSURE_PARAMS).
+ * The function's switch has a case for each root (jit-structure.ts) only; the dispatcher enters
+ * the region at no other block.
+ */
+export function generateRegion(region: Region, env: CodegenEnv): Generated {
   const indexOf = new Map<number, number>();
   region.blocks.forEach((b, i) => indexOf.set(b.start >>> 0, i));
   // Return sites: blocks that follow a call made from inside the region.
@@ -383,20 +390,15 @@ export function generateRegion(region: Region, env: CodegenEnv): string {
   const regs = registersOf(region);
   const emitter = new BlockEmitter(env, indexOf, returnSites);
   const succ = successorsOf(region, indexOf);
-  const size = (i: number): number => region.blocks[i]?.insns.length ?? 0;
-  let total = 0;
-  region.blocks.forEach((_, i) => (total += size(i)));
   const units = planUnits(
     succ,
     returnSites.map((pc) => indexOf.get(pc) ?? 0),
-    size,
-    COPY_FACTOR * total,
   );
   const emit = (i: number, edge: (j: number) => string): string =>
     emitter.emit(region.blocks[i] as Block, edge);
-  const cases = units.map((unit, i) => `case ${i}: {\n${structureUnit(succ, i, unit, emit)}\n}`);
+  const cases = [...units].map(([r, unit]) => `case ${r}: {\n${structureUnit(succ, r, unit, emit)}\n}`);
   const name = `rv_${(region.entry >>> 0).toString(16)}`;
-  return [
+  const source = [
     '"use strict";',
     `return function ${name}(entry, budget) {`,
     regs.length > 0 ? `let ${regs.map((r) => `r${r} = x[${r}]`).join(', ')};` : '',
@@ -413,4 +415,5 @@ export function generateRegion(region: Region, env: CodegenEnv): string {
     'return budget - left;',
     '};',
   ].join('\n');
+  return { source, roots: new Set(units.keys()) };
 }

@@ -153,65 +153,45 @@ export function structureUnit(
   return doTree(root, new Set());
 }
 
-/** Loop headers of the graph seen from block 0, with the blocks of each one's natural loop. */
-function loopsOf(succ: Successors): Map<number, Set<number>> {
-  const all = new Set(succ.keys());
-  const dom = dominators(succ, 0, all);
-  const loops = new Map<number, Set<number>>();
-  const preds: number[][] = Array.from({ length: succ.length }, () => []);
-  for (const x of dom.order) for (const y of succ[x] ?? []) preds[y]?.push(x);
-  for (const x of dom.order) {
-    for (const h of succ[x] ?? []) {
-      if ((dom.rpo[h] as number) < 0 || !dominates(dom, h, x)) continue;
-      let body = loops.get(h);
-      if (body === undefined) loops.set(h, (body = new Set([h])));
-      const work = [x];
-      while (work.length > 0) {
-        const b = work.pop() as number;
-        if (body.has(b)) continue;
-        body.add(b);
-        for (const p of preds[b] ?? []) if ((dom.rpo[p] as number) >= 0) work.push(p);
+/**
+ * Partition the region's blocks into units (see the header), root → its blocks. Roots: block 0,
+ * `entries` (the blocks after calls, entered from a JALR through the switch), every block that
+ * the units of two roots reach (a join of two units), a block no root reaches, and the target of
+ * an irreducible edge inside a unit. Each unit holds the blocks its root reaches without entering
+ * another root, so an edge leaving a unit always goes to a root, which has a case in the switch.
+ */
+export function planUnits(succ: Successors, entries: readonly number[]): Map<number, Set<number>> {
+  const n = succ.length;
+  const roots = new Set<number>(n > 0 ? [0] : []);
+  for (const e of entries) if (e >= 0 && e < n) roots.add(e);
+  for (;;) {
+    const owner = new Int32Array(n).fill(-1);
+    const units = new Map<number, Set<number>>();
+    const added: number[] = [];
+    for (const r of roots) {
+      const unit = reachable(succ, r, roots);
+      units.set(r, unit);
+      for (const y of unit) {
+        if (owner[y] === -1) owner[y] = r;
+        else if (owner[y] !== r) added.push(y);
       }
     }
+    if (added.length === 0) {
+      const lost = owner.indexOf(-1);
+      if (lost >= 0) added.push(lost);
+    }
+    if (added.length === 0) {
+      for (const [r, unit] of units) {
+        const dom = dominators(succ, r, unit);
+        for (const x of dom.order)
+          for (const y of succ[x] ?? [])
+            if (unit.has(y) && (dom.rpo[y] as number) <= (dom.rpo[x] as number) && !dominates(dom, y, x))
+              added.push(y);
+      }
+    }
+    if (added.length === 0) return units;
+    for (const y of added) roots.add(y);
   }
-  return loops;
-}
-
-/**
- * The unit of each block's case: a structured unit for a root, the block alone otherwise (see the
- * header). `entries` are further roots (the blocks after calls). Units beyond the first grow the
- * code: once their blocks' instruction counts (`size`) add up to `extra`, the remaining roots
- * keep a case of their own block only.
- */
-export function planUnits(
-  succ: Successors,
-  entries: readonly number[],
-  size: (i: number) => number,
-  extra: number,
-): ReadonlySet<number>[] {
-  const n = succ.length;
-  const units: ReadonlySet<number>[] = Array.from({ length: n }, (_, i) => new Set([i]));
-  if (n === 0) return units;
-  const loops = loopsOf(succ);
-  const fromEntry = reachable(succ, 0, new Set());
-  units[0] = fromEntry;
-  // Outer loops first: their units hold the inner ones.
-  const headers = [...loops.keys()].sort((p, q) => (loops.get(q)?.size ?? 0) - (loops.get(p)?.size ?? 0));
-  const roots = [...headers, ...entries, ...succ.keys()].filter((r) => r !== 0);
-  let budget = extra;
-  for (const r of new Set(roots)) {
-    const isRoot = loops.has(r) || entries.includes(r) || !fromEntry.has(r);
-    if (!isRoot) continue;
-    const stop = new Set([0]);
-    for (const [h, body] of loops) if (h !== r && body.has(r)) stop.add(h);
-    const unit = reachable(succ, r, stop);
-    let cost = 0;
-    for (const b of unit) cost += size(b);
-    if (cost - size(r) > budget) continue;
-    budget -= cost - size(r);
-    units[r] = unit;
-  }
-  return units;
 }
 
 /** Blocks reachable from `root` without entering a block of `stop` (other than the root). */

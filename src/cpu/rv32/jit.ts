@@ -213,9 +213,19 @@ export class Jit implements Engine {
       const hot = this.threshold;
       const pc = h.pc | 0;
       const slot = (pc >>> 1) & mask;
+      const entry = entries[slot] as number;
+      if (tags[slot] === pc && entry < 0) {
+        // A block of a region that its function is not entered at (not a root of its structure,
+        // jit-structure.ts): interpret up to the next block entry, until control reaches a root.
+        const m = interpret(h, left, heat, hot);
+        left -= m;
+        this.stats.interpretedInsns += m;
+        if (h.brk !== 0) break;
+        continue;
+      }
       if (tags[slot] === pc) {
         const t = owners[slot] as Translated;
-        const n = t.fast ? t.fn(entries[slot] ?? 0, left) : this.probation(t, entries[slot] ?? 0, left);
+        const n = t.fast ? t.fn(entry, left) : this.probation(t, entry, left);
         if (n >= 0) {
           left -= n;
           this.stats.translatedInsns += n;
@@ -328,7 +338,11 @@ export class Jit implements Engine {
       h.stops,
     );
     if (region.blocks[0]?.insns.length === 0) return false;
-    const source = generateRegion(region, { base: h.main.base | 0, size: h.main.size, shared: h.sharedMain });
+    const { source, roots } = generateRegion(region, {
+      base: h.main.base | 0,
+      size: h.main.size,
+      shared: h.sharedMain,
+    });
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- translating guest code is the point
     const factory = new Function(...CLOSURE_PARAMS, source) as RegionFactory;
     const t: Translated = {
@@ -351,7 +365,7 @@ export class Jit implements Engine {
     region.blocks.forEach((b, i) => {
       const slot = (b.start >>> 1) & mask;
       this.tags[slot] = b.start | 0;
-      this.entries[slot] = i;
+      this.entries[slot] = roots.has(i) ? i : -1;
       this.owners[slot] = t;
       // The interpreter leaves at a counter that reached the threshold: here, to enter this code.
       if ((heat[slot] as number) < this.threshold) heat[slot] = this.threshold;
