@@ -78,13 +78,16 @@ class BlockEmitter {
   }
 
   /** The statement for an edge to a block of the region (jit-structure.ts), for the block being emitted. */
-  private edge: (j: number) => string = viaSwitch;
+  private edge: (j: number, last: boolean) => string = viaSwitch;
 
-  /** Continue at pc: along an edge when the region has a block there, else leave the function. */
-  private goto(pc: number): string {
+  /**
+   * Continue at pc: along an edge when the region has a block there, else leave the function.
+   * `last`: nothing follows the statement in the block.
+   */
+  private goto(pc: number, last = false): string {
     const idx = this.indexOf.get(pc >>> 0);
     if (idx === undefined) return `{ pc = ${lit(pc)}; break loop; }`;
-    return this.edge(idx);
+    return this.edge(idx, last);
   }
 
   /**
@@ -96,7 +99,7 @@ class BlockEmitter {
   }
 
   /** The code of `block`, whose edges inside the region are the statements `edge` gives. */
-  emit(block: Block, edge: (j: number) => string): string {
+  emit(block: Block, edge: (j: number, last: boolean) => string): string {
     const saved = [this.out, this.edge] as const;
     const out: string[] = [];
     this.out = out;
@@ -120,7 +123,7 @@ class BlockEmitter {
       }
     }
     const e = block.end;
-    if (e.kind === 'fallthrough') out.push(`left -= ${n}; ${this.goto(e.next)}`);
+    if (e.kind === 'fallthrough') out.push(`left -= ${n}; ${this.goto(e.next, true)}`);
     else if (e.kind === 'system') out.push(`left -= ${n}; pc = ${lit(e.at)}; h.brk |= 2; break loop;`);
     else if (e.kind === 'fetch-fault') out.push(`left -= ${n}; pc = ${lit(e.at)}; break loop;`);
     [this.out, this.edge] = saved;
@@ -144,9 +147,9 @@ class BlockEmitter {
                 : op === OP.BLTU
                   ? `(${a} >>> 0) < (${b} >>> 0)`
                   : `(${a} >>> 0) >= (${b} >>> 0)`;
-      this.out.push(`if (${cond}) ${this.goto(e.target)}`, this.goto(e.fallthrough));
+      this.out.push(`if (${cond}) ${this.goto(e.target)}`, this.goto(e.fallthrough, true));
     } else if (e.kind === 'jump') {
-      this.out.push(set(rd, lit(next)), this.goto(e.target));
+      this.out.push(set(rd, lit(next)), this.goto(e.target, true));
     } else if (e.kind === 'indirect') {
       // Compute the target before writing rd (rd may be rs1). Returns into this region (a call
       // made from it) continue inside; anything else leaves.
@@ -394,9 +397,24 @@ export function generateRegion(region: Region, env: CodegenEnv): Generated {
     succ,
     returnSites.map((pc) => indexOf.get(pc) ?? 0),
   );
-  const emit = (i: number, edge: (j: number) => string): string =>
+  const emit = (i: number, edge: (j: number, last: boolean) => string): string =>
     emitter.emit(region.blocks[i] as Block, edge);
-  const cases = [...units].map(([r, unit]) => `case ${r}: {\n${structureUnit(succ, r, unit, emit)}\n}`);
+  // Cases in chains, each followed by the root its last statement goes to, which it then falls
+  // into instead of going round the switch.
+  const tails = new Map<number, number | undefined>();
+  for (const [r, unit] of units) tails.set(r, structureUnit(succ, r, unit, emit).tail);
+  const order: number[] = [];
+  for (const r of units.keys())
+    for (
+      let j: number | undefined = r;
+      j !== undefined && units.has(j) && !order.includes(j);
+      j = tails.get(j)
+    )
+      order.push(j);
+  const cases = order.map((r, k) => {
+    const { code } = structureUnit(succ, r, units.get(r) ?? new Set([r]), emit, order[k + 1]);
+    return `case ${r}: {\n${code}\n}`;
+  });
   const name = `rv_${(region.entry >>> 0).toString(16)}`;
   const source = [
     '"use strict";',

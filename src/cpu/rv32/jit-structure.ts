@@ -28,10 +28,11 @@
 export type Successors = readonly (readonly number[])[];
 
 /**
- * Emits block `i`; `edge(j)` is the statement that transfers control to block j along one of the
- * block's edges in `succ` (called once per edge, in any order).
+ * Emits block `i`; `edge(j, last)` is the statement that transfers control to block j along one
+ * of the block's edges in `succ` (called once per edge, in any order); `last`: it is the block's
+ * last statement (nothing follows it in the block's code).
  */
-export type BlockEmit = (i: number, edge: (j: number) => string) => string;
+export type BlockEmit = (i: number, edge: (j: number, last: boolean) => string) => string;
 
 /** The statement going round the region's switch to block j. */
 export function viaSwitch(j: number): string {
@@ -105,13 +106,24 @@ function dominates(dom: Dom, a: number, b: number): boolean {
   }
 }
 
-/** Structured code for the unit `members` entered at `root` (see the header). */
+/** A unit's code, and the root its last statement goes to round the switch (if it does). */
+export interface UnitCode {
+  readonly code: string;
+  readonly tail: number | undefined;
+}
+
+/**
+ * Structured code for the unit `members` entered at `root` (see the header). When its last
+ * statement would go round the switch to `next`, the root whose case follows in the switch, it is
+ * left out: control falls into that case.
+ */
 export function structureUnit(
   succ: Successors,
   root: number,
   members: ReadonlySet<number>,
   emit: BlockEmit,
-): string {
+  next?: number,
+): UnitCode {
   const dom = dominators(succ, root, members);
   const { rpo, idom } = dom;
   const reached = (y: number): boolean => members.has(y) && (rpo[y] as number) >= 0;
@@ -128,29 +140,42 @@ export function structureUnit(
   const merge = (y: number): boolean => (forwardIn[y] as number) >= 2;
   const children: number[][] = Array.from({ length: n }, () => []);
   for (const y of dom.order) if (y !== root) children[idom[y] as number]?.push(y);
+  let tail: number | undefined;
 
-  // Labels in scope: `L${h}` for a loop headed by h, `B${y}` for a block followed by y.
-  const doBranch = (x: number, y: number, scope: ReadonlySet<string>): string => {
-    if (!reached(y)) return viaSwitch(y);
-    if (dominates(dom, y, x)) return scope.has(`L${y}`) ? `continue L${y};` : viaSwitch(y);
-    if (merge(y)) return scope.has(`B${y}`) ? `break B${y};` : viaSwitch(y);
+  // Labels in scope: `L${h}` for a loop headed by h, `B${y}` for a block followed by y. `end`:
+  // the statement is the last of the case (control would run off into the next case).
+  const doBranch = (x: number, y: number, scope: ReadonlySet<string>, end: boolean): string => {
+    const round = (): string => {
+      if (!end) return viaSwitch(y);
+      tail = y;
+      return y === next ? '' : viaSwitch(y);
+    };
+    if (!reached(y)) return round();
+    if (dominates(dom, y, x)) return scope.has(`L${y}`) ? `continue L${y};` : round();
+    if (merge(y)) return scope.has(`B${y}`) ? `break B${y};` : round();
     // One forward edge in: x is its immediate dominator, so its code goes here.
-    if ((rpo[y] as number) <= (rpo[x] as number)) return viaSwitch(y);
-    return `{\n${doTree(y, scope)}\n}`;
+    if ((rpo[y] as number) <= (rpo[x] as number)) return round();
+    return `{\n${doTree(y, scope, end)}\n}`;
   };
-  const nodeWithin = (x: number, joins: readonly number[], scope: ReadonlySet<string>): string => {
+  const nodeWithin = (
+    x: number,
+    joins: readonly number[],
+    scope: ReadonlySet<string>,
+    end: boolean,
+  ): string => {
     const [y, ...rest] = joins;
-    if (y === undefined) return emit(x, (j) => doBranch(x, j, scope));
-    const inner = nodeWithin(x, rest, new Set([...scope, `B${y}`]));
-    return `B${y}: {\n${inner}\n}\n${doTree(y, scope)}`;
+    if (y === undefined) return emit(x, (j, last) => doBranch(x, j, scope, end && last));
+    const inner = nodeWithin(x, rest, new Set([...scope, `B${y}`]), false);
+    return `B${y}: {\n${inner}\n}\n${doTree(y, scope, end)}`;
   };
-  const doTree = (x: number, scope: ReadonlySet<string>): string => {
+  const doTree = (x: number, scope: ReadonlySet<string>, end: boolean): string => {
     // The join point reached last (highest reverse postorder) is the outermost block.
     const joins = (children[x] ?? []).filter(merge).sort((p, q) => (rpo[q] as number) - (rpo[p] as number));
-    if (header[x] === 0) return nodeWithin(x, joins, scope);
-    return `L${x}: while (true) {\n${nodeWithin(x, joins, new Set([...scope, `L${x}`]))}\n}`;
+    if (header[x] === 0) return nodeWithin(x, joins, scope, end);
+    return `L${x}: while (true) {\n${nodeWithin(x, joins, new Set([...scope, `L${x}`]), false)}\n}`;
   };
-  return doTree(root, new Set());
+  const code = doTree(root, new Set(), true);
+  return { code, tail };
 }
 
 /**
