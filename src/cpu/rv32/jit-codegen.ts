@@ -1,10 +1,10 @@
 // JavaScript generation for a region of basic blocks (jit-region.ts). The generated function
 // keeps the guest registers it uses in local variables (int32 throughout, so V8 keeps them
-// unboxed), runs the blocks in a `for (;;) switch (b)` loop over dense block indices (a jump
-// table), and writes the registers back at its single exit. The cases are laid out so that a
-// block's last edge (not-taken branch, jump, fall-through) usually falls into the next case, and
-// a block that branches to itself is an inner loop, so that the common edges do not go round the
-// switch (one indirect jump for all blocks, which the CPU predicts poorly). It executes exactly what the
+// unboxed) and writes them back at its single exit. Its blocks are partitioned into units, each
+// written as structured code (jit-structure.ts: loops are labelled `while (true)` loops, joins
+// labelled blocks), in the cases of a `for (;;) switch (b)` loop over the units' roots that only
+// the edges between units go round (one indirect jump, which the CPU predicts poorly); a unit
+// whose last edge goes to another root falls into that root's case. It executes exactly what the
 // interpreter would: same helpers for M ops, same fast path for the main RAM, and the same
 // retirement accounting:
 //   - `left` is the remaining budget; a block is entered only if it fits entirely (else the
@@ -15,8 +15,8 @@
 //     its device accesses, traps and code invalidation. Keeping those paths out of the region
 //     keeps its function small, which V8 marks for optimisation and compiles sooner.
 //
-// Signature of the built function: (entry: block index, budget) => instructions retired; it sets
-// h.pc and slow[0], and may set h.brk (BRK_SYSTEM when stopping in front of a system instruction).
+// Signature of the built function: (entry: index of a root block, budget) => instructions
+// retired; it sets h.pc and slow[0], and may set h.brk (BRK_SYSTEM when stopping in front of a system instruction).
 
 import type { Decoded } from './decode.ts';
 import type { Block, BlockEnd, Insn, Region } from './jit-region.ts';

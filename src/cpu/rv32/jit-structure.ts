@@ -17,12 +17,13 @@
 // (`b = y; continue loop`), and so every block of the region has a case of its own in that switch:
 // a root's case holds its unit's structured code, any other block's case just that block.
 //
-// Roots (planUnits): the region's entry block, whose unit is every block reachable from it, and
-// the blocks control also enters through the dispatcher or the switch — loop headers (the budget
-// runs out inside a loop, a slow path leaves it), blocks after a call (the callee's JALR returns
-// through the switch), blocks unreachable from the entry. Such a unit stops at the entry block and
-// at the headers of the loops around its root, so control returns to the entry's unit at the
-// next iteration of the loop around it.
+// Units (planUnits) partition the region's blocks: each block is written once, in the unit of
+// the one root that reaches it. Copying a block into several units would let more edges stay
+// structured, but V8 keeps type feedback per copy, and a copy that had not run before TurboFan
+// compiled the function deoptimises it the first time it runs. Roots: the region's entry block,
+// the blocks after calls (a JALR returns to them through the switch), a block that two units
+// reach, one no root reaches, and the target of an irreducible edge. The dispatcher enters a
+// region only at a root (jit.ts).
 
 /** Successors of each block inside the region, by block index (an edge out of the region omitted). */
 export type Successors = readonly (readonly number[])[];

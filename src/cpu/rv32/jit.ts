@@ -4,7 +4,9 @@
 // count has reached the threshold gets its region (jit-region.ts: the blocks around it that have
 // run at least threshold / 16 times) translated to a JavaScript function (jit-codegen.ts,
 // `new Function`) the next time control reaches it, and every block of the region becomes an
-// entry of the dispatch table, where the interpreter stops. The threshold adapts (see "Adaptive
+// entry of the dispatch table, where the interpreter stops; the function is entered at the roots
+// of its structure (jit-structure.ts), and from its other blocks the interpreter goes on to the
+// next block entry. The threshold adapts (see "Adaptive
 // threshold" below) so that short programs are translated too.
 // A new region is on probation until V8 has optimised it (see "Probation" below): until then the
 // interpreter, which is faster than V8's baseline code for a region, runs most of its code.
