@@ -152,14 +152,9 @@ class BlockEmitter {
       this.out.push(set(rd, lit(next)), this.goto(e.target, true));
     } else if (e.kind === 'indirect') {
       // Compute the target before writing rd (rd may be rs1). Returns into this region (a call
-      // made from it) continue inside; anything else leaves.
+      // made from it) continue inside, along an edge to each return site; anything else leaves.
       this.out.push(`t = (${a} + ${lit(imm)}) & -2;`, set(rd, lit(next)));
-      if (this.returnSites.length > 0) {
-        const cases = this.returnSites.map(
-          (s) => `case ${lit(s)}: b = ${this.indexOf.get(s) ?? 0}; continue loop;`,
-        );
-        this.out.push(`switch (t) { ${cases.join(' ')} }`);
-      }
+      for (const s of this.returnSites) this.out.push(`if (t === ${lit(s)}) ${this.goto(s)}`);
       this.out.push('pc = t; break loop;');
     }
   }
@@ -350,8 +345,12 @@ function registersOf(region: Region): number[] {
   return [...used].sort((p, q) => p - q);
 }
 
-/** Each block's successors inside the region, by block index. */
-function successorsOf(region: Region, indexOf: ReadonlyMap<number, number>): number[][] {
+/** Each block's successors inside the region, by block index (a JALR's: the return sites). */
+function successorsOf(
+  region: Region,
+  indexOf: ReadonlyMap<number, number>,
+  returnSites: readonly number[],
+): number[][] {
   return region.blocks.map((b) => {
     const e = b.end;
     const pcs =
@@ -361,7 +360,9 @@ function successorsOf(region: Region, indexOf: ReadonlyMap<number, number>): num
           ? [e.target]
           : e.kind === 'fallthrough'
             ? [e.next]
-            : [];
+            : e.kind === 'indirect'
+              ? returnSites
+              : [];
     return pcs.flatMap((pc) => {
       const i = indexOf.get(pc >>> 0);
       return i === undefined ? [] : [i];
@@ -392,11 +393,8 @@ export function generateRegion(region: Region, env: CodegenEnv): Generated {
   }
   const regs = registersOf(region);
   const emitter = new BlockEmitter(env, indexOf, returnSites);
-  const succ = successorsOf(region, indexOf);
-  const units = planUnits(
-    succ,
-    returnSites.map((pc) => indexOf.get(pc) ?? 0),
-  );
+  const succ = successorsOf(region, indexOf, returnSites);
+  const units = planUnits(succ, []);
   const emit = (i: number, edge: (j: number, last: boolean) => string): string =>
     emitter.emit(region.blocks[i] as Block, edge);
   // Cases in chains, each followed by the root its last statement goes to, which it then falls

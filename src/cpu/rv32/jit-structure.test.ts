@@ -72,7 +72,7 @@ const SHAPES: readonly {
     expect: 'case 0: 0[→1 →2] | case 1: 1[→2] | case 2: 2[→1 →3] | case 3: 3[]',
   },
   {
-    name: 'a call: the return site is a root of its own',
+    name: 'a further entry (say, a return site reached only by a JALR) is a root of its own',
     succ: [[1], [], [3], []],
     entries: [2],
     expect: 'case 0: 0[{ 1[] }] | case 2: 2[{ 3[] }]',
@@ -120,8 +120,8 @@ describe('jit-structure: units and their structure', () => {
 
 // Guest programs of the same shapes, each inside an outer loop of OUTER iterations (x10) so that
 // it is translated (threshold 1) and then runs translated. `loops`: the while loops of the
-// region from the outer loop's head (a root that is a join of units, for the irreducible loop
-// and the call's return site, takes the outer loop apart into cases).
+// region from the outer loop's head (the irreducible loop's second entry is a root, which takes
+// the outer loop apart into cases; the callee's return is an edge to the return site).
 const OUTER = 20;
 const X0 = 0;
 const [T0, T1, T2] = [5, 6, 7];
@@ -213,7 +213,7 @@ const PROGRAMS: readonly { readonly name: string; readonly words: number[]; read
       [asm.jal(1, 20), asm.addi(A3, A3, 1)],
       [asm.jal(X0, 12), asm.addi(A1, A1, 1), asm.jalr(X0, 1, 0)],
     ),
-    loops: 0,
+    loops: 1,
   },
 ];
 

@@ -21,8 +21,9 @@
 // the one root that reaches it. Copying a block into several units would let more edges stay
 // structured, but V8 keeps type feedback per copy, and a copy that had not run before TurboFan
 // compiled the function deoptimises it the first time it runs. Roots: the region's entry block,
-// the blocks after calls (a JALR returns to them through the switch), a block that two units
-// reach, one no root reaches, and the target of an irreducible edge. The dispatcher enters a
+// a block that two units reach, one no root reaches, and the target of an irreducible edge. (A
+// JALR's edges are to the return sites of the calls made in the region, each guarded by a
+// comparison of the target with it, so a call and its return stay structured.) The dispatcher enters a
 // region only at a root (jit.ts).
 
 /** Successors of each block inside the region, by block index (an edge out of the region omitted). */
@@ -181,7 +182,7 @@ export function structureUnit(
 
 /**
  * Partition the region's blocks into units (see the header), root → its blocks. Roots: block 0,
- * `entries` (the blocks after calls, entered from a JALR through the switch), every block that
+ * `entries` (blocks that must be entered from the switch), every block that
  * the units of two roots reach (a join of two units), a block no root reaches, and the target of
  * an irreducible edge inside a unit. Each unit holds the blocks its root reaches without entering
  * another root, so an edge leaving a unit always goes to a root, which has a case in the switch.
