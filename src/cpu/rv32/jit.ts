@@ -366,6 +366,11 @@ export class Jit implements Engine {
     };
     region.blocks.forEach((b, i) => {
       const slot = (b.start >>> 1) & mask;
+      // A live region entered here keeps the slot unless this one can be entered here too: a
+      // block that is not a root of this region would send control to the interpreter.
+      const other = this.owners[slot];
+      const taken = other !== undefined && !other.dead && this.tags[slot] === (b.start | 0);
+      if (!roots.has(i) && taken && (this.entries[slot] as number) >= 0) return;
       this.tags[slot] = b.start | 0;
       this.entries[slot] = roots.has(i) ? i : -1;
       this.owners[slot] = t;
