@@ -385,16 +385,22 @@ export function generateRegion(region: Region, env: CodegenEnv): Generated {
   const indexOf = new Map<number, number>();
   region.blocks.forEach((b, i) => indexOf.set(b.start >>> 0, i));
   // Return sites: blocks that follow a call made from inside the region.
+  // Those of calls to code outside the region are roots: the callee returns to them through the
+  // dispatcher, which would otherwise interpret up to the next root.
   const returnSites: number[] = [];
+  const entries: number[] = [];
   for (const b of region.blocks) {
     const last = b.insns[b.insns.length - 1];
-    if (b.end.kind === 'jump' && last !== undefined && last.d.rd !== 0 && indexOf.has(b.limit))
+    const site = indexOf.get(b.limit);
+    if (b.end.kind === 'jump' && last !== undefined && last.d.rd !== 0 && site !== undefined) {
       returnSites.push(b.limit);
+      if (!indexOf.has(b.end.target >>> 0)) entries.push(site);
+    }
   }
   const regs = registersOf(region);
   const emitter = new BlockEmitter(env, indexOf, returnSites);
   const succ = successorsOf(region, indexOf, returnSites);
-  const units = planUnits(succ, []);
+  const units = planUnits(succ, entries);
   const emit = (i: number, edge: (j: number, last: boolean) => string): string =>
     emitter.emit(region.blocks[i] as Block, edge);
   // Cases in chains, each followed by the root its last statement goes to, which it then falls
