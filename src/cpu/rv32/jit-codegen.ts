@@ -1,10 +1,10 @@
 // JavaScript generation for a region of basic blocks (jit-region.ts). The generated function
 // keeps the guest registers it uses in local variables (int32 throughout, so V8 keeps them
-// unboxed), runs the blocks in a `for (;;) switch (b)` loop over dense block indices (a jump
-// table), and writes the registers back at its single exit. The cases are laid out so that a
-// block's last edge (not-taken branch, jump, fall-through) usually falls into the next case, and
-// a block that branches to itself is an inner loop, so that the common edges do not go round the
-// switch (one indirect jump for all blocks, which the CPU predicts poorly). It executes exactly what the
+// unboxed) and writes them back at its single exit. Its blocks are partitioned into units, each
+// written as structured code (jit-structure.ts: loops are labelled `while (true)` loops, joins
+// labelled blocks), in the cases of a `for (;;) switch (b)` loop over the units' roots that only
+// the edges between units go round (one indirect jump, which the CPU predicts poorly); a unit
+// whose last edge goes to another root falls into that root's case. It executes exactly what the
 // interpreter would: same helpers for M ops, same fast path for the main RAM, and the same
 // retirement accounting:
 //   - `left` is the remaining budget; a block is entered only if it fits entirely (else the
@@ -15,11 +15,12 @@
 //     its device accesses, traps and code invalidation. Keeping those paths out of the region
 //     keeps its function small, which V8 marks for optimisation and compiles sooner.
 //
-// Signature of the built function: (entry: block index, budget) => instructions retired; it sets
-// h.pc and slow[0], and may set h.brk (BRK_SYSTEM when stopping in front of a system instruction).
+// Signature of the built function: (entry: index of a root block, budget) => instructions
+// retired; it sets h.pc and slow[0], and may set h.brk (BRK_SYSTEM when stopping in front of a system instruction).
 
 import type { Decoded } from './decode.ts';
 import type { Block, BlockEnd, Insn, Region } from './jit-region.ts';
+import { planUnits, structureUnit, viaSwitch } from './jit-structure.ts';
 import { OP } from './opcodes.ts';
 
 export interface CodegenEnv {
@@ -64,7 +65,8 @@ function lit(v: number): string {
 }
 
 class BlockEmitter {
-  private readonly out: string[] = [];
+  /** Code of the block being emitted (emit is re-entered for the blocks an edge inlines). */
+  private out: string[] = [];
   private readonly env: CodegenEnv;
   private readonly indexOf: ReadonlyMap<number, number>;
   private readonly returnSites: readonly number[];
@@ -75,21 +77,17 @@ class BlockEmitter {
     this.returnSites = returnSites;
   }
 
-  /** Index of the block being emitted, of the one emitted after it, and whether it loops on itself. */
-  private idx = 0;
-  private nextIdx: number | undefined;
-  private selfLoop = false;
+  /** The statement for an edge to a block of the region (jit-structure.ts), for the block being emitted. */
+  private edge: (j: number, last: boolean) => string = viaSwitch;
 
   /**
-   * Continue at pc: inside the region when it has a block there, else leave the function. `last`:
-   * the statement ends the block, so going to the block emitted next can fall through into it.
+   * Continue at pc: along an edge when the region has a block there, else leave the function.
+   * `last`: nothing follows the statement in the block.
    */
   private goto(pc: number, last = false): string {
     const idx = this.indexOf.get(pc >>> 0);
     if (idx === undefined) return `{ pc = ${lit(pc)}; break loop; }`;
-    if (this.selfLoop && idx === this.idx) return 'continue;';
-    if (last && idx === this.nextIdx) return this.selfLoop ? 'break;' : '';
-    return `{ b = ${idx}; continue loop; }`;
+    return this.edge(idx, last);
   }
 
   /**
@@ -100,19 +98,14 @@ class BlockEmitter {
     return `{ ${k > 0 ? `left -= ${k}; ` : ''}pc = ${lit(pc)}; v = 1; break loop; }`;
   }
 
-  /**
-   * The case for block `idx`; `nextIdx` is the block whose case follows it in the source, which
-   * its last control transfer reaches by falling through. A block whose branch targets itself
-   * becomes an inner loop (its back edge stays out of the region's switch).
-   */
-  emit(block: Block, idx: number, nextIdx: number | undefined): string {
-    const out = this.out;
-    out.length = 0;
+  /** The code of `block`, whose edges inside the region are the statements `edge` gives. */
+  emit(block: Block, edge: (j: number, last: boolean) => string): string {
+    const saved = [this.out, this.edge] as const;
+    const out: string[] = [];
+    this.out = out;
+    this.edge = edge;
     const n = block.insns.length;
-    this.idx = idx;
-    this.nextIdx = nextIdx;
-    this.selfLoop = block.end.kind === 'branch' && block.end.target === block.start >>> 0;
-    out.push(`case ${idx}: ${this.selfLoop ? 'for (;;)' : ''} { // ${(block.start >>> 0).toString(16)}`);
+    out.push(`// ${(block.start >>> 0).toString(16)}`);
     if (n > 0) out.push(`if (left < ${n}) { pc = ${lit(block.start)}; break loop; }`);
     for (let k = 0; k < n; k++) {
       const insn = block.insns[k];
@@ -133,7 +126,7 @@ class BlockEmitter {
     if (e.kind === 'fallthrough') out.push(`left -= ${n}; ${this.goto(e.next, true)}`);
     else if (e.kind === 'system') out.push(`left -= ${n}; pc = ${lit(e.at)}; h.brk |= 2; break loop;`);
     else if (e.kind === 'fetch-fault') out.push(`left -= ${n}; pc = ${lit(e.at)}; break loop;`);
-    out.push('}');
+    [this.out, this.edge] = saved;
     return out.join('\n');
   }
 
@@ -159,14 +152,9 @@ class BlockEmitter {
       this.out.push(set(rd, lit(next)), this.goto(e.target, true));
     } else if (e.kind === 'indirect') {
       // Compute the target before writing rd (rd may be rs1). Returns into this region (a call
-      // made from it) continue inside; anything else leaves.
+      // made from it) continue inside, along an edge to each return site; anything else leaves.
       this.out.push(`t = (${a} + ${lit(imm)}) & -2;`, set(rd, lit(next)));
-      if (this.returnSites.length > 0) {
-        const cases = this.returnSites.map(
-          (s) => `case ${lit(s)}: b = ${this.indexOf.get(s) ?? 0}; continue loop;`,
-        );
-        this.out.push(`switch (t) { ${cases.join(' ')} }`);
-      }
+      for (const s of this.returnSites) this.out.push(`if (t === ${lit(s)}) ${this.goto(s)}`);
       this.out.push('pc = t; break loop;');
     }
   }
@@ -357,56 +345,82 @@ function registersOf(region: Region): number[] {
   return [...used].sort((p, q) => p - q);
 }
 
-/** Where a block continues when its last instruction does not jump elsewhere, if in the region. */
-function lastEdge(b: Block, indexOf: ReadonlyMap<number, number>): number | undefined {
-  const e = b.end;
-  const pc =
-    e.kind === 'branch'
-      ? e.fallthrough
-      : e.kind === 'jump'
-        ? e.target
-        : e.kind === 'fallthrough'
-          ? e.next
-          : -1;
-  return pc < 0 ? undefined : indexOf.get(pc >>> 0);
+/** Each block's successors inside the region, by block index (a JALR's: the return sites). */
+function successorsOf(
+  region: Region,
+  indexOf: ReadonlyMap<number, number>,
+  returnSites: readonly number[],
+): number[][] {
+  return region.blocks.map((b) => {
+    const e = b.end;
+    const pcs =
+      e.kind === 'branch'
+        ? [e.target, e.fallthrough]
+        : e.kind === 'jump'
+          ? [e.target]
+          : e.kind === 'fallthrough'
+            ? [e.next]
+            : e.kind === 'indirect'
+              ? returnSites
+              : [];
+    return pcs.flatMap((pc) => {
+      const i = indexOf.get(pc >>> 0);
+      return i === undefined ? [] : [i];
+    });
+  });
+}
+
+/** A region's function source, and the blocks it can be entered at (its units' roots). */
+export interface Generated {
+  readonly source: string;
+  readonly roots: ReadonlySet<number>;
 }
 
 /**
- * Source order of the blocks' cases: chains in which each block is followed by the block its
- * last edge (not-taken branch, jump, fall-through) leads to, so that edge falls into the next
- * case instead of going round the dispatch loop.
+ * The JavaScript source of the function for `region` (the body of a factory over CLOSURE_PARAMS).
+ * The function's switch has a case for each root (jit-structure.ts) only; the dispatcher enters
+ * the region at no other block.
  */
-function layout(region: Region, indexOf: ReadonlyMap<number, number>): number[] {
-  const placed = new Array<boolean>(region.blocks.length).fill(false);
-  const order: number[] = [];
-  for (let i = 0; i < region.blocks.length; i++) {
-    for (let j: number | undefined = i; j !== undefined && !(placed[j] ?? true);) {
-      placed[j] = true;
-      order.push(j);
-      const b: Block | undefined = region.blocks[j];
-      j = b === undefined ? undefined : lastEdge(b, indexOf);
-    }
-  }
-  return order;
-}
-
-/** The JavaScript source of the function for `region` (the body of a factory over CLOSURE_PARAMS). */
-export function generateRegion(region: Region, env: CodegenEnv): string {
+export function generateRegion(region: Region, env: CodegenEnv): Generated {
   const indexOf = new Map<number, number>();
   region.blocks.forEach((b, i) => indexOf.set(b.start >>> 0, i));
   // Return sites: blocks that follow a call made from inside the region.
+  // Those of calls to code outside the region are roots: the callee returns to them through the
+  // dispatcher, which would otherwise interpret up to the next root.
   const returnSites: number[] = [];
+  const entries: number[] = [];
   for (const b of region.blocks) {
     const last = b.insns[b.insns.length - 1];
-    if (b.end.kind === 'jump' && last !== undefined && last.d.rd !== 0 && indexOf.has(b.limit))
+    const site = indexOf.get(b.limit);
+    if (b.end.kind === 'jump' && last !== undefined && last.d.rd !== 0 && site !== undefined) {
       returnSites.push(b.limit);
+      if (!indexOf.has(b.end.target >>> 0)) entries.push(site);
+    }
   }
   const regs = registersOf(region);
   const emitter = new BlockEmitter(env, indexOf, returnSites);
-  const order = layout(region, indexOf);
-  const cases = order.map((i, k) => emitter.emit(region.blocks[i] as Block, i, order[k + 1]));
+  const succ = successorsOf(region, indexOf, returnSites);
+  const units = planUnits(succ, entries);
+  const emit = (i: number, edge: (j: number, last: boolean) => string): string =>
+    emitter.emit(region.blocks[i] as Block, edge);
+  // Cases in chains, each followed by the root its last statement goes to, which it then falls
+  // into instead of going round the switch.
+  const tails = new Map<number, number | undefined>();
+  for (const [r, unit] of units) tails.set(r, structureUnit(succ, r, unit, emit).tail);
+  const order: number[] = [];
+  for (const r of units.keys())
+    for (
+      let j: number | undefined = r;
+      j !== undefined && units.has(j) && !order.includes(j);
+      j = tails.get(j)
+    )
+      order.push(j);
+  const cases = order.map((r, k) => {
+    const { code } = structureUnit(succ, r, units.get(r) ?? new Set([r]), emit, order[k + 1]);
+    return `case ${r}: {\n${code}\n}`;
+  });
   const name = `rv_${(region.entry >>> 0).toString(16)}`;
-  return [
+  const source = [
     '"use strict";',
     `return function ${name}(entry, budget) {`,
     regs.length > 0 ? `let ${regs.map((r) => `r${r} = x[${r}]`).join(', ')};` : '',
@@ -423,4 +437,5 @@ export function generateRegion(region: Region, env: CodegenEnv): string {
     'return budget - left;',
     '};',
   ].join('\n');
+  return { source, roots: new Set(units.keys()) };
 }

@@ -6,8 +6,8 @@
 // time it runs, and cold code only makes the function bigger and slower to compile. One
 // JavaScript function is then generated per region, so that loops and calls between its blocks
 // stay inside it with the registers in locals. A block ends at a branch or jump, in front of a system instruction (which
-// the hart executes itself), in front of an instruction that cannot be fetched, or after
-// MAX_BLOCK_INSNS instructions.
+// the hart executes itself), in front of an instruction that cannot be fetched, after
+// MAX_BLOCK_INSNS instructions, or in front of another block's first instruction.
 
 import { decode, type Decoded } from './decode.ts';
 import { OP, isSystemOp } from './opcodes.ts';
@@ -148,5 +148,24 @@ export function discoverRegion(
     for (const s of successors(b))
       if (!seen.has(s) && (b.end.kind === 'fallthrough' || isHot(s))) queue.push(s);
   }
-  return { entry: entry >>> 0, blocks };
+  // A block that runs into another block's start ends there instead (falling through to it):
+  // each instruction then belongs to one block, and a loop whose head is a branch target in the
+  // middle of the block before it has that head as its own block (jit-structure.ts).
+  const starts = new Set(blocks.map((b) => b.start >>> 0));
+  return { entry: entry >>> 0, blocks: blocks.map((b) => splitAt(b, starts)) };
+}
+
+/** `b` up to the first of its instructions (after its first) that starts a block of `starts`. */
+function splitAt(b: Block, starts: ReadonlySet<number>): Block {
+  for (let k = 1; k < b.insns.length; k++) {
+    const pc = b.insns[k]?.pc ?? 0;
+    if (starts.has(pc))
+      return {
+        start: b.start,
+        insns: b.insns.slice(0, k),
+        end: { kind: 'fallthrough', next: pc },
+        limit: pc,
+      };
+  }
+  return b;
 }

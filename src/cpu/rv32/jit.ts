@@ -4,7 +4,9 @@
 // count has reached the threshold gets its region (jit-region.ts: the blocks around it that have
 // run at least threshold / 16 times) translated to a JavaScript function (jit-codegen.ts,
 // `new Function`) the next time control reaches it, and every block of the region becomes an
-// entry of the dispatch table, where the interpreter stops. The threshold adapts (see "Adaptive
+// entry of the dispatch table, where the interpreter stops; the function is entered at the roots
+// of its structure (jit-structure.ts), and from its other blocks the interpreter goes on to the
+// next block entry. The threshold adapts (see "Adaptive
 // threshold" below) so that short programs are translated too.
 // A new region is on probation until V8 has optimised it (see "Probation" below): until then the
 // interpreter, which is faster than V8's baseline code for a region, runs most of its code.
@@ -213,9 +215,19 @@ export class Jit implements Engine {
       const hot = this.threshold;
       const pc = h.pc | 0;
       const slot = (pc >>> 1) & mask;
+      const entry = entries[slot] as number;
+      if (tags[slot] === pc && entry < 0) {
+        // A block of a region that its function is not entered at (not a root of its structure,
+        // jit-structure.ts): interpret up to the next block entry, until control reaches a root.
+        const m = interpret(h, left, heat, hot);
+        left -= m;
+        this.stats.interpretedInsns += m;
+        if (h.brk !== 0) break;
+        continue;
+      }
       if (tags[slot] === pc) {
         const t = owners[slot] as Translated;
-        const n = t.fast ? t.fn(entries[slot] ?? 0, left) : this.probation(t, entries[slot] ?? 0, left);
+        const n = t.fast ? t.fn(entry, left) : this.probation(t, entry, left);
         if (n >= 0) {
           left -= n;
           this.stats.translatedInsns += n;
@@ -328,7 +340,11 @@ export class Jit implements Engine {
       h.stops,
     );
     if (region.blocks[0]?.insns.length === 0) return false;
-    const source = generateRegion(region, { base: h.main.base | 0, size: h.main.size, shared: h.sharedMain });
+    const { source, roots } = generateRegion(region, {
+      base: h.main.base | 0,
+      size: h.main.size,
+      shared: h.sharedMain,
+    });
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- translating guest code is the point
     const factory = new Function(...CLOSURE_PARAMS, source) as RegionFactory;
     const t: Translated = {
@@ -350,8 +366,13 @@ export class Jit implements Engine {
     };
     region.blocks.forEach((b, i) => {
       const slot = (b.start >>> 1) & mask;
+      // A live region entered here keeps the slot unless this one can be entered here too: a
+      // block that is not a root of this region would send control to the interpreter.
+      const other = this.owners[slot];
+      const taken = other !== undefined && !other.dead && this.tags[slot] === (b.start | 0);
+      if (!roots.has(i) && taken && (this.entries[slot] as number) >= 0) return;
       this.tags[slot] = b.start | 0;
-      this.entries[slot] = i;
+      this.entries[slot] = roots.has(i) ? i : -1;
       this.owners[slot] = t;
       // The interpreter leaves at a counter that reached the threshold: here, to enter this code.
       if ((heat[slot] as number) < this.threshold) heat[slot] = this.threshold;
