@@ -52,6 +52,7 @@ export const MUTATE_MODULES = {
       'src/virtio/vring-property.test.ts',
       'src/virtio/vring-suppression.test.ts',
       'src/virtio/vring-counters.test.ts',
+      'src/virtio/vring-chain-reuse.test.ts',
     ],
   },
   rpmsg: {
