@@ -1,7 +1,8 @@
 // A device that hands getAvail() the same DeviceChain every time (the rpmsg remote does, to take
 // no garbage per message) gets exactly the chain it just took: buffers of an earlier, longer chain
 // do not linger behind a shorter one, and a reused buffer entry takes every field of the new one.
-// Also the driver's own bound on buffer addresses at its last valid value.
+// Also the driver's own bound on buffer addresses at its last valid value, and a broken driver
+// refusing new buffers.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,5 +56,17 @@ describe('driver: buffer addresses', () => {
     const p = makePair<number>({ num: 8 });
     assert.equal(p.driver.addBuf([{ addr: 0n, len: 4, write: false }], 1), 0);
     assert.equal(p.driver.addBuf([{ addr: -1n, len: 4, write: false }], 2), -22);
+  });
+});
+
+describe('driver: a broken queue', () => {
+  it('refuses new buffers with EIO, with descriptors still free', () => {
+    const p = makePair<number>({ num: 8 });
+    assert.equal(p.driver.addInbuf(p.addr(0), 64, 0), 0);
+    p.driver.flush();
+    p.raw.usedIdx = (p.raw.usedIdx + 8 + 1) & 0xffff; // more used than the ring holds
+    assert.equal(p.driver.takeUsed(), undefined);
+    assert.notEqual(p.driver.broken, undefined);
+    assert.equal(p.driver.addBuf([{ addr: p.addr(1), len: 64, write: true }], 1), -5);
   });
 });
