@@ -1,13 +1,19 @@
 // A device that hands getAvail() the same DeviceChain every time (the rpmsg remote does, to take
 // no garbage per message) gets exactly the chain it just took: buffers of an earlier, longer chain
 // do not linger behind a shorter one, and a reused buffer entry takes every field of the new one.
-// Also the driver's own bound on buffer addresses at its last valid value, and a broken driver
-// refusing new buffers.
+// Also the driver's own bound on buffer addresses at its last valid value, a broken driver refusing
+// new buffers and answering enableCbDelayed, and a device giving no chain for an indirect table
+// outside its memory.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DeviceChain } from './vring-device.ts';
-import { makePair } from '../../test/support/vring-fixtures.ts';
+import {
+  VIRTIO_RING_F_EVENT_IDX,
+  VIRTIO_RING_F_INDIRECT_DESC,
+  VRING_DESC_F_INDIRECT,
+} from './vring-constants.ts';
+import { POOL_BASE, makePair } from '../../test/support/vring-fixtures.ts';
 
 describe('a DeviceChain reused across getAvail calls', () => {
   it('holds exactly the chain just taken: 3 buffers, then 1, then 2', () => {
@@ -68,5 +74,30 @@ describe('driver: a broken queue', () => {
     assert.equal(p.driver.takeUsed(), undefined);
     assert.notEqual(p.driver.broken, undefined);
     assert.equal(p.driver.addBuf([{ addr: p.addr(1), len: 64, write: true }], 1), -5);
+  });
+});
+
+describe('driver: enableCbDelayed on a broken queue', () => {
+  it('answers true (nothing to take) whatever the used index the device wrote', () => {
+    const p = makePair<number>({ num: 8, features: 1 << VIRTIO_RING_F_EVENT_IDX });
+    for (let i = 0; i < 4; i++) assert.equal(p.driver.addInbuf(p.addr(i), 64, i), 0);
+    p.driver.flush();
+    p.raw.usedIdx = (p.raw.usedIdx + 8 + 1) & 0xffff;
+    assert.equal(p.driver.takeUsed(), undefined);
+    assert.notEqual(p.driver.broken, undefined);
+    assert.equal(p.driver.enableCbDelayed(), true);
+  });
+});
+
+describe('device: an indirect table outside its memory', () => {
+  it('gives no chain, and the queue stays broken with that reason', () => {
+    const p = makePair<number>({ num: 8, features: 1 << VIRTIO_RING_F_INDIRECT_DESC });
+    // A 32-byte table whose second half lies past the end of what the device can see.
+    const addr = POOL_BASE + BigInt(p.pool.length - 16);
+    p.raw.setDesc(0, { addr, len: 32, flags: VRING_DESC_F_INDIRECT, next: 0 });
+    p.raw.pushAvailRaw(0);
+    assert.equal(p.device.getAvail(), undefined);
+    assert.match(p.device.broken?.message ?? '', /indirect table at 0x90001ff0 of 0x20 bytes is outside/);
+    assert.equal(p.device.getAvail(), undefined);
   });
 });
