@@ -7,36 +7,26 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { UART_IIR, UART_LSR, Uart16550, type UartRxSource } from './uart16550.ts';
+import { UART_IIR, UART_LSR, Uart16550 } from './uart16550.ts';
+import {
+  RBR,
+  THR,
+  DLL,
+  IER,
+  DLM,
+  IIR,
+  FCR,
+  LCR,
+  MCR,
+  LSR,
+  MSR,
+  SCR,
+  HostLine,
+} from '../../../../test/support/rv32/uart-test-line.ts';
 import { RV32_MAP } from './rv32-memory-map.ts';
-
-const RBR = 0;
-const THR = 0;
-const DLL = 0;
-const IER = 1;
-const DLM = 1;
-const IIR = 2;
-const FCR = 2;
-const LCR = 3;
-const MCR = 4;
-const LSR = 5;
-const MSR = 6;
-const SCR = 7;
 
 /** Characters at reset: QEMU assumes 9600 baud, 10 bits, until the divisor or LCR is written. */
 const RESET_CHAR_NS = Math.floor(1e9 / 9600) * 10;
-
-class HostLine implements UartRxSource {
-  pending: number[] = [];
-  asks: number[] = [];
-  take(max: number): number[] {
-    this.asks.push(max);
-    return this.pending.splice(0, max);
-  }
-  send(text: string): void {
-    for (const b of Buffer.from(text, 'latin1')) this.pending.push(b);
-  }
-}
 
 function rig(options: { rx?: boolean; txReady?: () => boolean } = {}) {
   const line = new HostLine();

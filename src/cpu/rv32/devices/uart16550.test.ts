@@ -5,31 +5,20 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { UART_IIR, UART_LSR, Uart16550, type UartRxSource } from './uart16550.ts';
-
-const RBR = 0;
-const THR = 0;
-const IER = 1;
-const IIR = 2;
-const FCR = 2;
-const LCR = 3;
-const MCR = 4;
-const LSR = 5;
-const MSR = 6;
-const SCR = 7;
-
-/** A host line holding `pending` bytes, handing them out as the UART asks. */
-class HostLine implements UartRxSource {
-  pending: number[] = [];
-  asks: number[] = [];
-  take(max: number): number[] {
-    this.asks.push(max);
-    return this.pending.splice(0, max);
-  }
-  send(text: string): void {
-    for (const ch of text) this.pending.push(ch.charCodeAt(0));
-  }
-}
+import { UART_IIR, UART_LSR, Uart16550 } from './uart16550.ts';
+import {
+  RBR,
+  THR,
+  IER,
+  IIR,
+  FCR,
+  LCR,
+  MCR,
+  LSR,
+  MSR,
+  SCR,
+  HostLine,
+} from '../../../../test/support/rv32/uart-test-line.ts';
 
 function uart() {
   const line = new HostLine();
