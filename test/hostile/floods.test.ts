@@ -59,6 +59,26 @@ describe('hostile firmware: floods', { timeout: 120_000 + 20 * ATTACK_MS }, () =
     await rig.end();
   });
 
+  it('a flood that runs vring0 dry while the host is busy goes on once the host posts buffers again (no lost wakeup)', async () => {
+    // The SDK's producers use rpmsg_trysendto and sleep in rpmsg_idle when it finds no buffer.
+    // vring0 runs with VRING_USED_F_NO_NOTIFY (the host does not kick when it recycles buffers),
+    // so that sleep must first ask for a kick, or the remote waits for a doorbell nobody rings.
+    const a = await rig.attack(SC.CHAR_FLOOD);
+    await until('the device', () => a.device() !== undefined);
+    const dev = a.device();
+    assert.ok(dev !== undefined);
+    const file = rig.soc.rpmsg
+      .ctrl(dev)
+      .ioctl(RPMSG_CREATE_EPT_IOCTL, { name: 'raw', src: 0x500, dst: 0x400 })
+      .open();
+    // Hold this thread: the remote's thread fills every buffer the host posted and goes to sleep.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+    await rig.echoing(() => until('the queue to fill', () => file.dropped > 0));
+    assert.equal(file.queued, RPMSG_CHAR_QUEUE_LIMIT + dev.rxHeldPerEndpoint);
+    file.close();
+    await rig.end();
+  });
+
   it('a console flood nobody reads: the port stops taking buffers (backpressure), nothing dropped', async () => {
     const a = await rig.attack(SC.CONSOLE_FLOOD);
     const port = await rig.soc.console.waitForPort('rproc0', 10_000);

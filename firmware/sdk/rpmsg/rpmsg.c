@@ -400,6 +400,7 @@ __attribute__((noinline)) static int try_send_gated(struct rpmsg_endpoint *ept, 
     flush_ns(rdev);
     if (ns_backlog(rdev)) {
       rdev->stats.tx_no_buffer++;
+      rdev->tx_starved = 1;
       return rdev->tx.error != 0 ? -EIO : -ENOMEM;
     }
   }
@@ -408,6 +409,7 @@ __attribute__((noinline)) static int try_send_gated(struct rpmsg_endpoint *ept, 
   if (rc < 0) return -EIO;
   if (rc == 0) {
     rdev->stats.tx_no_buffer++;
+    rdev->tx_starved = 1;
     if (!rdev->in_poll) flush_kicks(rdev); /* buffers returned unused, if any */
     return -ENOMEM;
   }
@@ -436,6 +438,7 @@ static inline __attribute__((always_inline)) int try_send(struct rpmsg_endpoint 
   if (rc <= 0) {
     if (rc < 0) return -EIO;
     rdev->stats.tx_no_buffer++;
+    rdev->tx_starved = 1;
     if (!rdev->in_poll) flush_kicks(rdev); /* buffers returned unused, if any */
     return -ENOMEM;
   }
@@ -670,7 +673,19 @@ int rpmsg_poll(struct rpmsg_device *rdev) {
 void rpmsg_idle(struct rpmsg_device *rdev) {
   uint64_t timeout = 0;
   if (rdev->state != RPMSG_READY || ns_backlog(rdev)) timeout = timer_ms(RPMSG_POLL_MS);
-  fw_wait_event(timeout);
+  if (!rdev->tx_starved || rdev->state != RPMSG_READY || !host_up(rdev)) {
+    fw_wait_event(timeout);
+    return;
+  }
+  /* A trysend found vring0 empty. The host does not kick vring0 when it recycles buffers
+   * (VRING_USED_F_NO_NOTIFY, set at the handshake): sleeping now would wait for a doorbell it
+   * was told not to ring. Ask for one, as send_wait does, and take the request back once awake. */
+  rdev->tx_starved = 0;
+  flush_kicks(rdev);
+  if (vring_dev_notify_enable(&rdev->tx)) fw_wait_event(timeout);
+  /* Only the caller's rpmsg_poll changes the session, so it is still the one armed here; a host
+   * that reset meanwhile rewrites used.flags at its next handshake. */
+  if (host_up(rdev)) vring_dev_notify_disable(&rdev->tx);
 }
 
 int rpmsg_is_ready(struct rpmsg_device *rdev) { return rdev->state == RPMSG_READY && host_up(rdev); }

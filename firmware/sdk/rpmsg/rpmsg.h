@@ -126,6 +126,7 @@ struct rpmsg_device {
   uint8_t ns;        /* VIRTIO_RPMSG_F_NS negotiated */
   uint8_t in_poll;
   uint8_t waiting_tx; /* a blocking send waits for vring0 buffers */
+  uint8_t tx_starved; /* a trysend found vring0 empty since the last rpmsg_idle */
   uint32_t gen;       /* bumped at every handshake and reset */
   uint32_t detach_seen; /* mbox_detach_count() when last looked at */
   struct vring_dev tx; /* vring0 */
@@ -162,7 +163,10 @@ int rpmsg_init_vdev(struct rpmsg_device *rdev, struct fw_rsc_vdev2 *vdev, const 
  * announcements waiting for buffers that came, a state change. Never blocks, except inside
  * endpoint callbacks that call rpmsg_send. */
 int rpmsg_poll(struct rpmsg_device *rdev);
-/* Sleep until the next event (doorbell, timer), or RPMSG_POLL_MS while waiting for the host. */
+/* Sleep until the next event (doorbell, timer), or RPMSG_POLL_MS while waiting for the host.
+ * After a trysend that found no buffer it first asks the host to kick vring0 when it posts
+ * buffers again (and returns at once if some came meanwhile), so a producer looping on
+ * rpmsg_poll / rpmsg_trysend / rpmsg_idle wakes when it can send again. */
 void rpmsg_idle(struct rpmsg_device *rdev);
 int rpmsg_is_ready(struct rpmsg_device *rdev);
 
