@@ -17,6 +17,7 @@
 // the cores' time instead of the host's.
 
 import { RprocError } from '../util/errors.ts';
+import { SpinBudget } from '../util/spin-budget.ts';
 
 /** Word offsets inside a core's block. */
 export const CORE_WORD = {
@@ -111,55 +112,6 @@ export const HOST_EVENT = { DETACHED: 1 } as const;
 
 /** Sleeping cores a waking core notifies on the host's behalf, at most. */
 const WAKE_FANOUT = 2;
-
-/**
- * How long a waiter polls before it sleeps, adapted to what polling achieves: a poll that sees the
- * event arrive costs a few loads where a sleep/wake costs a futex round trip, but a poll that
- * times out only burned the CPU — and when the threads outnumber the CPUs (a host and up to 16
- * cores, other processes) it also kept the peer that would answer from running. So: a poll that
- * catches the event restores the full budget, one that times out halves it; below min the waiter
- * just sleeps, and tries a full-budget poll again after a backoff of sleeps that doubles with every
- * failed try (up to MAX_BACKOFF). A busy machine thus settles on sleeping, an idle one on polling,
- * and each re-checks now and then (a failed try costs one budget per backoff).
- */
-export class SpinBudget {
-  /** Current budget in µs (0: sleep at once). */
-  current: number;
-  private readonly min: number;
-  private readonly max: number;
-  private backoff = 1;
-  private sleepsToProbe = 0;
-  static readonly MAX_BACKOFF = 256;
-
-  constructor(min: number, max: number) {
-    this.min = min;
-    this.max = max;
-    this.current = max;
-  }
-
-  /** Polling caught the event. */
-  hit(): void {
-    this.current = this.max;
-    this.backoff = 1;
-  }
-
-  /** Polling timed out (the waiter sleeps now). */
-  miss(): void {
-    const half = this.current / 2;
-    if (half >= this.min) {
-      this.current = half;
-      return;
-    }
-    this.current = 0;
-    this.sleepsToProbe = this.backoff;
-    this.backoff = Math.min(SpinBudget.MAX_BACKOFF, this.backoff * 2);
-  }
-
-  /** The waiter slept without polling: count towards the next try. */
-  slept(): void {
-    if (this.current === 0 && --this.sleepsToProbe <= 0) this.current = this.max;
-  }
-}
 
 /** A core's WFI polling budget, µs: up to one host reply's worth of time. */
 const CORE_SPIN_MIN_US = 4;

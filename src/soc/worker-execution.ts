@@ -7,7 +7,8 @@
 
 import { RprocError } from '../util/errors.ts';
 import { availableParallelism } from 'node:os';
-import { CORE_SPIN_MAX_US, CORE_WORD, CoreBlock, SpinBudget } from './core-block.ts';
+import { CORE_SPIN_MAX_US, CORE_WORD, CoreBlock } from './core-block.ts';
+import { SpinBudget } from '../util/spin-budget.ts';
 import type { CoreExecution, CoreSink } from './core-execution.ts';
 import type { CoreSpec } from './board.ts';
 import type { CoreKindDefinition } from './core-kind.ts';
