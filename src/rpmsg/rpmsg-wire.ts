@@ -36,38 +36,44 @@ export interface RpmsgHdr {
   readonly flags: number;
 }
 
-const dvCache = new WeakMap<ArrayBufferLike, DataView>();
-
-/** A DataView over the whole backing buffer, cached: headers are read on the hot path. */
-function dataView(buf: Uint8Array): DataView {
-  let dv = dvCache.get(buf.buffer);
-  if (dv === undefined) {
-    dv = new DataView(buf.buffer);
-    dvCache.set(buf.buffer, dv);
-  }
-  return dv;
+/** Little-endian u32 at `o` of `b` (caller guarantees 4 bytes there). */
+function u32le(b: Uint8Array, o: number): number {
+  return ((b[o] ?? 0) | ((b[o + 1] ?? 0) << 8) | ((b[o + 2] ?? 0) << 16) | ((b[o + 3] ?? 0) << 24)) >>> 0;
 }
+
+function u16le(b: Uint8Array, o: number): number {
+  return (b[o] ?? 0) | ((b[o + 1] ?? 0) << 8);
+}
+
+function putU32le(b: Uint8Array, o: number, v: number): void {
+  // Uint8Array stores keep the low 8 bits.
+  b[o] = v;
+  b[o + 1] = v >>> 8;
+  b[o + 2] = v >>> 16;
+  b[o + 3] = v >>> 24;
+}
+
+// Headers are read and written on every message: byte by byte on the message's own view, which
+// needs neither a DataView nor a lookup of one (the optimiser keeps these as plain loads/stores).
 
 /** Write a header into the first 16 bytes of `buf` (caller guarantees buf.length ≥ 16). */
 export function writeRpmsgHdr(buf: Uint8Array, src: number, dst: number, len: number): void {
-  const dv = dataView(buf);
-  const o = buf.byteOffset;
-  dv.setUint32(o + RPMSG_HDR.src, src, true);
-  dv.setUint32(o + RPMSG_HDR.dst, dst, true);
-  dv.setUint32(o + RPMSG_HDR.reserved, 0, true);
-  dv.setUint16(o + RPMSG_HDR.len, len, true);
-  dv.setUint16(o + RPMSG_HDR.flags, 0, true);
+  putU32le(buf, RPMSG_HDR.src, src);
+  putU32le(buf, RPMSG_HDR.dst, dst);
+  putU32le(buf, RPMSG_HDR.reserved, 0);
+  buf[RPMSG_HDR.len] = len;
+  buf[RPMSG_HDR.len + 1] = len >>> 8;
+  buf[RPMSG_HDR.flags] = 0;
+  buf[RPMSG_HDR.flags + 1] = 0;
 }
 
 /** Read a header from the first 16 bytes of `buf` (caller guarantees buf.length ≥ 16). */
 export function readRpmsgHdr(buf: Uint8Array): RpmsgHdr {
-  const dv = dataView(buf);
-  const o = buf.byteOffset;
   return {
-    src: dv.getUint32(o + RPMSG_HDR.src, true),
-    dst: dv.getUint32(o + RPMSG_HDR.dst, true),
-    len: dv.getUint16(o + RPMSG_HDR.len, true),
-    flags: dv.getUint16(o + RPMSG_HDR.flags, true),
+    src: u32le(buf, RPMSG_HDR.src),
+    dst: u32le(buf, RPMSG_HDR.dst),
+    len: u16le(buf, RPMSG_HDR.len),
+    flags: u16le(buf, RPMSG_HDR.flags),
   };
 }
 
