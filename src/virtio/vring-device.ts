@@ -69,6 +69,11 @@ export interface VirtqueueDeviceStats {
 }
 
 const EINVAL = -ERRNO.EINVAL;
+
+/** A descriptor's 64-bit address from its two little-endian words. */
+function u64(lo: number, hi: number): bigint {
+  return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
+}
 const CHAIN_MAX_BYTES = 0xffff_ffff;
 
 /**
@@ -120,6 +125,19 @@ export class VirtqueueDevice {
   private readonly visitedIndirect: Uint32Array;
   private epoch = 0;
   private numInFlight = 0;
+  /**
+   * The last resolution of each ring descriptor (address words, length, view, bigint address): a
+   * driver that posts the same buffer again — Linux's rpmsg pools always do — gets the view found
+   * before, without a bigint or a call to the translator. Only the driver-written words are
+   * compared, so a descriptor pointed elsewhere is resolved afresh; the translator's answer for one
+   * range is assumed fixed for the life of the queue (the memory map does not change while a device
+   * is up).
+   */
+  private readonly descLo: Uint32Array;
+  private readonly descHi: Uint32Array;
+  private readonly descLen: Uint32Array;
+  private readonly descView: (Uint8Array | undefined)[];
+  private readonly descAddr: bigint[];
 
   private lastAvail: number;
   private availIdxSeen: number;
@@ -163,6 +181,11 @@ export class VirtqueueDevice {
     this.writableOf = new Float64Array(m.num);
     this.visited = new Uint32Array(m.num);
     this.visitedIndirect = new Uint32Array(m.num);
+    this.descLo = new Uint32Array(m.num);
+    this.descHi = new Uint32Array(m.num);
+    this.descLen = new Uint32Array(m.num);
+    this.descView = new Array<Uint8Array | undefined>(m.num).fill(undefined);
+    this.descAddr = new Array<bigint>(m.num).fill(0n);
     const start = (options.startIdx ?? 0) & 0xffff;
     this.lastAvail = start;
     this.availIdxSeen = start;
@@ -218,7 +241,7 @@ export class VirtqueueDevice {
   /**
    * The next available chain, validated and resolved, or undefined (none pending, or a violation:
    * see `error`). Pass a chain from an earlier call as `out` to reuse it and its buffer objects
-   * (no allocation but the views the translator makes and the bigint address); after a violation
+   * (no allocation once each descriptor has been resolved: see descView); after a violation
    * its contents are unspecified.
    */
   getAvail(out?: DeviceChain): DeviceChain | undefined {
@@ -259,16 +282,17 @@ export class VirtqueueDevice {
       // Descriptor fields are driver-written and may change under us: each is read once into a
       // local and checked before use (next < num, flags, len > 0, [addr, addr+len) translatable).
       const w = d << 2;
+      const lo = this.u32[w] ?? 0;
+      const hi = this.u32[w + 1] ?? 0;
       const len = this.u32[w + 2] ?? 0;
       const flagsNext = this.u32[w + 3] ?? 0;
       const flags = flagsNext & 0xffff;
       const next = flagsNext >>> 16;
-      const addr = this.dv.getBigUint64(d << 4, true);
       if ((flags & VRING_DESC_F_INDIRECT) !== 0) {
-        if (!this.walkIndirect(chain, head, d, addr, len, flags, epoch)) return undefined;
+        if (!this.walkIndirect(chain, head, d, u64(lo, hi), len, flags, epoch)) return undefined;
         break; // an indirect descriptor ends the chain (it may not carry NEXT)
       }
-      if (!this.addBuffer(chain, head, d, -1, addr, len, (flags & VRING_DESC_F_WRITE) !== 0))
+      if (!this.addDescBuffer(chain, head, d, lo, hi, len, (flags & VRING_DESC_F_WRITE) !== 0))
         return undefined;
       if ((flags & VRING_DESC_F_NEXT) === 0) break;
       if (next >= this.num) {
@@ -310,7 +334,34 @@ export class VirtqueueDevice {
     return this.epoch;
   }
 
-  /** Check one buffer and append it to the chain; false (error recorded) on a violation. */
+  /** addBuffer for ring descriptor d (address words lo, hi), through its last resolution if unchanged. */
+  private addDescBuffer(
+    chain: DeviceChain,
+    head: number,
+    d: number,
+    lo: number,
+    hi: number,
+    len: number,
+    write: boolean,
+  ): boolean {
+    const known = this.descView[d];
+    if (known !== undefined && this.descLo[d] === lo && this.descHi[d] === hi && this.descLen[d] === len) {
+      return this.addBuffer(chain, head, d, -1, this.descAddr[d] ?? 0n, len, write, known);
+    }
+    const addr = u64(lo, hi);
+    if (!this.addBuffer(chain, head, d, -1, addr, len, write)) return false;
+    this.descLo[d] = lo;
+    this.descHi[d] = hi;
+    this.descLen[d] = len;
+    this.descView[d] = chain.buffers[this.walkCount - 1]?.view;
+    this.descAddr[d] = addr;
+    return true;
+  }
+
+  /**
+   * Check one buffer and append it to the chain; false (error recorded) on a violation. `resolved`:
+   * the view an earlier walk found for the same descriptor words (the translator is not asked).
+   */
   private addBuffer(
     chain: DeviceChain,
     head: number,
@@ -319,6 +370,7 @@ export class VirtqueueDevice {
     addr: bigint,
     len: number,
     write: boolean,
+    resolved?: Uint8Array,
   ): boolean {
     if (len === 0) {
       this.fail(`${where(head, d, entry)} has length 0`);
@@ -328,7 +380,7 @@ export class VirtqueueDevice {
       this.fail(`${where(head, d, entry)} is device-readable but follows a device-writable buffer`);
       return false;
     }
-    const view = this.translate(addr, len);
+    const view = resolved ?? this.translate(addr, len);
     if (view?.length !== len) {
       this.fail(
         `${where(head, d, entry)}: buffer at ${hex(addr)} of ${hex(len)} bytes is outside the memory the device can see`,
