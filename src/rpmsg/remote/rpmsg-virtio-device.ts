@@ -443,7 +443,11 @@ export class RpmsgVirtioDevice {
     }
     // Header fields are host-written: read once into locals. len is checked against the readable
     // bytes before it sizes anything; dst is only a map key; src is passed on as a number.
-    const hdr = readRpmsgHdr(this.gather(chain, RPMSG_HDR_SIZE));
+    // With Linux's single-descriptor buffers the first buffer holds the whole message: read it in
+    // place (a view of it, no copy and no new view per message).
+    const first = chain.buffers[0]?.view;
+    const whole = first !== undefined && first.length >= RPMSG_HDR_SIZE ? first : undefined;
+    const hdr = readRpmsgHdr(whole ?? this.gather(chain, RPMSG_HDR_SIZE));
     if (hdr.len > chain.readable - RPMSG_HDR_SIZE) {
       this.malformed(
         `RX buffer ${hex(head)} claims ${hex(hdr.len)} payload bytes but holds ${hex(chain.readable - RPMSG_HDR_SIZE)}`,
@@ -453,7 +457,11 @@ export class RpmsgVirtioDevice {
     }
     // The payload is handed over as it lies in host memory: its bytes are the application's data,
     // never interpreted here (except NS messages, decoded below with their own checks).
-    const payload = this.gather(chain, RPMSG_HDR_SIZE + hdr.len).subarray(RPMSG_HDR_SIZE);
+    const end = RPMSG_HDR_SIZE + hdr.len;
+    const payload =
+      whole !== undefined && whole.length >= end
+        ? whole.subarray(RPMSG_HDR_SIZE, end)
+        : this.gather(chain, end).subarray(RPMSG_HDR_SIZE);
     if (hdr.dst === RPMSG_NS_ADDR && s.ns) {
       this.handleNs(payload, hdr.src);
       this.returnRx(s, head);
