@@ -80,8 +80,9 @@ describe('device queue: resolving descriptors', () => {
       r.cycle(1);
       r.raw.setDesc(1, c.change);
       const view = r.cycle(1);
-      assert.equal(view?.[0], c.first);
-      assert.equal(view?.length, c.len);
+      assert.ok(view !== undefined);
+      assert.equal(view[0], c.first);
+      assert.equal(view.length, c.len);
     });
   }
 
