@@ -124,7 +124,11 @@ export class VirtualSoc extends TypedEmitter<SocEvents> {
     this.board = boardFromFdt(options.board ?? defaultBoard());
     this.memory = PhysMemory.create(this.board.ram, this.board.cores.length * CORE_BLOCK_WORDS);
     this.firmwareStore = options.firmwareStore ?? defaultFirmwareStore(options.firmwareDirs);
-    this.rpmsg = new RpmsgHost(options.rpmsg);
+    // Under the deterministic scheduler the cores run on this thread: a send polling for a TX
+    // buffer would wait for a remote that cannot run meanwhile.
+    this.rpmsg = new RpmsgHost(
+      options.scheduler === undefined ? options.rpmsg : { txPollMaxUs: 0, ...options.rpmsg },
+    );
     this.rpmsg.registerDriver(this.tty);
     const drivers = new VirtioDriverRegistry();
     drivers.register(this.rpmsg.virtioDriver);

@@ -102,7 +102,8 @@ export class Loopback<C extends RemoteCore> {
     const fw = rpmsgFirmware(options.firmware);
     this.tableDa = fw.tableDa;
     this.tableSize = fw.tableSize;
-    this.host = new RpmsgHost(options.host);
+    // The remote runs on this thread: a send polling for a TX buffer could only wait for nothing.
+    this.host = new RpmsgHost({ txPollMaxUs: 0, ...options.host });
     this.host.on('error', (e) => this.hostErrors.push(e.reason));
     const drivers = new VirtioDriverRegistry();
     drivers.register(options.wrapDriver?.(this.host.virtioDriver) ?? this.host.virtioDriver);

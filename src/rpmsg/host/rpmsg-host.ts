@@ -60,6 +60,14 @@ export interface RpmsgHostOptions {
    * announcing in a loop waits for buffers (ns-pacer.ts). Default 5000; Linux has no limit.
    */
   readonly nsRefusedPerSecond?: number;
+  /**
+   * How long a blocking send that found no TX buffer watches the used ring for one coming back
+   * before it sleeps on the TX-complete interrupt, in µs: at most this, adapted to what watching
+   * achieves (halved when nothing came, then skipped for a backoff of sleeps). It pays when the
+   * remote runs on another thread, the SoC's default; 0 never polls (a remote sharing the host's
+   * thread, as under the deterministic scheduler, cannot answer while the host polls). Default 50.
+   */
+  readonly txPollMaxUs?: number;
 }
 
 /**
@@ -107,8 +115,10 @@ export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
       ['maxChannelsPerDevice', options.maxChannelsPerDevice],
       ['rxHeldPerEndpoint', options.rxHeldPerEndpoint],
       ['nsRefusedPerSecond', options.nsRefusedPerSecond],
+      ['txPollMaxUs', options.txPollMaxUs],
     ] as const) {
-      if (v !== undefined && (!Number.isSafeInteger(v) || v < (name === 'rxHeldPerEndpoint' ? 0 : 1))) {
+      const least = name === 'rxHeldPerEndpoint' || name === 'txPollMaxUs' ? 0 : 1;
+      if (v !== undefined && (!Number.isSafeInteger(v) || v < least)) {
         throw new RprocError('EINVAL', 'rpmsg-host', `${name} ${String(v)} is not a count`);
       }
     }
@@ -118,6 +128,7 @@ export class RpmsgHost extends TypedEmitter<RpmsgHostEvents> {
       ...(options.maxChannelsPerDevice === undefined ? {} : { maxChannels: options.maxChannelsPerDevice }),
       ...(options.rxHeldPerEndpoint === undefined ? {} : { rxHeldPerEndpoint: options.rxHeldPerEndpoint }),
       ...(options.nsRefusedPerSecond === undefined ? {} : { nsRefusedPerSecond: options.nsRefusedPerSecond }),
+      ...(options.txPollMaxUs === undefined ? {} : { txPollMaxUs: options.txPollMaxUs }),
     };
     this.virtioDriver = {
       name: 'virtio_rpmsg_bus',

@@ -31,9 +31,17 @@ import {
 } from './rpmsg-endpoint.ts';
 import type { RpmsgTap } from './rpmsg-tap.ts';
 import { NsPacer, RPMSG_DEFAULT_NS_REFUSED_PER_SEC } from './ns-pacer.ts';
+import { SpinBudget } from '../../util/spin-budget.ts';
 
 /** Messages one RX interrupt handles before the rest wait for the next turn (Linux NAPI's weight). */
 const RX_BUDGET = 64;
+
+/**
+ * How long a blocking send watches the TX queue's used ring before it sleeps on the TX-complete
+ * interrupt, µs at most (adapted by SpinBudget, never below the minimum); see RpmsgHostOptions.
+ */
+export const RPMSG_DEFAULT_TX_POLL_MAX_US = 50;
+const TX_POLL_MIN_US = 4;
 
 /** Channels one device may have (name-service announcements beyond are refused); see RpmsgHostOptions. */
 export const RPMSG_DEFAULT_MAX_CHANNELS = 1024;
@@ -53,6 +61,8 @@ export interface RpmsgBufferConfig {
    * RPMSG_DEFAULT_NS_REFUSED_PER_SEC.
    */
   readonly nsRefusedPerSecond?: number;
+  /** A blocking send's poll of the used ring before it sleeps, µs (0: never); default RPMSG_DEFAULT_TX_POLL_MAX_US. */
+  readonly txPollMaxUs?: number;
 }
 
 export interface RpmsgDeviceStats {
@@ -74,6 +84,10 @@ export interface RpmsgDeviceStats {
   rxDropped: number;
   txKicks: number;
   rxKicks: number;
+  /** Blocking sends that found no TX buffer and saw one come back while polling the used ring. */
+  txPollHits: number;
+  /** Blocking sends that found no TX buffer and slept on the TX-complete interrupt. */
+  txSleeps: number;
 }
 
 /** What the device reports to the host-wide registry. */
@@ -105,6 +119,8 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
     rxDropped: 0,
     txKicks: 0,
     rxKicks: 0,
+    txPollHits: 0,
+    txSleeps: 0,
   };
   readonly mtu: number;
   /** Traffic observer (tracing, fault injection); set through RpmsgHost.tap. */
@@ -145,6 +161,8 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
   private rxPassDueFlag = false;
   private removedFlag = false;
   private brokenError: RprocError | undefined;
+  /** How long a blocked sender polls the used ring before it sleeps (undefined: it never polls). */
+  private readonly txPoll: SpinBudget | undefined;
 
   constructor(vdev: VirtioDevice, config: RpmsgBufferConfig, events: RpmsgDeviceEvents) {
     this.vdev = vdev;
@@ -167,6 +185,8 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
     this.maxChannels = config.maxChannels ?? RPMSG_DEFAULT_MAX_CHANNELS;
     this.rxHeldPerEndpoint = Math.min(rxNum, config.rxHeldPerEndpoint ?? Math.max(1, rxNum >> 2));
     this.nsPacer = new NsPacer(config.nsRefusedPerSecond ?? RPMSG_DEFAULT_NS_REFUSED_PER_SEC);
+    const pollMax = config.txPollMaxUs ?? RPMSG_DEFAULT_TX_POLL_MAX_US;
+    this.txPoll = pollMax > 0 ? new SpinBudget(Math.min(TX_POLL_MIN_US, pollMax), pollMax) : undefined;
     const total = rxNum * config.rxBufSize + txNum * config.txBufSize;
     this.dma = vdev.allocDma(total);
     for (let i = 0; i < rxNum; i++) {
@@ -510,8 +530,47 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
           broken: this.brokenError,
         });
       }
+      // The first try may have found the TX queue broken (a used entry that fails validation):
+      // the next one says so (EIO) instead of waiting for buffers that cannot come.
+      if (this.brokenError !== undefined) continue;
+      if (this.pollTxReturn(deadline)) {
+        this.stats.txPollHits++;
+        continue;
+      }
+      this.stats.txSleeps++;
       await this.waitTxBuffer(ticket, deadline, timeoutMs);
     }
+  }
+
+  /**
+   * Watch the TX queue's used ring for a while before sleeping on its interrupt: a remote on
+   * another thread that is draining the ring returns buffers every few dozen messages, and seeing
+   * them here costs a few loads where the interrupt costs both threads a futex round trip (the
+   * remote's notify and this thread's wake-up through the event loop) — a streaming sender that
+   * sleeps at every empty pool leaves both sides taking turns instead of working at once. True when
+   * a buffer came back. Only the first waiter polls (later ones queue behind it, in order), and the
+   * budget adapts (SpinBudget): a remote that does not answer in time, say one that shares this
+   * thread, soon makes it sleep at once.
+   */
+  private pollTxReturn(deadline: number): boolean {
+    const poll = this.txPoll;
+    if (poll === undefined || this.txWaiters.length > 0) return false;
+    if (poll.current === 0) {
+      poll.slept();
+      return false;
+    }
+    const now = performance.now();
+    // A send out of time (timeoutMs 0) only tries: its failure says nothing about the remote.
+    if (deadline <= now) return false;
+    const end = Math.min(deadline, now + poll.current / 1000);
+    do {
+      if (this.svq.moreUsed()) {
+        poll.hit();
+        return true;
+      }
+    } while (performance.now() < end);
+    poll.miss();
+    return false;
   }
 
   getTxBuffer(): TxBuffer | undefined {
