@@ -40,7 +40,7 @@ const RX_BUDGET = 64;
  * How long a blocking send watches the TX queue's used ring before it sleeps on the TX-complete
  * interrupt, µs at most (adapted by SpinBudget, never below the minimum); see RpmsgHostOptions.
  */
-export const RPMSG_DEFAULT_TX_POLL_MAX_US = 50;
+const RPMSG_DEFAULT_TX_POLL_MAX_US = 50;
 const TX_POLL_MIN_US = 4;
 
 /** Channels one device may have (name-service announcements beyond are refused); see RpmsgHostOptions. */
