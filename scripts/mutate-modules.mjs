@@ -53,6 +53,7 @@ export const MUTATE_MODULES = {
       'src/virtio/vring-suppression.test.ts',
       'src/virtio/vring-counters.test.ts',
       'src/virtio/vring-chain-reuse.test.ts',
+      'src/virtio/vring-desc-resolve.test.ts',
     ],
   },
   rpmsg: {
@@ -67,6 +68,7 @@ export const MUTATE_MODULES = {
       'src/rpmsg/host/rpmsg-bus-accounting.test.ts',
       'src/rpmsg/host/rpmsg-bus-buffers.test.ts',
       'src/rpmsg/rpmsg-wire.test.ts',
+      'src/rpmsg/host/rpmsg-tx-poll.test.ts',
     ],
   },
   'remoteproc-virtio': {
