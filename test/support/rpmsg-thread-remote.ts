@@ -1,5 +1,5 @@
 // Worker body of the thread loopback: a remote core running the rpmsg device-role library over the
-// shared RAM and DMA pool, with echo services. It services the device until idle, then sleeps on
+// shared RAM and DMA pool, with echo services (and sinks, which only count). It services the device until idle, then sleeps on
 // the host → core doorbell word (Atomics.wait with a short timeout), and rings the host by setting
 // the notify id's bit and bumping the core → host sequence. Test-only.
 
@@ -36,10 +36,15 @@ const device = new RpmsgVirtioDevice({
 for (const name of data.services) {
   device.createEndpoint({
     name,
-    cb: (payload, src, ept) => {
-      echoed++;
-      ept.sendTo(src, payload).catch((e: unknown) => errors.push(`echo: ${String(e)}`));
-    },
+    // A service named rpmsg-sink* only counts what comes (one-way streams); the others echo.
+    cb: name.startsWith('rpmsg-sink')
+      ? () => {
+          echoed++;
+        }
+      : (payload, src, ept) => {
+          echoed++;
+          ept.sendTo(src, payload).catch((e: unknown) => errors.push(`echo: ${String(e)}`));
+        },
   });
 }
 

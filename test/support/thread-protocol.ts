@@ -13,7 +13,7 @@ export interface ThreadRemoteData {
   readonly bells: SharedArrayBuffer;
   readonly tableDa: number;
   readonly tableSize: number;
-  /** Echo services to announce. */
+  /** Services to announce: echoes, or sinks (named rpmsg-sink*) that only count. */
   readonly services: readonly string[];
 }
 

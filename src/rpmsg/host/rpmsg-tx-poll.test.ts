@@ -7,10 +7,67 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isRprocError } from '../../util/errors.ts';
 import { createLoopback } from '../../testing/loopback.ts';
+import { ThreadLoopback } from '../../../test/support/thread-loopback.ts';
 import { hostileCore } from '../../testing/hostile-remote.ts';
 import { RpmsgHost } from './rpmsg-host.ts';
 
 describe('rpmsg host: a blocking send that runs out of TX buffers', () => {
+  it('polls the used ring before it sleeps: a remote thread draining the ring hands buffers back meanwhile', async () => {
+    const lb = new ThreadLoopback({
+      firmware: { num: 16 },
+      services: ['rpmsg-sink'],
+      // Long enough to see the core thread wake up and drain even when it is slow to (a loaded CI).
+      host: { txPollMaxUs: 5000 },
+    });
+    try {
+      await lb.rproc.boot();
+      const ch = await lb.host.waitForChannel('rpmsg-sink', { rproc: lb.rproc, timeoutMs: 10_000 });
+      const ept = ch.open();
+      const payload = new Uint8Array(100).fill(7);
+      for (let i = 0; i < 5000; i++) await ept.send(payload, { timeoutMs: 10_000 });
+      const dev = lb.host.devicesOf(lb.rproc)[0];
+      assert.ok(dev !== undefined);
+      assert.ok(
+        dev.stats.txPollHits > 0,
+        `polls that found a buffer: ${dev.stats.txPollHits} (sleeps ${dev.stats.txSleeps})`,
+      );
+    } finally {
+      await lb.close();
+    }
+    // The core stops with at most one ring's worth (16) still on its way.
+    const counted = lb.results[0];
+    assert.ok(counted !== undefined);
+    assert.deepEqual(counted.errors, []);
+    assert.ok(counted.echoed > 5000 - 16 && counted.echoed <= 5000, `the sink counted ${counted.echoed}`);
+  });
+
+  it('a remote that returns nothing: the poll gives up and the send still ends at its timeout (ETIMEDOUT)', async () => {
+    // The remote shares this thread: nothing can come back while the host polls, so each poll runs
+    // its whole budget (2 ms here) and fails; the send must still sleep, and time out.
+    const lb = await createLoopback({
+      core: hostileCore(),
+      firmware: { num: 8 },
+      host: { txPollMaxUs: 2000 },
+    });
+    const r = lb.c;
+    r.autoReturn = false;
+    r.announce('svc', 0x400);
+    await lb.idle();
+    const ept = lb.host.channels[0]?.open();
+    assert.ok(ept !== undefined);
+    while (ept.trySend(new Uint8Array(1)) === 0);
+    for (let k = 0; k < 3; k++) {
+      await assert.rejects(ept.send(new Uint8Array(1), { timeoutMs: 30 }), (e) =>
+        isRprocError(e, 'ETIMEDOUT'),
+      );
+    }
+    const dev = lb.device;
+    assert.ok(dev !== undefined);
+    assert.equal(dev.stats.txPollHits, 0);
+    assert.equal(dev.stats.txSleeps, 3);
+    await lb.close();
+  });
+
   for (const bad of [-1, 1.5, Number.NaN]) {
     it(`refuses txPollMaxUs ${bad} with EINVAL naming it`, () => {
       assert.throws(
