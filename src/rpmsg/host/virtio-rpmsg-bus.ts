@@ -161,8 +161,8 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
   private rxPassDueFlag = false;
   private removedFlag = false;
   private brokenError: RprocError | undefined;
-  /** How long a blocked sender polls the used ring before it sleeps (undefined: it never polls). */
-  private readonly txPoll: SpinBudget | undefined;
+  /** How long a blocked sender polls the used ring before it sleeps (a budget of 0 µs never polls). */
+  private readonly txPoll: SpinBudget;
 
   constructor(vdev: VirtioDevice, config: RpmsgBufferConfig, events: RpmsgDeviceEvents) {
     this.vdev = vdev;
@@ -186,7 +186,7 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
     this.rxHeldPerEndpoint = Math.min(rxNum, config.rxHeldPerEndpoint ?? Math.max(1, rxNum >> 2));
     this.nsPacer = new NsPacer(config.nsRefusedPerSecond ?? RPMSG_DEFAULT_NS_REFUSED_PER_SEC);
     const pollMax = config.txPollMaxUs ?? RPMSG_DEFAULT_TX_POLL_MAX_US;
-    this.txPoll = pollMax > 0 ? new SpinBudget(Math.min(TX_POLL_MIN_US, pollMax), pollMax) : undefined;
+    this.txPoll = new SpinBudget(Math.min(TX_POLL_MIN_US, pollMax), pollMax);
     const total = rxNum * config.rxBufSize + txNum * config.txBufSize;
     this.dma = vdev.allocDma(total);
     for (let i = 0; i < rxNum; i++) {
@@ -554,7 +554,7 @@ export class VirtioRpmsgBus implements EndpointTransport, ChannelOwner {
    */
   private pollTxReturn(deadline: number): boolean {
     const poll = this.txPoll;
-    if (poll === undefined || this.txWaiters.length > 0) return false;
+    if (this.txWaiters.length > 0) return false;
     if (poll.current === 0) {
       poll.slept();
       return false;
