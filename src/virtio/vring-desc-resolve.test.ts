@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { VirtqueueDevice, type DeviceChain } from './vring-device.ts';
-import { VRING_DESC_F_WRITE } from './vring-constants.ts';
+import { VRING_DESC_F_NEXT, VRING_DESC_F_WRITE } from './vring-constants.ts';
 import { RawVring } from './vring-raw.ts';
 import { BUF_SIZE, POOL_BASE, makeRingMemory, poolTranslator } from '../../test/support/vring-fixtures.ts';
 
@@ -41,7 +41,7 @@ function rig() {
     device.publishUsed();
     return got.buffers[0]?.view;
   };
-  return { raw, pool, asked, device, cycle };
+  return { raw, pool, asked, device, cycle, last: chain };
 }
 
 /** Buffer i of the pool, marked with its index so that a view shows which buffer it is. */
@@ -51,11 +51,32 @@ function mark(pool: Uint8Array, i: number): bigint {
 }
 
 describe('device queue: resolving descriptors', () => {
-  it('asks the translator once for a buffer posted again unchanged, and gives the same bytes', () => {
+  it('asks the translator once for a buffer posted again unchanged, and gives the same bytes and address', () => {
+    const r = rig();
+    const addr = mark(r.pool, 2);
+    r.raw.setDesc(1, { addr, len: 64, flags: 0, next: 0 });
+    for (let k = 0; k < 5; k++) {
+      assert.equal(r.cycle(1)?.[0], 0xa2, `pass ${k}`);
+      assert.equal(r.last.buffers[0]?.addr, addr, `pass ${k}: the chain names the buffer's address`);
+    }
+    assert.deepEqual(r.asked, [[addr, 64]]);
+  });
+
+  it('a descriptor resolved before is still checked: readable after writable names it as a ring descriptor', () => {
     const r = rig();
     r.raw.setDesc(1, { addr: mark(r.pool, 2), len: 64, flags: 0, next: 0 });
-    for (let k = 0; k < 5; k++) assert.equal(r.cycle(1)?.[0], 0xa2, `pass ${k}`);
-    assert.deepEqual(r.asked, [[POOL_BASE + BigInt(2 * BUF_SIZE), 64]]);
+    r.cycle(1);
+    r.raw.setDesc(0, {
+      addr: mark(r.pool, 3),
+      len: 64,
+      flags: VRING_DESC_F_WRITE | VRING_DESC_F_NEXT,
+      next: 1,
+    });
+    assert.equal(r.cycle(0), undefined);
+    assert.match(
+      r.device.broken?.message ?? '',
+      /: descriptor 0x1 of chain 0x0 is device-readable but follows a device-writable buffer$/,
+    );
   });
 
   for (const c of [
