@@ -21,6 +21,19 @@ describe('hostile firmware: floods', { timeout: 120_000 + 20 * ATTACK_MS }, () =
     await rig.close();
   });
 
+  /** The /dev/rpmsgN flood: the hostile core floods 0x500, where a file nobody reads is open. */
+  async function charFlood() {
+    const a = await rig.attack(SC.CHAR_FLOOD);
+    await until('the device', () => a.device() !== undefined);
+    const dev = a.device();
+    assert.ok(dev !== undefined);
+    const file = rig.soc.rpmsg
+      .ctrl(dev)
+      .ioctl(RPMSG_CREATE_EPT_IOCTL, { name: 'raw', src: 0x500, dst: 0x400 })
+      .open();
+    return { a, dev, file };
+  }
+
   it('a tty flood nobody reads: 16 KiB buffered, a quarter of the RX buffers held, the rest dropped and counted', async () => {
     const a = await rig.attack(SC.TTY_FLOOD);
     const port = await rig.soc.tty.waitForPort(10_000);
@@ -40,14 +53,7 @@ describe('hostile firmware: floods', { timeout: 120_000 + 20 * ATTACK_MS }, () =
   });
 
   it('a /dev/rpmsgN flood nobody reads: 1024 messages copied, RX buffers held, the rest dropped and counted', async () => {
-    const a = await rig.attack(SC.CHAR_FLOOD);
-    await until('the device', () => a.device() !== undefined);
-    const dev = a.device();
-    assert.ok(dev !== undefined);
-    const file = rig.soc.rpmsg
-      .ctrl(dev)
-      .ioctl(RPMSG_CREATE_EPT_IOCTL, { name: 'raw', src: 0x500, dst: 0x400 })
-      .open();
+    const { a, dev, file } = await charFlood();
     await rig.echoing(async () => {
       await until('the queue to fill', () => file.dropped > 0);
       await sleep(ATTACK_MS);
@@ -63,14 +69,7 @@ describe('hostile firmware: floods', { timeout: 120_000 + 20 * ATTACK_MS }, () =
     // The SDK's producers use rpmsg_trysendto and sleep in rpmsg_idle when it finds no buffer.
     // vring0 runs with VRING_USED_F_NO_NOTIFY (the host does not kick when it recycles buffers),
     // so that sleep must first ask for a kick, or the remote waits for a doorbell nobody rings.
-    const a = await rig.attack(SC.CHAR_FLOOD);
-    await until('the device', () => a.device() !== undefined);
-    const dev = a.device();
-    assert.ok(dev !== undefined);
-    const file = rig.soc.rpmsg
-      .ctrl(dev)
-      .ioctl(RPMSG_CREATE_EPT_IOCTL, { name: 'raw', src: 0x500, dst: 0x400 })
-      .open();
+    const { dev, file } = await charFlood();
     // Hold this thread: the remote's thread fills every buffer the host posted and goes to sleep.
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
     await rig.echoing(() => until('the queue to fill', () => file.dropped > 0));
