@@ -240,3 +240,52 @@ export function scaleRecords(
     ),
   ];
 }
+
+/** The js 'sink' firmware on a 1-core board, booted, its channel open. */
+export interface Sink {
+  readonly soc: VirtualSoc;
+  /** Messages per second of `n` one-way sends of `payload`, until the remote reports them all. */
+  oneWay(payload: Uint8Array, n: number): Promise<number>;
+}
+
+export async function bootSink(): Promise<Sink> {
+  const soc = await makeSoc(1, 'sink');
+  const core = soc.cores[0];
+  if (core === undefined) throw new Error('no core');
+  await core.rproc.boot();
+  const ch = await soc.rpmsg.waitForChannel('rpmsg-sink', { rproc: core.rproc });
+  let waiting: ((text: string) => void) | undefined;
+  const ept = ch.open((data) => {
+    const w = waiting;
+    waiting = undefined;
+    w?.(new TextDecoder().decode(data));
+  });
+  const enc = new TextEncoder();
+  return {
+    soc,
+    async oneWay(payload, n) {
+      await ept.send(enc.encode('reset'));
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) {
+        const rc = ept.trySend(payload);
+        if (rc === -ERRNO.ENOMEM) await ept.send(payload);
+        else if (rc !== 0) throw new Error(`sink send failed (${rc})`);
+      }
+      const reply = new Promise<string>((resolve) => (waiting = resolve));
+      await ept.send(enc.encode('report'));
+      const report = JSON.parse(await reply) as { messages: number; bytes: number };
+      const secs = (performance.now() - t0) / 1000;
+      if (report.messages !== n || report.bytes !== n * payload.length) {
+        throw new Error(`sink counted ${report.messages} messages / ${report.bytes} bytes, sent ${n}`);
+      }
+      return n / secs;
+    },
+  };
+}
+
+/** n bytes of a fixed pattern (a message payload). */
+export function filled(n: number): Uint8Array {
+  const p = new Uint8Array(n);
+  for (let i = 0; i < n; i++) p[i] = (i * 13 + 5) & 0xff;
+  return p;
+}
