@@ -1,6 +1,6 @@
 // What the SoC benchmarks share: booting a generated many-core board with a bundled js firmware
 // (cores in worker threads, or in the host thread under the deterministic scheduler), loading every
-// endpoint of every core with echoes, the soc-scale records, and statistics helpers. Worker cores
+// endpoint of every core with echoes, the one-way sink, the soc-scale records, and statistics helpers. Worker cores
 // start from dist/ only when it is fresh (npm run build); otherwise they load TypeScript through
 // tsx and every worker figure is meaningless, so say so.
 
