@@ -69,12 +69,12 @@ export interface VirtqueueDeviceStats {
 }
 
 const EINVAL = -ERRNO.EINVAL;
+const CHAIN_MAX_BYTES = 0xffff_ffff;
 
 /** A descriptor's 64-bit address from its two little-endian words. */
 function u64(lo: number, hi: number): bigint {
-  return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
+  return (BigInt(hi) << 32n) | BigInt(lo);
 }
-const CHAIN_MAX_BYTES = 0xffff_ffff;
 
 /**
  * Device side of one split virtqueue over `memory`.

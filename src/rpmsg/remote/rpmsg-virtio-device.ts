@@ -443,11 +443,7 @@ export class RpmsgVirtioDevice {
     }
     // Header fields are host-written: read once into locals. len is checked against the readable
     // bytes before it sizes anything; dst is only a map key; src is passed on as a number.
-    // With Linux's single-descriptor buffers the first buffer holds the whole message: read it in
-    // place (a view of it, no copy and no new view per message).
-    const first = chain.buffers[0]?.view;
-    const whole = first !== undefined && first.length >= RPMSG_HDR_SIZE ? first : undefined;
-    const hdr = readRpmsgHdr(whole ?? this.gather(chain, RPMSG_HDR_SIZE));
+    const hdr = readRpmsgHdr(this.gather(chain, RPMSG_HDR_SIZE));
     if (hdr.len > chain.readable - RPMSG_HDR_SIZE) {
       this.malformed(
         `RX buffer ${hex(head)} claims ${hex(hdr.len)} payload bytes but holds ${hex(chain.readable - RPMSG_HDR_SIZE)}`,
@@ -458,10 +454,7 @@ export class RpmsgVirtioDevice {
     // The payload is handed over as it lies in host memory: its bytes are the application's data,
     // never interpreted here (except NS messages, decoded below with their own checks).
     const end = RPMSG_HDR_SIZE + hdr.len;
-    const payload =
-      whole !== undefined && whole.length >= end
-        ? whole.subarray(RPMSG_HDR_SIZE, end)
-        : this.gather(chain, end).subarray(RPMSG_HDR_SIZE);
+    const payload = this.gather(chain, end).subarray(RPMSG_HDR_SIZE, end);
     if (hdr.dst === RPMSG_NS_ADDR && s.ns) {
       this.handleNs(payload, hdr.src);
       this.returnRx(s, head);
@@ -491,12 +484,14 @@ export class RpmsgVirtioDevice {
   }
 
   /**
-   * The first n readable bytes of a chain (n ≤ chain.readable): a view of the first buffer when it
-   * holds them (always, with Linux's single-descriptor buffers), else a copy gathered across buffers.
+   * At least the first n readable bytes of a chain (n ≤ chain.readable; callers cut what they
+   * need): the first buffer's own view when it holds them — always, with Linux's single-descriptor
+   * buffers, so a message is read in place with no new view — else a copy of n bytes gathered
+   * across buffers.
    */
   private gather(chain: DeviceChain, n: number): Uint8Array {
     const first = chain.buffers[0];
-    if (first !== undefined && first.view.length >= n) return first.view.subarray(0, n);
+    if (first !== undefined && first.view.length >= n) return first.view;
     const out = new Uint8Array(n);
     let off = 0;
     for (const b of chain.buffers) {

@@ -12,6 +12,18 @@ import type { MmioRegion, Width } from '../bus.ts';
 import { MAILBOX_REG, MailboxDevice, WATCHDOG_REG } from './mailbox.ts';
 import { RV32_MAP } from './rv32-memory-map.ts';
 
+/** The CoreBlock words the registers stand for, in the order words() reports them. */
+const WATCHED_WORDS: readonly number[] = [
+  CORE_WORD.H2C_PENDING,
+  CORE_WORD.C2H_PENDING,
+  CORE_WORD.C2H_SEQ,
+  CORE_WORD.RSC_DA,
+  CORE_WORD.RSC_SIZE,
+  CORE_WORD.HOST_EVENTS,
+  CORE_WORD.WDT_PERIOD_MS,
+  CORE_WORD.WDT_KICKS,
+];
+
 function rig() {
   const block = new CoreBlock(new Int32Array(new SharedArrayBuffer(4 * CORE_BLOCK_WORDS)), 0);
   let changes = 0;
@@ -29,17 +41,7 @@ function rig() {
     changes: () => changes,
     held: () => held,
     /** The CoreBlock words the registers stand for, to see what an access changed. */
-    words: () =>
-      [
-        CORE_WORD.H2C_PENDING,
-        CORE_WORD.C2H_PENDING,
-        CORE_WORD.C2H_SEQ,
-        CORE_WORD.RSC_DA,
-        CORE_WORD.RSC_SIZE,
-        CORE_WORD.HOST_EVENTS,
-        CORE_WORD.WDT_PERIOD_MS,
-        CORE_WORD.WDT_KICKS,
-      ].map((w) => block.load(w)),
+    words: () => WATCHED_WORDS.map((w) => block.load(w)),
   };
 }
 
@@ -132,18 +134,8 @@ describe('mailbox window', () => {
       const t = rig();
       const before = t.words();
       t.r.write(offset, 4, value);
-      const order: number[] = [
-        CORE_WORD.H2C_PENDING,
-        CORE_WORD.C2H_PENDING,
-        CORE_WORD.C2H_SEQ,
-        CORE_WORD.RSC_DA,
-        CORE_WORD.RSC_SIZE,
-        CORE_WORD.HOST_EVENTS,
-        CORE_WORD.WDT_PERIOD_MS,
-        CORE_WORD.WDT_KICKS,
-      ];
       const after = before.slice();
-      for (const [w, v] of changed) after[order.indexOf(w)] = v;
+      for (const [w, v] of changed) after[WATCHED_WORDS.indexOf(w)] = v;
       assert.deepEqual(t.words(), after);
       assert.equal(t.changes(), calls);
       assert.equal(t.mbox.irqEnabled, false);
