@@ -64,6 +64,11 @@ function lit(v: number): string {
   return String(v | 0);
 }
 
+/** Retire n instructions from the budget (`left` stays int32: see generateRegion). */
+function retire(n: number): string {
+  return `left = (left - ${n}) | 0;`;
+}
+
 class BlockEmitter {
   /** Code of the block being emitted (emit is re-entered for the blocks an edge inlines). */
   private out: string[] = [];
@@ -95,7 +100,7 @@ class BlockEmitter {
    * before it, and the dispatcher has the interpreter run this one (SLOW_EXIT).
    */
   private slowExit(k: number, pc: number): string {
-    return `{ ${k > 0 ? `left -= ${k}; ` : ''}pc = ${lit(pc)}; v = 1; break loop; }`;
+    return `{ ${k > 0 ? `${retire(k)} ` : ''}pc = ${lit(pc)}; v = 1; break loop; }`;
   }
 
   /** The code of `block`, whose edges inside the region are the statements `edge` gives. */
@@ -116,16 +121,16 @@ class BlockEmitter {
         isLast &&
         (block.end.kind === 'branch' || block.end.kind === 'jump' || block.end.kind === 'indirect')
       ) {
-        out.push(`left -= ${n};`);
+        out.push(retire(n));
         this.terminator(insn.d, next, block.end);
       } else {
         this.straight(insn, k);
       }
     }
     const e = block.end;
-    if (e.kind === 'fallthrough') out.push(`left -= ${n}; ${this.goto(e.next, true)}`);
-    else if (e.kind === 'system') out.push(`left -= ${n}; pc = ${lit(e.at)}; h.brk |= 2; break loop;`);
-    else if (e.kind === 'fetch-fault') out.push(`left -= ${n}; pc = ${lit(e.at)}; break loop;`);
+    if (e.kind === 'fallthrough') out.push(`${retire(n)} ${this.goto(e.next, true)}`);
+    else if (e.kind === 'system') out.push(`${retire(n)} pc = ${lit(e.at)}; h.brk |= 2; break loop;`);
+    else if (e.kind === 'fetch-fault') out.push(`${retire(n)} pc = ${lit(e.at)}; break loop;`);
     [this.out, this.edge] = saved;
     return out.join('\n');
   }
@@ -256,7 +261,7 @@ class BlockEmitter {
         out.push(set(rd, `remu(${a}, ${b})`));
         return;
       case OP.FENCE:
-        if (this.env.shared) out.push('Atomics.add(m32, 0, 0);');
+        if (this.env.shared) out.push('Atomics.add(M32, 0, 0);');
         return;
       case OP.LB:
       case OP.LH:
@@ -275,23 +280,47 @@ class BlockEmitter {
     }
   }
 
-  /** Offset into the main RAM of rs1 + imm, as an unsigned 32-bit number (huge when outside). */
+  /**
+   * Offset into the main RAM of rs1 + imm, as an int32 (any value when outside): int32 arithmetic
+   * that V8 does without an overflow check, where `>>> 0` made it check for a result above 2^31.
+   */
   private offset(a: string, imm: number): string {
-    return `o = (${a} + ${lit(imm - this.env.base)}) >>> 0;`;
+    return `o = (${a} + ${lit(imm - this.env.base)}) | 0;`;
+  }
+
+  /**
+   * The test that offset o is a naturally aligned access of `width` bytes inside the main RAM's
+   * fast path: for a power-of-two size one mask test of the bits that must be clear (those at or
+   * above the size, and the low ones alignment needs), else alignment and an unsigned comparison.
+   * Either way o is then a non-negative int32, an index as it is: the fast path stops at 2 GiB
+   * (RAM above goes through jit-ram.ts).
+   */
+  private inside(width: number): string {
+    const size = this.env.size;
+    if ((size & (size - 1)) === 0 && size <= 2 ** 30) return `(o & ${lit(~(size - 1) | (width - 1))}) === 0`;
+    const below = `(o >>> 0) < ${Math.min(size, 2 ** 31)}`;
+    return width === 1 ? below : `(o & ${width - 1}) === 0 && ${below}`;
+  }
+
+  /** The element index of offset o (inside the fast path) in a view of 2^shift-byte elements. */
+  private index(shift: number): string {
+    return shift === 0 ? 'o' : `o >> ${shift}`;
   }
 
   private load(op: number, rd: number, a: string, imm: number, pc: number, k: number): void {
-    const size = this.env.size;
-    const [cond, fast, width, sext] =
+    // Typed-array loads are `| 0`-ed so that V8 types every register as int32 throughout.
+    const [b8, b16, b32] = [`M8[${this.index(0)}]`, `M16[${this.index(1)}]`, `M32[${this.index(2)}]`];
+    const [fast, width, sext] =
       op === OP.LB
-        ? [`o < ${size}`, '(m8[o] << 24) >> 24', 1, '(w << 24) >> 24']
+        ? [`(${b8} << 24) >> 24`, 1, '(w << 24) >> 24']
         : op === OP.LBU
-          ? [`o < ${size}`, 'm8[o]', 1, 'w | 0']
+          ? [`${b8} | 0`, 1, 'w | 0']
           : op === OP.LH
-            ? [`(o & 1) === 0 && o < ${size}`, '(m16[o >>> 1] << 16) >> 16', 2, '(w << 16) >> 16']
+            ? [`(${b16} << 16) >> 16`, 2, '(w << 16) >> 16']
             : op === OP.LHU
-              ? [`(o & 1) === 0 && o < ${size}`, 'm16[o >>> 1]', 2, 'w | 0']
-              : [`(o & 3) === 0 && o < ${size}`, 'm32[o >>> 2]', 4, 'w | 0'];
+              ? [`${b16} | 0`, 2, 'w | 0']
+              : [`${b32} | 0`, 4, 'w | 0'];
+    const cond = this.inside(width);
     // A load into x0 from RAM has no effect; from a device it still happens (a read may have side
     // effects, or fault) in the interpreter. Other RAM windows go through jit-ram.ts.
     this.out.push(
@@ -302,19 +331,19 @@ class BlockEmitter {
   }
 
   private store(op: number, a: string, value: string, imm: number, pc: number, k: number): void {
-    const size = this.env.size;
-    const [cond, target, width] =
+    const [target, width] =
       op === OP.SB
-        ? [`o < ${size}`, 'm8[o]', 1]
+        ? [`M8[${this.index(0)}]`, 1]
         : op === OP.SH
-          ? [`(o & 1) === 0 && o < ${size}`, 'm16[o >>> 1]', 2]
-          : [`(o & 3) === 0 && o < ${size}`, 'm32[o >>> 2]', 4];
+          ? [`M16[${this.index(1)}]`, 2]
+          : [`M32[${this.index(2)}]`, 4];
+    const cond = this.inside(width);
     // A store into a watched granule (code, a reservation) goes to the interpreter, which does
     // what Hart.watchedStore asks (drop the code, clear the reservation) before the region runs on;
     // one to another RAM window goes through jit-ram.ts.
     this.out.push(
       this.offset(a, imm),
-      `if (${cond} && watch[o >>> 8] === 0) ${target} = ${value}; ` +
+      `if (${cond} && W[${this.index(8)}] === 0) ${target} = ${value}; ` +
         `else if (!st(o + ${lit(this.env.base)}, ${width}, ${value})) ${this.slowExit(k, pc)}`,
     );
   }
@@ -423,8 +452,14 @@ export function generateRegion(region: Region, env: CodegenEnv): Generated {
   const source = [
     '"use strict";',
     `return function ${name}(entry, budget) {`,
-    regs.length > 0 ? `let ${regs.map((r) => `r${r} = x[${r}]`).join(', ')};` : '',
-    'let b = entry, left = budget, pc = 0, o = 0, v = 0, w = 0, t = 0;',
+    // Every value is int32 (`| 0`; the budget is at most the hart's slice, 2^16), so that V8 keeps
+    // the registers and the budget unboxed through the loops instead of tagging them at every join
+    // and untagging at every use; and the memory views are locals, values V8 can keep in registers,
+    // where a variable of the enclosing factory is loaded from its context at every access
+    // (measured in bench/README.md, "rv32: int32 code").
+    'const M8 = m8, M16 = m16, M32 = m32, W = watch;',
+    regs.length > 0 ? `let ${regs.map((r) => `r${r} = x[${r}] | 0`).join(', ')};` : '',
+    'let b = entry | 0, left = budget | 0, pc = 0, o = 0, v = 0, w = 0, t = 0;',
     'loop: for (;;) {',
     'switch (b) {',
     ...cases,
