@@ -239,26 +239,28 @@ class BlockEmitter {
       case OP.MUL:
         out.push(set(rd, `Math.imul(${a}, ${b})`));
         return;
+      // The helpers return int32, but V8 types a call it does not inline as any value: `| 0`
+      // keeps the register int32, else it is tagged (boxed) everywhere in the function.
       case OP.MULH:
-        out.push(set(rd, `mulh(${a}, ${b})`));
+        out.push(set(rd, `mulh(${a}, ${b}) | 0`));
         return;
       case OP.MULHSU:
-        out.push(set(rd, `mulhsu(${a}, ${b})`));
+        out.push(set(rd, `mulhsu(${a}, ${b}) | 0`));
         return;
       case OP.MULHU:
-        out.push(set(rd, `mulhu(${a}, ${b})`));
+        out.push(set(rd, `mulhu(${a}, ${b}) | 0`));
         return;
       case OP.DIV:
-        out.push(set(rd, `div(${a}, ${b})`));
+        out.push(set(rd, `div(${a}, ${b}) | 0`));
         return;
       case OP.DIVU:
-        out.push(set(rd, `divu(${a}, ${b})`));
+        out.push(set(rd, `divu(${a}, ${b}) | 0`));
         return;
       case OP.REM:
-        out.push(set(rd, `rem(${a}, ${b})`));
+        out.push(set(rd, `rem(${a}, ${b}) | 0`));
         return;
       case OP.REMU:
-        out.push(set(rd, `remu(${a}, ${b})`));
+        out.push(set(rd, `remu(${a}, ${b}) | 0`));
         return;
       case OP.FENCE:
         if (this.env.shared) out.push('Atomics.add(M32, 0, 0);');
