@@ -6,6 +6,9 @@
 //                                     interpreter alone and with the block translator
 //   rv32/jit-mips-branchy             branchy: linked lists, a tokenizer/evaluator state machine,
 //                                     many small functions (short blocks, calls and returns)
+//   rv32/jit-mips-equal-work,         the same two with the translator running QEMU's own build
+//   rv32/jit-mips-branchy-equal-work  (QEMU_ITERS): both engines do the same work, so each pays
+//                                     its start-up (for us, V8 compiling the regions) over it
 //
 // Instruction counts are exact: ours is the hart's instret; QEMU's comes from the counting plugin
 // firmware/tests/qemu/icount.c, built here with the host gcc (Debian ships no qemu-plugin.h, so it
@@ -86,6 +89,9 @@ function qemuMips(qemu: string, qemuElf: string, count: number): number {
   return count / median(times) / 1e6;
 }
 
+/** Which build a record runs: ours (BENCH_ITERS) or QEMU's (QEMU_ITERS, the same work as the baseline). */
+type Build = 'ours' | 'qemu';
+
 const bench: Bench = {
   name: 'rv32',
   description:
@@ -99,11 +105,18 @@ const bench: Bench = {
       [
         workload('compute'),
         [
-          ['interpreter', 'rv32/interp-mips'],
-          ['jit', 'rv32/jit-mips'],
+          ['interpreter', 'rv32/interp-mips', 'ours'],
+          ['jit', 'rv32/jit-mips', 'ours'],
+          ['jit', 'rv32/jit-mips-equal-work', 'qemu'],
         ],
       ],
-      [workload('branchy'), [['jit', 'rv32/jit-mips-branchy']]],
+      [
+        workload('branchy'),
+        [
+          ['jit', 'rv32/jit-mips-branchy', 'ours'],
+          ['jit', 'rv32/jit-mips-branchy-equal-work', 'qemu'],
+        ],
+      ],
     ] as const) {
       records.push(...measureWorkload(qemu, w, runs));
     }
@@ -114,15 +127,15 @@ const bench: Bench = {
 function measureWorkload(
   qemu: string,
   w: Workload,
-  engines: readonly (readonly [EngineKind, string])[],
+  engines: readonly (readonly [EngineKind, string, Build])[],
 ): BenchRecord[] {
-  const elf = readFileSync(w.ours);
+  const elfs = { ours: readFileSync(w.ours), qemu: readFileSync(w.qemu) };
   const { count, how } = qemuCount(qemu, w.qemu);
   const baseline = qemuMips(qemu, w.qemu, count);
   const records: BenchRecord[] = [];
   {
-    for (const [engine, name] of engines) {
-      const runs = Array.from({ length: RUNS }, () => ourRun(engine, elf));
+    for (const [engine, name, build] of engines) {
+      const runs = Array.from({ length: RUNS }, () => ourRun(engine, elfs[build]));
       const instret = runs[0]?.instret ?? 0;
       records.push(
         record(
@@ -130,7 +143,7 @@ function measureWorkload(
           median(runs.map((r) => r.mips)),
           { name: `qemu-riscv32/${w.name}-mips`, value: baseline },
           'MIPS',
-          `${w.name}, ${engine}, ${(instret / 1e6).toFixed(0)}M instructions, median of ${RUNS}; baseline qemu-riscv32 on ${(count / 1e6).toFixed(0)}M (${how})`,
+          `${w.name}, ${engine}, ${(instret / 1e6).toFixed(0)}M instructions${build === 'qemu' ? " (QEMU's build: equal work)" : ''}, median of ${RUNS}; baseline qemu-riscv32 on ${(count / 1e6).toFixed(0)}M (${how})`,
         ),
       );
     }
