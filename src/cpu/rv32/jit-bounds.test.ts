@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { asm } from '../../../test/support/rv32/asm.ts';
+import { hartOnBus } from '../../../test/support/rv32/test-hart.ts';
 import { Bus, type MmioRegion } from './bus.ts';
-import { Hart, type EngineKind } from './hart.ts';
-import { CAUSE } from './trap.ts';
+import type { EngineKind } from './hart.ts';
 
 const RAM_BASE = 0x8000_0000;
 const ITERATIONS = 40;
@@ -69,19 +69,7 @@ function run(engine: EngineKind, size: number, a: Access, rs1: number, imm: numb
     ram: [{ base: RAM_BASE, size, bytes: ram }],
     mmio: [device('below', RAM_BASE - 0x10, log), device('above', RAM_BASE + size, log)],
   });
-  const hart = new Hart({
-    bus,
-    resetPc: RAM_BASE,
-    engine,
-    jitThreshold: 1,
-    jitProbation: null,
-    misaligned: 'emulate',
-    onEnvCall: (h, cause) => {
-      if (cause !== CAUSE.BREAKPOINT) return false;
-      h.halt();
-      return true;
-    },
-  });
+  const hart = hartOnBus(bus, engine, { misaligned: 'emulate' });
   const access = a.op[0] === 's' ? asm[a.op as 'sb' | 'sh' | 'sw'](V, A, imm) : asm[a.op as 'lb'](12, A, imm);
   // The loop accesses an address inside the RAM until its last pass, which takes the address under
   // test: by then the loop runs translated, so a fault or a device access happens there.

@@ -6,12 +6,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { asm } from '../../../test/support/rv32/asm.ts';
-import { poke32, RAM_BASE } from '../../../test/support/rv32/test-hart.ts';
+import { hartOnBus, poke32, RAM_BASE } from '../../../test/support/rv32/test-hart.ts';
 import { Bus, type MmioRegion } from './bus.ts';
 import { CodeWatch, WATCH_CODE, WATCH_RESERVATION } from './code-watch.ts';
-import { Hart, type EngineKind } from './hart.ts';
+import type { EngineKind } from './hart.ts';
 import { NO_LOAD, ramAccess } from './jit-ram.ts';
-import { CAUSE } from './trap.ts';
 
 const WINDOW = 0x9000_0000;
 const DEVICE = 0x1000_0000;
@@ -103,18 +102,7 @@ describe('jit-ram', () => {
       const log: string[] = [];
       const { bus, main, window } = layout(log);
       poke32(main, RAM_BASE, program);
-      const hart = new Hart({
-        bus,
-        resetPc: RAM_BASE,
-        engine,
-        jitThreshold: 1,
-        jitProbation: null,
-        onEnvCall: (h, cause) => {
-          if (cause !== CAUSE.BREAKPOINT) return false;
-          h.halt();
-          return true;
-        },
-      });
+      const hart = hartOnBus(bus, engine);
       hart.x[11] = 300;
       hart.run(100_000);
       return {

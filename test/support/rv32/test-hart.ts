@@ -23,6 +23,33 @@ export interface TestHartOptions extends Partial<Omit<HartOptions, 'bus'>> {
   readonly data?: readonly (readonly [number, readonly number[]])[];
 }
 
+/** The environment-call hook of a test hart: EBREAK halts it (the end of a test program), ECALL traps. */
+const haltOnEbreak: NonNullable<HartOptions['onEnvCall']> = (h, cause) => {
+  if (cause !== CAUSE.BREAKPOINT) return false;
+  h.halt();
+  return true;
+};
+
+/**
+ * A hart on a bus of the test's own making, reset at RAM_BASE, whose translator takes a block the
+ * second time it runs, with no probation (deterministic) and EBREAK halting it.
+ */
+export function hartOnBus(
+  bus: Bus,
+  engine: EngineKind,
+  options: Partial<Omit<HartOptions, 'bus'>> = {},
+): Hart {
+  return new Hart({
+    bus,
+    resetPc: RAM_BASE,
+    engine,
+    jitThreshold: 1,
+    jitProbation: null,
+    onEnvCall: haltOnEbreak,
+    ...options,
+  });
+}
+
 export function makeHart(engine: EngineKind, options: TestHartOptions = {}): { hart: Hart; ram: Uint8Array } {
   const ram = new Uint8Array(
     options.shared === true ? new SharedArrayBuffer(RAM_SIZE) : new ArrayBuffer(RAM_SIZE),
@@ -33,11 +60,7 @@ export function makeHart(engine: EngineKind, options: TestHartOptions = {}): { h
     resetPc: RAM_BASE,
     engine,
     jitThreshold: 1,
-    onEnvCall: (h, cause) => {
-      if (cause !== CAUSE.BREAKPOINT || options.ebreakTraps === true) return false;
-      h.halt();
-      return true;
-    },
+    onEnvCall: options.ebreakTraps === true ? () => false : haltOnEbreak,
     ...options,
   });
   return { hart, ram };
