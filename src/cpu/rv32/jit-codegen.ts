@@ -20,6 +20,7 @@
 
 import type { Decoded } from './decode.ts';
 import type { Block, BlockEnd, Insn, Region } from './jit-region.ts';
+import { csrMayEnableIrq, csrWrites } from './jit-csr.ts';
 import { planUnits, structureUnit, viaSwitch } from './jit-structure.ts';
 import { OP } from './opcodes.ts';
 
@@ -50,6 +51,7 @@ export const CLOSURE_PARAMS = [
   'divu',
   'rem',
   'remu',
+  'csr',
 ];
 
 function reg(n: number): string {
@@ -270,16 +272,45 @@ class BlockEmitter {
       case OP.LW:
       case OP.LBU:
       case OP.LHU:
-        this.load(op, rd, a, imm, pc, k);
+        this.load(op, rd, a, imm, pc, k, pc + insn.d.len);
         return;
       case OP.SB:
       case OP.SH:
       case OP.SW:
-        this.store(op, a, b, imm, pc, k);
+        this.store(op, a, b, imm, pc, k, pc + insn.d.len);
+        return;
+      case OP.CSRRW:
+      case OP.CSRRS:
+      case OP.CSRRC:
+      case OP.CSRRWI:
+      case OP.CSRRSI:
+      case OP.CSRRCI:
+        this.csr(insn, k);
         return;
       default:
         throw new Error(`jit: op ${op} cannot appear inside a block`);
     }
+  }
+
+  /** An inline Zicsr access (jit-csr.ts): through the hart's CSR file; leaves after it if BRK_EXIT. */
+  private csr(insn: Insn, k: number): void {
+    const { d, pc } = insn;
+    const immediate = d.op >= OP.CSRRWI;
+    const kind = d.op - (immediate ? OP.CSRRWI : OP.CSRRW);
+    // The immediate forms' source is the 5-bit uimm in the rs1 field.
+    const operand = immediate ? String(d.rs1) : reg(d.rs1);
+    const writes = csrWrites(d);
+    const call = `csr(${kind}, ${d.imm}, ${operand}, ${writes})`;
+    this.out.push(d.rd === 0 ? `${call};` : `r${d.rd} = ${call} | 0;`);
+    if (writes && csrMayEnableIrq(d.imm)) this.out.push(this.exitIfBrk(k, pc + d.len));
+  }
+
+  /**
+   * After instruction k, which may have set h.brk (a device asking the hart to re-check its
+   * interrupts or to stop, a CSR write enabling an interrupt): leave, retiring it, at `next`.
+   */
+  private exitIfBrk(k: number, next: number): string {
+    return `if (h.brk !== 0) { ${retire(k + 1)} pc = ${lit(next)}; break loop; }`;
   }
 
   /**
@@ -309,7 +340,7 @@ class BlockEmitter {
     return shift === 0 ? 'o' : `o >> ${shift}`;
   }
 
-  private load(op: number, rd: number, a: string, imm: number, pc: number, k: number): void {
+  private load(op: number, rd: number, a: string, imm: number, pc: number, k: number, next: number): void {
     // Typed-array loads are `| 0`-ed so that V8 types every register as int32 throughout.
     const [b8, b16, b32] = [`M8[${this.index(0)}]`, `M16[${this.index(1)}]`, `M32[${this.index(2)}]`];
     const [fast, width, sext] =
@@ -328,11 +359,19 @@ class BlockEmitter {
     this.out.push(
       this.offset(a, imm),
       `if (${cond}) { ${set(rd, fast)} } else { w = ld(o + ${lit(this.env.base)}, ${width}); ` +
-        `if (w === NO_LOAD) ${this.slowExit(k, pc)} ${set(rd, sext)} }`,
+        `if (w === NO_LOAD) ${this.slowExit(k, pc)} ${set(rd, sext)} ${this.exitIfBrk(k, next)} }`,
     );
   }
 
-  private store(op: number, a: string, value: string, imm: number, pc: number, k: number): void {
+  private store(
+    op: number,
+    a: string,
+    value: string,
+    imm: number,
+    pc: number,
+    k: number,
+    next: number,
+  ): void {
     const [target, width] =
       op === OP.SB
         ? [`M8[${this.index(0)}]`, 1]
@@ -346,7 +385,7 @@ class BlockEmitter {
     this.out.push(
       this.offset(a, imm),
       `if (${cond} && W[${this.index(8)}] === 0) ${target} = ${value}; ` +
-        `else if (!st(o + ${lit(this.env.base)}, ${width}, ${value})) ${this.slowExit(k, pc)}`,
+        `else { if (!st(o + ${lit(this.env.base)}, ${width}, ${value})) ${this.slowExit(k, pc)} ${this.exitIfBrk(k, next)} }`,
     );
   }
 }
@@ -359,6 +398,9 @@ function operands(d: Decoded): readonly [number, number, number] {
   const op = d.op;
   if (op === OP.LUI || op === OP.AUIPC || op === OP.JAL) return [0, 0, d.rd];
   if (op === OP.FENCE) return [0, 0, 0];
+  // Zicsr: rs2's field holds CSR-number bits, and the immediate forms' rs1 field a uimm.
+  if (op >= OP.CSRRW && op <= OP.CSRRC) return [d.rs1, 0, d.rd];
+  if (op >= OP.CSRRWI && op <= OP.CSRRCI) return [0, 0, d.rd];
   if ((op >= OP.BEQ && op <= OP.BGEU) || (op >= OP.SB && op <= OP.SW)) return [d.rs1, d.rs2, 0];
   if (op === OP.JALR || (op >= OP.LB && op <= OP.LHU) || (op >= OP.ADDI && op <= OP.SRAI))
     return [d.rs1, 0, d.rd];

@@ -5,11 +5,13 @@
 // compiles before it ever ran has no type feedback and deoptimises the whole function the first
 // time it runs, and cold code only makes the function bigger and slower to compile. One
 // JavaScript function is then generated per region, so that loops and calls between its blocks
-// stay inside it with the registers in locals. A block ends at a branch or jump, in front of a system instruction (which
-// the hart executes itself), in front of an instruction that cannot be fetched, after
+// stay inside it with the registers in locals. A block ends at a branch or jump, in front of a
+// system instruction (which the hart executes itself; a CSR access that jit-csr.ts does inline is
+// not one), in front of an instruction that cannot be fetched, after
 // MAX_BLOCK_INSNS instructions, or in front of another block's first instruction.
 
 import { decode, type Decoded } from './decode.ts';
+import { isInlineCsr } from './jit-csr.ts';
 import { OP, isSystemOp } from './opcodes.ts';
 
 const MAX_BLOCK_INSNS = 64;
@@ -82,7 +84,7 @@ function scanBlock(fetch: Fetch16, start: number, stops?: StopPoints): Block {
       return { start, insns, end: { kind: 'fallthrough', next: pc }, limit: pc };
     const d = decodeAt(fetch, pc);
     if (d === undefined) return { start, insns, end: { kind: 'fetch-fault', at: pc }, limit: pc };
-    if (isSystemOp(d.op) || stops?.has(pc) === true)
+    if ((isSystemOp(d.op) && !isInlineCsr(d)) || stops?.has(pc) === true)
       return { start, insns, end: { kind: 'system', at: pc }, limit: pc };
     insns.push({ pc, d });
     const next = (pc + d.len) >>> 0;

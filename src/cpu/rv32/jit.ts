@@ -21,6 +21,7 @@ import { GRANULE_SHIFT, WATCH_CODE } from './code-watch.ts';
 import type { Engine, Hart } from './hart.ts';
 import { interpret } from './interpreter.ts';
 import { CLOSURE_PARAMS, generateRegion } from './jit-codegen.ts';
+import { csrAccess } from './jit-csr.ts';
 import { NO_LOAD, ramAccess } from './jit-ram.ts';
 import { discoverRegion, type Region } from './jit-region.ts';
 
@@ -199,6 +200,7 @@ export class Jit implements Engine {
       divu,
       rem,
       remu,
+      csr: csrAccess(h),
     };
     this.closure = CLOSURE_PARAMS.map((p) => values[p]);
   }
