@@ -20,8 +20,9 @@
 
 import type { Decoded } from './decode.ts';
 import type { Block, BlockEnd, Insn, Region } from './jit-region.ts';
-import { csrMayEnableIrq, csrWrites } from './jit-csr.ts';
+import { csrMayEnableIrq } from './jit-csr.ts';
 import { planUnits, structureUnit, viaSwitch } from './jit-structure.ts';
+import { csrWrites } from './system.ts';
 import { OP } from './opcodes.ts';
 
 export interface CodegenEnv {
@@ -295,12 +296,10 @@ class BlockEmitter {
   /** An inline Zicsr access (jit-csr.ts): through the hart's CSR file; leaves after it if BRK_EXIT. */
   private csr(insn: Insn, k: number): void {
     const { d, pc } = insn;
-    const immediate = d.op >= OP.CSRRWI;
-    const kind = d.op - (immediate ? OP.CSRRWI : OP.CSRRW);
     // The immediate forms' source is the 5-bit uimm in the rs1 field.
-    const operand = immediate ? String(d.rs1) : reg(d.rs1);
-    const writes = csrWrites(d);
-    const call = `csr(${kind}, ${d.imm}, ${operand}, ${writes})`;
+    const operand = d.op >= OP.CSRRWI ? String(d.rs1) : reg(d.rs1);
+    const writes = csrWrites(d.op, d.rs1);
+    const call = `csr(${d.op}, ${d.imm}, ${operand}, ${writes})`;
     this.out.push(d.rd === 0 ? `${call};` : `r${d.rd} = ${call} | 0;`);
     if (writes && csrMayEnableIrq(d.imm)) this.out.push(this.exitIfBrk(k, pc + d.len));
   }

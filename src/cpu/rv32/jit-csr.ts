@@ -3,10 +3,11 @@
 // section, mepc), and a region that ends at each of them leaves the hart running its handler as a
 // string of short region calls, interpreter stretches and system-instruction exits. So the CSRs
 // that are plain machine state — reading them has no effect, writing them changes nothing but the
-// CSR file — are accessed from the region through the same Csr object the hart uses (csr.ts, so
-// the values and the WARL rules are the same); the counters (whose value depends on instret, which
-// a region only brings up to date when it leaves), the time, and an extension's CSRs (the debug
-// triggers) still end the block, as does anything that would trap (a write to a read-only CSR).
+// CSR file — are accessed from the region through the hart's own CSR file and read-modify-write
+// (csr.ts, system.ts: the values, the WARL rules and the set/clear forms are the same); the
+// counters (whose value depends on instret, which a region only brings up to date when it
+// leaves), the time, and an extension's CSRs (the debug triggers) still end the block, as does
+// anything that would trap (a write to a read-only CSR).
 //
 // Privileged spec: a CSR write takes effect before the next instruction, so one that made an
 // interrupt takeable (a write of mstatus or mie leaving MIE set and an enabled interrupt pending)
@@ -18,6 +19,7 @@ import { CSR, isReadOnlyCsr } from './csr.ts';
 import type { Decoded } from './decode.ts';
 import type { Hart } from './hart.ts';
 import { OP } from './opcodes.ts';
+import { csrReadModifyWrite, csrWrites } from './system.ts';
 
 /** The CSRs a region accesses itself. */
 const INLINE_CSRS: ReadonlySet<number> = new Set([
@@ -36,12 +38,7 @@ const INLINE_CSRS: ReadonlySet<number> = new Set([
 /** Whether the instruction is a Zicsr access a region can do itself (see the header). */
 export function isInlineCsr(d: Decoded): boolean {
   if (d.op < OP.CSRRW || d.op > OP.CSRRCI || !INLINE_CSRS.has(d.imm)) return false;
-  return !(csrWrites(d) && isReadOnlyCsr(d.imm));
-}
-
-/** CSRRW writes always; CSRRS/CSRRC (and the immediate forms) only with a non-zero source. */
-export function csrWrites(d: Decoded): boolean {
-  return d.op === OP.CSRRW || d.op === OP.CSRRWI || d.rs1 !== 0;
+  return !(csrWrites(d.op, d.rs1) && isReadOnlyCsr(d.imm));
 }
 
 /** Whether writing the CSR may make an interrupt takeable (the region then leaves after it). */
@@ -49,25 +46,19 @@ export function csrMayEnableIrq(csr: number): boolean {
   return csr === CSR.mstatus || csr === CSR.mie;
 }
 
-/** How a CSR instruction combines the old value with its operand: write, set, clear (its op minus CSRRW, or minus CSRRWI). */
-const CSR_KIND = { write: 0, set: 1, clear: 2 } as const;
-
 /**
- * The helper a region calls for an inline CSR access (isInlineCsr): returns the CSR's old value;
- * with `writes`, writes it combined with `operand` as `kind` says.
+ * The helper a region calls for an inline CSR access (isInlineCsr) by instruction `op`: the
+ * hart's own read-modify-write (system.ts), then BRK_EXIT if the write made an interrupt
+ * takeable. Returns the CSR's old value.
  */
-export function csrAccess(h: Hart): (kind: number, csr: number, operand: number, writes: boolean) => number {
-  return (kind, csr, operand, writes) => {
+export function csrAccess(h: Hart): (op: number, csr: number, operand: number, writes: boolean) => number {
+  return (op, csr, operand, writes) => {
     const file = h.csr;
-    // Every inline CSR exists: read never returns undefined for one.
-    const old = file.read(csr) ?? 0;
-    if (writes) {
-      file.write(
-        csr,
-        kind === CSR_KIND.write ? operand : kind === CSR_KIND.set ? old | operand : old & ~operand,
-      );
-      // Takeable as Hart.run decides before each engine run: mstatus.MIE and an enabled one pending.
-      if (csrMayEnableIrq(csr) && file.mie !== 0 && (file.mieBits & file.mipBits) !== 0) h.brk |= BRK_EXIT;
+    // Every inline CSR exists, and none written is read-only (isInlineCsr): never undefined.
+    const old = csrReadModifyWrite(file, op, csr, operand, writes) ?? 0;
+    // Takeable as Hart.run decides before each engine run: mstatus.MIE and an enabled one pending.
+    if (writes && csrMayEnableIrq(csr) && file.mie !== 0 && (file.mieBits & file.mipBits) !== 0) {
+      h.brk |= BRK_EXIT;
     }
     return old;
   };

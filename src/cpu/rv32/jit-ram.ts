@@ -27,10 +27,10 @@ export function ramAccess(bus: Bus, watch: CodeWatch): RamAccess {
       if ((a & (width - 1)) !== 0) return NO_LOAD;
       const r = bus.ramAt(a);
       if (r === undefined) {
-        const m = bus.mmioAt(a);
-        if (m === undefined || a - m.base + width > m.size) return NO_LOAD;
-        const v = m.read(a - m.base, width);
-        return width === 4 ? v | 0 : v & (width === 1 ? 0xff : 0xffff);
+        // A device register, as Bus.read does it (aligned here); a fault touches nothing.
+        bus.clearFault();
+        const v = bus.read(a, width);
+        return bus.faulted ? NO_LOAD : v;
       }
       const off = a - r.base;
       if (off + width > r.size) return NO_LOAD;
@@ -41,10 +41,9 @@ export function ramAccess(bus: Bus, watch: CodeWatch): RamAccess {
       if ((a & (width - 1)) !== 0) return false;
       const r = bus.ramAt(a);
       if (r === undefined) {
-        const m = bus.mmioAt(a);
-        if (m === undefined || a - m.base + width > m.size) return false;
-        m.write(a - m.base, width, width === 4 ? value | 0 : value & (width === 1 ? 0xff : 0xffff));
-        return true;
+        bus.clearFault();
+        bus.write(a, width, value);
+        return !bus.faulted;
       }
       const off = a - r.base;
       // A watched granule (code, a reservation) needs Hart.watchedStore: the interpreter's path.

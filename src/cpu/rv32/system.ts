@@ -6,9 +6,9 @@
 // pending interrupt takes effect before the next instruction, as the privileged spec requires.
 
 import { execAtomic } from './atomic.ts';
-import { isReadOnlyCsr } from './csr.ts';
+import { isReadOnlyCsr, type CsrFile } from './csr.ts';
 import { ENTRY } from './decode-cache.ts';
-import { isSystemOp } from './opcodes.ts';
+import { OP, isSystemOp } from './opcodes.ts';
 import { CAUSE } from './trap.ts';
 import type { Hart } from './hart.ts';
 
@@ -82,9 +82,34 @@ export function execSystem(h: Hart, pc: number): number {
 }
 
 /**
- * Zicsr: CSRRW never reads when rd = x0; CSRRS/CSRRC (and the immediate forms) never write
+ * Zicsr: whether the instruction writes its CSR. CSRRS/CSRRC (and the immediate forms) never write
  * when the source is x0 / uimm 0, which also makes them legal on read-only CSRs.
  */
+export function csrWrites(op: number, rs1: number): boolean {
+  return op === OP.CSRRW || op === OP.CSRRWI || rs1 !== 0;
+}
+
+/**
+ * Zicsr's read-modify-write of `csr` by instruction `op` with its operand (the register's value,
+ * or the uimm): the old value, or undefined when the CSR does not exist (nothing written). A
+ * write to a read-only CSR is the caller's to refuse first. Shared by the hart (csrOp) and the
+ * translated code (jit-csr.ts), so both combine and write alike.
+ */
+export function csrReadModifyWrite(
+  file: CsrFile,
+  op: number,
+  csr: number,
+  operand: number,
+  writes: boolean,
+): number | undefined {
+  const old = file.read(csr);
+  if (old === undefined || !writes) return old;
+  const kind = op >= OP.CSRRWI ? op - (OP.CSRRWI - OP.CSRRW) : op;
+  file.write(csr, kind === OP.CSRRW ? operand : kind === OP.CSRRS ? old | operand : old & ~operand);
+  return old;
+}
+
+/** Zicsr in the hart: CSRRW never reads when rd = x0 (reads have no side effect here anyway). */
 function csrOp(
   h: Hart,
   pc: number,
@@ -94,22 +119,15 @@ function csrOp(
   rs1: number,
   csrNum: number,
 ): number {
-  const immediate = op >= 55;
-  const kind = immediate ? op - 3 : op; // 52 = write, 53 = set, 54 = clear
-  const operand = immediate ? rs1 : (h.x[rs1] ?? 0);
-  const writes = kind === 52 || rs1 !== 0;
-  const reads = kind !== 52 || rd !== 0;
-  const csr = h.csr;
-  const old = csr.read(csrNum);
-  if (old === undefined || (writes && isReadOnlyCsr(csrNum))) {
+  const operand = op >= OP.CSRRWI ? rs1 : (h.x[rs1] ?? 0);
+  const writes = csrWrites(op, rs1);
+  const old =
+    writes && isReadOnlyCsr(csrNum) ? undefined : csrReadModifyWrite(h.csr, op, csrNum, operand, writes);
+  if (old === undefined) {
     h.trap(CAUSE.ILLEGAL_INSTRUCTION, illegalBits(h, pc), pc);
     return 0;
   }
-  if (writes) {
-    const value = kind === 52 ? operand : kind === 53 ? old | operand : old & ~operand;
-    csr.write(csrNum, value);
-  }
-  if (reads && rd !== 0) h.x[rd] = old;
+  if (rd !== 0) h.x[rd] = old;
   h.pc = next;
   return 1;
 }
