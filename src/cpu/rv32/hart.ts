@@ -102,6 +102,8 @@ export interface RunResult {
 export interface Engine {
   /** Execute up to `budget` instructions from h.pc; return how many retired. */
   run(h: Hart, budget: number): number;
+  /** A new Hart.run call (the caller's slice) starts. */
+  startSlice(): void;
   /** Bytes [addr, addr + width) were written: drop code built from them; true if any was. */
   invalidate(addr: number, width: number): boolean;
   flush(): void;
@@ -122,6 +124,7 @@ function warmUp(): void {
 
 const interpreterEngine: Engine = {
   run: (h, budget) => interpret(h, budget, NO_HEAT, 0),
+  startSlice: () => undefined,
   invalidate: () => false,
   flush: () => undefined,
 };
@@ -298,6 +301,7 @@ export class Hart {
     if (!interpreterWarm) warmUp();
     let executed = 0;
     this.waiting = false;
+    this.engine.startSlice();
     for (;;) {
       if (this.fatalTrap !== undefined) return { reason: 'fatal', executed, fatal: this.fatalTrap };
       if (this.halted) return { reason: 'halt', executed };

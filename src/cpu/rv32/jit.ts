@@ -111,6 +111,18 @@ export interface JitProbation {
  * after 10,000 to 60,000), so an early region dropped then has cost little compiling, while at
  * 2 million (the first setting) the branchy bench ran about half as fast.
  */
+/*
+ * Pacing. Translating a region takes the thread from under a millisecond to tens of milliseconds
+ * (a 300-instruction region while the translator's own code is still cold, more on a loaded
+ * machine), and the caller samples interrupt lines and host events only between Hart.run calls.
+ * Several regions becoming hot in the same slice (an idle firmware's timer path, all run once
+ * before) once held a core for 150 ms and made it miss its watchdog. So with probation on (host
+ * time decides anyway) a slice stops starting translations once it has spent TRANSLATE_MS
+ * translating: its other hot blocks stay hot and are translated in the next slices. Without
+ * probation (deterministic runs) every hot block is translated at once, as before.
+ */
+const TRANSLATE_MS = 4;
+
 /** What the translator has done so far, and its threshold now. */
 export interface JitStats {
   readonly translations: number;
@@ -161,6 +173,8 @@ export class Jit implements Engine {
   private readonly probationOn: boolean;
   private readonly probationWarm: number;
   private readonly probationWindow: number;
+  /** Milliseconds spent translating in the current slice (see "Pacing"). */
+  private translateMs = 0;
   /** The interpreter's speed (MIPS) over the last cooling stretch (see "Probation"). */
   private interpMips = Infinity;
   /** Counters for tests and the benchmark: regions translated, instructions run in each engine. */
@@ -203,6 +217,10 @@ export class Jit implements Engine {
       csr: csrAccess(h),
     };
     this.closure = CLOSURE_PARAMS.map((p) => values[p]);
+  }
+
+  startSlice(): void {
+    this.translateMs = 0;
   }
 
   run(h: Hart, budget: number): number {
@@ -268,10 +286,13 @@ export class Jit implements Engine {
           if (h.brk !== 0) break;
           continue;
         }
-      } else if ((heat[slot] as number) >= hot && owners[slot] === undefined) {
+      } else if ((heat[slot] as number) >= hot && owners[slot] === undefined && this.mayTranslate()) {
         // The interpreter stopped in front of a hot block (not one whose slot another pc's
         // translation holds: that one stays interpreted rather than evicting the other).
-        if (this.translate(pc)) continue;
+        const t0 = this.probationOn ? this.clock() : 0;
+        const made = this.translate(pc);
+        if (this.probationOn) this.translateMs += this.clock() - t0;
+        if (made) continue;
         heat[slot] = NEVER;
       }
       // Interpret up to the next threshold step (none once at the floor).
@@ -283,6 +304,11 @@ export class Jit implements Engine {
       if (h.brk !== 0) break;
     }
     return budget - left;
+  }
+
+  /** Whether this slice may start another translation (see "Pacing"). */
+  private mayTranslate(): boolean {
+    return !this.probationOn || this.translateMs < TRANSLATE_MS;
   }
 
   /** Drop every early region and keep the starting threshold from now on (see "Adaptive threshold"). */
