@@ -273,12 +273,12 @@ class BlockEmitter {
       case OP.LW:
       case OP.LBU:
       case OP.LHU:
-        this.load(op, rd, a, imm, pc, k);
+        this.load(op, rd, a, imm, pc, k, pc + insn.d.len);
         return;
       case OP.SB:
       case OP.SH:
       case OP.SW:
-        this.store(op, a, b, imm, pc, k);
+        this.store(op, a, b, imm, pc, k, pc + insn.d.len);
         return;
       case OP.CSRRW:
       case OP.CSRRS:
@@ -305,8 +305,8 @@ class BlockEmitter {
   }
 
   /**
-   * After instruction k, a CSR write that may have set h.brk (it made an interrupt takeable):
-   * leave, retiring it, at `next`.
+   * After instruction k, which may have set h.brk (a device asking the hart to re-check its
+   * interrupts or to stop, a CSR write enabling an interrupt): leave, retiring it, at `next`.
    */
   private exitIfBrk(k: number, next: number): string {
     return `if (h.brk !== 0) { ${retire(k + 1)} pc = ${lit(next)}; break loop; }`;
@@ -339,7 +339,7 @@ class BlockEmitter {
     return shift === 0 ? 'o' : `o >> ${shift}`;
   }
 
-  private load(op: number, rd: number, a: string, imm: number, pc: number, k: number): void {
+  private load(op: number, rd: number, a: string, imm: number, pc: number, k: number, next: number): void {
     // Typed-array loads are `| 0`-ed so that V8 types every register as int32 throughout.
     const [b8, b16, b32] = [`M8[${this.index(0)}]`, `M16[${this.index(1)}]`, `M32[${this.index(2)}]`];
     const [fast, width, sext] =
@@ -358,11 +358,19 @@ class BlockEmitter {
     this.out.push(
       this.offset(a, imm),
       `if (${cond}) { ${set(rd, fast)} } else { w = ld(o + ${lit(this.env.base)}, ${width}); ` +
-        `if (w === NO_LOAD) ${this.slowExit(k, pc)} ${set(rd, sext)} }`,
+        `if (w === NO_LOAD) ${this.slowExit(k, pc)} ${set(rd, sext)} ${this.exitIfBrk(k, next)} }`,
     );
   }
 
-  private store(op: number, a: string, value: string, imm: number, pc: number, k: number): void {
+  private store(
+    op: number,
+    a: string,
+    value: string,
+    imm: number,
+    pc: number,
+    k: number,
+    next: number,
+  ): void {
     const [target, width] =
       op === OP.SB
         ? [`M8[${this.index(0)}]`, 1]
@@ -376,7 +384,7 @@ class BlockEmitter {
     this.out.push(
       this.offset(a, imm),
       `if (${cond} && W[${this.index(8)}] === 0) ${target} = ${value}; ` +
-        `else if (!st(o + ${lit(this.env.base)}, ${width}, ${value})) ${this.slowExit(k, pc)}`,
+        `else { if (!st(o + ${lit(this.env.base)}, ${width}, ${value})) ${this.slowExit(k, pc)} ${this.exitIfBrk(k, next)} }`,
     );
   }
 }
