@@ -138,6 +138,25 @@ class BlockEmitter {
     return out.join('\n');
   }
 
+  /**
+   * Take the edges of `block` as emit() takes them (same order, same `last`), without writing its
+   * code: what the structuring needs to know which root a unit's code ends by going to.
+   */
+  edges(block: Block, edge: (j: number, last: boolean) => string): string {
+    const to = (pc: number, last = false): void => {
+      const idx = this.indexOf.get(pc >>> 0);
+      if (idx !== undefined) edge(idx, last);
+    };
+    const e = block.end;
+    if (e.kind === 'branch') {
+      to(e.target);
+      to(e.fallthrough, true);
+    } else if (e.kind === 'jump') to(e.target, true);
+    else if (e.kind === 'indirect') for (const s of this.returnSites) to(s);
+    else if (e.kind === 'fallthrough') to(e.next, true);
+    return '';
+  }
+
   private terminator(d: Decoded, next: number, e: BlockEnd): void {
     const { op, rd, rs1, rs2, imm } = d;
     const a = reg(rs1);
@@ -478,7 +497,9 @@ export function generateRegion(region: Region, env: CodegenEnv): Generated {
   // Cases in chains, each followed by the root its last statement goes to, which it then falls
   // into instead of going round the switch.
   const tails = new Map<number, number | undefined>();
-  for (const [r, unit] of units) tails.set(r, structureUnit(succ, r, unit, emit).tail);
+  const edgesOnly = (i: number, edge: (j: number, last: boolean) => string): string =>
+    emitter.edges(region.blocks[i] as Block, edge);
+  for (const [r, unit] of units) tails.set(r, structureUnit(succ, r, unit, edgesOnly).tail);
   const order: number[] = [];
   for (const r of units.keys())
     for (
