@@ -264,7 +264,10 @@ export class Hart {
     const mip = level ? this.csr.mipBits | bit : this.csr.mipBits & ~bit;
     if (mip !== this.csr.mipBits) {
       this.csr.mipBits = mip;
-      this.brk |= BRK_EXIT; // an MMIO handler may call this mid-slice: re-check at once
+      // An MMIO handler may call this mid-slice: a line that rises may make an interrupt takeable,
+      // so the code running leaves to have it re-checked at once; one that falls cannot (the
+      // mailbox's read, which acknowledges its doorbell, no longer ends the region doing it).
+      if (level) this.brk |= BRK_EXIT;
     }
   }
 

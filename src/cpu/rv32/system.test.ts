@@ -15,6 +15,7 @@ import {
   type TestHartOptions,
 } from '../../../test/support/rv32/test-hart.ts';
 import { CAUSE, IRQ } from './trap.ts';
+import { BRK_EXIT } from './brk.ts';
 import type { EngineKind } from './hart.ts';
 
 const HANDLER = RAM_BASE + 0x400;
@@ -246,6 +247,21 @@ describe('interrupts', () => {
     hart.csr.write(CSR.mtvec, VECTOR_BASE | 1);
     return { hart, ram };
   }
+
+  it('a rising line asks the running code to leave for a re-check; a falling one does not', () => {
+    const { hart } = makeHart('jit');
+    hart.brk = 0;
+    hart.setIrq(IRQ.MEI, false);
+    assert.equal(hart.brk, 0, 'low stays low');
+    hart.setIrq(IRQ.MEI, true);
+    assert.equal(hart.brk, BRK_EXIT, 'rises');
+    hart.brk = 0;
+    hart.setIrq(IRQ.MEI, true);
+    assert.equal(hart.brk, 0, 'high stays high');
+    hart.setIrq(IRQ.MEI, false);
+    assert.equal(hart.brk, 0, 'falls: nothing can have become takeable');
+    assert.equal(hart.csr.mipBits, 0);
+  });
 
   for (const engine of ENGINES) {
     it(`${engine}: vectored mode, priority MEI > MSI > MTI, taken only with mstatus.MIE`, () => {
