@@ -6,7 +6,8 @@
 // `new Function`) the next time control reaches it, and every block of the region becomes an
 // entry of the dispatch table, where the interpreter stops; the function is entered at the roots
 // of its structure (jit-structure.ts), and from its other blocks the interpreter goes on to the
-// next block entry. The threshold adapts (see "Adaptive
+// next block entry (a non-root block reached that way `threshold` times gets a region of its own,
+// rooted there). The threshold adapts (see "Adaptive
 // threshold" below) so that short programs are translated too.
 // A new region is on probation until V8 has optimised it (see "Probation" below): until then the
 // interpreter, which is faster than V8's baseline code for a region, runs most of its code.
@@ -180,6 +181,8 @@ export class Jit implements Engine {
     DISPATCH_SLOTS,
   ).fill(undefined);
   private readonly heat = new Int32Array(DISPATCH_SLOTS);
+  /** Entries from outside into a block of a region that is not one of its roots, by slot. */
+  private readonly rootHeat = new Int32Array(DISPATCH_SLOTS);
   /** Translated regions by granule (address >>> GRANULE_SHIFT) of their code. */
   private readonly byGranule = new Map<number, Translated[]>();
   private readonly closure: unknown[];
@@ -259,7 +262,16 @@ export class Jit implements Engine {
       const entry = entries[slot] as number;
       if (tags[slot] === pc && entry < 0) {
         // A block of a region that its function is not entered at (not a root of its structure,
-        // jit-structure.ts): interpret up to the next block entry, until control reaches a root.
+        // jit-structure.ts), reached from outside it (a return, another region's exit). Reached
+        // that way `hot` times, it gets a region of its own, rooted here, which takes the slot;
+        // until then, interpret up to the next block entry, until control reaches a root.
+        const c = (this.rootHeat[slot] as number) + 1;
+        this.rootHeat[slot] = c;
+        if (c >= hot && this.mayTranslate()) {
+          const made = this.timedTranslate(pc);
+          this.rootHeat[slot] = made ? 0 : NEVER;
+          if (made) continue;
+        }
         const m = interpret(h, left, heat, hot);
         left -= m;
         this.stats.interpretedInsns += m;
@@ -310,10 +322,7 @@ export class Jit implements Engine {
       } else if ((heat[slot] as number) >= hot && owners[slot] === undefined && this.mayTranslate()) {
         // The interpreter stopped in front of a hot block (not one whose slot another pc's
         // translation holds: that one stays interpreted rather than evicting the other).
-        const t0 = this.probationOn ? this.clock() : 0;
-        const made = this.translate(pc);
-        if (this.probationOn) this.translateMs += this.clock() - t0;
-        if (made) continue;
+        if (this.timedTranslate(pc)) continue;
         heat[slot] = NEVER;
       }
       // Interpret up to the next threshold step (none once at the floor).
@@ -325,6 +334,14 @@ export class Jit implements Engine {
       if (h.brk !== 0) break;
     }
     return budget - left;
+  }
+
+  /** translate(pc), its time counted against the slice's (see "Pacing"). */
+  private timedTranslate(pc: number): boolean {
+    const t0 = this.probationOn ? this.clock() : 0;
+    const made = this.translate(pc);
+    if (this.probationOn) this.translateMs += this.clock() - t0;
+    return made;
   }
 
   /** Whether this slice may start another translation (see "Pacing"). */
