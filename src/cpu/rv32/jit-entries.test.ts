@@ -2,6 +2,8 @@
 // outside its region, though the region's function cannot be entered there (not a root of its
 // structure, jit-structure.ts), would be interpreted up to the next root every time. Once it has
 // been reached that way `threshold` times it is translated as the root of a region of its own.
+// Likewise the code after a system instruction, where the hart resumes: no control transfer of
+// the interpreter's leads there, so the dispatcher counts it.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -42,5 +44,24 @@ describe('jit entries', () => {
     enter(10);
     assert.equal(translated() - t1, 10 * 4, 'a, its branch, c and its branch, translated');
     assert.deepEqual([hart.x[6], hart.x[8]], [100 + 14, 100]);
+  });
+
+  it('the code after a system instruction is translated, not interpreted on every pass', () => {
+    const loop = [
+      asm.addi(6, 6, 1), // loop
+      asm.csrrs(7, 0xb00, 0), // mcycle: the hart runs it, and resumes at the next instruction
+      asm.addi(8, 8, 1),
+      asm.addi(5, 5, -1),
+      asm.bne(5, 0, -16),
+    ];
+    const { hart, ram } = makeHart('jit', { jitThreshold: 4, jitProbation: null });
+    poke32(ram, RAM_BASE, [...loop, asm.wfi()]);
+    hart.x[5] = 1000;
+    assert.equal(hart.run(100_000).reason, 'wfi');
+    assert.deepEqual([hart.x[6], hart.x[8]], [1000, 1000]);
+    const stats = hart.jitStats;
+    assert.ok(stats !== undefined);
+    // the first passes, until both halves of the loop are hot, and the final wfi
+    assert.ok(stats.interpretedInsns < 60, `interpreted ${stats.interpretedInsns}`);
   });
 });

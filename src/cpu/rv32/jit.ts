@@ -1,6 +1,7 @@
 // The block translator's dispatcher. Cold code runs in the interpreter, which counts, in a
 // direct-mapped table per block entry pc, the executions of the blocks it enters through a control
-// transfer (the dispatcher counts those it enters through a region's side exit); a block whose
+// transfer (the dispatcher counts those it enters through a region's side exit, and the pc the
+// hart resumes at after a system instruction, a trap or an MRET); a block whose
 // count has reached the threshold gets its region (jit-region.ts: the blocks around it that have
 // run at least threshold / 16 times) translated to a JavaScript function (jit-codegen.ts,
 // `new Function`) the next time control reaches it, and every block of the region becomes an
@@ -181,6 +182,8 @@ export class Jit implements Engine {
     DISPATCH_SLOTS,
   ).fill(undefined);
   private readonly heat = new Int32Array(DISPATCH_SLOTS);
+  /** The last call stopped for the hart (h.brk), not at the end of its budget. */
+  private resumed = false;
   /** Entries from outside into a block of a region that is not one of its roots, by slot. */
   private readonly rootHeat = new Int32Array(DISPATCH_SLOTS);
   /** Translated regions by granule (address >>> GRANULE_SHIFT) of their code. */
@@ -325,6 +328,14 @@ export class Jit implements Engine {
         if (this.timedTranslate(pc)) continue;
         heat[slot] = NEVER;
       }
+      if (left === budget && this.resumed && tags[slot] !== pc) {
+        // Where the hart resumed after the last call stopped for it: after a system instruction,
+        // at a trap vector, at mepc after an MRET. The interpreter counts blocks only at its own
+        // control transfers, and the block after a system instruction starts at none; counted
+        // here, it gets translated too. (Not after a slice's budget ran out: that pc is arbitrary.)
+        const c = heat[slot] as number;
+        if (c >= 0 && c < hot) heat[slot] = c + 1;
+      }
       // Interpret up to the next threshold step (none once at the floor).
       const step = hot > this.floor ? hot - this.coldRun : left;
       const n = interpret(h, Math.min(left, Math.max(1, step)), heat, hot);
@@ -333,6 +344,7 @@ export class Jit implements Engine {
       if (hot > this.floor && (this.coldRun += n) >= hot) this.lowerThreshold();
       if (h.brk !== 0) break;
     }
+    this.resumed = left > 0;
     return budget - left;
   }
 
