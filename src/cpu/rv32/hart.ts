@@ -104,6 +104,8 @@ export interface Engine {
   run(h: Hart, budget: number): number;
   /** A new Hart.run call (the caller's slice) starts. */
   startSlice(): void;
+  /** The engine ended the slice early (the translator, after long translations): run() returns. */
+  readonly sliceOver: boolean;
   /** Bytes [addr, addr + width) were written: drop code built from them; true if any was. */
   invalidate(addr: number, width: number): boolean;
   flush(): void;
@@ -125,6 +127,7 @@ function warmUp(): void {
 const interpreterEngine: Engine = {
   run: (h, budget) => interpret(h, budget, NO_HEAT, 0),
   startSlice: () => undefined,
+  sliceOver: false,
   invalidate: () => false,
   flush: () => undefined,
 };
@@ -334,6 +337,8 @@ export class Hart {
         executed += retired;
         this.instret += retired;
       }
+      // As if the budget ran out: the caller samples its interrupt lines, then runs the next slice.
+      if (this.engine.sliceOver) return { reason: 'budget', executed };
     }
   }
 

@@ -110,6 +110,11 @@ export interface JitProbation {
   readonly warm?: number;
   /** Instructions per speed measurement; default 4,000. */
   readonly window?: number;
+  /**
+   * End a slice early once its translations took TRANSLATE_MS (see "Pacing"); for a caller that
+   * runs the hart in slices and looks at its interrupt lines between them. Default false.
+   */
+  readonly pace?: boolean;
 }
 
 /*
@@ -136,10 +141,14 @@ export interface JitProbation {
  * (a 300-instruction region while the translator's own code is still cold, more on a loaded
  * machine), and the caller samples interrupt lines and host events only between Hart.run calls.
  * Several regions becoming hot in the same slice (an idle firmware's timer path, all run once
- * before) once held a core for 150 ms and made it miss its watchdog. So with probation on (host
- * time decides anyway) a slice stops starting translations once it has spent TRANSLATE_MS
- * translating: its other hot blocks stay hot and are translated in the next slices. Without
- * probation (deterministic runs) every hot block is translated at once, as before.
+ * before) once held a core for 150 ms and made it miss its watchdog. So when the caller asks for
+ * it (JitProbation.pace; the SoC's rv32 cores do), a slice that has spent TRANSLATE_MS translating
+ * ends right after that translation (sliceOver: Hart.run returns as if its budget ran out), and the
+ * caller, having looked at its interrupts, goes on with the next slice. Nothing is left
+ * untranslated for later: a first version that left the slice's other hot blocks to later slices,
+ * interpreted meanwhile, raised a 64-core mixed board's CPU per message by half (bench/README.md,
+ * soc-scale). Without it (deterministic runs, the tests' harts, which expect run() to use its whole
+ * budget) a slice never ends early.
  */
 const TRANSLATE_MS = 4;
 
@@ -195,10 +204,13 @@ export class Jit implements Engine {
   /** Milliseconds, for probation (performance.now unless a test supplies its own). */
   private readonly clock: () => number;
   private readonly probationOn: boolean;
+  private readonly pace: boolean;
   private readonly probationWarm: number;
   private readonly probationWindow: number;
   /** Milliseconds spent translating in the current slice (see "Pacing"). */
   private translateMs = 0;
+  /** The slice ended early, after its translations took TRANSLATE_MS (see "Pacing"). */
+  sliceOver = false;
   /** The interpreter's speed (MIPS) over the last cooling stretch (see "Probation"). */
   private interpMips = Infinity;
   /** The clock's own cost, taken off every timed call (see "Probation"); 0 for a test's clock. */
@@ -213,6 +225,7 @@ export class Jit implements Engine {
   constructor(h: Hart, threshold = DEFAULT_THRESHOLD, probation: JitProbation | null = {}) {
     this.h = h;
     this.probationOn = probation !== null;
+    this.pace = probation?.pace === true;
     this.clock = probation?.clock ?? (() => performance.now());
     this.probationWarm = probation?.warm ?? PROBATION_WARM;
     this.clockCost = probation !== null && probation.clock === undefined ? clockCost(this.clock) : 0;
@@ -248,6 +261,7 @@ export class Jit implements Engine {
 
   startSlice(): void {
     this.translateMs = 0;
+    this.sliceOver = false;
   }
 
   run(h: Hart, budget: number): number {
@@ -270,9 +284,10 @@ export class Jit implements Engine {
         // until then, interpret up to the next block entry, until control reaches a root.
         const c = (this.rootHeat[slot] as number) + 1;
         this.rootHeat[slot] = c;
-        if (c >= hot && this.mayTranslate()) {
+        if (c >= hot) {
           const made = this.timedTranslate(pc);
           this.rootHeat[slot] = made ? 0 : NEVER;
+          if (this.sliceOver) break;
           if (made) continue;
         }
         const m = interpret(h, left, heat, hot);
@@ -322,11 +337,13 @@ export class Jit implements Engine {
           if (h.brk !== 0) break;
           continue;
         }
-      } else if ((heat[slot] as number) >= hot && owners[slot] === undefined && this.mayTranslate()) {
+      } else if ((heat[slot] as number) >= hot && owners[slot] === undefined) {
         // The interpreter stopped in front of a hot block (not one whose slot another pc's
         // translation holds: that one stays interpreted rather than evicting the other).
-        if (this.timedTranslate(pc)) continue;
-        heat[slot] = NEVER;
+        const made = this.timedTranslate(pc);
+        if (!made) heat[slot] = NEVER;
+        if (this.sliceOver) break;
+        if (made) continue;
       }
       if (left === budget && this.resumed && tags[slot] !== pc) {
         // Where the hart resumed after the last call stopped for it: after a system instruction,
@@ -344,21 +361,18 @@ export class Jit implements Engine {
       if (hot > this.floor && (this.coldRun += n) >= hot) this.lowerThreshold();
       if (h.brk !== 0) break;
     }
-    this.resumed = left > 0;
+    this.resumed = left > 0 && !this.sliceOver;
     return budget - left;
   }
 
   /** translate(pc), its time counted against the slice's (see "Pacing"). */
   private timedTranslate(pc: number): boolean {
-    const t0 = this.probationOn ? this.clock() : 0;
+    if (!this.pace) return this.translate(pc);
+    const t0 = this.clock();
     const made = this.translate(pc);
-    if (this.probationOn) this.translateMs += this.clock() - t0;
+    this.translateMs += this.clock() - t0;
+    if (this.translateMs >= TRANSLATE_MS) this.sliceOver = true;
     return made;
-  }
-
-  /** Whether this slice may start another translation (see "Pacing"). */
-  private mayTranslate(): boolean {
-    return !this.probationOn || this.translateMs < TRANSLATE_MS;
   }
 
   /** Drop every early region and keep the starting threshold from now on (see "Adaptive threshold"). */

@@ -124,7 +124,9 @@ export class Rv32CoreRuntime implements DebugTarget {
       resetPc: host.bootAddr,
       time: () => Number(this.clint.mtime() & 0xffff_ffff_ffffn),
       engine: host.engine ?? 'jit',
-      ...(host.jitProbation === undefined ? {} : { jitProbation: host.jitProbation }),
+      // Its slices end early after long translations (jit.ts, "Pacing"): run() looks at the
+      // interrupt lines between slices.
+      jitProbation: host.jitProbation === undefined ? { pace: true } : host.jitProbation,
     });
     this.debug = new Rv32DebugAgent(this.hart, (stop) => host.post({ type: 'debug-stop', stop }));
     if (host.debug !== undefined) this.debug.setup(host.debug);
