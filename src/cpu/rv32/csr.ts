@@ -97,6 +97,11 @@ export class CsrFile {
   private readonly counters: CounterSource;
   private readonly extension: CsrExtension | undefined;
 
+  /** Whether an interrupt would be taken now (machine mode: mstatus.MIE and one enabled pending). */
+  interruptTakeable(): boolean {
+    return this.mie !== 0 && (this.mieBits & this.mipBits) !== 0;
+  }
+
   constructor(mhartid: number, counters: CounterSource, extension?: CsrExtension) {
     this.mhartid = mhartid;
     this.counters = counters;

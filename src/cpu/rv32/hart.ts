@@ -323,7 +323,7 @@ export class Hart {
       if (this.isWaiting()) return { reason: 'wfi', executed };
       if (executed >= maxInstructions) return { reason: 'budget', executed };
       const csr = this.csr;
-      if (csr.mie !== 0 && (csr.mieBits & csr.mipBits) !== 0) {
+      if (csr.interruptTakeable()) {
         this.takeInterrupt(highestInterrupt(csr.mieBits & csr.mipBits));
         continue;
       }

@@ -56,8 +56,8 @@ export function csrAccess(h: Hart): (op: number, csr: number, operand: number, w
     const file = h.csr;
     // Every inline CSR exists, and none written is read-only (isInlineCsr): never undefined.
     const old = csrReadModifyWrite(file, op, csr, operand, writes) ?? 0;
-    // Takeable as Hart.run decides before each engine run: mstatus.MIE and an enabled one pending.
-    if (writes && csrMayEnableIrq(csr) && file.mie !== 0 && (file.mieBits & file.mipBits) !== 0) {
+    // Takeable as Hart.run decides before each engine run.
+    if (writes && csrMayEnableIrq(csr) && file.interruptTakeable()) {
       h.brk |= BRK_EXIT;
     }
     return old;
