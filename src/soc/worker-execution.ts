@@ -1,9 +1,9 @@
 // A remote core executing in a worker thread, on host time: in a thread of its own (worker-core.ts)
 // or sharing its group's (group/core-group.ts), the doorbell listener that hears the core's mailbox
-// writes with Atomics.waitAsync and polls for a while after activity, the watchdog on a host timer,
-// and the batching of doorbells across the cores of one SoC so that one turn of the host's work
-// that rings many sleeping cores costs it few futex wakes. Debug requests go to the core's thread
-// as messages (debug/debug-link.ts); while a debugger holds the core its watchdog is paused.
+// writes with Atomics.waitAsync and polls for a while after activity, the watchdog on a host timer;
+// its kicks ring the doorbell through doorbell-turn.ts, which batches the wake-ups of one turn of
+// the host's work. Debug requests go to the core's thread as messages (debug/debug-link.ts); while
+// a debugger holds the core its watchdog is paused.
 
 import { RprocError } from '../util/errors.ts';
 import { availableParallelism } from 'node:os';
@@ -18,6 +18,7 @@ import type { CoreGroup } from './group/core-group.ts';
 import type { PhysMemory } from './phys-memory.ts';
 import { Watchdog } from './watchdog.ts';
 import { DoorbellModeration } from './doorbell-moderation.ts';
+import { ringDoorbell, type DoorbellCore } from './doorbell-turn.ts';
 import { WorkerCore, type CoreRunner, type WorkerCoreEvents } from './worker-core.ts';
 import { coreWorkerScript } from './worker-script.ts';
 
@@ -36,53 +37,6 @@ const LISTEN_SLICE_MS = 1000;
  */
 const LISTEN_POLL_MIN_US = 10;
 const LISTEN_POLL_MAX_US = 50;
-
-/** Cores kicked in this turn of the host's code (until the microtask that ends it). */
-const doorbells = new Set<WorkerExecution>();
-/** Sleeping cores rung in this turn whose notify is still owed, per SoC (device words). */
-const owed = new Map<Int32Array, CoreBlock[]>();
-/** Whether this turn has already spent its immediate notify. */
-let notifiedThisTurn = false;
-
-/**
- * Ring a core's doorbell. WAKE moves at once, so a core that polls sees it at its next poll. A
- * sleeping core needs a notify, which costs the host time of its own (a futex wake): the first
- * one of a turn of the host's code is sent at once (a lone message keeps its latency), later ones
- * are owed and settled by endTurn() (a burst over many cores costs the host two notifies).
- */
-function ringDoorbell(core: WorkerExecution): void {
-  if (doorbells.size === 0) queueMicrotask(endTurn);
-  doorbells.add(core);
-  // A core in a group is woken through its group's word (it is the one the group's thread sleeps on).
-  const block = core.wakeBlock;
-  if (!block.ring()) return;
-  if (!notifiedThisTurn) {
-    notifiedThisTurn = true;
-    block.notifyWake();
-    return;
-  }
-  const list = owed.get(block.words);
-  if (list === undefined) owed.set(block.words, [block]);
-  else list.push(block);
-}
-
-/**
- * The end of a turn: of the owed sleepers of one SoC the host notifies one and leaves the others to
- * the cores themselves (CoreBlock.requestWake: a woken core passes the wake-up on); then every
- * core rung in the turn gets its listener polling for the answer.
- */
-function endTurn(): void {
-  for (const list of owed.values()) {
-    // Requests first, then the notify: the woken core must find them when it looks.
-    for (let i = 1; i < list.length; i++) list[i]?.requestWake();
-    list[0]?.notifyWake();
-  }
-  owed.clear();
-  notifiedThisTurn = false;
-  const cores = [...doorbells];
-  doorbells.clear();
-  for (const core of cores) core.rung();
-}
 
 /** Worker cores running, per SoC (device words): the polling policy depends on how many. */
 const running = new Map<Int32Array, Set<WorkerExecution>>();
@@ -144,7 +98,7 @@ function nextTurn(): Promise<void> {
   return turn;
 }
 
-export class WorkerExecution implements CoreExecution {
+export class WorkerExecution implements CoreExecution, DoorbellCore {
   readonly block: CoreBlock;
   /** The words that wake the core's thread: its own, or its group leader's. */
   readonly wakeBlock: CoreBlock;

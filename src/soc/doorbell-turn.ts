@@ -1,0 +1,61 @@
+// The host's side of ringing worker cores' doorbells, batched per turn of the host's code: WAKE
+// moves at once, but the futex wake a sleeping core needs is settled so that one turn that rings
+// many sleeping cores of a SoC costs the host two notifies, not one per core (the others are
+// passed on by the cores themselves: CoreBlock.requestWake). Used by worker-execution.ts.
+
+import type { CoreBlock } from './core-block.ts';
+
+/** What the batching needs of a worker core. */
+export interface DoorbellCore {
+  /** The words that wake the core's thread: its own, or its group leader's. */
+  readonly wakeBlock: CoreBlock;
+  /** Called at the end of the turn in which the core's doorbell rang (its listener polls then). */
+  rung(): void;
+}
+
+/** Cores kicked in this turn of the host's code (until the microtask that ends it). */
+const doorbells = new Set<DoorbellCore>();
+/** Sleeping cores rung in this turn whose notify is still owed, per SoC (device words). */
+const owed = new Map<Int32Array, CoreBlock[]>();
+/** Whether this turn has already spent its immediate notify. */
+let notifiedThisTurn = false;
+
+/**
+ * Ring a core's doorbell. WAKE moves at once, so a core that polls sees it at its next poll. A
+ * sleeping core needs a notify, which costs the host time of its own (a futex wake): the first
+ * one of a turn of the host's code is sent at once (a lone message keeps its latency), later ones
+ * are owed and settled by endTurn() (a burst over many cores costs the host two notifies).
+ */
+export function ringDoorbell(core: DoorbellCore): void {
+  if (doorbells.size === 0) queueMicrotask(endTurn);
+  doorbells.add(core);
+  // A core in a group is woken through its group's word (it is the one the group's thread sleeps on).
+  const block = core.wakeBlock;
+  if (!block.ring()) return;
+  if (!notifiedThisTurn) {
+    notifiedThisTurn = true;
+    block.notifyWake();
+    return;
+  }
+  const list = owed.get(block.words);
+  if (list === undefined) owed.set(block.words, [block]);
+  else list.push(block);
+}
+
+/**
+ * The end of a turn: of the owed sleepers of one SoC the host notifies one and leaves the others to
+ * the cores themselves (CoreBlock.requestWake: a woken core passes the wake-up on); then every
+ * core rung in the turn gets its listener polling for the answer.
+ */
+function endTurn(): void {
+  for (const list of owed.values()) {
+    // Requests first, then the notify: the woken core must find them when it looks.
+    for (let i = 1; i < list.length; i++) list[i]?.requestWake();
+    list[0]?.notifyWake();
+  }
+  owed.clear();
+  notifiedThisTurn = false;
+  const cores = [...doorbells];
+  doorbells.clear();
+  for (const core of cores) core.rung();
+}
