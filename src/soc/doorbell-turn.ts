@@ -9,6 +9,11 @@ import type { CoreBlock } from './core-block.ts';
 export interface DoorbellCore {
   /** The words that wake the core's thread: its own, or its group leader's. */
   readonly wakeBlock: CoreBlock;
+  /**
+   * Whether the host's thread and every core thread of the SoC can each have a CPU
+   * (worker-execution.ts updatePolling): only then may a wake-up go out in the middle of a turn.
+   */
+  readonly pollAllowed: boolean;
   /** Called at the end of the turn in which the core's doorbell rang (its listener polls then). */
   rung(): void;
 }
@@ -25,6 +30,14 @@ let notifiedThisTurn = false;
  * sleeping core needs a notify, which costs the host time of its own (a futex wake): the first
  * one of a turn of the host's code is sent at once (a lone message keeps its latency), later ones
  * are owed and settled by endTurn() (a burst over many cores costs the host two notifies).
+ *
+ * Not at once when the threads cannot each have a CPU (pollAllowed false): the woken core could
+ * then run only by preempting this thread, the one producing its work. V8 signals a sleeper in
+ * Atomics.wait while holding the lock of its futex emulation, so a core that preempts the host at
+ * once blocks on that lock and hands the CPU back: on one vCPU, four switches for one wake-up, and
+ * a core woken by the first message of a burst takes it alone and sleeps again while the host
+ * fills its ring. Owed like the others, the notify goes out at the microtask checkpoint right
+ * after the host's synchronous code, and the core wakes once to the whole turn's work.
  */
 export function ringDoorbell(core: DoorbellCore): void {
   if (doorbells.size === 0) queueMicrotask(endTurn);
@@ -32,7 +45,7 @@ export function ringDoorbell(core: DoorbellCore): void {
   // A core in a group is woken through its group's word (it is the one the group's thread sleeps on).
   const block = core.wakeBlock;
   if (!block.ring()) return;
-  if (!notifiedThisTurn) {
+  if (!notifiedThisTurn && core.pollAllowed) {
     notifiedThisTurn = true;
     block.notifyWake();
     return;
