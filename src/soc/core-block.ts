@@ -248,11 +248,18 @@ export class CoreBlock {
   private c2hSleeper: Promise<unknown> | undefined;
 
   /**
-   * Resolve when the core rings (C2H_SEQ moves past `seen`), after about `timeoutMs`, or when
-   * `interrupt` resolves; never blocks the event loop. Returns the sequence number then. HOST_WAITING
-   * is set meanwhile, so that the core notifies; one listener per core.
+   * Resolve when the core rings (C2H_SEQ moves past `seen`) or when `interrupt` resolves; never
+   * blocks the event loop. Returns the sequence number then. HOST_WAITING is set meanwhile, so that
+   * the core notifies; one listener per core.
+   *
+   * Without a timeout: a timed Atomics.waitAsync posts a delayed task to the host's platform for
+   * every wait, and Node keeps it (a libuv timer, then a linear search of its scheduled tasks:
+   * PerIsolatePlatformData::DeleteFromScheduledTasks in src/node_platform.cc) until the timeout
+   * passes even when the wait ended long before — thousands a second for a core that streams
+   * messages. Nothing needs one: the core notifies whenever HOST_WAITING is set (ringC2H), and
+   * whoever ends the listener notifies C2H_SEQ (interruptC2H) or resolves `interrupt`.
    */
-  async waitC2H(seen: number, timeoutMs: number, interrupt?: Promise<void>): Promise<number> {
+  async waitC2H(seen: number, interrupt?: Promise<void>): Promise<number> {
     const index = this.base + CORE_WORD.C2H_SEQ;
     Atomics.store(this.words, this.base + CORE_WORD.HOST_WAITING, 1);
     try {
@@ -261,7 +268,7 @@ export class CoreBlock {
       // A waiter left pending by an interrupt is still registered: any notify wakes it, whatever
       // value it was registered with, so it serves again instead of piling up a second one.
       if (this.c2hSleeper === undefined) {
-        const r = Atomics.waitAsync(this.words, index, seen, timeoutMs);
+        const r = Atomics.waitAsync(this.words, index, seen);
         if (!r.async) return Atomics.load(this.words, index);
         const sleeper = r.value.then(() => {
           if (this.c2hSleeper === sleeper) this.c2hSleeper = undefined;

@@ -25,9 +25,6 @@ import { coreWorkerScript } from './worker-script.ts';
 /** How often the host offers UART input that did not fit again while the core's ring is full, ms. */
 const UART_RETRY_MS = 2;
 
-/** How long one Atomics.waitAsync on the doorbell lasts before the listener looks again. */
-const LISTEN_SLICE_MS = 1000;
-
 /**
  * How long the listener keeps polling the doorbell after the last sign of life (an interrupt, or
  * a kick that asks for an answer) before it sleeps in Atomics.waitAsync, in µs, adapted like a
@@ -315,7 +312,7 @@ export class WorkerExecution implements CoreExecution, DoorbellCore {
         this.poll.miss();
       }
       const roused = new Promise<void>((resolve) => (this.rouse = resolve));
-      await block.waitC2H(seen, LISTEN_SLICE_MS, roused);
+      await block.waitC2H(seen, roused);
       this.rouse = undefined;
     }
   }
