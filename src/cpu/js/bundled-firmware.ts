@@ -8,11 +8,21 @@ import {
   VIRTIO_ID_RPMSG,
   VIRTIO_ID_RPROC_SERIAL,
   VIRTIO_RPMSG_F_NS,
+  VIRTIO_TRANSPORT_F,
 } from '../../rsc/rsc-constants.ts';
 import type { RscEntrySpec } from '../../rsc/rsc-types.ts';
 import type { FirmwareStore } from '../../remoteproc/firmware-store.ts';
 import { JS_RAM_DA, buildJsFirmware } from './js-firmware.ts';
 import { PROGRAM_NAMES } from './programs/index.ts';
+
+/**
+ * The rpmsg vdev's features: the name service, and event indices (VIRTIO_RING_F_EVENT_IDX), which
+ * the js remote implements (RPMSG_REMOTE_SUPPORTED_FEATURES) and Linux's virtio ring negotiates
+ * when the device offers them (vring_transport_features in drivers/virtio/virtio_ring.c). With
+ * them a host streaming into a sleeping core kicks once per wake-up instead of once per message
+ * (virtqueue_kick_prepare's vring_need_event). OpenAMP's firmware offers the name service alone.
+ */
+const RPMSG_DFEATURES = ((1 << VIRTIO_RPMSG_F_NS) | (1 << VIRTIO_TRANSPORT_F.VIRTIO_RING_F_EVENT_IDX)) >>> 0;
 
 const TRACE_DA = JS_RAM_DA + 0x1000;
 const TRACE_LEN = 0x1000;
@@ -39,7 +49,7 @@ export function bundledJsFirmware(program: string): Uint8Array {
       {
         kind: 'vdev',
         id: VIRTIO_ID_RPMSG,
-        dfeatures: 1 << VIRTIO_RPMSG_F_NS,
+        dfeatures: RPMSG_DFEATURES,
         vrings: [
           { da: FW_RSC_ADDR_ANY, align: 0x1000, num: 256 },
           { da: FW_RSC_ADDR_ANY, align: 0x1000, num: 256 },
