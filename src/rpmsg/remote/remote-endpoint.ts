@@ -10,8 +10,10 @@ import type { RemoteSendOptions, RpmsgTxBuffer } from './remote-types.ts';
 /**
  * Called for each message addressed to the endpoint. `data` is a view of the host's buffer: valid
  * only during the call (the buffer goes back to the host when the callback returns), unless the
- * callback calls holdRxBuffer(data); copy it (data.slice()) to keep it. `src` is the sender's
- * address (the host's channel endpoint, ≥ 1024 for a Linux channel).
+ * callback calls holdRxBuffer(data); copy it (data.slice()) to keep it. The same buffer may come
+ * back with a later message as the same view object (as OpenAMP passes the same pointer for the
+ * same buffer). `src` is the sender's address (the host's channel endpoint, ≥ 1024 for a Linux
+ * channel).
  */
 export type RemoteEndpointCallback = (data: Uint8Array, src: number, ept: RemoteEndpoint) => void;
 

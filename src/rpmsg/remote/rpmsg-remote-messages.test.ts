@@ -320,6 +320,37 @@ describe('messages', () => {
     assert.equal(ept.releaseTxBuffer(c), -ERRNO.ESHUTDOWN);
   });
 
+  it('a buffer gives the same payload view while its messages keep their length, a new one when it changes', () => {
+    const { host, remote } = rig();
+    const got: { view: Uint8Array; text: string }[] = [];
+    const ept = remote.createEndpoint({ cb: (data) => got.push({ view: data, text: dec.decode(data) }) });
+    host.poll();
+    const sent: string[] = [];
+    for (let i = 0; i < 48; i++) {
+      // Runs of same-length messages, then lengths that change every message.
+      const text = i < 32 ? `m${String(i).padStart(3, '0')}` : 'x'.repeat(5 + (i % 5));
+      sent.push(text);
+      assert.equal(host.send(1024, ept.addr, enc.encode(text)), 0);
+      pump(remote, host);
+    }
+    assert.deepEqual(
+      got.map((g) => g.text),
+      sent,
+      'every callback saw its own message, whole',
+    );
+    assert.deepEqual(
+      got.map((g) => g.view.length),
+      sent.map((t) => t.length),
+    );
+    const views = new Set(got.slice(0, 32).map((g) => g.view));
+    assert.ok(
+      views.size <= 16,
+      `32 same-length messages through 16 buffers: ${views.size} views, at most one per buffer`,
+    );
+    const later = got.slice(32).filter((g) => views.has(g.view));
+    assert.deepEqual(later, [], 'a message of another length never gets a kept view');
+  });
+
   it('held RX buffers stay with the remote until released', () => {
     const { host, remote } = rig();
     const kept: Uint8Array[] = [];

@@ -453,8 +453,7 @@ export class RpmsgVirtioDevice {
     }
     // The payload is handed over as it lies in host memory: its bytes are the application's data,
     // never interpreted here (except NS messages, decoded below with their own checks).
-    const end = RPMSG_HDR_SIZE + hdr.len;
-    const payload = this.gather(chain, end).subarray(RPMSG_HDR_SIZE, end);
+    const payload = this.payloadOf(s, chain, hdr.len);
     if (hdr.dst === RPMSG_NS_ADDR && s.ns) {
       this.handleNs(payload, hdr.src);
       this.returnRx(s, head);
@@ -481,6 +480,27 @@ export class RpmsgVirtioDevice {
       this.current = undefined;
     }
     if (!current.held && this.session === s) this.returnRx(s, head);
+  }
+
+  /**
+   * The `len` payload bytes of an RX chain, after the header. A buffer's payload view is kept and
+   * handed out again while its messages keep their length: a stream of same-sized messages costs
+   * no view per message, and the same buffer gives the same view, as OpenAMP gives the same
+   * rxbuf pointer for the same buffer (holdRxBuffer/releaseRxBuffer key on it). Only a view of
+   * the buffer itself is kept, never a gathered copy.
+   */
+  private payloadOf(s: Session, chain: DeviceChain, len: number): Uint8Array {
+    const end = RPMSG_HDR_SIZE + len;
+    const base = this.gather(chain, end);
+    // head < num: validated by VirtqueueDevice.getAvail.
+    const head = chain.head;
+    const kept = s.rxPayloads[head];
+    if (kept !== undefined && kept.length === len && s.rxPayloadBases[head] === base) return kept;
+    const payload = base.subarray(RPMSG_HDR_SIZE, end);
+    const own = base === chain.buffers[0]?.view;
+    s.rxPayloads[head] = own ? payload : undefined;
+    s.rxPayloadBases[head] = own ? base : undefined;
+    return payload;
   }
 
   /**
