@@ -50,6 +50,17 @@ describe('UART receive ring', () => {
     );
   });
 
+  it('an empty ring costs the polling core no allocation: take() returns the same empty array', () => {
+    const { host, core } = ring();
+    const a = core.take(16);
+    const b = core.take(16);
+    assert.equal(a.length, 0);
+    assert.equal(a, b, 'no new array per poll');
+    host.push(Uint8Array.of(7));
+    assert.deepEqual([...core.take(16)], [7]);
+    assert.equal(core.take(16), a);
+  });
+
   it('lives in its core block, leaving the next core untouched', () => {
     const words = new Int32Array(new SharedArrayBuffer(4 * CORE_BLOCK_WORDS * 3));
     new UartRxRing(new CoreBlock(words, 1)).push(new Uint8Array(UART_RX_RING_BYTES).fill(0xff));

@@ -6,6 +6,12 @@
 
 import { CORE_WORD, UART_RX_RING_BYTES, type CoreBlock } from './core-block.ts';
 
+/**
+ * What take() returns when the ring is empty: one zero-length array, not a new one per call — the
+ * rv32 UART polls the ring at every interrupt-line update (every mailbox read of an rpmsg echo).
+ */
+const NO_BYTES = new Uint8Array(0);
+
 export class UartRxRing {
   private readonly block: CoreBlock;
   private readonly bytes: Uint8Array;
@@ -44,7 +50,7 @@ export class UartRxRing {
   /** Core side: remove and return up to `max` bytes. */
   take(max: number): Uint8Array {
     const n = Math.min(max, this.used);
-    if (n <= 0) return new Uint8Array(0);
+    if (n <= 0) return NO_BYTES;
     const tail = this.block.load(CORE_WORD.UART_RX_TAIL) >>> 0;
     const out = new Uint8Array(n);
     for (let i = 0; i < n; i++) out[i] = this.bytes[(tail + i) % UART_RX_RING_BYTES] ?? 0;
