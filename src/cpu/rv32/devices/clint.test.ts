@@ -191,3 +191,56 @@ describe('CLINT time', () => {
     assert.ok(t >= 0n && t < 10_000_000n, `mtime ${t} within a second of construction`);
   });
 });
+
+describe('CLINT timer line without bigints', () => {
+  // [mtimecmp written (hi, lo), core time in ns, line high] — at, just before and just after the
+  // deadline, deadlines beyond 2^53 ticks, and the reset value (never).
+  const rows: readonly [number, number, number, boolean][] = [
+    [0, 1000, 1000 * NS_PER_TICK, true],
+    [0, 1000, 1000 * NS_PER_TICK - 1, false],
+    [0, 1000, 1000 * NS_PER_TICK + 1, true],
+    [0x1, 0x0, 0x1_0000_0000 * NS_PER_TICK, true],
+    [0x1, 0x0, 0x1_0000_0000 * NS_PER_TICK - NS_PER_TICK, false],
+    [0x20_0000, 0x0, 2 ** 52 * NS_PER_TICK, false],
+    [0x20_0000, 0x1, 2 ** 52 * NS_PER_TICK, false],
+    [0xffff_ffff, 0xffff_fffe, 2 ** 52 * NS_PER_TICK, false],
+  ];
+  for (const [hi, lo, ns, want] of rows) {
+    it(`mtimecmp 0x${hi.toString(16)}_${lo.toString(16).padStart(8, '0')} at ${ns} ns: ${want ? 'high' : 'low'}`, () => {
+      const t = rig();
+      t.wr(MTIMECMP_HI, hi);
+      t.wr(MTIMECMP, lo);
+      t.setNs(ns);
+      assert.equal(t.clint.timerPending, want);
+      assert.equal(
+        t.clint.timerPending,
+        t.clint.mtime() >= t.clint.mtimecmp,
+        'the same as the bigint comparison',
+      );
+    });
+  }
+
+  it('with no deadline set, the line is low without reading the clock', () => {
+    let reads = 0;
+    const clint = new Clint(
+      () => undefined,
+      () => {
+        reads++;
+        return 1e12;
+      },
+    );
+    assert.equal(clint.timerPending, false);
+    assert.equal(reads, 0);
+    clint.mtimecmp = 5n;
+    assert.equal(clint.timerPending, true, 'a deadline set through the field counts too');
+    assert.equal(reads, 1);
+  });
+
+  it('mtime reads both halves from the clock as numbers', () => {
+    const t = rig();
+    t.setNs((0x123 * 0x1_0000_0000 + 0x9abc_def0) * NS_PER_TICK);
+    assert.equal(t.rd(MTIME) >>> 0, 0x9abc_def0);
+    assert.equal(t.rd(MTIME_HI) >>> 0, 0x123);
+    assert.equal(t.clint.mtime(), 0x123_9abc_def0n);
+  });
+});

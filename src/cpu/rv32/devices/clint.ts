@@ -21,7 +21,22 @@ export function hostClockNs(): () => number {
 
 export class Clint {
   msip = 0;
-  mtimecmp = NEVER;
+  private cmp = NEVER;
+  /**
+   * mtimecmp as a number, for the comparison made at every interrupt-line update: exact below
+   * 2^53, and above it still greater than any mtime this clock reaches (2^53 ticks at 10 MHz are
+   * 28 years), so `ticks >= cmpTicks` is `mtime >= mtimecmp` without a bigint per check.
+   */
+  private cmpTicks = Number(NEVER);
+
+  get mtimecmp(): bigint {
+    return this.cmp;
+  }
+
+  set mtimecmp(value: bigint) {
+    this.cmp = value;
+    this.cmpTicks = Number(value);
+  }
   private readonly clockNs: () => number;
   private readonly onChange: () => void;
 
@@ -32,7 +47,12 @@ export class Clint {
   }
 
   mtime(): bigint {
-    return BigInt(Math.floor(this.clockNs() / NS_PER_TICK));
+    return BigInt(this.ticks());
+  }
+
+  /** mtime as a number: exact, as the clock stays below 2^53 ticks. */
+  private ticks(): number {
+    return Math.floor(this.clockNs() / NS_PER_TICK);
   }
 
   /** The core's time (ns since it started) at which the timer interrupt fires; undefined: never. */
@@ -41,7 +61,8 @@ export class Clint {
   }
 
   get timerPending(): boolean {
-    return this.mtime() >= this.mtimecmp;
+    // No clock read while no deadline is set (the usual case of a firmware that does not use it).
+    return this.cmp !== NEVER && this.ticks() >= this.cmpTicks;
   }
 
   /** Milliseconds until mtime reaches mtimecmp (undefined when no deadline is set). */
@@ -56,9 +77,8 @@ export class Clint {
     if (offset === MSIP) return this.msip;
     if (offset === MTIMECMP) return Number(this.mtimecmp & 0xffff_ffffn);
     if (offset === MTIMECMP + 4) return Number(this.mtimecmp >> 32n);
-    const now = this.mtime();
-    if (offset === MTIME) return Number(now & 0xffff_ffffn);
-    if (offset === MTIME + 4) return Number((now >> 32n) & 0xffff_ffffn);
+    if (offset === MTIME) return this.ticks() % 0x1_0000_0000;
+    if (offset === MTIME + 4) return Math.floor(this.ticks() / 0x1_0000_0000) % 0x1_0000_0000;
     return 0;
   }
 
