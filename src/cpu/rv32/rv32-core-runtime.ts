@@ -93,7 +93,13 @@ export class Rv32CoreRuntime implements DebugTarget {
     this.clint = new Clint(update, this.clockNs);
     this.plic = new Plic(update);
     // A ring while the host holds the doorbell (a storm) ends the slice: the loop stalls the core.
-    this.mailbox = new MailboxDevice(host.block, update, () => this.hart.requestStop());
+    // The mailbox can only move the external interrupt line: no need to poll the UART and the
+    // clock at each of its register reads (an echo reads it several times per message).
+    this.mailbox = new MailboxDevice(
+      host.block,
+      () => this.updateMei(),
+      () => this.hart.requestStop(),
+    );
     const ram: RamRegion[] = host.map.windows.map((w, i) => {
       const bytes = host.memory.view(w.pa, w.size);
       if (bytes === undefined || bytes.byteOffset % 4 !== 0) {
@@ -158,9 +164,14 @@ export class Rv32CoreRuntime implements DebugTarget {
   private updateIrqs(): void {
     this.uart.poll();
     this.plic.setLevel(PLIC_IRQ.UART0, this.uart.irq);
-    this.hart.setIrq(IRQ.MEI, this.mailbox.irqPending || this.plic.meip);
+    this.updateMei();
     this.hart.setIrq(IRQ.MTI, this.clint.timerPending);
     this.hart.setIrq(IRQ.MSI, this.clint.msip !== 0);
+  }
+
+  /** The machine external interrupt: the mailbox's line, or the PLIC's (as the UART last set it). */
+  private updateMei(): void {
+    this.hart.setIrq(IRQ.MEI, this.mailbox.irqPending || this.plic.meip);
   }
 
   private running(): boolean {
