@@ -92,6 +92,44 @@ describe('jit-ram', () => {
     assert.equal(window[0x200], 0);
   });
 
+  it('alternating between windows and a device, every access lands in its own place', () => {
+    const log: string[] = [];
+    const main = new Uint8Array(0x1000);
+    const a = new Uint8Array(0x1000);
+    const b = new Uint8Array(0x1000);
+    const WINDOW_B = WINDOW + 0x1_0000;
+    const bus = new Bus({
+      ram: [
+        { base: RAM_BASE, size: main.length, bytes: main, name: 'main' },
+        { base: WINDOW, size: a.length, bytes: a, name: 'a' },
+        { base: WINDOW_B, size: b.length, bytes: b, name: 'b' },
+      ],
+      mmio: [device(log)],
+    });
+    const watch = new CodeWatch(bus.ram);
+    const ram = ramAccess(bus, watch);
+    watch.mark(WINDOW_B + 0x400, 4, WATCH_CODE);
+    for (let i = 0; i < 4; i++) {
+      assert.equal(ram.store(WINDOW + 4 * i, 4, 0x100 + i), true);
+      assert.equal(ram.store(WINDOW_B + 4 * i, 4, 0x200 + i), true);
+      assert.equal(ram.load(DEVICE, 4), 7);
+      assert.equal(ram.store(RAM_BASE + 4 * i, 4, 0x300 + i), true);
+      assert.equal(
+        ram.store(WINDOW_B + 0x400, 4, 1),
+        false,
+        'the watched granule of b, whichever window came last',
+      );
+    }
+    for (let i = 0; i < 4; i++) {
+      assert.equal(ram.load(WINDOW + 4 * i, 4), 0x100 + i);
+      assert.equal(ram.load(WINDOW_B + 4 * i, 4), 0x200 + i);
+      assert.equal(ram.load(RAM_BASE + 4 * i, 4), 0x300 + i);
+    }
+    assert.equal(ram.load(WINDOW + 0x1000, 4), NO_LOAD, 'the hole after a, right after using a');
+    assert.equal(b[0x400], 0);
+    assert.equal(log.length, 4);
+  });
+
   it('a translated loop over a second RAM window and a device ends as the interpreter does', () => {
     // x10 = window, x17 = device; 300 iterations of loads and stores of every width there,
     // a misaligned load (emulated by the interpreter) and a device read.
