@@ -22,6 +22,7 @@ function cores(n: number, opts: { sleeping: boolean; pollAllowed: boolean }): Fa
     const core: FakeCore = {
       wakeBlock,
       pollAllowed: opts.pollAllowed,
+      turnQueued: false,
       notifies: 0,
       rungs: 0,
       rung() {
@@ -102,6 +103,22 @@ describe('doorbell turns', () => {
       soc.map((c) => c.rungs),
       [1, 1, 1, 1, 1, 1],
     );
+  });
+
+  it('a ring from inside rung() starts the next turn; each turn calls rung() once per core', async () => {
+    const [core] = cores(1, { sleeping: false, pollAllowed: true });
+    assert.ok(core);
+    let again = 2;
+    const rung = core.rung.bind(core);
+    core.rung = () => {
+      rung();
+      if (again-- > 0) ringDoorbell(core);
+    };
+    ringDoorbell(core);
+    ringDoorbell(core);
+    await turnEnd();
+    assert.equal(core.rungs, 3, 'the first turn, then the two turns rung from inside rung()');
+    assert.equal(core.turnQueued, false);
   });
 
   it('sharing CPUs, the same burst costs the host one notify, at the end', async () => {

@@ -16,10 +16,19 @@ export interface DoorbellCore {
   readonly pollAllowed: boolean;
   /** Called at the end of the turn in which the core's doorbell rang (its listener polls then). */
   rung(): void;
+  /** @internal set while the core is in this turn's list (ringDoorbell), cleared at its end. */
+  turnQueued: boolean;
 }
 
-/** Cores kicked in this turn of the host's code (until the microtask that ends it). */
-const doorbells = new Set<DoorbellCore>();
+/**
+ * Cores kicked in this turn of the host's code (until the microtask that ends it), and the list
+ * the turn before used, swapped at each turn's end. Arrays reused rather than a Set cleared: a
+ * Set's or Map's clear() allocates a new table, in old space once the collection is old, and a
+ * turn per message then grows old space by a table a message — a page fault every ~15 round trips
+ * of an echo and the major collections that follow (perf -e page-faults on the host thread).
+ */
+let doorbells: DoorbellCore[] = [];
+let ended: DoorbellCore[] = [];
 /** Sleeping cores rung in this turn whose notify is still owed, per SoC (device words). */
 const owed = new Map<Int32Array, CoreBlock[]>();
 /** Whether this turn has already spent its immediate notify. */
@@ -40,8 +49,11 @@ let notifiedThisTurn = false;
  * after the host's synchronous code, and the core wakes once to the whole turn's work.
  */
 export function ringDoorbell(core: DoorbellCore): void {
-  if (doorbells.size === 0) queueMicrotask(endTurn);
-  doorbells.add(core);
+  if (doorbells.length === 0) queueMicrotask(endTurn);
+  if (!core.turnQueued) {
+    core.turnQueued = true;
+    doorbells.push(core);
+  }
   // A core in a group is woken through its group's word (it is the one the group's thread sleeps on).
   const block = core.wakeBlock;
   if (!block.ring()) return;
@@ -61,14 +73,20 @@ export function ringDoorbell(core: DoorbellCore): void {
  * core rung in the turn gets its listener polling for the answer.
  */
 function endTurn(): void {
-  for (const list of owed.values()) {
-    // Requests first, then the notify: the woken core must find them when it looks.
-    for (let i = 1; i < list.length; i++) list[i]?.requestWake();
-    list[0]?.notifyWake();
+  if (owed.size > 0) {
+    for (const list of owed.values()) {
+      // Requests first, then the notify: the woken core must find them when it looks.
+      for (let i = 1; i < list.length; i++) list[i]?.requestWake();
+      list[0]?.notifyWake();
+    }
+    owed.clear();
   }
-  owed.clear();
   notifiedThisTurn = false;
-  const cores = [...doorbells];
-  doorbells.clear();
+  // Swap before calling out: a ring from inside rung() starts the next turn's list.
+  const cores = doorbells;
+  doorbells = ended;
+  ended = cores;
+  for (const core of cores) core.turnQueued = false;
   for (const core of cores) core.rung();
+  cores.length = 0;
 }

@@ -118,6 +118,8 @@ export class WorkerExecution implements CoreExecution, DoorbellCore {
   readonly moderation = new DoorbellModeration();
   /** @internal whether the listener may poll (updatePolling). */
   pollAllowed = true;
+  /** @internal in this turn's doorbell list (doorbell-turn.ts). */
+  turnQueued = false;
   private readonly debugLink: DebugLink;
 
   constructor(
