@@ -12,6 +12,8 @@ export const GRANULE_SHIFT = 8;
 export const WATCH_CODE = 1;
 export const WATCH_RESERVATION = 2;
 
+const NO_MAP = new Uint8Array(0);
+
 export class CodeWatch {
   /** One map per RAM region, in the bus's region order. */
   readonly maps: readonly Uint8Array[];
@@ -20,6 +22,11 @@ export class CodeWatch {
   constructor(areas: readonly RamArea[]) {
     this.areas = areas;
     this.maps = areas.map((a) => new Uint8Array(Math.ceil(a.size / (1 << GRANULE_SHIFT))));
+  }
+
+  /** The map of a RAM region of the bus this watch was built for (an empty one for any other). */
+  mapOf(area: RamArea): Uint8Array {
+    return this.maps[this.areas.indexOf(area)] ?? NO_MAP;
   }
 
   /** Index of the region holding addr, or -1. */

@@ -204,7 +204,7 @@ export class Hart {
     this.main = main;
     this.sharedMain = main.shared;
     this.watch = new CodeWatch(this.bus.ram);
-    this.mainWatch = this.watch.maps[this.bus.ram.indexOf(main)] ?? new Uint8Array(0);
+    this.mainWatch = this.watch.mapOf(main);
     this.dcache = new DecodeCache(options.decodeCacheSlots);
     const time = options.time;
     this.triggers = new Triggers(() => this.rebuildDebugPoints());

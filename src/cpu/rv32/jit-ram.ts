@@ -38,7 +38,7 @@ export function ramAccess(bus: Bus, watch: CodeWatch): RamAccess {
     u8 = r.u8;
     u16 = r.u16;
     i32 = r.i32;
-    watched = watch.maps[bus.ram.indexOf(r)] ?? new Uint8Array(0);
+    watched = watch.mapOf(r);
     return true;
   };
   return {

@@ -29,14 +29,6 @@ export class Clint {
    */
   private cmpTicks = Number(NEVER);
 
-  get mtimecmp(): bigint {
-    return this.cmp;
-  }
-
-  set mtimecmp(value: bigint) {
-    this.cmp = value;
-    this.cmpTicks = Number(value);
-  }
   private readonly clockNs: () => number;
   private readonly onChange: () => void;
 
@@ -44,6 +36,15 @@ export class Clint {
   constructor(onChange: () => void, clockNs: () => number = hostClockNs()) {
     this.onChange = onChange;
     this.clockNs = clockNs;
+  }
+
+  get mtimecmp(): bigint {
+    return this.cmp;
+  }
+
+  set mtimecmp(value: bigint) {
+    this.cmp = value;
+    this.cmpTicks = Number(value);
   }
 
   mtime(): bigint {
@@ -57,7 +58,7 @@ export class Clint {
 
   /** The core's time (ns since it started) at which the timer interrupt fires; undefined: never. */
   deadlineNs(): number | undefined {
-    return this.mtimecmp === NEVER ? undefined : Number(this.mtimecmp) * NS_PER_TICK;
+    return this.cmp === NEVER ? undefined : this.cmpTicks * NS_PER_TICK;
   }
 
   get timerPending(): boolean {
