@@ -85,10 +85,12 @@ export const CORE_WORD = {
    */
   DEBUG_SEQ: 22,
   /**
-   * Set by the host while it leaves the core's doorbell alone after a storm (doorbell-moderation.ts),
-   * cleared (and notified) when the backoff ends. A core that rings meanwhile stalls until then: its
-   * own thread sleeps, a group serves its other cores — a storm costs the storming core's time, not
-   * the host's nor its group mates'.
+   * Non-zero while the host holds the core's doorbell in a storm (doorbell-moderation.ts): a hold
+   * generation. A core that rings while it is set stalls until the word changes: its own thread
+   * sleeps, a group serves its other cores — a storm costs the storming core's time, not the host's
+   * nor its group mates'. The host clears it when a ring has work; when a backoff ends with no new
+   * ring (the core stalled at the one the host already judged) it moves to a new generation, which
+   * lets the core run to its next ring and stalls it there again, before the host has even seen it.
    */
   C2H_HOLD: 23,
   /** First word of the ring's bytes (UART_RX_RING_BYTES of them), to the end of the block. */
@@ -137,6 +139,8 @@ export class CoreBlock {
   readonly base: number;
   /** How long waitForEvent polls (core side; each thread has its own CoreBlock object). */
   readonly spin = new SpinBudget(CORE_SPIN_MIN_US, CORE_SPIN_MAX_US);
+  /** The last C2H_HOLD generation this (host side) object set. */
+  private holdGen = 0;
 
   constructor(words: Int32Array, coreIndex: number) {
     this.words = words;
@@ -282,14 +286,38 @@ export class CoreBlock {
     }
   }
 
-  /** Hold the core's doorbell (a storm backoff: its next ring stalls it) or release it. */
-  holdC2H(on: boolean): void {
+  /**
+   * Hold the core's doorbell (a storm backoff: its next ring stalls it); a hold already on stays as
+   * it is. Host side.
+   */
+  holdC2H(): void {
+    Atomics.compareExchange(this.words, this.base + CORE_WORD.C2H_HOLD, 0, this.nextHold());
+  }
+
+  /**
+   * Keep holding the doorbell, but let a core stalled by the current hold go on to its next ring
+   * (a new hold generation, notified). False when no hold was on. Host side.
+   */
+  rearmC2H(): boolean {
     const index = this.base + CORE_WORD.C2H_HOLD;
-    if (on) {
-      Atomics.store(this.words, index, 1);
-      return;
-    }
-    if (Atomics.exchange(this.words, index, 0) !== 0) Atomics.notify(this.words, index);
+    if (Atomics.load(this.words, index) === 0) return false;
+    Atomics.store(this.words, index, this.nextHold());
+    Atomics.notify(this.words, index);
+    return true;
+  }
+
+  /** A new hold generation: never the last one, never 0 ("not held"). */
+  private nextHold(): number {
+    this.holdGen = (this.holdGen + 1) | 0 || 1;
+    return this.holdGen;
+  }
+
+  /** Release the doorbell: a stalled core goes on (notified). False when no hold was on. */
+  releaseC2H(): boolean {
+    const index = this.base + CORE_WORD.C2H_HOLD;
+    if (Atomics.exchange(this.words, index, 0) === 0) return false;
+    Atomics.notify(this.words, index);
+    return true;
   }
 
   /** End every wait on C2H_SEQ now (the listener is stopping). */
@@ -346,14 +374,17 @@ export class CoreBlock {
     }
   }
 
-  /** Whether the host holds this core's doorbell (C2H_HOLD): a core that rang should stall. */
-  c2hHeld(): boolean {
-    return Atomics.load(this.words, this.base + CORE_WORD.C2H_HOLD) !== 0;
+  /** The host's hold on this core's doorbell (C2H_HOLD): 0 for none, else its generation. */
+  c2hHold(): number {
+    return Atomics.load(this.words, this.base + CORE_WORD.C2H_HOLD);
   }
 
-  /** Core side: sleep while the doorbell is held, at most `timeoutMs` (a lone core's thread only). */
-  waitC2HRelease(timeoutMs: number): void {
-    Atomics.wait(this.words, this.base + CORE_WORD.C2H_HOLD, 1, timeoutMs);
+  /**
+   * Core side: sleep while the hold that stalled the core (generation `stalledAt`) lasts, at most
+   * `timeoutMs` (a lone core's thread only).
+   */
+  waitC2HRelease(stalledAt: number, timeoutMs: number): void {
+    Atomics.wait(this.words, this.base + CORE_WORD.C2H_HOLD, stalledAt, timeoutMs);
   }
 
   /** The host events posted and not yet taken by the core (HOST_EVENT bits). */

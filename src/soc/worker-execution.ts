@@ -278,22 +278,31 @@ export class WorkerExecution implements CoreExecution, DoorbellCore {
       // A doorbell storm: this core is left alone for a while (its rings wait in the mask).
       const hold = this.moderation.remaining(performance.now());
       if (hold > 0) {
-        // The core stalls at its next ring until the backoff ends (CORE_WORD.C2H_HOLD).
-        block.holdC2H(true);
+        // The core stalls at its next ring (CORE_WORD.C2H_HOLD) while the storm lasts.
+        block.holdC2H();
         await new Promise((resolve) => setTimeout(resolve, hold));
         continue;
       }
-      if (block.c2hHeld()) this.releaseHold();
       // Read before taking the ids: a ring after this moves C2H_SEQ away from `seen`.
       const seen = block.c2hSeq();
       const mask = block.takeC2H();
       if (mask !== 0) {
         const now = performance.now();
         const handled = this.sink.interrupt(mask);
+        // Spurious again: another backoff, the core still stalled at this ring.
         if (this.moderation.note(handled, now) > 0) continue;
-        // Polling after a spurious ring would only feed a storm.
-        if (handled) this.lastActivity = now;
+        // Polling after a spurious ring would only feed a storm. A ring with work ends the hold.
+        if (handled) {
+          this.lastActivity = now;
+          this.releaseHold();
+        }
         sweep(this);
+      } else if (block.rearmC2H()) {
+        // A backoff ended with no new ring: the core is stalled at the ring already judged, or
+        // rings no more. It may go on to its next ring, which stalls it again at once — released
+        // instead, a storming core ran free until this listener's next turn, milliseconds on a
+        // loaded machine — and a ring with work then ends the hold.
+        this.wakeBlock.wake();
       }
       const budgetMs = this.pollAllowed ? this.poll.current / 1000 : 0;
       if (budgetMs === 0) {
@@ -321,9 +330,7 @@ export class WorkerExecution implements CoreExecution, DoorbellCore {
 
   /** End a storm hold: a lone core's thread is notified; a group is rung to serve the core again. */
   private releaseHold(): void {
-    if (!this.block.c2hHeld()) return;
-    this.block.holdC2H(false);
-    this.wakeBlock.wake();
+    if (this.block.releaseC2H()) this.wakeBlock.wake();
   }
 
   takeInterrupts(): void {
@@ -334,7 +341,10 @@ export class WorkerExecution implements CoreExecution, DoorbellCore {
     const mask = this.block.takeC2H();
     if (mask === 0) return;
     const handled = this.sink.interrupt(mask);
-    if (handled) this.lastActivity = now;
+    if (handled) {
+      this.lastActivity = now;
+      this.releaseHold();
+    }
     this.moderation.note(handled, now);
   }
 }

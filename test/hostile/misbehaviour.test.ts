@@ -12,9 +12,9 @@ import { CORE_WORD } from '../../src/soc/core-block.ts';
 import { ATTACK_MS, HostileRig, SC, sleep, until } from './hostile-rig.ts';
 
 /**
- * During a doorbell storm the host backs off (moderation) and holds the core's doorbell meanwhile
- * (C2H_HOLD): the storming core stalls instead of ringing. Sampled for 300 ms, the healthy core
- * echoing throughout.
+ * During a doorbell storm the host backs off (moderation) and holds the core's doorbell (C2H_HOLD)
+ * until a ring has work: the storming core stalls at its rings instead of running between them.
+ * Sampled for 300 ms, the healthy core echoing throughout.
  */
 async function assertStormStalls(rig: HostileRig): Promise<void> {
   const core = rig.soc.core('rproc0');
@@ -39,12 +39,16 @@ async function assertStormStalls(rig: HostileRig): Promise<void> {
     await sleep(ATTACK_MS);
   });
   assert.ok(core.moderation !== undefined && core.moderation.backoffs > 0, 'the storm was backed off');
-  // A free-running ring loop retires tens of millions of instructions in 300 ms: the stall itself.
-  assert.ok(ran < 2_000_000, `the stalled core retired ${ran} instructions in 300 ms`);
-  // The hold spans each backoff and is let go in the listening turn between two: its share of
-  // the time follows the backoff schedule and the machine (24–60 % measured), so the test only asks
-  // that the host held the doorbell; the instruction count above is what shows the core stalled.
-  assert.ok(heldShare > 0, 'the host never held the storming core’s doorbell');
+  // The storm loop ringing freely runs at 7–18 MIPS here (its rings are device stores): millions of
+  // instructions in 300 ms. Stalled, it runs only from one hold generation to its next ring (~200
+  // instructions in 300 ms measured). When the hold was let go between two backoffs instead, a
+  // loaded machine let it run for milliseconds each time: 2 million in 300 ms once.
+  assert.ok(ran < 100_000, `the stalled core retired ${ran} instructions in 300 ms`);
+  // No ring of a storm has work: the hold lasts from the first backoff to the end of the storm.
+  assert.ok(
+    heldShare >= 0.9,
+    `the host held the storming core's doorbell ${(heldShare * 100).toFixed(0)} % of the time`,
+  );
 }
 
 describe('hostile firmware: storms, garbage and silence', { timeout: 120_000 + 20 * ATTACK_MS }, () => {

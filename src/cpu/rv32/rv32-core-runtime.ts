@@ -76,6 +76,8 @@ export class Rv32CoreRuntime implements DebugTarget {
   private readonly uart: Uart16550;
   private readonly clockNs: () => number;
   private finished: FinisherOutcome | undefined;
+  /** The hold generation the core stalled at when it rang into a held doorbell; 0: not stalled. */
+  private stalledAt = 0;
 
   constructor(host: Rv32CoreHost) {
     this.host = host;
@@ -92,13 +94,17 @@ export class Rv32CoreRuntime implements DebugTarget {
     );
     this.clint = new Clint(update, this.clockNs);
     this.plic = new Plic(update);
-    // A ring while the host holds the doorbell (a storm) ends the slice: the loop stalls the core.
+    // A ring while the host holds the doorbell (a storm) ends the slice and stalls the core until
+    // the hold ends or moves to a new generation (CORE_WORD.C2H_HOLD).
     // The mailbox can only move the external interrupt line: no need to poll the UART and the
     // clock at each of its register reads (an echo reads it several times per message).
     this.mailbox = new MailboxDevice(
       host.block,
       () => this.updateMei(),
-      () => this.hart.requestStop(),
+      (hold) => {
+        this.stalledAt = hold;
+        this.hart.requestStop();
+      },
     );
     const ram: RamRegion[] = host.map.windows.map((w, i) => {
       const bytes = host.memory.view(w.pa, w.size);
@@ -201,8 +207,10 @@ export class Rv32CoreRuntime implements DebugTarget {
         continue;
       }
       const state = this.slice(SLICE);
-      // A doorbell storm the host backs off from: this thread sleeps until the backoff ends.
-      while (state === 'busy' && block.c2hHeld() && this.running()) block.waitC2HRelease(IDLE_WAIT_MS);
+      // A doorbell storm the host backs off from: this thread sleeps while the hold that stalled
+      // the core lasts.
+      while (state === 'busy' && this.doorbellHeld() && this.running())
+        block.waitC2HRelease(this.stalledAt, IDLE_WAIT_MS);
       if (state === 'stopped') stopped = true;
       else if (state === 'idle') {
         const deadline = this.msUntilTimer();
@@ -249,9 +257,15 @@ export class Rv32CoreRuntime implements DebugTarget {
     }
   }
 
-  /** Whether the host holds the core's doorbell (a storm backoff): a group leaves the core alone. */
+  /**
+   * Whether the core rang into a hold of the host's (a storm backoff) that still lasts: it stalls
+   * (a group leaves it alone) until the hold ends or moves to a new generation.
+   */
   doorbellHeld(): boolean {
-    return this.host.block.c2hHeld();
+    if (this.stalledAt === 0) return false;
+    if (this.host.block.c2hHold() === this.stalledAt) return true;
+    this.stalledAt = 0;
+    return false;
   }
 
   /** Whether an interrupt the hart waits for is pending (a WFI would end at once). */

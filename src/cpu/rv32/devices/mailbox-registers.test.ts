@@ -27,11 +27,11 @@ const WATCHED_WORDS: readonly number[] = [
 function rig() {
   const block = new CoreBlock(new Int32Array(new SharedArrayBuffer(4 * CORE_BLOCK_WORDS)), 0);
   let changes = 0;
-  let held = 0;
+  const holds: number[] = [];
   const mbox = new MailboxDevice(
     block,
     () => changes++,
-    () => held++,
+    (hold) => holds.push(hold),
   );
   return {
     block,
@@ -39,7 +39,9 @@ function rig() {
     r: mbox.region(),
     wd: mbox.watchdogRegion(),
     changes: () => changes,
-    held: () => held,
+    held: () => holds.length,
+    /** The hold generation each stall was told. */
+    holds: () => [...holds],
     /** The CoreBlock words the registers stand for, to see what an access changed. */
     words: () => WATCHED_WORDS.map((w) => block.load(w)),
   };
@@ -164,21 +166,35 @@ describe('mailbox window', () => {
     assert.deepEqual([t.changes(), t.held()], [0, 0]);
   });
 
-  it('C2H_NOTIFY while the host holds the doorbell stalls the core; released, it does not', () => {
+  it('C2H_NOTIFY while the host holds the doorbell stalls the core at that hold; released, it does not', () => {
     const t = rig();
-    t.block.holdC2H(true);
+    t.block.holdC2H();
+    const first = t.block.c2hHold();
+    assert.notEqual(first, 0);
     t.r.write(MAILBOX_REG.C2H_NOTIFY, 4, 1);
-    assert.equal(t.held(), 1);
+    assert.deepEqual(t.holds(), [first]);
     assert.equal(t.block.takeC2H(), 2, 'the ring still reaches the host');
-    t.block.holdC2H(false);
+    t.block.holdC2H();
+    assert.equal(t.block.c2hHold(), first, 'a hold already on stays as it is');
+    // Re-armed: a new generation, and the next ring stalls the core again, at that one.
+    assert.equal(t.block.rearmC2H(), true);
+    const second = t.block.c2hHold();
+    assert.ok(second !== 0 && second !== first, `generation ${second} after ${first}`);
     t.r.write(MAILBOX_REG.C2H_NOTIFY, 4, 1);
-    assert.equal(t.held(), 1);
+    assert.deepEqual(t.holds(), [first, second]);
+    assert.equal(t.block.releaseC2H(), true);
+    assert.equal(t.block.rearmC2H(), false, 'nothing to re-arm once released');
+    assert.equal(t.block.releaseC2H(), false);
+    t.r.write(MAILBOX_REG.C2H_NOTIFY, 4, 1);
+    assert.equal(t.held(), 2);
+    t.block.holdC2H();
+    assert.ok(![0, first, second].includes(t.block.c2hHold()), 'a new hold never repeats the last one');
   });
 
   it('the stall callback defaults to nothing', () => {
     const block = new CoreBlock(new Int32Array(new SharedArrayBuffer(4 * CORE_BLOCK_WORDS)), 0);
     const r = new MailboxDevice(block, () => undefined).region();
-    block.holdC2H(true);
+    block.holdC2H();
     assert.doesNotThrow(() => r.write(MAILBOX_REG.C2H_NOTIFY, 4, 1));
     assert.equal(block.takeC2H(), 2);
   });

@@ -22,10 +22,13 @@ export class MailboxDevice {
   irqEnabled = false;
   private readonly block: CoreBlock;
   private readonly onChange: () => void;
-  private readonly onHeld: () => void;
+  private readonly onHeld: (hold: number) => void;
 
-  /** `onHeld`: the core rang while the host holds its doorbell (a storm backoff): it should stall. */
-  constructor(block: CoreBlock, onChange: () => void, onHeld: () => void = () => undefined) {
+  /**
+   * `onHeld`: the core rang while the host holds its doorbell (a storm backoff): it should stall
+   * until the hold (generation `hold`, CORE_WORD.C2H_HOLD) ends or moves on.
+   */
+  constructor(block: CoreBlock, onChange: () => void, onHeld: (hold: number) => void = () => undefined) {
     this.block = block;
     this.onChange = onChange;
     this.onHeld = onHeld;
@@ -88,10 +91,12 @@ export class MailboxDevice {
       write: (offset: number, width: Width, value: number) => {
         if (width !== 4) return;
         switch (offset) {
-          case MAILBOX_REG.C2H_NOTIFY:
+          case MAILBOX_REG.C2H_NOTIFY: {
             this.block.ringC2H(value >>> 0);
-            if (this.block.c2hHeld()) this.onHeld();
+            const hold = this.block.c2hHold();
+            if (hold !== 0) this.onHeld(hold);
             return;
+          }
           case MAILBOX_REG.IRQ_ENABLE:
             this.irqEnabled = (value & 1) !== 0;
             this.onChange();
