@@ -162,6 +162,17 @@ export interface JitStats {
   readonly threshold: number;
 }
 
+/*
+ * One closure per function. V8 caches what it compiles from a source text: a second `new Function`
+ * of the same text (the same region translated again — by another hart running the same firmware,
+ * a core booted again, the bench's next fresh machine) shares the first's compiled function, and
+ * the region function inside it then has two closures. TurboFan specialises a function that has
+ * only one closure to that closure's context (the hart's state it closes over), and no longer
+ * once it has several, which made a region translated again in the same process markedly slower
+ * (bench/README.md, rv32, "one closure per function"). So every translation's text is unique.
+ */
+let translationSerial = 0;
+
 const DISPATCH_SLOTS = 1 << 16;
 /** Block executions (counted by the interpreter at control transfers) that make a block hot, at the start. */
 const DEFAULT_THRESHOLD = 1024;
@@ -437,8 +448,12 @@ export class Jit implements Engine {
       size: h.main.size,
       shared: h.sharedMain,
     });
+    // A source of its own (see "One closure per function"): a serial number in a comment.
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- translating guest code is the point
-    const factory = new Function(...CLOSURE_PARAMS, source) as RegionFactory;
+    const factory = new Function(
+      ...CLOSURE_PARAMS,
+      `${source}\n// translation ${++translationSerial}`,
+    ) as RegionFactory;
     const t: Translated = {
       region,
       fn: factory(...this.closure),
