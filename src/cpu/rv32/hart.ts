@@ -62,6 +62,12 @@ export interface HartOptions {
    * regions from the start. Tests supply a clock to make it deterministic.
    */
   readonly jitProbation?: JitProbation | null;
+  /**
+   * Translated code compiled for this hart alone (false, the default), or shared with every hart
+   * of this thread that translates the same code (jit.ts, "One closure per function"): the cores
+   * of one firmware in a core group then compile each region once instead of once each.
+   */
+  readonly jitSharedCode?: boolean;
 }
 
 export interface TrapRecord {
@@ -219,7 +225,12 @@ export class Hart {
     this.engineKind = options.engine ?? 'jit';
     this.engine =
       this.engineKind === 'jit'
-        ? new Jit(this, options.jitThreshold, options.jitProbation === undefined ? {} : options.jitProbation)
+        ? new Jit(
+            this,
+            options.jitThreshold,
+            options.jitProbation === undefined ? {} : options.jitProbation,
+            options.jitSharedCode === true,
+          )
         : interpreterEngine;
   }
 

@@ -1,7 +1,9 @@
 // Every translation gets a function text of its own (jit.ts, "One closure per function"): the same
 // program translated by two harts — or by one hart twice — must not share V8's compiled function,
 // whose region function would then have several closures and lose TurboFan's specialisation to
-// its context. Observed by standing in for the global Function constructor the translator calls.
+// its context; unless the harts share their code (HartOptions.jitSharedCode, a core group's), and
+// then the texts are the same. Observed by standing in for the global Function constructor the
+// translator calls.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -47,5 +49,16 @@ describe('jit: one closure per function', () => {
     const first = bodies[0] ?? '';
     const again = bodies.find((b, i) => i > 0 && code(b) === code(first));
     assert.ok(again !== undefined, 'the second hart translated the same region into the same code');
+  });
+
+  it('harts that share their code (a core group) translate the same program into the same texts', () => {
+    const opts = { jitThreshold: 16, jitProbation: null, jitSharedCode: true };
+    const bodies = bodiesDuring(() => {
+      runProgram('jit', loop, { 5: 1000 }, opts);
+      runProgram('jit', loop, { 5: 1000 }, opts);
+    });
+    assert.ok(bodies.length >= 2 && bodies.length % 2 === 0, `${bodies.length} translations`);
+    const half = bodies.length / 2;
+    assert.deepEqual(bodies.slice(half), bodies.slice(0, half));
   });
 });

@@ -169,7 +169,11 @@ export interface JitStats {
  * the region function inside it then has two closures. TurboFan specialises a function that has
  * only one closure to that closure's context (the hart's state it closes over), and no longer
  * once it has several, which made a region translated again in the same process markedly slower
- * (bench/README.md, rv32, "one closure per function"). So every translation's text is unique.
+ * (bench/README.md, rv32, "one closure per function"). So every translation's text is unique —
+ * but for harts that run side by side in one thread (HartOptions.jitSharedCode: the SoC's cores,
+ * many of one firmware in a core group): there, one compiled copy of a region for all of them
+ * costs far less CPU than a specialised copy each, which V8 compiles and warms up once per hart
+ * (bench/README.md, soc-scale).
  */
 let translationSerial = 0;
 
@@ -215,6 +219,8 @@ export class Jit implements Engine {
   /** Milliseconds, for probation (performance.now unless a test supplies its own). */
   private readonly clock: () => number;
   private readonly probationOn: boolean;
+  /** See "One closure per function". */
+  private readonly sharedCode: boolean;
   private readonly pace: boolean;
   private readonly probationWarm: number;
   private readonly probationWindow: number;
@@ -232,9 +238,17 @@ export class Jit implements Engine {
   /**
    * @param probation how new regions wait for V8's optimising compiler (see "Probation"); null:
    *   none, a region runs from its translation on, optimised by V8 or not.
+   * @param sharedCode region texts shared with other harts of this thread (see "One closure per
+   *   function"), instead of a text of its own per translation.
    */
-  constructor(h: Hart, threshold = DEFAULT_THRESHOLD, probation: JitProbation | null = {}) {
+  constructor(
+    h: Hart,
+    threshold = DEFAULT_THRESHOLD,
+    probation: JitProbation | null = {},
+    sharedCode = false,
+  ) {
     this.h = h;
+    this.sharedCode = sharedCode;
     this.probationOn = probation !== null;
     this.pace = probation?.pace === true;
     this.clock = probation?.clock ?? (() => performance.now());
@@ -448,12 +462,10 @@ export class Jit implements Engine {
       size: h.main.size,
       shared: h.sharedMain,
     });
-    // A source of its own (see "One closure per function"): a serial number in a comment.
+    // A source of its own unless shared (see "One closure per function"): a serial number in a comment.
+    const text = this.sharedCode ? source : `${source}\n// translation ${++translationSerial}`;
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- translating guest code is the point
-    const factory = new Function(
-      ...CLOSURE_PARAMS,
-      `${source}\n// translation ${++translationSerial}`,
-    ) as RegionFactory;
+    const factory = new Function(...CLOSURE_PARAMS, text) as RegionFactory;
     const t: Translated = {
       region,
       fn: factory(...this.closure),

@@ -139,6 +139,8 @@ export class Rv32CoreRuntime implements DebugTarget {
       // Its slices end early after long translations (jit.ts, "Pacing"): run() looks at the
       // interrupt lines between slices.
       jitProbation: host.jitProbation === undefined ? { pace: true } : host.jitProbation,
+      // Cores of one firmware that share a thread (a core group) share its compiled regions.
+      jitSharedCode: true,
     });
     this.debug = new Rv32DebugAgent(this.hart, (stop) => host.post({ type: 'debug-stop', stop }));
     if (host.debug !== undefined) this.debug.setup(host.debug);
