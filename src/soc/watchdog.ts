@@ -8,8 +8,14 @@
 
 import { CORE_WORD, type CoreBlock } from './core-block.ts';
 
-/** How often the host looks at the kick counter on host time. */
-const IDLE_POLL_MS = 50;
+/**
+ * How often the host looks at the kick counter on host time: while the firmware has armed the
+ * watchdog, and while it has not (most firmware never does, and an idle board's host thread then
+ * woke for nothing, a timer per core). The first period counts from the check that sees it set,
+ * so a firmware's first period may end up to DISARMED_POLL_MS late, never early.
+ */
+const ARMED_POLL_MS = 50;
+const DISARMED_POLL_MS = 250;
 
 export class Watchdog {
   private readonly block: CoreBlock;
@@ -19,6 +25,8 @@ export class Watchdog {
   private paused = false;
   private lastKicks = 0;
   private lastKickAt = 0;
+  /** A period set by the firmware was seen at the last check (its period counts from then). */
+  private firmwareArmed = false;
 
   constructor(block: CoreBlock, bite: (periodMs: number) => void) {
     this.block = block;
@@ -35,14 +43,25 @@ export class Watchdog {
     this.paused = false;
     this.lastKicks = this.block.load(CORE_WORD.WDT_KICKS);
     this.lastKickAt = nowMs ?? Date.now();
-    if (nowMs !== undefined) return;
-    this.timer = setInterval(() => this.check(Date.now()), IDLE_POLL_MS);
+    this.firmwareArmed = false;
+    if (nowMs === undefined) this.poll();
+  }
+
+  /** The next look on host time, sooner while the firmware has armed the watchdog. */
+  private poll(): void {
+    this.timer = setTimeout(
+      () => {
+        this.check(Date.now());
+        if (this.armed) this.poll();
+      },
+      this.firmwareArmed ? ARMED_POLL_MS : DISARMED_POLL_MS,
+    );
     // The watchdog alone must not keep the process alive.
     this.timer.unref();
   }
 
   stop(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.armed = false;
     this.block.store(CORE_WORD.WDT_PERIOD_MS, 0);
@@ -67,9 +86,12 @@ export class Watchdog {
     // Written by the firmware: any value is safe, a period ≤ 0 means disabled.
     const period = this.block.load(CORE_WORD.WDT_PERIOD_MS);
     const kicks = this.block.load(CORE_WORD.WDT_KICKS);
-    if (kicks !== this.lastKicks || period <= 0) {
+    // A period first seen now counts from now: the firmware set it since the last check, and
+    // counting from that check would bite up to a poll interval before a whole period passed.
+    if (kicks !== this.lastKicks || period <= 0 || !this.firmwareArmed) {
       this.lastKicks = kicks;
       this.lastKickAt = nowMs;
+      this.firmwareArmed = period > 0;
       return;
     }
     if (nowMs - this.lastKickAt >= period) {
@@ -78,10 +100,14 @@ export class Watchdog {
     }
   }
 
-  /** When it bites unless kicked meanwhile (ms, on the clock check() is given); undefined: unarmed. */
+  /**
+   * When it bites unless kicked meanwhile (ms, on the clock check() is given); undefined: unarmed.
+   * A period the firmware set since the last check asks for a check now (its period starts there).
+   */
   deadline(): number | undefined {
     if (!this.armed || this.paused) return undefined;
     const period = this.block.load(CORE_WORD.WDT_PERIOD_MS);
-    return period > 0 ? this.lastKickAt + period : undefined;
+    if (period <= 0) return undefined;
+    return this.firmwareArmed ? this.lastKickAt + period : this.lastKickAt;
   }
 }
