@@ -30,6 +30,8 @@ export function ramAccess(bus: Bus, watch: CodeWatch): RamAccess {
   let u16: Uint16Array = new Uint16Array(0);
   let i32: Int32Array = new Int32Array(0);
   let watched: Uint8Array = new Uint8Array(0);
+  /** Whether a lies in RAM, the window used last or another (then used last); false: a device. */
+  const inRam = (a: number): boolean => (a - base >= 0 && a - base < size) || pick(a);
   const pick = (a: number): boolean => {
     const r = bus.ramAt(a);
     if (r === undefined) return false;
@@ -45,13 +47,11 @@ export function ramAccess(bus: Bus, watch: CodeWatch): RamAccess {
     load(addr, width) {
       const a = addr >>> 0;
       if ((a & (width - 1)) !== 0) return NO_LOAD;
-      if (a - base < 0 || a - base >= size) {
-        if (!pick(a)) {
-          // A device register, as Bus.read does it (aligned here); a fault touches nothing.
-          bus.clearFault();
-          const v = bus.read(a, width);
-          return bus.faulted ? NO_LOAD : v;
-        }
+      if (!inRam(a)) {
+        // A device register, as Bus.read does it (aligned here); a fault touches nothing.
+        bus.clearFault();
+        const v = bus.read(a, width);
+        return bus.faulted ? NO_LOAD : v;
       }
       const off = a - base;
       if (off + width > size) return NO_LOAD;
@@ -60,12 +60,10 @@ export function ramAccess(bus: Bus, watch: CodeWatch): RamAccess {
     store(addr, width, value) {
       const a = addr >>> 0;
       if ((a & (width - 1)) !== 0) return false;
-      if (a - base < 0 || a - base >= size) {
-        if (!pick(a)) {
-          bus.clearFault();
-          bus.write(a, width, value);
-          return !bus.faulted;
-        }
+      if (!inRam(a)) {
+        bus.clearFault();
+        bus.write(a, width, value);
+        return !bus.faulted;
       }
       const off = a - base;
       // A watched granule (code, a reservation) needs Hart.watchedStore: the interpreter's path.

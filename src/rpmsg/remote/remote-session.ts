@@ -25,12 +25,10 @@ export interface Session extends VdevQueues {
   /** A TX buffer shorter than bufSize was reported already (once per session). */
   shortReported: boolean;
   /**
-   * Per RX head: the payload view last handed to a callback, and the buffer view it was cut from
-   * (see RpmsgVirtioDevice.deliver). Per session, so that no view of an earlier session's buffers
-   * is handed out again.
+   * Per RX head: the payload view last handed to a callback (see RpmsgVirtioDevice.payloadOf). Per
+   * session, so that no view of an earlier session's buffers is handed out again.
    */
   readonly rxPayloads: (Uint8Array | undefined)[];
-  readonly rxPayloadBases: (Uint8Array | undefined)[];
 }
 
 export function openSession(queues: VdevQueues): Session {
@@ -43,6 +41,5 @@ export function openSession(queues: VdevQueues): Session {
     spare: [],
     shortReported: false,
     rxPayloads: new Array<Uint8Array | undefined>(rx.vq.num).fill(undefined),
-    rxPayloadBases: new Array<Uint8Array | undefined>(rx.vq.num).fill(undefined),
   };
 }

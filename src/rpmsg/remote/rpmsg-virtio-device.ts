@@ -495,11 +495,16 @@ export class RpmsgVirtioDevice {
     // head < num: validated by VirtqueueDevice.getAvail.
     const head = chain.head;
     const kept = s.rxPayloads[head];
-    if (kept !== undefined && kept.length === len && s.rxPayloadBases[head] === base) return kept;
+    // Still the payload of this buffer, where it lies now, at this length.
+    if (
+      kept !== undefined &&
+      kept.length === len &&
+      kept.buffer === base.buffer &&
+      kept.byteOffset === base.byteOffset + RPMSG_HDR_SIZE
+    )
+      return kept;
     const payload = base.subarray(RPMSG_HDR_SIZE, end);
-    const own = base === chain.buffers[0]?.view;
-    s.rxPayloads[head] = own ? payload : undefined;
-    s.rxPayloadBases[head] = own ? base : undefined;
+    s.rxPayloads[head] = base === chain.buffers[0]?.view ? payload : undefined;
     return payload;
   }
 
